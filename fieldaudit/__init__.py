@@ -1,0 +1,43 @@
+"""FieldAudit: a field app and geo backend for auditing accessibility in public space."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from fieldaudit import config as configuration
+from fieldaudit.database import attach_spatialite, engine_options, is_sqlite
+from fieldaudit.extensions import db, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure a FieldAudit app."""
+    app = Flask(__name__, instance_relative_config=False)
+    settings = configuration.from_environment(configuration.defaults(app.instance_path))
+    if test_config:
+        settings.update(test_config)
+    configuration.check(settings)
+    app.config.update(settings)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["DATABASE_URL"])
+    os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.config["MEDIA_DIR"], exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    if is_sqlite(app.config["DATABASE_URL"]):
+        with app.app_context():
+            attach_spatialite(db.engine, app.config["SPATIALITE_LIBRARY"])
+
+    from fieldaudit import models  # noqa: F401  (register the tables)
+    from fieldaudit.cli import register_commands
+    from fieldaudit.web import register_blueprints
+
+    register_blueprints(app)
+    register_commands(app)
+    return app

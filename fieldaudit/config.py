@@ -1,0 +1,71 @@
+"""Configuration: defaults in code, overridden by ``FIELDAUDIT_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "FIELDAUDIT_"
+DEV_SECRET = "dev-only-not-secret"
+
+# Bounding box of Herlev Kommune in WGS84 (DOMAIN.md): min lon, min lat, max lon, max lat.
+HERLEV_BBOX_WGS84 = (12.393, 55.708, 12.459, 55.760)
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used (for example a missing secret in production)."""
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """Return the default configuration for an app whose instance folder is ``instance_path``."""
+    instance = Path(instance_path)
+    return {
+        "ENV_NAME": "development",
+        "SECRET_KEY": DEV_SECRET,
+        "DATABASE_URL": f"sqlite:///{instance / 'fieldaudit.sqlite'}",
+        "MEDIA_DIR": str(instance / "media"),
+        "SPATIALITE_LIBRARY": "mod_spatialite",
+        "BOUNDARY_TOLERANCE_M": 150.0,
+        "MAX_PHOTOS_PER_REPORT": 3,
+        "MAX_PHOTO_BYTES": 15 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 3 * 15 * 1024 * 1024 + 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def _coerce(value: str, like: Any) -> Any:
+    if isinstance(like, bool):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(like, int):
+        return int(value)
+    if isinstance(like, float):
+        return float(value)
+    return value
+
+
+def from_environment(base: dict[str, Any], environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Overlay ``FIELDAUDIT_<KEY>`` environment variables on ``base``, typed like the defaults."""
+    environ = dict(os.environ if environ is None else environ)
+    result = dict(base)
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        key = name[len(ENV_PREFIX) :]
+        result[key] = _coerce(value, base.get(key, ""))
+    return result
+
+
+def check(config: dict[str, Any]) -> None:
+    """Refuse settings that must not reach production."""
+    if config.get("ENV_NAME") == "production" and config.get("SECRET_KEY") in (
+        None,
+        "",
+        DEV_SECRET,
+    ):
+        raise ConfigError(
+            "FIELDAUDIT_SECRET_KEY must be set to a long random value when FIELDAUDIT_ENV_NAME "
+            "is 'production'."
+        )

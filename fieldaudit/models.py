@@ -1,0 +1,228 @@
+"""The data model: areas, barrier reports and sites, photos, users and their history.
+
+All geometry is stored in EPSG:25832 (ETRS89 / UTM 32N, metres): distances, buffers and areas
+are computed in the database without transforms. WGS84 is produced only at the edges.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fieldaudit.extensions import db
+from fieldaudit.status import Role, Status
+
+METRIC_SRID = 25832
+WGS84_SRID = 4326
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class Area(db.Model):
+    """A public space or green area: a park, square, playground, path, ..."""
+
+    __tablename__ = "areas"
+    __table_args__ = (UniqueConstraint("name", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    importance: Mapped[float] = mapped_column(Float, default=1.0)
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+    approximate: Mapped[bool] = mapped_column(Boolean, default=False)
+    geom: Mapped[Any] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=METRIC_SRID, spatial_index=True, nullable=False)
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class User(db.Model):
+    """A person with an account: volunteer, reviewer, planner or admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20), default=Role.VOLUNTEER.value)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    invite_token_hash: Mapped[str | None] = mapped_column(String(128), index=True)
+    invite_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BarrierSite(db.Model):
+    """A barrier in one place, merged from the reports that describe it."""
+
+    __tablename__ = "barrier_sites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category: Mapped[str] = mapped_column(String(40), index=True)
+    geom: Mapped[Any] = mapped_column(
+        Geometry("POINT", srid=METRIC_SRID, spatial_index=True, nullable=False)
+    )
+    status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value, index=True)
+    severity: Mapped[str] = mapped_column(String(10))
+    groups: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    tag_counts: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+    report_count: Mapped[int] = mapped_column(Integer, default=0)
+    confirmation_count: Mapped[int] = mapped_column(Integer, default=0)
+    fixed_claim_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    area_id: Mapped[int | None] = mapped_column(
+        ForeignKey("areas.id", ondelete="SET NULL"), index=True
+    )
+    priority_score: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    planned_year: Mapped[int | None] = mapped_column(Integer)
+    planned_cost_dkk: Mapped[int | None] = mapped_column(Integer)
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+
+    area: Mapped[Area | None] = relationship()
+    reports: Mapped[list[BarrierReport]] = relationship(
+        back_populates="site", foreign_keys="BarrierReport.site_id"
+    )
+
+
+class BarrierReport(db.Model):
+    """One person's report of a barrier, made on a device and identified by its UUID."""
+
+    __tablename__ = "barrier_reports"
+    __table_args__ = (
+        CheckConstraint("severity IN ('low', 'medium', 'high')", name="severity_known"),
+        CheckConstraint("accuracy_m IS NULL OR accuracy_m >= 0", name="accuracy_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    geom: Mapped[Any] = mapped_column(
+        Geometry("POINT", srid=METRIC_SRID, spatial_index=True, nullable=False)
+    )
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    category: Mapped[str] = mapped_column(String(40), index=True)
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    severity: Mapped[str] = mapped_column(String(10))
+    groups: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    measurements: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSONType, default=dict)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reporter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    device_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    reporter_name: Mapped[str] = mapped_column(String(120), default="")
+    show_name: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value, index=True)
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("barrier_sites.id", ondelete="SET NULL"), index=True
+    )
+    duplicate_of_site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("barrier_sites.id", ondelete="SET NULL")
+    )
+    area_id: Mapped[int | None] = mapped_column(
+        ForeignKey("areas.id", ondelete="SET NULL"), index=True
+    )
+
+    site: Mapped[BarrierSite | None] = relationship(
+        back_populates="reports", foreign_keys=[site_id]
+    )
+    area: Mapped[Area | None] = relationship()
+    reporter: Mapped[User | None] = relationship()
+    photos: Mapped[list[Photo]] = relationship(
+        back_populates="report", order_by="Photo.position", cascade="all, delete-orphan"
+    )
+
+
+class SiteConfirmation(db.Model):
+    """A volunteer's word on an existing site: 'still there' or 'fixed now'."""
+
+    __tablename__ = "site_confirmations"
+    __table_args__ = (CheckConstraint("kind IN ('still_there', 'fixed_now')", name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("barrier_sites.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    device_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class Photo(db.Model):
+    """A photo of a report, stored without metadata under content-hash file names."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("barrier_reports.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    display_name: Mapped[str] = mapped_column(String(100))
+    thumb_name: Mapped[str] = mapped_column(String(100))
+    original_name: Mapped[str | None] = mapped_column(String(100))
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    redacted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    report: Mapped[BarrierReport] = relationship(back_populates="photos")
+
+
+class HistoryEntry(db.Model):
+    """One recorded change of a report or a site: who, when, what before and after."""
+
+    __tablename__ = "history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("barrier_reports.id", ondelete="CASCADE"), index=True
+    )
+    site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("barrier_sites.id", ondelete="CASCADE"), index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    before: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
