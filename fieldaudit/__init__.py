@@ -37,7 +37,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from fieldaudit import models  # noqa: F401  (register the tables)
     from fieldaudit.cli import register_commands
     from fieldaudit.web import register_blueprints
+    from fieldaudit.web.security import init_security_headers
 
     register_blueprints(app)
+    init_security_headers(app)
     register_commands(app)
     return app

@@ -2,16 +2,126 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import click
-from flask import Flask
-from flask.cli import FlaskGroup
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+
+from fieldaudit import osm
+from fieldaudit.area_import import AreaFileError, import_areas, read_area_file
+from fieldaudit.areas import upsert_area
+from fieldaudit.extensions import db
+
+areas_cli = AppGroup("areas", help="Public spaces and green areas.")
+
+
+def herlev_files(data_dir: str) -> list[Path]:
+    """The shipped (approximate) Herlev layers: the boundary first, then the areas."""
+    folder = Path(data_dir)
+    return [folder / "herlev_boundary.geojson", folder / "herlev_areas.geojson"]
+
+
+@click.command("init")
+@click.option("--herlev/--no-herlev", default=True, help="Load the shipped Herlev areas.")
+@with_appcontext
+def init_command(herlev: bool) -> None:
+    """Create or upgrade the database and load Herlev's areas."""
+    started = time.perf_counter()
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    click.echo(
+        f"Database ready ({db.engine.url.get_backend_name()}) in {time.perf_counter() - started:.2f} s."
+    )
+    if herlev:
+        for path in herlev_files(current_app.config["DATA_DIR"]):
+            _import_file(path, srid=None, kind=None, layer=None)
+
+
+def _import_file(path: Path, srid: int | None, kind: str | None, layer: str | None) -> None:
+    try:
+        plan = read_area_file(path, srid=srid, kind=kind, layer=layer)
+    except AreaFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    result = import_areas(db.session, plan)
+    db.session.commit()
+    click.echo(
+        f"{path.name}: {result.created} created, {result.updated} updated, "
+        f"{len(result.skipped)} skipped (EPSG:{plan.source_srid})."
+    )
+    for skipped in result.skipped:
+        click.echo(f"  skipped #{skipped.index} {skipped.name or '?'}: {skipped.reason}")
+
+
+@areas_cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--srid", type=int, help="EPSG code of the file if it does not say (4326 or 25832).")
+@click.option("--kind", help="Area kind for every feature if the file has no 'kind' field.")
+@click.option("--layer", help="Layer name in a GeoPackage.")
+def import_command(
+    files: tuple[Path, ...], srid: int | None, kind: str | None, layer: str | None
+) -> None:
+    """Import areas from GeoJSON, GeoPackage or Shapefile files (same name + kind updates)."""
+    for path in files:
+        _import_file(path, srid, kind, layer)
+
+
+@areas_cli.command("fetch-osm")
+@click.option("--print-query", is_flag=True, help="Only print the Overpass query.")
+@click.option(
+    "--from-file",
+    type=click.Path(exists=True, path_type=Path),
+    help="Use a saved Overpass JSON answer.",
+)
+@click.option("--url", default=osm.OVERPASS_URL, show_default=True)
+def fetch_osm_command(print_query: bool, from_file: Path | None, url: str) -> None:
+    """Import Herlev's parks, playgrounds, squares and paths from OpenStreetMap."""
+    import json
+
+    query = osm.overpass_query()
+    if print_query:
+        click.echo(query)
+        return
+    if from_file is not None:
+        answer = json.loads(from_file.read_text(encoding="utf-8"))
+    else:
+        click.echo(f"Asking {url} ...")
+        try:
+            answer = osm.fetch(query, url)
+        except OSError as exc:
+            raise click.ClickException(
+                f"OpenStreetMap could not be reached ({exc}); nothing changed."
+            ) from exc
+    features, skipped = osm.parse_overpass(answer)
+    created = updated = 0
+    with click.progressbar(features, label="Importing areas") as bar:
+        for feature in bar:
+            _area, was_created = upsert_area(db.session, feature)
+            created += was_created
+            updated += not was_created
+    db.session.commit()
+    click.echo(f"OpenStreetMap: {created} created, {updated} updated, {len(skipped)} skipped.")
+
+
+@areas_cli.command("list")
+def list_command() -> None:
+    """List the stored areas."""
+    from sqlalchemy import select
+
+    from fieldaudit.models import Area
+
+    for area in db.session.scalars(select(Area).order_by(Area.kind, Area.name)):
+        click.echo(f"{area.id:5d}  {area.kind:30s} {area.importance:4.1f}  {area.name}")
 
 
 def register_commands(app: Flask) -> None:
     """Register FieldAudit's commands on ``app``."""
+    app.cli.add_command(init_command)
+    app.cli.add_command(areas_cli)
 
 
-def _create_app():
+def _create_app() -> Flask:
     from fieldaudit import create_app
 
     return create_app()

@@ -25,7 +25,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SECRET_KEY": DEV_SECRET,
         "DATABASE_URL": f"sqlite:///{instance / 'fieldaudit.sqlite'}",
         "MEDIA_DIR": str(instance / "media"),
+        "DATA_DIR": str(Path(__file__).resolve().parent.parent / "data" / "geo"),
         "SPATIALITE_LIBRARY": "mod_spatialite",
+        # Background map tiles; empty to draw only FieldAudit's own layers (tests, offline).
+        "TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         "BOUNDARY_TOLERANCE_M": 150.0,
         "MAX_PHOTOS_PER_REPORT": 3,
         "MAX_PHOTO_BYTES": 15 * 1024 * 1024,

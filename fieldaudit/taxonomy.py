@@ -17,6 +17,10 @@ class Label:
     da: str
     en: str
 
+    def as_dict(self) -> dict[str, str]:
+        """Return both texts as ``{"da": ..., "en": ...}``."""
+        return {"da": self.da, "en": self.en}
+
     def get(self, lang: str) -> str:
         """Return the text in ``lang`` ('da' or 'en'), Danish for anything else."""
         return self.en if lang == "en" else self.da

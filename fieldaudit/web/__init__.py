@@ -2,6 +2,16 @@
 
 from flask import Flask
 
+from fieldaudit.web.assets import init_assets
+from fieldaudit.web.i18n import init_i18n
+
 
 def register_blueprints(app: Flask) -> None:
-    """Register every blueprint on ``app``."""
+    """Register every blueprint and the shared web helpers on ``app``."""
+    from fieldaudit.api import api
+    from fieldaudit.public import public
+
+    init_i18n(app)
+    init_assets(app)
+    app.register_blueprint(public)
+    app.register_blueprint(api, url_prefix="/api/v1")

@@ -1,0 +1,5 @@
+"""The public side: the map of Herlev's areas and, later, the public record."""
+
+from fieldaudit.public.views import public
+
+__all__ = ["public"]

@@ -1,0 +1,388 @@
+"""Barrier reports: checking what a device sends and storing it exactly once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import uuid as uuid_module
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fieldaudit.areas import ServiceArea, area_for_point
+from fieldaudit.crs import METRIC, to_metric
+from fieldaudit.errors import ConflictError, Problem, ValidationError
+from fieldaudit.models import BarrierReport, User
+from fieldaudit.taxonomy import Group, Label, Severity, category, tags_for
+
+MAX_DESCRIPTION = 2000
+MAX_NAME = 120
+MAX_ACCURACY_M = 5000.0
+CLOCK_SKEW = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    """A checked report, ready to store; coordinates in EPSG:25832."""
+
+    uuid: str
+    x: float
+    y: float
+    accuracy_m: float | None
+    category: str
+    severity: str
+    groups: list[str]
+    tags: list[str]
+    measurements: dict[str, dict[str, Any]]
+    description: str
+    created_at: datetime
+    show_name: bool
+    reporter_name: str
+    photo_hashes: list[str] = field(default_factory=list)
+
+    def content_hash(self) -> str:
+        """A fingerprint of the content, so a resubmission can be told from a different report."""
+        content = asdict(self)
+        content["x"] = round(self.x, 3)
+        content["y"] = round(self.y, 3)
+        content["created_at"] = self.created_at.isoformat()
+        encoded = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(encoded).hexdigest()
+
+
+def _problem(field_name: str, code: str, da: str, en: str) -> Problem:
+    return Problem(field_name, code, Label(da, en))
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _string_list(value: Any) -> list[str] | None:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return None
+    return list(dict.fromkeys(value))
+
+
+def parse_uuid(value: Any) -> str | None:
+    """Return the canonical form of a UUID string, or None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return str(uuid_module.UUID(value))
+    except ValueError:
+        return None
+
+
+def parse_timestamp(value: Any, now: datetime) -> datetime | None:
+    """Parse an ISO 8601 timestamp with a time zone; None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC)
+
+
+def check_report(
+    payload: Any, service_area: ServiceArea, now: datetime | None = None
+) -> ReportDraft:
+    """Check a report as sent by a device; raise ValidationError listing every problem."""
+    now = now or datetime.now(UTC)
+    if not isinstance(payload, dict):
+        raise ValidationError(
+            _problem(
+                "",
+                "invalid_body",
+                "Rapporten skal være et JSON-objekt.",
+                "The report must be a JSON object.",
+            )
+        )
+    problems: list[Problem] = []
+
+    report_uuid = parse_uuid(payload.get("uuid"))
+    if report_uuid is None:
+        problems.append(
+            _problem(
+                "uuid",
+                "invalid_uuid",
+                "Rapporten mangler et gyldigt UUID.",
+                "The report needs a valid UUID.",
+            )
+        )
+
+    x = y = 0.0
+    lat, lon = _number(payload.get("lat")), _number(payload.get("lon"))
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        problems.append(
+            _problem(
+                "position",
+                "invalid_position",
+                "Positionen er ikke gyldige koordinater.",
+                "The position is not valid coordinates.",
+            )
+        )
+    else:
+        x, y = to_metric(lon, lat)
+        if not service_area.contains(x, y):
+            problems.append(
+                _problem(
+                    "position",
+                    "outside_area",
+                    "Positionen ligger uden for Herlev Kommune.",
+                    "The position is outside Herlev Kommune.",
+                )
+            )
+
+    accuracy = payload.get("accuracy_m")
+    if accuracy is not None:
+        accuracy = _number(accuracy)
+        if accuracy is None or not 0 <= accuracy <= MAX_ACCURACY_M:
+            problems.append(
+                _problem(
+                    "accuracy_m",
+                    "invalid_accuracy",
+                    f"GPS-nøjagtigheden skal være et tal mellem 0 og {MAX_ACCURACY_M:.0f} meter.",
+                    f"GPS accuracy must be a number from 0 to {MAX_ACCURACY_M:.0f} metres.",
+                )
+            )
+
+    code = payload.get("category")
+    cat = category(code) if isinstance(code, str) else None
+    if cat is None:
+        problems.append(
+            _problem(
+                "category",
+                "unknown_category",
+                "Vælg en kendt kategori.",
+                "Choose a known category.",
+            )
+        )
+
+    severity = payload.get("severity")
+    if severity not in {s.value for s in Severity}:
+        problems.append(
+            _problem(
+                "severity",
+                "invalid_severity",
+                "Alvor skal være lav, middel eller høj.",
+                "Severity must be low, medium or high.",
+            )
+        )
+
+    groups = _string_list(payload.get("groups"))
+    known_groups = {g.value for g in Group}
+    if groups is None or not set(groups) <= known_groups:
+        problems.append(
+            _problem(
+                "groups",
+                "unknown_group",
+                "Vælg kun kendte målgrupper.",
+                "Choose only known groups.",
+            )
+        )
+        groups = []
+    if not groups and cat is not None:
+        groups = [g.value for g in cat.groups]
+
+    tags = _string_list(payload.get("tags"))
+    allowed_tags = {t.code for t in tags_for(cat)} if cat else set()
+    if tags is None or (cat is not None and not set(tags) <= allowed_tags):
+        problems.append(
+            _problem(
+                "tags",
+                "unknown_tag",
+                "Et mærke passer ikke til kategorien.",
+                "A tag does not fit the category.",
+            )
+        )
+        tags = []
+
+    measurements = _check_measurements(payload.get("measurements"), cat, problems)
+
+    description = payload.get("description", "")
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
+        problems.append(
+            _problem(
+                "description",
+                "invalid_description",
+                f"Beskrivelsen skal være tekst på højst {MAX_DESCRIPTION} tegn.",
+                f"The description must be text of at most {MAX_DESCRIPTION} characters.",
+            )
+        )
+        description = ""
+    if cat is not None and cat.code == "other" and not description.strip():
+        problems.append(
+            _problem(
+                "description",
+                "description_required",
+                "Beskriv barrieren med ord.",
+                "Describe the barrier in words.",
+            )
+        )
+
+    created_at = now
+    if payload.get("created_at") is not None:
+        parsed = parse_timestamp(payload.get("created_at"), now)
+        if parsed is None or parsed > now + CLOCK_SKEW:
+            problems.append(
+                _problem(
+                    "created_at",
+                    "invalid_time",
+                    "Tidspunktet skal være ISO 8601 med tidszone.",
+                    "The time must be ISO 8601 with a time zone.",
+                )
+            )
+        else:
+            created_at = parsed
+
+    show_name = payload.get("show_name", False)
+    reporter_name = payload.get("reporter_name", "")
+    if (
+        not isinstance(show_name, bool)
+        or not isinstance(reporter_name, str)
+        or len(reporter_name) > MAX_NAME
+    ):
+        problems.append(
+            _problem(
+                "reporter_name",
+                "invalid_name",
+                f"Navnet må højst være {MAX_NAME} tegn.",
+                f"The name may be at most {MAX_NAME} characters.",
+            )
+        )
+        show_name, reporter_name = False, ""
+
+    if problems:
+        raise ValidationError(problems)
+    assert report_uuid is not None and cat is not None and isinstance(severity, str)
+    return ReportDraft(
+        uuid=report_uuid,
+        x=x,
+        y=y,
+        accuracy_m=accuracy,
+        category=cat.code,
+        severity=severity,
+        groups=sorted(groups or []),
+        tags=sorted(tags or []),
+        measurements=measurements,
+        description=description.strip(),
+        created_at=created_at,
+        show_name=show_name,
+        reporter_name=reporter_name.strip() if show_name else "",
+    )
+
+
+def _check_measurements(raw: Any, cat: Any, problems: list[Problem]) -> dict[str, dict[str, Any]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(
+            _problem(
+                "measurements",
+                "invalid_measurements",
+                "Målinger skal angives som værdi og enhed.",
+                "Measurements must be given as value and unit.",
+            )
+        )
+        return {}
+    result: dict[str, dict[str, Any]] = {}
+    for key, quantity in raw.items():
+        definition = cat.measurement(key) if cat is not None and isinstance(key, str) else None
+        if definition is None:
+            problems.append(
+                _problem(
+                    f"measurements.{key}",
+                    "unknown_measurement",
+                    "Målingen passer ikke til kategorien.",
+                    "The measurement does not fit the category.",
+                )
+            )
+            continue
+        value = _number(quantity.get("value")) if isinstance(quantity, dict) else _number(quantity)
+        unit = (
+            quantity.get("unit", definition.unit) if isinstance(quantity, dict) else definition.unit
+        )
+        if (
+            value is None
+            or unit != definition.unit
+            or not definition.minimum <= value <= definition.maximum
+        ):
+            problems.append(
+                _problem(
+                    f"measurements.{key}",
+                    "invalid_measurement",
+                    f"{definition.label.da} skal være et tal mellem {definition.minimum:g} og {definition.maximum:g} {definition.unit}.",
+                    f"{definition.label.en} must be a number from {definition.minimum:g} to {definition.maximum:g} {definition.unit}.",
+                )
+            )
+            continue
+        result[key] = {"value": value, "unit": definition.unit}
+    return result
+
+
+def find_report(session: Session, report_uuid: str) -> BarrierReport | None:
+    """Return the report with a device UUID, or None."""
+    return session.scalar(select(BarrierReport).where(BarrierReport.uuid == report_uuid))
+
+
+def store_report(
+    session: Session,
+    draft: ReportDraft,
+    reporter: User | None = None,
+    device_token_hash: str | None = None,
+) -> tuple[BarrierReport, bool]:
+    """Store a checked report once; return it and whether it was new.
+
+    The same UUID with the same content returns the stored report; the same UUID with other
+    content raises ConflictError. The caller commits.
+    """
+    digest = draft.content_hash()
+    existing = find_report(session, draft.uuid)
+    if existing is not None:
+        if existing.content_hash != digest:
+            raise ConflictError(
+                _problem(
+                    "uuid",
+                    "uuid_conflict",
+                    "En anden rapport med samme UUID er allerede modtaget.",
+                    "A different report with the same UUID has already been received.",
+                )
+            )
+        return existing, False
+    area = area_for_point(session, draft.x, draft.y)
+    report = BarrierReport(
+        uuid=draft.uuid,
+        content_hash=digest,
+        geom=from_shape(Point(draft.x, draft.y), srid=METRIC),
+        accuracy_m=draft.accuracy_m,
+        category=draft.category,
+        severity=draft.severity,
+        groups=draft.groups,
+        tags=draft.tags,
+        measurements=draft.measurements,
+        description=draft.description,
+        created_at=draft.created_at,
+        reporter=reporter,
+        device_token_hash=device_token_hash,
+        show_name=draft.show_name,
+        reporter_name=draft.reporter_name,
+        area=area,
+    )
+    session.add(report)
+    session.flush()
+    return report, True

@@ -1,0 +1,137 @@
+"""The one seam between SpatiaLite and PostGIS.
+
+Every spatial SQL that differs between the two databases lives here: bounding-box filters
+that use the spatial index, distance-within, nearest-k and point construction. Geometry is
+stored in EPSG:25832, so distances are planar metres on both databases.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, String, func, literal_column, select
+from sqlalchemy.sql import column as sql_column
+from sqlalchemy.sql import table as sql_table
+
+from fieldaudit.crs import METRIC, BBox
+
+
+class SpatialBackend:
+    """What both databases share; subclasses override what differs."""
+
+    name = "generic"
+
+    def point(self, x: float, y: float, srid: int = METRIC) -> ColumnElement[Any]:
+        """Return an SQL point expression."""
+        return func.ST_GeomFromText(f"POINT({float(x)!r} {float(y)!r})", srid)
+
+    def envelope(self, bbox: BBox, srid: int = METRIC) -> ColumnElement[Any]:
+        """Return an SQL rectangle."""
+        raise NotImplementedError
+
+    def bbox_filter(self, geom: Any, bbox: BBox) -> ColumnElement[bool]:
+        """Rows whose geometry's bounding box meets ``bbox`` (through the spatial index)."""
+        raise NotImplementedError
+
+    def within_distance(self, geom: Any, x: float, y: float, metres: float) -> ColumnElement[bool]:
+        """Rows whose geometry lies within ``metres`` of the point (through the spatial index)."""
+        raise NotImplementedError
+
+    def distance(self, geom: Any, x: float, y: float) -> ColumnElement[float]:
+        """The planar distance in metres from the geometry to the point."""
+        return func.ST_Distance(geom, self.point(x, y))
+
+    def nearest(
+        self, stmt: Select[Any], geom: Any, x: float, y: float, metres: float, k: int
+    ) -> Select[Any]:
+        """Restrict ``stmt`` to the ``k`` rows nearest the point, within ``metres``."""
+        return (
+            stmt.where(self.within_distance(geom, x, y, metres))
+            .order_by(self.distance(geom, x, y))
+            .limit(k)
+        )
+
+    def contains_point(self, geom: Any, x: float, y: float) -> ColumnElement[bool]:
+        """Rows whose (polygon) geometry contains the point (through the spatial index)."""
+        return self.bbox_filter(geom, (x, y, x, y)) & func.ST_Contains(geom, self.point(x, y))
+
+
+class PostGIS(SpatialBackend):
+    """PostGIS: GiST indexes, ``&&``, ``ST_DWithin`` and the ``<->`` KNN operator."""
+
+    name = "postgis"
+
+    def point(self, x: float, y: float, srid: int = METRIC) -> ColumnElement[Any]:
+        return func.ST_SetSRID(func.ST_MakePoint(float(x), float(y)), srid)
+
+    def envelope(self, bbox: BBox, srid: int = METRIC) -> ColumnElement[Any]:
+        return func.ST_MakeEnvelope(*(float(v) for v in bbox), srid)
+
+    def bbox_filter(self, geom: Any, bbox: BBox) -> ColumnElement[bool]:
+        return geom.op("&&")(self.envelope(bbox))
+
+    def within_distance(self, geom: Any, x: float, y: float, metres: float) -> ColumnElement[bool]:
+        return func.ST_DWithin(geom, self.point(x, y), float(metres))
+
+    def nearest(
+        self, stmt: Select[Any], geom: Any, x: float, y: float, metres: float, k: int
+    ) -> Select[Any]:
+        return (
+            stmt.where(self.within_distance(geom, x, y, metres))
+            .order_by(geom.op("<->")(self.point(x, y)))
+            .limit(k)
+        )
+
+
+class SpatiaLite(SpatialBackend):
+    """SpatiaLite: the R*Tree is used only through the ``SpatialIndex`` virtual table."""
+
+    name = "spatialite"
+
+    def point(self, x: float, y: float, srid: int = METRIC) -> ColumnElement[Any]:
+        return func.MakePoint(float(x), float(y), srid)
+
+    def envelope(self, bbox: BBox, srid: int = METRIC) -> ColumnElement[Any]:
+        return func.BuildMbr(*(float(v) for v in bbox), srid)
+
+    def bbox_filter(self, geom: Any, bbox: BBox) -> ColumnElement[bool]:
+        table = geom.table
+        index = sql_table(
+            "SpatialIndex",
+            sql_column("f_table_name", String),
+            sql_column("f_geometry_column", String),
+        )
+        rowids = (
+            select(literal_column("ROWID"))
+            .select_from(index)
+            .where(
+                index.c.f_table_name == table.name,
+                index.c.f_geometry_column == geom.name,
+                literal_column("search_frame") == self.envelope(bbox),
+            )
+        )
+        return _rowid(table).in_(rowids)
+
+    def within_distance(self, geom: Any, x: float, y: float, metres: float) -> ColumnElement[bool]:
+        box = (x - metres, y - metres, x + metres, y + metres)
+        return self.bbox_filter(geom, box) & (self.distance(geom, x, y) <= float(metres))
+
+
+def _rowid(table: Any) -> Any:
+    """The table's integer primary key, which is SQLite's ROWID."""
+    (pk,) = table.primary_key.columns
+    return pk
+
+
+def backend_for(dialect_name: str) -> SpatialBackend:
+    """Return the spatial backend for an SQLAlchemy dialect name."""
+    if dialect_name == "postgresql":
+        return PostGIS()
+    if dialect_name == "sqlite":
+        return SpatiaLite()
+    raise ValueError(f"FieldAudit needs PostGIS or SpatiaLite, not {dialect_name!r}")
+
+
+def backend(session: Any) -> SpatialBackend:
+    """Return the spatial backend of a session's database."""
+    return backend_for(session.get_bind().dialect.name)

@@ -1,0 +1,221 @@
+"""Shared fixtures: every test gets its own real database, SpatiaLite or PostGIS.
+
+``FIELDAUDIT_TEST_DB=spatialite`` (default) or ``postgis`` picks the database; the schema is
+always built by the migrations. PostGIS uses ``FIELDAUDIT_TEST_POSTGRES`` (a server URL).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
+
+from fieldaudit import create_app
+from fieldaudit.area_import import import_areas, read_area_file
+from fieldaudit.cli import herlev_files
+from fieldaudit.config import defaults
+from fieldaudit.extensions import db as _db
+
+TEST_DB = os.environ.get("FIELDAUDIT_TEST_DB", "spatialite")
+POSTGRES_SERVER = os.environ.get(
+    "FIELDAUDIT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data" / "geo"
+KEEP_TABLES = {"spatial_ref_sys", "alembic_version"}
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"fieldaudit database: {TEST_DB}"
+
+
+def _base_config(tmp: Path) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "MEDIA_DIR": str(tmp / "media"),
+        "TILE_URL": "",
+    }
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database for the whole session: a SpatiaLite file or a PostGIS database."""
+    tmp = tmp_path_factory.mktemp("template")
+    if TEST_DB == "postgis":
+        name = f"fieldaudit_test_{os.getpid()}"
+        server = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = POSTGRES_SERVER.rsplit("/", 1)[0] + f"/{name}"
+    else:
+        url = f"sqlite:///{tmp / 'template.sqlite'}"
+    app = create_app({**_base_config(tmp), "DATABASE_URL": url})
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        _db.engine.dispose()
+    yield url
+    if TEST_DB == "postgis":
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+def _fresh_database(template: str, tmp: Path) -> str:
+    if TEST_DB == "postgis":
+        return template
+    path = tmp / "fieldaudit.sqlite"
+    shutil.copyfile(template.removeprefix("sqlite:///"), path)
+    return f"sqlite:///{path}"
+
+
+def _empty_tables(app: Flask) -> None:
+    with app.app_context():
+        tables = [t.name for t in reversed(_db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
+        with _db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def app(database_template: str, tmp_path: Path) -> Iterator[Flask]:
+    """A FieldAudit app on its own empty, migrated database."""
+    url = _fresh_database(database_template, tmp_path)
+    application = create_app({**_base_config(tmp_path), "DATABASE_URL": url})
+    if TEST_DB == "postgis":
+        _empty_tables(application)
+    yield application
+    with application.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Any]:
+    """The database extension inside an app context."""
+    with app.app_context():
+        yield _db
+
+
+@pytest.fixture
+def client(app: Flask):
+    """A test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    """A CLI runner."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def herlev_plans() -> list[Any]:
+    """The shipped Herlev layers, read and checked once per session."""
+    return [read_area_file(path) for path in herlev_files(str(DATA_DIR))]
+
+
+@pytest.fixture
+def herlev(db: Any, herlev_plans: list[Any]) -> Any:
+    """Load Herlev's boundary and areas into the test database."""
+    for plan in herlev_plans:
+        import_areas(db.session, plan)
+    db.session.commit()
+    return db
+
+
+@pytest.fixture
+def make_report_payload() -> Callable[..., dict[str, Any]]:
+    """Factory for a valid report payload (at Herlev Station); keyword arguments override."""
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        payload = {
+            "uuid": str(uuid.uuid4()),
+            "lat": 55.71890,
+            "lon": 12.44370,
+            "accuracy_m": 6.0,
+            "category": "step",
+            "severity": "high",
+            "groups": [],
+            "tags": [],
+            "measurements": {"threshold_height": {"value": 12, "unit": "cm"}},
+            "description": "Trin på 12 cm ved indgangen.",
+            "created_at": "2026-11-20T10:00:00+01:00",
+        }
+        payload.update(overrides)
+        return payload
+
+    return make
+
+
+class LiveServer:
+    """A real HTTP server running the app in a thread."""
+
+    def __init__(self, app: Flask) -> None:
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app: Flask, herlev: Any) -> Iterator[LiveServer]:
+    """The app with Herlev's areas, served over real HTTP on loopback."""
+    with LiveServer(app) as server:
+        yield server
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, driven by Playwright."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    executable = os.environ.get("FIELDAUDIT_CHROMIUM", "/usr/bin/chromium")
+    if not Path(executable).exists():
+        pytest.fail(f"Chromium not found at {executable}; run scripts/setup.sh")
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh desktop browser page."""
+    context = browser.new_context(locale="da-DK")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def default_config(tmp_path: Path) -> dict[str, Any]:
+    """The default configuration for an instance folder under tmp_path."""
+    return defaults(str(tmp_path / "instance"))

@@ -1,0 +1,152 @@
+"""The spatial seam: same answers on SpatiaLite and PostGIS, and always through the index."""
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import insert, select, text
+
+from fieldaudit.areas import area_for_point
+from fieldaudit.crs import bbox_to_metric, to_metric, to_wgs84
+from fieldaudit.models import Area, BarrierReport
+from fieldaudit.spatial import backend
+
+# Herlev in EPSG:25832 (DOMAIN.md).
+E0, E1, N0, N1 = 712_950, 717_240, 6_178_860, 6_184_570
+
+
+def insert_points(db, n, seed=7):
+    rng = random.Random(seed)
+    points = [(rng.uniform(E0, E1), rng.uniform(N0, N1)) for _ in range(n)]
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "uuid": f"00000000-0000-4000-8000-{i:012d}",
+            "content_hash": "x",
+            "geom": f"SRID=25832;POINT({x} {y})",
+            "category": "step",
+            "severity": "low",
+            "groups": [],
+            "tags": [],
+            "measurements": {},
+            "description": "",
+            "created_at": now,
+            "received_at": now,
+            "reporter_name": "",
+            "show_name": False,
+            "status": "new",
+            "status_reason": "",
+            "hidden": False,
+        }
+        for i, (x, y) in enumerate(points)
+    ]
+    db.session.execute(insert(BarrierReport), rows)
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE barrier_reports"))
+    return points
+
+
+def ids(db, stmt):
+    return sorted(db.session.scalars(stmt))
+
+
+def test_crs_round_trip_is_within_a_millimetre():
+    e, n = to_metric(12.4437, 55.7189)
+    assert E0 < e < E1 and N0 < n < N1
+    lon, lat = to_wgs84(e, n)
+    assert lon == pytest.approx(12.4437, abs=1e-8) and lat == pytest.approx(55.7189, abs=1e-8)
+    box = bbox_to_metric((12.393, 55.708, 12.459, 55.760))
+    assert box[0] < E0 + 200 and box[2] > E1 - 200
+
+
+def test_bbox_filter_matches_brute_force(db):
+    points = insert_points(db, 800)
+    spatial = backend(db.session)
+    box = (714_000.0, 6_180_000.0, 714_800.0, 6_181_000.0)
+    got = ids(db, select(BarrierReport.id).where(spatial.bbox_filter(BarrierReport.geom, box)))
+    expected = [
+        i + 1
+        for i, (x, y) in enumerate(points)
+        if box[0] <= x <= box[2] and box[1] <= y <= box[3]
+    ]
+    assert got == expected and len(got) > 5
+
+
+def test_within_distance_and_nearest_match_brute_force(db):
+    points = insert_points(db, 800)
+    spatial = backend(db.session)
+    cx, cy, r = 715_000.0, 6_181_500.0, 300.0
+    got = ids(
+        db, select(BarrierReport.id).where(spatial.within_distance(BarrierReport.geom, cx, cy, r))
+    )
+    dist = {i + 1: ((x - cx) ** 2 + (y - cy) ** 2) ** 0.5 for i, (x, y) in enumerate(points)}
+    assert got == sorted(i for i, d in dist.items() if d <= r)
+    nearest = db.session.scalars(
+        spatial.nearest(select(BarrierReport.id), BarrierReport.geom, cx, cy, 1000, 5)
+    ).all()
+    assert nearest == sorted(dist, key=dist.get)[:5]
+
+
+def _plan(db, stmt):
+    compiled = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
+    if db.engine.dialect.name == "postgresql":
+        return "\n".join(r[0] for r in db.session.execute(text(f"EXPLAIN {compiled}")))
+    rows = db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+    return "\n".join(str(r[-1]) for r in rows)
+
+
+def _uses_spatial_index(db, plan, index):
+    if db.engine.dialect.name == "postgresql":
+        return index in plan
+    return "SpatialIndex" in plan and "Seq Scan" not in plan and "SCAN barrier" not in plan
+
+
+@pytest.mark.parametrize("query", ["bbox", "within", "nearest"])
+def test_spatial_queries_use_the_index(db, query):
+    insert_points(db, 3000)
+    spatial = backend(db.session)
+    geom = BarrierReport.geom
+    stmt = {
+        "bbox": select(BarrierReport.id).where(
+            spatial.bbox_filter(geom, (714_000, 6_180_000, 714_500, 6_180_500))
+        ),
+        "within": select(BarrierReport.id).where(spatial.within_distance(geom, 715e3, 6181e3, 30)),
+        "nearest": spatial.nearest(select(BarrierReport.id), geom, 715e3, 6181e3, 30, 5),
+    }[query]
+    plan = _plan(db, stmt)
+    assert _uses_spatial_index(db, plan, "idx_barrier_reports_geom"), plan
+
+
+def test_area_lookup_uses_the_index(herlev):
+    spatial = backend(herlev.session)
+    stmt = select(Area.id).where(spatial.contains_point(Area.geom, 715e3, 6181e3))
+    if herlev.engine.dialect.name == "postgresql":
+        herlev.session.execute(text("SET enable_seqscan = off"))  # 23 rows: force the choice
+    plan = _plan(herlev, stmt)
+    assert _uses_spatial_index(herlev, plan, "idx_areas_geom"), plan
+
+
+def test_area_for_point_inside_nearest_and_none(herlev):
+    x, y = to_metric(12.4437, 55.7189)  # Herlev Station
+    assert area_for_point(herlev.session, x, y).name == "Herlev Station"
+    station = herlev.session.scalar(select(Area).where(Area.name == "Herlev Station"))
+    from geoalchemy2.shape import to_shape
+
+    shape = to_shape(station.geom)
+    minx, miny, maxx, maxy = shape.bounds
+    # 20 m east of the station's easternmost point: the nearest area within 25 m.
+    east = max(shape.exterior.coords if hasattr(shape, "exterior") else shape.geoms[0].exterior.coords)
+    near = area_for_point(herlev.session, maxx + 20, east[1])
+    assert near is not None and near.name == "Herlev Station"
+    assert area_for_point(herlev.session, maxx + 60, east[1]) is None or (
+        area_for_point(herlev.session, maxx + 60, east[1]).name != "Herlev Station"
+    )
+
+
+def test_point_in_the_smallest_containing_area(herlev):
+    playground = herlev.session.scalar(select(Area).where(Area.kind == "playground"))
+    from geoalchemy2.shape import to_shape
+
+    point = to_shape(playground.geom).representative_point()
+    assert area_for_point(herlev.session, point.x, point.y).id == playground.id
