@@ -74,6 +74,9 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     invite_token_hash: Mapped[str | None] = mapped_column(String(128), index=True)
     invite_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -100,6 +103,9 @@ class BarrierSite(db.Model):
         ForeignKey("areas.id", ondelete="SET NULL"), index=True
     )
     priority_score: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    priority_factors: Mapped[dict[str, Any]] = mapped_column(
+        JSONType, default=dict, server_default="{}"
+    )
     planned_year: Mapped[int | None] = mapped_column(Integer)
     planned_cost_dkk: Mapped[int | None] = mapped_column(Integer)
     status_reason: Mapped[str] = mapped_column(Text, default="")
@@ -226,3 +232,15 @@ class HistoryEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+
+
+class ApiKey(db.Model):
+    """A key that lets a trusted system submit through the Open311 API."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -4,6 +4,7 @@ import random
 from datetime import UTC, datetime
 
 import pytest
+from geoalchemy2.shape import to_shape
 from sqlalchemy import insert, select, text
 
 from fieldaudit.areas import area_for_point
@@ -66,9 +67,7 @@ def test_bbox_filter_matches_brute_force(db):
     box = (714_000.0, 6_180_000.0, 714_800.0, 6_181_000.0)
     got = ids(db, select(BarrierReport.id).where(spatial.bbox_filter(BarrierReport.geom, box)))
     expected = [
-        i + 1
-        for i, (x, y) in enumerate(points)
-        if box[0] <= x <= box[2] and box[1] <= y <= box[3]
+        i + 1 for i, (x, y) in enumerate(points) if box[0] <= x <= box[2] and box[1] <= y <= box[3]
     ]
     assert got == expected and len(got) > 5
 
@@ -131,22 +130,13 @@ def test_area_for_point_inside_nearest_and_none(herlev):
     x, y = to_metric(12.4437, 55.7189)  # Herlev Station
     assert area_for_point(herlev.session, x, y).name == "Herlev Station"
     station = herlev.session.scalar(select(Area).where(Area.name == "Herlev Station"))
-    from geoalchemy2.shape import to_shape
-
-    shape = to_shape(station.geom)
-    minx, miny, maxx, maxy = shape.bounds
-    # 20 m east of the station's easternmost point: the nearest area within 25 m.
-    east = max(shape.exterior.coords if hasattr(shape, "exterior") else shape.geoms[0].exterior.coords)
-    near = area_for_point(herlev.session, maxx + 20, east[1])
-    assert near is not None and near.name == "Herlev Station"
-    assert area_for_point(herlev.session, maxx + 60, east[1]) is None or (
-        area_for_point(herlev.session, maxx + 60, east[1]).name != "Herlev Station"
-    )
+    east_x, east_y = max(to_shape(station.geom).geoms[0].exterior.coords)
+    assert area_for_point(herlev.session, east_x + 20, east_y).name == "Herlev Station"
+    beyond = area_for_point(herlev.session, east_x + 40, east_y)
+    assert beyond is None or beyond.name != "Herlev Station"
 
 
 def test_point_in_the_smallest_containing_area(herlev):
     playground = herlev.session.scalar(select(Area).where(Area.kind == "playground"))
-    from geoalchemy2.shape import to_shape
-
     point = to_shape(playground.geom).representative_point()
     assert area_for_point(herlev.session, point.x, point.y).id == playground.id

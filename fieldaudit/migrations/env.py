@@ -7,22 +7,14 @@ from alembic import context
 from flask import current_app
 from geoalchemy2 import alembic_helpers
 
+from fieldaudit.migrations_filter import is_spatialite_internal
+
 config = context.config
 if config.config_file_name is not None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 db = current_app.extensions["migrate"].db
-
-
-def _is_spatialite_internal(obj, name, type_, reflected, compare_to):
-    if type_ == "table" and (
-        name.startswith(("idx_", "spatial_ref_sys", "geometry_columns", "virts_", "views_"))
-        or name.startswith(("sql_statements_log", "spatialite_history", "SpatialIndex"))
-        or name in {"ElementaryGeometries", "KNN", "KNN2", "data_licenses", "spatial_ref_sys_aux"}
-    ):
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
 def run_migrations_online():
@@ -33,7 +25,7 @@ def run_migrations_online():
             connection=connection,
             target_metadata=db.metadata,
             render_as_batch=connection.dialect.name == "sqlite",
-            include_object=_is_spatialite_internal,
+            include_object=is_spatialite_internal,
             process_revision_directives=alembic_helpers.writer,
             render_item=alembic_helpers.render_item,
         )

@@ -1,14 +1,19 @@
 """Languages: Danish first (the source language of every string), English second.
 
-Strings are written in Danish in the code and templates and translated to English in
-``fieldaudit/translations/en/LC_MESSAGES/messages.po``; the catalog is compiled into the
-instance folder when it changes, so no build step is needed.
+Strings are written in Danish in the code and templates (Danish is the msgid) and translated
+to English in ``fieldaudit/translations/en/LC_MESSAGES/*.po``: one .po file per area of the app
+(core, field, review, planning, ...). They are merged and compiled into the instance folder
+when one changes, so no build step is needed. JavaScript gets its strings from the template
+(a ``<script type="application/json">`` block or ``data-*`` attributes), through the same
+catalog.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request
@@ -32,17 +37,26 @@ def select_language() -> str:
 
 
 def compile_catalogs(target: Path) -> None:
-    """Compile every .po catalog to .mo under ``target`` when the .po is newer."""
-    for po_path in SOURCE_DIR.glob("*/LC_MESSAGES/messages.po"):
-        mo_path = target / po_path.relative_to(SOURCE_DIR).with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+    """Merge each language's .po files (one per area of the app) into one compiled catalog.
+
+    Recompiled only when a .po file is newer than the compiled ``messages.mo``.
+    """
+    for language_dir in SOURCE_DIR.glob("*/LC_MESSAGES"):
+        sources = sorted(language_dir.glob("*.po"))
+        mo_path = target / language_dir.relative_to(SOURCE_DIR) / "messages.mo"
+        newest = max((p.stat().st_mtime for p in sources), default=0)
+        if not sources or (mo_path.exists() and mo_path.stat().st_mtime >= newest):
             continue
+        merged = Catalog(locale=language_dir.parent.name)
+        for po_path in sources:
+            with po_path.open("rb") as source:
+                for message in read_po(source):
+                    if message.id:
+                        merged[message.id] = message
         mo_path.parent.mkdir(parents=True, exist_ok=True)
-        with po_path.open("rb") as source:
-            catalog = read_po(source)
-        tmp = mo_path.with_suffix(".mo.tmp")
+        tmp = mo_path.with_suffix(f".{os.getpid()}.tmp")
         with tmp.open("wb") as out:
-            write_mo(out, catalog)
+            write_mo(out, merged)
         tmp.replace(mo_path)
 
 

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything FieldAudit needs on a fresh Debian machine, and nothing twice.
+#   scripts/setup.sh app    SpatiaLite and the Python packages (enough to run the app)
+#   scripts/setup.sh test   also PostGIS, Chromium, GDAL's tools and the test packages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-app}"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_packages=(libsqlite3-mod-spatialite fonts-dejavu-core)
+if [ "$mode" = test ]; then
+  pg_major=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1 || true)
+  apt_packages+=(chromium gdal-bin "postgresql-${pg_major:-15}-postgis-3")
+fi
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== apt-get install ${missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "== creating .venv with $($python --version)"
+  "$python" -m venv .venv
+fi
+extras=""
+[ "$mode" = test ] && extras="[test]"
+stamp=".venv/.fieldaudit-installed${extras}"
+want=$(sha256sum pyproject.toml | cut -c1-16)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "== pip install -e .${extras}"
+  .venv/bin/pip install -q --disable-pip-version-check -e ".${extras}"
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,62 @@
+"""Every string in the app is translated: Danish is the source, English must be complete."""
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from fieldaudit.web.i18n import SOURCE_DIR
+
+PACKAGE = Path(__file__).resolve().parent.parent / "fieldaudit"
+METHODS = [
+    ("**/migrations/**", "ignore"),
+    ("**.py", "python"),
+    ("**/templates/**.html", "jinja2"),
+]
+KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2)}
+
+
+def extracted_messages() -> set[str]:
+    found = set()
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+        str(PACKAGE), METHODS, keywords=KEYWORDS
+    ):
+        found.update([message] if isinstance(message, str) else [m for m in message if m])
+    return found
+
+
+def english_catalog() -> dict[str, str]:
+    catalog = {}
+    for po_path in sorted((SOURCE_DIR / "en" / "LC_MESSAGES").glob("*.po")):
+        with po_path.open("rb") as source:
+            for message in read_po(source):
+                if message.id:
+                    key = message.id if isinstance(message.id, str) else message.id[0]
+                    value = message.string if isinstance(message.string, str) else message.string[0]
+                    catalog[key] = value
+    return catalog
+
+
+def test_there_are_strings_to_translate():
+    assert len(extracted_messages()) > 10
+
+
+def test_every_string_has_an_english_translation():
+    catalog = english_catalog()
+    missing = sorted(m for m in extracted_messages() if not catalog.get(m))
+    assert not missing, "Untranslated (add to translations/en/LC_MESSAGES/*.po):\n" + "\n".join(
+        missing
+    )
+
+
+def test_no_stale_translations():
+    stale = sorted(set(english_catalog()) - extracted_messages())
+    assert not stale, "Translations of strings no longer used:\n" + "\n".join(stale)
+
+
+def test_page_switches_language_and_remembers(client):
+    assert 'lang="da"' in client.get("/").get_data(as_text=True)
+    english = client.get("/?lang=en")
+    assert 'lang="en"' in english.get_data(as_text=True)
+    assert "Public spaces and green areas in Herlev" in english.get_data(as_text=True)
+    assert 'lang="en"' in client.get("/").get_data(as_text=True)  # remembered by cookie
