@@ -19,6 +19,7 @@ from fieldaudit.areas import ServiceArea, area_for_point
 from fieldaudit.crs import METRIC, to_metric
 from fieldaudit.errors import ConflictError, Problem, ValidationError
 from fieldaudit.models import BarrierReport, User
+from fieldaudit.sites import join_site
 from fieldaudit.taxonomy import Group, Label, Severity, category, tags_for
 
 MAX_DESCRIPTION = 2000
@@ -385,4 +386,5 @@ def store_report(
     )
     session.add(report)
     session.flush()
+    join_site(session, report, draft.x, draft.y)
     return report, True

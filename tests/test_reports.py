@@ -1,0 +1,95 @@
+"""The domain layer refuses bad reports with clear messages and stores good ones exactly once."""
+
+import math
+
+import pytest
+from sqlalchemy import func, select
+
+from fieldaudit.areas import load_service_area
+from fieldaudit.config import HERLEV_BBOX_WGS84
+from fieldaudit.crs import bbox_to_metric
+from fieldaudit.errors import ConflictError, ValidationError
+from fieldaudit.models import BarrierReport, BarrierSite
+from fieldaudit.reports import check_report, store_report
+
+
+@pytest.fixture
+def service_area(herlev):
+    return load_service_area(herlev.session, bbox_to_metric(HERLEV_BBOX_WGS84), 150.0)
+
+
+def problems(payload, service_area):
+    with pytest.raises(ValidationError) as caught:
+        check_report(payload, service_area)
+    return {p.field: p for p in caught.value.problems}
+
+
+@pytest.mark.parametrize(
+    ("override", "field", "code"),
+    [
+        ({"lat": 55.676, "lon": 12.568}, "position", "outside_area"),  # Copenhagen
+        ({"lat": 55.7300, "lon": 12.3700}, "position", "outside_area"),  # just west of Herlev
+        ({"lat": math.nan}, "position", "invalid_position"),
+        ({"lat": 95.0}, "position", "invalid_position"),
+        ({"lon": "12.44"}, "position", "invalid_position"),
+        ({"category": "teleport"}, "category", "unknown_category"),
+        ({"severity": "critical"}, "severity", "invalid_severity"),
+        ({"severity": 3}, "severity", "invalid_severity"),
+        ({"uuid": "not-a-uuid"}, "uuid", "invalid_uuid"),
+        ({"groups": ["WHEEL", "ALIENS"]}, "groups", "unknown_group"),
+        ({"tags": ["gravel"]}, "tags", "unknown_tag"),
+        ({"accuracy_m": -3}, "accuracy_m", "invalid_accuracy"),
+        ({"description": "x" * 2001}, "description", "invalid_description"),
+        ({"created_at": "yesterday"}, "created_at", "invalid_time"),
+        ({"created_at": "2026-11-20T10:00:00"}, "created_at", "invalid_time"),
+        (
+            {"measurements": {"threshold_height": {"value": 12, "unit": "m"}}},
+            "measurements.threshold_height",
+            "invalid_measurement",
+        ),
+        (
+            {"measurements": {"gradient": {"value": 8, "unit": "%"}}},
+            "measurements.gradient",
+            "unknown_measurement",
+        ),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_message(
+    make_report_payload, service_area, override, field, code
+):
+    found = problems(make_report_payload(**override), service_area)
+    assert found[field].code == code
+    assert found[field].message.da and found[field].message.en
+
+
+def test_not_an_object(service_area):
+    assert problems(["a"], service_area)[""].code == "invalid_body"
+
+
+def test_every_problem_is_listed_at_once(make_report_payload, service_area):
+    found = problems(make_report_payload(category="x", severity="y", uuid=1), service_area)
+    assert {"category", "severity", "uuid"} <= set(found)
+
+
+def test_valid_report_is_normalised(make_report_payload, service_area):
+    draft = check_report(make_report_payload(groups=[]), service_area)
+    assert draft.groups == ["MOB", "WHEEL"]  # pre-filled from the category
+    assert draft.created_at.utcoffset().total_seconds() == 0
+    assert draft.measurements == {"threshold_height": {"value": 12.0, "unit": "cm"}}
+    assert draft.reporter_name == ""  # no name unless the reporter chose to show it
+
+
+def test_store_is_idempotent_and_conflicts_on_other_content(
+    herlev, make_report_payload, service_area
+):
+    payload = make_report_payload()
+    report, created = store_report(herlev.session, check_report(payload, service_area))
+    herlev.session.commit()
+    assert created and report.area.name == "Herlev Station" and report.site is not None
+    again, created_again = store_report(herlev.session, check_report(payload, service_area))
+    assert not created_again and again.id == report.id
+    changed = {**payload, "severity": "low"}
+    with pytest.raises(ConflictError):
+        store_report(herlev.session, check_report(changed, service_area))
+    assert herlev.session.scalar(select(func.count()).select_from(BarrierReport)) == 1
+    assert herlev.session.scalar(select(func.count()).select_from(BarrierSite)) == 1

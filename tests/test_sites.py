@@ -1,0 +1,114 @@
+"""Merging reports into barrier sites: thresholds, complete linkage, same reporter, rebuild."""
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from shapely.geometry import box
+from sqlalchemy import select
+
+from fieldaudit.areas import ServiceArea
+from fieldaudit.crs import to_wgs84
+from fieldaudit.models import BarrierReport, BarrierSite
+from fieldaudit.reports import check_report, store_report
+from fieldaudit.sites import median_severity, rebuild_sites
+
+X0, Y0 = 715_000.0, 6_181_000.0
+EVERYWHERE = ServiceArea(box(700_000, 6_170_000, 730_000, 6_200_000), 0)
+T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def add(db, dx, dy, category="step", severity="medium", device=None, minutes=0, **extra):
+    lon, lat = to_wgs84(X0 + dx, Y0 + dy)
+    payload = {
+        "uuid": str(uuid.uuid4()),
+        "lat": lat,
+        "lon": lon,
+        "category": category,
+        "severity": severity,
+        "created_at": (T0 + timedelta(minutes=minutes)).isoformat(),
+        **extra,
+    }
+    report, _ = store_report(
+        db.session, check_report(payload, EVERYWHERE), device_token_hash=device or uuid.uuid4().hex
+    )
+    db.session.commit()
+    return report
+
+
+@pytest.mark.parametrize(
+    ("category", "distance", "merged"),
+    [("kerb", 7.4, True), ("kerb", 7.6, False), ("step", 9.9, True), ("step", 10.1, False)],
+)
+def test_merge_thresholds(db, category, distance, merged):
+    first = add(db, 0, 0, category)
+    second = add(db, distance, 0, category)
+    assert (first.site_id == second.site_id) is merged
+
+
+def test_other_category_never_merges(db):
+    assert add(db, 0, 0, "step").site_id != add(db, 1, 0, "surface").site_id
+
+
+def test_complete_linkage(db):
+    a = add(db, 0, 0)
+    b = add(db, 8, 0)  # within 10 m of a
+    c = add(db, 16, 0)  # within 10 m of b but 16 m from a: a new site
+    assert a.site_id == b.site_id != c.site_id
+
+
+def test_same_reporter_within_ten_minutes_is_not_merged(db):
+    a = add(db, 0, 0, device="d1")
+    b = add(db, 1, 0, device="d1", minutes=5)
+    c = add(db, 1, 1, device="d1", minutes=30)
+    assert a.site_id != b.site_id
+    assert c.site_id in (a.site_id, b.site_id)
+
+
+def test_site_aggregates(db):
+    add(db, 0, 0, severity="low", tags=["no_alternative_route"], groups=["WHEEL"])
+    add(db, 2, 0, severity="high", tags=["no_alternative_route"], groups=["VIS"])
+    add(db, 4, 0, severity="high")
+    site = db.session.scalar(select(BarrierSite))
+    assert site.report_count == 3
+    assert site.severity == "high"
+    assert site.groups == ["MOB", "VIS", "WHEEL"]
+    assert site.tag_counts == {"no_alternative_route": 2}
+    x = db.session.scalar(select(BarrierSite.geom.ST_X()))
+    assert x == pytest.approx(X0 + 2, abs=0.01)
+
+
+def test_median_severity():
+    assert median_severity(["low", "high", "high"]) == "high"
+    assert median_severity(["low", "medium"]) == "medium"
+    assert median_severity(["low", "low", "high"]) == "low"
+
+
+def _partition(db):
+    groups = {}
+    for report_id, site_id in db.session.execute(
+        select(BarrierReport.id, BarrierReport.site_id)
+    ).all():
+        groups.setdefault(site_id, set()).add(report_id)
+    return sorted(sorted(g) for g in groups.values())
+
+
+def test_rebuild_gives_the_same_sites_as_the_incremental_path(db):
+    rng = random.Random(3)
+    for i in range(300):
+        cx, cy = rng.choice([(0, 0), (30, 0), (0, 40), (60, 60), (100, 0)])
+        add(
+            db,
+            cx + rng.gauss(0, 4),
+            cy + rng.gauss(0, 4),
+            rng.choice(["step", "kerb", "surface"]),
+            rng.choice(["low", "medium", "high"]),
+            device=f"d{rng.randrange(40)}",
+            minutes=i,
+        )
+    before = _partition(db)
+    site_count = len(before)
+    assert rebuild_sites(db.session) == site_count
+    db.session.commit()
+    assert _partition(db) == before
