@@ -115,10 +115,31 @@ def list_command() -> None:
         click.echo(f"{area.id:5d}  {area.kind:30s} {area.importance:4.1f}  {area.name}")
 
 
+sites_cli = AppGroup("sites", help="Barrier sites (merged reports).")
+
+
+@sites_cli.command("rebuild")
+def rebuild_command() -> None:
+    """Re-cluster every report into barrier sites from scratch."""
+    from fieldaudit.sites import rebuild_sites
+
+    started = time.perf_counter()
+    with click.progressbar(length=1, label="Re-clustering reports") as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        count = rebuild_sites(db.session, progress)
+    db.session.commit()
+    click.echo(f"{count} sites in {time.perf_counter() - started:.1f} s.")
+
+
 def register_commands(app: Flask) -> None:
     """Register FieldAudit's commands on ``app``."""
     app.cli.add_command(init_command)
     app.cli.add_command(areas_cli)
+    app.cli.add_command(sites_cli)
 
 
 def _create_app() -> Flask:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_login import UserMixin
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     JSON,
@@ -61,7 +62,7 @@ class Area(db.Model):
     )
 
 
-class User(db.Model):
+class User(UserMixin, db.Model):
     """A person with an account: volunteer, reviewer, planner or admin."""
 
     __tablename__ = "users"
@@ -78,6 +79,10 @@ class User(db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
 
 
 class BarrierSite(db.Model):

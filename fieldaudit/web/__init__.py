@@ -9,8 +9,10 @@ from fieldaudit.web.i18n import init_i18n
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint and the shared web helpers on ``app``."""
     from fieldaudit.api import api
+    from fieldaudit.authz import login_manager
     from fieldaudit.public import public
 
+    login_manager.init_app(app)
     init_i18n(app)
     init_assets(app)
     app.register_blueprint(public)

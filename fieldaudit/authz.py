@@ -1,0 +1,62 @@
+"""Who may do what: the one place where access is checked.
+
+Views declare the roles they need with ``@require_role(...)``; anonymous visitors are sent to
+the login page, signed-in users without the role get 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import abort, redirect, request, url_for
+from flask_login import LoginManager, current_user
+
+from fieldaudit.extensions import db
+from fieldaudit.models import User
+from fieldaudit.status import Role
+
+login_manager = LoginManager()
+login_manager.login_view = "accounts.login"
+
+# Roles that include the powers of others.
+ROLE_IMPLIES: dict[Role, set[Role]] = {
+    Role.VOLUNTEER: {Role.VOLUNTEER},
+    Role.REVIEWER: {Role.REVIEWER, Role.VOLUNTEER},
+    Role.PLANNER: {Role.PLANNER, Role.VOLUNTEER},
+    Role.ADMIN: set(Role),
+}
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Load the signed-in user for Flask-Login."""
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def has_role(user: Any, *roles: Role) -> bool:
+    """Tell whether a (possibly anonymous) user holds one of ``roles``."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    held = ROLE_IMPLIES.get(Role(user.role), set())
+    return any(role in held for role in roles)
+
+
+def require_role(*roles: Role) -> Callable:
+    """Decorator: the view needs a signed-in user with one of ``roles``."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return redirect(url_for(login_manager.login_view, next=request.full_path))
+            if not has_role(current_user, *roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_roles = roles  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
