@@ -135,11 +135,58 @@ def rebuild_command() -> None:
     click.echo(f"{count} sites in {time.perf_counter() - started:.1f} s.")
 
 
+def _sqlite_file() -> Path:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(current_app.config["DATABASE_URL"])
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise click.ClickException(
+            "backup and restore are for the SpatiaLite database; for PostGIS use pg_dump "
+            "and pg_restore (see README)."
+        )
+    return Path(url.database)
+
+
+@click.command("backup")
+@click.argument("archive", type=click.Path(path_type=Path))
+@with_appcontext
+def backup_command(archive: Path) -> None:
+    """Back up the SpatiaLite database (online) and the media folder into ARCHIVE (.tar.gz)."""
+    from fieldaudit.backup import BackupError, create_backup
+
+    try:
+        summary = create_backup(_sqlite_file(), Path(current_app.config["MEDIA_DIR"]), archive)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backup written to {summary.path}: {summary.files} files, {summary.bytes} bytes.")
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(archive: Path, yes: bool) -> None:
+    """Restore a backup over the SpatiaLite database and media folder (stop the app first)."""
+    from fieldaudit.backup import BackupError, restore_backup
+
+    database = _sqlite_file()
+    if not yes:
+        click.confirm(f"Replace {database} and the media folder with {archive}?", abort=True)
+    db.engine.dispose()
+    try:
+        summary = restore_backup(archive, database, Path(current_app.config["MEDIA_DIR"]))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored {summary.files} files from {summary.path}.")
+
+
 def register_commands(app: Flask) -> None:
     """Register FieldAudit's commands on ``app``."""
     app.cli.add_command(init_command)
     app.cli.add_command(areas_cli)
     app.cli.add_command(sites_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def _create_app() -> Flask:

@@ -42,6 +42,6 @@ def test_security_headers(client):
 
 
 def test_vendor_leaflet_is_served_from_the_package(client):
-    response = client.get("/vendor/leaflet/leaflet.css")
-    assert response.status_code == 200 and b".leaflet-container" in response.data
+    with client.get("/vendor/leaflet/leaflet.css") as response:
+        assert response.status_code == 200 and b".leaflet-container" in response.data
     assert client.get("/vendor/nothing/x.js").status_code == 404
