@@ -3,6 +3,7 @@
 from flask import Flask
 
 from fieldaudit.web.assets import init_assets
+from fieldaudit.web.errors import init_error_handlers
 from fieldaudit.web.i18n import init_i18n
 
 
@@ -14,6 +15,7 @@ def register_blueprints(app: Flask) -> None:
 
     login_manager.init_app(app)
     init_i18n(app)
+    init_error_handlers(app)
     init_assets(app)
     app.register_blueprint(public)
     app.register_blueprint(api, url_prefix="/api/v1")
