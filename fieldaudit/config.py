@@ -30,6 +30,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Background map tiles; empty to draw only FieldAudit's own layers (tests, offline).
         "TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         "BOUNDARY_TOLERANCE_M": 150.0,
+        "CONTACT_EMAIL": "tilgaengelighed@herlev.dk",
+        # Reporter data of closed reports is anonymised this many days after closing.
+        "RETENTION_DAYS": 730,
         "MAX_PHOTOS_PER_REPORT": 3,
         "MAX_PHOTO_BYTES": 15 * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 3 * 15 * 1024 * 1024 + 1024 * 1024,

@@ -9,6 +9,7 @@ from fieldaudit.web.i18n import init_i18n
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint and the shared web helpers on ``app``."""
+    from fieldaudit.about import about
     from fieldaudit.api import api
     from fieldaudit.authz import login_manager
     from fieldaudit.public import public
@@ -18,4 +19,5 @@ def register_blueprints(app: Flask) -> None:
     init_error_handlers(app)
     init_assets(app)
     app.register_blueprint(public)
+    app.register_blueprint(about)
     app.register_blueprint(api, url_prefix="/api/v1")
