@@ -182,6 +182,9 @@ def restore_command(archive: Path, yes: bool) -> None:
 
 def register_commands(app: Flask) -> None:
     """Register FieldAudit's commands on ``app``."""
+    from fieldaudit.open311.commands import apikeys_cli
+
+    app.cli.add_command(apikeys_cli)
     app.cli.add_command(init_command)
     app.cli.add_command(areas_cli)
     app.cli.add_command(sites_cli)

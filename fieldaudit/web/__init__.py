@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldaudit.about import about
     from fieldaudit.api import api
     from fieldaudit.authz import login_manager
+    from fieldaudit.open311 import open311
     from fieldaudit.public import public
 
     login_manager.init_app(app)
@@ -21,3 +22,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public)
     app.register_blueprint(about)
     app.register_blueprint(api, url_prefix="/api/v1")
+    app.register_blueprint(open311, url_prefix="/open311/v2")

@@ -1,0 +1,262 @@
+"""Open311 GeoReport v2 handlers under /open311/v2: parse, call the domain, encode JSON or XML."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request, send_from_directory, url_for
+from werkzeug.exceptions import NotFound
+
+from fieldaudit.apikeys import find_api_key
+from fieldaudit.areas import load_service_area
+from fieldaudit.config import HERLEV_BBOX_WGS84
+from fieldaudit.crs import bbox_to_metric
+from fieldaudit.errors import ValidationError
+from fieldaudit.extensions import db
+from fieldaudit.models import BarrierReport, HistoryEntry, Photo
+from fieldaudit.open311 import georeport as gr
+from fieldaudit.reports import check_report, store_report
+from fieldaudit.status import Status
+
+open311 = Blueprint("open311", __name__)
+
+FORMATS = "<any(json, xml):fmt>"
+MIME = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+
+
+def _lang() -> str:
+    return gr.language(
+        request.values.get("lang") or request.values.get("locale") or request.values.get("hl")
+    )
+
+
+def _format() -> str:
+    fmt = (request.view_args or {}).get("fmt")
+    if fmt in MIME:
+        return fmt
+    return "xml" if request.path.endswith(".xml") else "json"
+
+
+def _respond(
+    fmt: str, value: Any, root: str, item: str | None = None, status: int = 200
+) -> Response:
+    if fmt == "xml":
+        body = gr.to_xml(root, value, item)
+    else:
+        body = json.dumps(value, ensure_ascii=False, indent=1).encode("utf-8")
+    return Response(body, status=status, content_type=MIME[fmt])
+
+
+@open311.errorhandler(gr.Open311Error)
+def open311_error(error: gr.Open311Error) -> Response:
+    """Errors as the specification shows them: a list of {code, description}."""
+    return _respond(_format(), error.as_list(), "errors", "error", error.status)
+
+
+@open311.before_request
+def jurisdiction() -> None:
+    """Refuse a jurisdiction_id other than Herlev's (the parameter is optional here)."""
+    gr.check_jurisdiction(request.values.get("jurisdiction_id"), _lang())
+
+
+@open311.get("/")
+@open311.get(f"/discovery.{FORMATS}")
+def discovery(fmt: str = "json") -> Response:
+    """Service Discovery: where the endpoint is, its formats and how to get an API key."""
+    lang = _lang()
+    endpoint_url = url_for("open311.discovery", fmt="json", _external=True).rsplit("/", 1)[0]
+    endpoint_type = "production" if current_app.config.get("ENV_NAME") == "production" else "test"
+    value = {
+        "changeset": gr.SERVICES_CHANGESET,
+        "contact": current_app.config.get("OPEN311_CONTACT")
+        or gr.Label(
+            "Herlev Kommune, Handicaprådet. Spørgsmål om FieldAudit: skriv til kommunen via herlev.dk.",
+            "Herlev Municipality, the Disability Council. Questions about FieldAudit: write to "
+            "the municipality through herlev.dk.",
+        ).get(lang),
+        "key_service": gr.Label(
+            "API-nøgler udstedes af FieldAudits administrator "
+            "(kommandoen 'fieldaudit apikeys create NAVN').",
+            "API keys are issued by FieldAudit's administrator "
+            "(the command 'fieldaudit apikeys create NAME').",
+        ).get(lang),
+        "endpoints": [
+            {
+                "specification": gr.SPECIFICATION,
+                "url": endpoint_url,
+                "changeset": gr.SERVICES_CHANGESET,
+                "type": endpoint_type,
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+    return _respond(fmt, value, "discovery")
+
+
+@open311.get(f"/services.{FORMATS}")
+def service_list(fmt: str) -> Response:
+    """GET Service List: the barrier categories."""
+    return _respond(fmt, gr.services(_lang()), "services", "service")
+
+
+@open311.get(f"/services/<code>.{FORMATS}")
+def service_definition(code: str, fmt: str) -> Response:
+    """GET Service Definition: the attributes of one category."""
+    lang = _lang()
+    return _respond(
+        fmt, gr.service_definition(gr.find_service(code, lang), lang), "service_definition"
+    )
+
+
+def _photo_url(photo: Photo) -> str:
+    return url_for("open311.media", photo_id=photo.id, _external=True)
+
+
+def _records(rows: list[tuple[BarrierReport, str]], lang: str) -> list[dict[str, Any]]:
+    extras = gr.load_extras(db.session, [report for report, _ in rows])
+    return [gr.public_request(report, status, extras, lang, _photo_url) for report, status in rows]
+
+
+@open311.get(f"/requests.{FORMATS}")
+def request_list(fmt: str) -> Response:
+    """GET Service Requests, with the standard filters."""
+    lang = _lang()
+    filters = gr.parse_request_filters(request.args, datetime.now(UTC), lang)
+    rows = gr.find_requests(db.session, filters)
+    return _respond(fmt, _records(rows, lang), "service_requests", "request")
+
+
+@open311.get(f"/requests/<request_id>.{FORMATS}")
+def request_detail(request_id: str, fmt: str) -> Response:
+    """GET Service Request: one report by its service_request_id."""
+    lang = _lang()
+    rows = (
+        gr.find_requests(db.session, gr.RequestFilters(ids=[int(request_id)]))
+        if request_id.isdigit()
+        else []
+    )
+    if not rows:
+        raise gr.Open311Error(
+            404,
+            gr.Label(
+                f"service_request_id '{request_id}' findes ikke.",
+                f"service_request_id '{request_id}' was not found.",
+            ).get(lang),
+        )
+    return _respond(fmt, _records(rows, lang), "service_requests", "request")
+
+
+@open311.get(f"/tokens/<token>.{FORMATS}")
+def token(token: str, fmt: str) -> Response:
+    """GET service_request_id from a token: the report's UUID made on the device."""
+    lang = _lang()
+    report = gr.find_request_by_token(db.session, token)
+    if report is None:
+        raise gr.Open311Error(
+            404,
+            gr.Label(f"token '{token}' findes ikke.", f"token '{token}' was not found.").get(lang),
+        )
+    return _respond(
+        fmt,
+        [{"service_request_id": report.id, "token": report.uuid}],
+        "service_requests",
+        "request",
+    )
+
+
+@open311.post(f"/requests.{FORMATS}")
+def create_request(fmt: str) -> Response:
+    """POST Service Request: a trusted system (with an API key) submits a report."""
+    lang = _lang()
+    api_key = find_api_key(db.session, request.values.get("api_key"))
+    if api_key is None:
+        raise gr.Open311Error(
+            403,
+            gr.Label(
+                "Ugyldig eller manglende api_key: rapporten kan ikke modtages.",
+                "Invalid or missing api_key received -- can't proceed with create_request.",
+            ).get(lang),
+        )
+    form = request.form
+    cat = gr.find_service(form.get("service_code"), lang)
+    payload = gr.report_payload(form, gr.read_attributes(form.items(multi=True)), cat, lang)
+    service_area = load_service_area(
+        db.session,
+        bbox_to_metric(HERLEV_BBOX_WGS84),
+        current_app.config["BOUNDARY_TOLERANCE_M"],
+    )
+    try:
+        draft = check_report(payload, service_area)
+    except ValidationError as error:
+        raise gr.problems_as_error(error.problems, lang) from error
+    device_id = (form.get("device_id") or "").strip()
+    device_hash = (
+        hashlib.sha256(f"open311:{api_key.id}:{device_id}".encode()).hexdigest()
+        if device_id
+        else None
+    )
+    report, _created = store_report(db.session, draft, device_token_hash=device_hash)
+    db.session.add(
+        HistoryEntry(
+            report_id=report.id,
+            action="received_open311",
+            after={"status": Status.NEW.value, "api_key": api_key.name},
+            public=False,
+        )
+    )
+    db.session.commit()
+    response = _respond(
+        fmt,
+        [
+            {
+                "service_request_id": report.id,
+                "service_notice": gr.service_notice(lang),
+                "account_id": None,
+            }
+        ],
+        "service_requests",
+        "request",
+        status=201,
+    )
+    response.headers["Location"] = url_for(
+        "open311.request_detail", request_id=report.id, fmt=fmt, _external=True
+    )
+    return response
+
+
+@open311.get("/media/<int:photo_id>")
+def media(photo_id: int) -> Response:
+    """The display version of a public photo (the ``media_url`` of a request)."""
+    photo = db.session.get(Photo, photo_id)
+    report = photo.report if photo is not None else None
+    if (
+        photo is None
+        or report is None
+        or photo.hidden
+        or report.hidden
+        or Status(report.status) not in gr.ACCEPTED_STATUSES
+    ):
+        raise gr.Open311Error(404, gr.Label("Billedet findes ikke.", "No such photo.").get(_lang()))
+    try:
+        response = send_from_directory(current_app.config["MEDIA_DIR"], photo.display_name)
+    except NotFound as missing:
+        raise gr.Open311Error(
+            404, gr.Label("Billedet findes ikke.", "No such photo.").get(_lang())
+        ) from missing
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@open311.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown(rest: str) -> Response:
+    """Anything else under the endpoint: 404 in the Open311 error format."""
+    raise gr.Open311Error(
+        404,
+        gr.Label(
+            f"Ressourcen '{rest}' findes ikke i Open311 GeoReport v2.",
+            f"The resource '{rest}' does not exist in Open311 GeoReport v2.",
+        ).get(_lang()),
+    )
