@@ -180,6 +180,23 @@ def restore_command(archive: Path, yes: bool) -> None:
     click.echo(f"Restored {summary.files} files from {summary.path}.")
 
 
+@sites_cli.command("rescore")
+def rescore_command() -> None:
+    """Recompute every site's priority score (after new weights; nightly for the 4-year rule)."""
+    from fieldaudit.priority import rescore_all
+
+    started = time.perf_counter()
+    with click.progressbar(length=1, label="Scoring sites") as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        count = rescore_all(db.session, progress=progress)
+    db.session.commit()
+    click.echo(f"{count} sites rescored in {time.perf_counter() - started:.1f} s.")
+
+
 def register_commands(app: Flask) -> None:
     """Register FieldAudit's commands on ``app``."""
     from fieldaudit.open311.commands import apikeys_cli

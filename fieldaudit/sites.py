@@ -208,6 +208,9 @@ def refresh_site(session: Session, site: BarrierSite) -> None:
     site.last_seen = max(moments)
     area = area_for_point(session, mean_x, mean_y)
     site.area_id = area.id if area else None
+    from fieldaudit.priority import score_site  # priority builds on this module
+
+    score_site(session, site, reports)
     session.flush()
 
 

@@ -11,6 +11,7 @@ def register_blueprints(app: Flask) -> None:
     """Register every blueprint and the shared web helpers on ``app``."""
     from fieldaudit.about import about
     from fieldaudit.api import api
+    from fieldaudit.api.priority import priority_api
     from fieldaudit.authz import login_manager
     from fieldaudit.open311 import open311
     from fieldaudit.public import public
@@ -22,4 +23,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public)
     app.register_blueprint(about)
     app.register_blueprint(api, url_prefix="/api/v1")
+    app.register_blueprint(priority_api, url_prefix="/api/v1/priority")
     app.register_blueprint(open311, url_prefix="/open311/v2")
