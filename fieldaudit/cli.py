@@ -197,6 +197,19 @@ def rescore_command() -> None:
     click.echo(f"{count} sites rescored in {time.perf_counter() - started:.1f} s.")
 
 
+@click.command("retention")
+@click.option("--days", type=int, help="Override FIELDAUDIT_RETENTION_DAYS.")
+@with_appcontext
+def retention_command(days: int | None) -> None:
+    """Anonymise the reporters of reports closed longer ago than the retention period."""
+    from fieldaudit.privacy import apply_retention
+
+    period = days if days is not None else current_app.config["RETENTION_DAYS"]
+    count = apply_retention(db.session, period)
+    db.session.commit()
+    click.echo(f"{count} closed reports anonymised (closed more than {period} days ago).")
+
+
 def register_commands(app: Flask) -> None:
     """Register FieldAudit's commands on ``app``."""
     from fieldaudit.open311.commands import apikeys_cli
@@ -207,6 +220,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(sites_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(retention_command)
 
 
 def _create_app() -> Flask:
