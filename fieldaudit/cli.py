@@ -218,6 +218,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(areas_cli)
     app.cli.add_command(sites_cli)
+    from fieldaudit.accounts.cli import users_cli
+
+    app.cli.add_command(users_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(retention_command)

@@ -219,3 +219,73 @@ def page(browser: Any) -> Iterator[Any]:
 def default_config(tmp_path: Path) -> dict[str, Any]:
     """The default configuration for an instance folder under tmp_path."""
     return defaults(str(tmp_path / "instance"))
+
+
+# --- Accounts: users of every role, signing a test client in, CSRF tokens for form posts ---
+
+TEST_PASSWORD = "rigtig hest batteri hæfteklamme"
+
+
+@pytest.fixture(scope="session")
+def test_password_hash() -> str:
+    """The scrypt hash of TEST_PASSWORD, computed once (hashing is slow on purpose)."""
+    from fieldaudit.accounts.users import hash_password
+
+    return hash_password(TEST_PASSWORD)
+
+
+@pytest.fixture
+def make_user(db: Any, test_password_hash: str) -> Callable[..., Any]:
+    """Factory: a committed user with ``role`` whose password is TEST_PASSWORD."""
+    from fieldaudit.models import User
+
+    def make(role: str = "volunteer", email: str | None = None, **fields: Any) -> Any:
+        user = User(
+            email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.org",
+            role=role,
+            display_name=fields.pop("display_name", f"Test {role}"),
+            password_hash=fields.pop("password_hash", test_password_hash),
+            active=fields.pop("active", True),
+            **fields,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client: Any, make_user: Callable[..., Any]) -> Callable[..., Any]:
+    """Sign the test client in as a (new) user of ``role``; return the user."""
+
+    def sign_in(role: str = "volunteer", user: Any = None) -> Any:
+        user = user or make_user(role)
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        # Requests share the test's app context (and so ``g``): forget a cached user.
+        from flask import g, has_app_context
+
+        if has_app_context():
+            g.pop("_login_user", None)
+        return user
+
+    return sign_in
+
+
+@pytest.fixture
+def csrf(client: Any, app: Flask) -> Callable[[], str]:
+    """A valid CSRF token for the test client's session (as Flask-WTF's generate_csrf makes it)."""
+    import hashlib
+
+    from itsdangerous import URLSafeTimedSerializer
+
+    def token() -> str:
+        with client.session_transaction() as session:
+            if "csrf_token" not in session:
+                session["csrf_token"] = hashlib.sha1(os.urandom(64)).hexdigest()
+            raw = session["csrf_token"]
+        return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+    return token

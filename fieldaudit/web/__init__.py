@@ -10,6 +10,7 @@ from fieldaudit.web.i18n import init_i18n
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint and the shared web helpers on ``app``."""
     from fieldaudit.about import about
+    from fieldaudit.accounts import init_accounts
     from fieldaudit.api import api
     from fieldaudit.api.priority import priority_api
     from fieldaudit.authz import login_manager
@@ -20,6 +21,7 @@ def register_blueprints(app: Flask) -> None:
     init_i18n(app)
     init_error_handlers(app)
     init_assets(app)
+    init_accounts(app)
     app.register_blueprint(public)
     app.register_blueprint(about)
     app.register_blueprint(api, url_prefix="/api/v1")
