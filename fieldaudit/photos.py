@@ -93,14 +93,14 @@ def _problem(field_name: str, code: str, da: str, en: str) -> ValidationError:
     return ValidationError(Problem(field_name, code, Label(da, en)))
 
 
-def _open_checked(data: bytes, field_name: str) -> Image.Image:
+def _open_checked(data: bytes, field_name: str, max_bytes: int) -> Image.Image:
     """Open an upload, refusing anything that is not a whole, reasonably sized, known image."""
-    if len(data) > MAX_PHOTO_BYTES:
+    if len(data) > max_bytes:
         raise _problem(
             field_name,
             "photo_too_large",
-            f"Fotoet fylder mere end {MAX_PHOTO_BYTES // (1024 * 1024)} MB.",
-            f"The photo is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB.",
+            f"Fotoet fylder mere end {max_bytes // (1024 * 1024)} MB.",
+            f"The photo is larger than {max_bytes // (1024 * 1024)} MB.",
         )
     if not data:
         raise _problem(field_name, "photo_empty", "Fotoet er tomt.", "The photo is empty.")
@@ -181,9 +181,11 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
     return buffer.getvalue()
 
 
-def render_photo(data: bytes, field_name: str = "photos") -> tuple[bytes, bytes, int, int]:
+def render_photo(
+    data: bytes, field_name: str = "photos", max_bytes: int = MAX_PHOTO_BYTES
+) -> tuple[bytes, bytes, int, int]:
     """Check and convert an upload; return display JPEG, thumbnail JPEG, display width, height."""
-    image = _open_checked(data, field_name)
+    image = _open_checked(data, field_name, max_bytes)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -228,19 +230,24 @@ def _write_tmp(media_dir: Path, data: bytes) -> Path:
     return Path(name)
 
 
-def stage_photos(uploads: Sequence[bytes], media_dir: str | Path) -> StagedPhotos:
+def stage_photos(
+    uploads: Sequence[bytes],
+    media_dir: str | Path,
+    max_photos: int = MAX_PHOTOS,
+    max_bytes: int = MAX_PHOTO_BYTES,
+) -> StagedPhotos:
     """Check and process up to three uploads into temporary files; raise ValidationError if bad."""
-    if len(uploads) > MAX_PHOTOS:
+    if len(uploads) > max_photos:
         raise _problem(
             "photos",
             "too_many_photos",
-            f"Højst {MAX_PHOTOS} fotos pr. rapport.",
-            f"At most {MAX_PHOTOS} photos per report.",
+            f"Højst {max_photos} fotos pr. rapport.",
+            f"At most {max_photos} photos per report.",
         )
     staged = StagedPhotos(Path(media_dir))
     try:
         for position, data in enumerate(uploads):
-            display, thumbnail, width, height = render_photo(data, f"photos[{position}]")
+            display, thumbnail, width, height = render_photo(data, f"photos[{position}]", max_bytes)
             staged.photos.append(
                 StagedPhoto(
                     sha256=hashlib.sha256(data).hexdigest(),

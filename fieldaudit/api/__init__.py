@@ -1,5 +1,9 @@
-"""The JSON API under /api/v1."""
+"""The JSON API under /api/v1: each module adds its routes to the one blueprint."""
 
+from fieldaudit.api import openapi, reports, sites  # noqa: F401  (register the routes)
+from fieldaudit.api.errors import init_error_handlers
 from fieldaudit.api.views import api
+
+init_error_handlers(api)
 
 __all__ = ["api"]

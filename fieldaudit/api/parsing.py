@@ -1,0 +1,176 @@
+"""Reading API requests: JSON bodies, multipart reports, query numbers and the device token."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+
+from fieldaudit.api.errors import ApiError
+from fieldaudit.models import User
+
+DEVICE_TOKEN_HEADER = "X-Device-Token"
+DEVICE_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
+PHOTOS_FIELD = "photos"
+REPORT_FIELD = "report"
+
+
+def device_token_hash() -> str | None:
+    """SHA-256 of the device token header (the token itself is never stored), or None."""
+    token = request.headers.get(DEVICE_TOKEN_HEADER)
+    if token is None:
+        return None
+    if not DEVICE_TOKEN_PATTERN.fullmatch(token):
+        raise ApiError(
+            400,
+            DEVICE_TOKEN_HEADER,
+            "invalid_device_token",
+            "Enhedens nøgle skal være 32-128 tegn (A-Z, a-z, 0-9, - og _).",
+            "The device token must be 32-128 characters (A-Z, a-z, 0-9, - and _).",
+        )
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def signed_in_user() -> User | None:
+    """The signed-in user, or None for an anonymous volunteer.
+
+    A write counts as the user's only when a cross-site form could not have sent it: JSON, or a
+    custom header (the device token). The API is exempt from form CSRF tokens.
+    """
+    if not getattr(current_user, "is_authenticated", False):
+        return None
+    if request.method not in ("GET", "HEAD") and not (
+        request.is_json or DEVICE_TOKEN_HEADER in request.headers
+    ):
+        return None
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def _invalid_json(field: str) -> ApiError:
+    return ApiError(
+        400,
+        field,
+        "invalid_json",
+        "Indholdet er ikke gyldig JSON.",
+        "The content is not valid JSON.",
+    )
+
+
+def _loads(raw: bytes | str, field: str) -> Any:
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise _invalid_json(field) from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN and Infinity are not JSON
+
+
+def json_body() -> Any:
+    """The request's JSON body (415 if it is not JSON, 400 if it cannot be parsed)."""
+    if not request.is_json:
+        raise ApiError(
+            415,
+            "",
+            "unsupported_media_type",
+            "Send indholdet som application/json.",
+            "Send the content as application/json.",
+        )
+    return _loads(request.get_data(cache=False), "")
+
+
+def report_request(max_photos: int, max_photo_bytes: int) -> tuple[Any, list[bytes]]:
+    """A report as JSON, or as multipart with a ``report`` JSON part and ``photos`` files."""
+    if request.is_json:
+        return _loads(request.get_data(cache=False), ""), []
+    if request.mimetype != "multipart/form-data":
+        raise ApiError(
+            415,
+            "",
+            "unsupported_media_type",
+            "Send rapporten som application/json eller multipart/form-data.",
+            "Send the report as application/json or multipart/form-data.",
+        )
+    part = request.files.get(REPORT_FIELD)
+    raw: bytes | str | None = part.read() if part is not None else request.form.get(REPORT_FIELD)
+    if raw is None:
+        raise ApiError(
+            400,
+            REPORT_FIELD,
+            "missing_report",
+            "Forespørgslen mangler delen 'report' med rapporten som JSON.",
+            "The request lacks the 'report' part with the report as JSON.",
+        )
+    payload = _loads(raw, REPORT_FIELD)
+    files = request.files.getlist(PHOTOS_FIELD)
+    if len(files) > max_photos:
+        raise ApiError(
+            422,
+            PHOTOS_FIELD,
+            "too_many_photos",
+            f"Højst {max_photos} fotos pr. rapport.",
+            f"At most {max_photos} photos per report.",
+        )
+    photos: list[bytes] = []
+    for position, upload in enumerate(files):
+        data = upload.read(max_photo_bytes + 1)
+        if len(data) > max_photo_bytes:
+            raise ApiError(
+                413,
+                f"photos[{position}]",
+                "photo_too_large",
+                f"Fotoet fylder mere end {max_photo_bytes // (1024 * 1024)} MB.",
+                f"The photo is larger than {max_photo_bytes // (1024 * 1024)} MB.",
+            )
+        photos.append(data)
+    return payload, photos
+
+
+def query_number(name: str, minimum: float, maximum: float, required: bool = True) -> float | None:
+    """A finite number from the query string, within bounds (400 otherwise)."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise ApiError(
+                400,
+                name,
+                "missing_parameter",
+                f"Parameteren '{name}' mangler.",
+                f"The parameter '{name}' is missing.",
+            )
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not minimum <= value <= maximum:
+        raise ApiError(
+            400,
+            name,
+            "invalid_parameter",
+            f"'{name}' skal være et tal mellem {minimum:g} og {maximum:g}.",
+            f"'{name}' must be a number from {minimum:g} to {maximum:g}.",
+        )
+    return value
+
+
+def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
+    """An integer from the query string within bounds, or the default."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not re.fullmatch(r"[0-9]{1,9}", raw) or not minimum <= int(raw) <= maximum:
+        raise ApiError(
+            400,
+            name,
+            "invalid_parameter",
+            f"'{name}' skal være et heltal mellem {minimum} og {maximum}.",
+            f"'{name}' must be a whole number from {minimum} to {maximum}.",
+        )
+    return int(raw)

@@ -1,0 +1,142 @@
+"""Reports from the field app: create (idempotent by UUID), read, photos, and 'my reports'."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import current_app, jsonify, send_file, url_for
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from fieldaudit.api.errors import ApiError
+from fieldaudit.api.parsing import device_token_hash, report_request, signed_in_user
+from fieldaudit.api.serialize import confirmation_json, public_notes, report_json
+from fieldaudit.api.views import api
+from fieldaudit.areas import load_service_area
+from fieldaudit.config import HERLEV_BBOX_WGS84
+from fieldaudit.crs import bbox_to_metric
+from fieldaudit.extensions import db
+from fieldaudit.models import BarrierReport, Photo, SiteConfirmation
+from fieldaudit.photos import attach_photos, media_path, stage_photos
+from fieldaudit.reports import check_report, find_report, parse_uuid, store_report
+
+MY_REPORTS_LIMIT = 200
+PHOTO_VARIANTS = ("display", "thumbnail")
+
+
+def _not_found(field: str = "uuid") -> ApiError:
+    return ApiError(404, field, "not_found", "Rapporten findes ikke.", "The report does not exist.")
+
+
+def _report_response(report: BarrierReport, status: int):
+    notes = public_notes(db.session, [report.id])[report.id]
+    response = jsonify(report_json(report, notes))
+    response.status_code = status
+    response.headers["Location"] = url_for("api.get_report", report_uuid=report.uuid)
+    return response
+
+
+@api.post("/reports")
+def create_report():
+    """Store a report (JSON, or multipart with up to three photos) exactly once per UUID."""
+    config = current_app.config
+    payload, uploads = report_request(config["MAX_PHOTOS_PER_REPORT"], config["MAX_PHOTO_BYTES"])
+    device = device_token_hash()
+    service_area = load_service_area(
+        db.session, bbox_to_metric(HERLEV_BBOX_WGS84), config["BOUNDARY_TOLERANCE_M"]
+    )
+    draft = check_report(payload, service_area)
+    staged = stage_photos(
+        uploads,
+        config["MEDIA_DIR"],
+        max_photos=config["MAX_PHOTOS_PER_REPORT"],
+        max_bytes=config["MAX_PHOTO_BYTES"],
+    )
+    draft = replace(draft, photo_hashes=staged.hashes)
+    try:
+        report, created = store_report(
+            db.session, draft, reporter=signed_in_user(), device_token_hash=device
+        )
+        if created:
+            attach_photos(db.session, report, staged)
+        db.session.commit()
+    except IntegrityError:
+        # Another request stored the same UUID at the same moment: answer as if this came second.
+        db.session.rollback()
+        staged.discard()
+        if find_report(db.session, draft.uuid) is None:
+            raise
+        report, _created = store_report(db.session, draft)  # the stored one, or ConflictError
+        return _report_response(report, 200)
+    except BaseException:
+        db.session.rollback()
+        staged.discard()
+        raise
+    if created:
+        staged.publish()
+    else:
+        staged.discard()
+    return _report_response(report, 201 if created else 200)
+
+
+@api.get("/reports/<report_uuid>")
+def get_report(report_uuid: str):
+    """One report by its device-made UUID, with its status and public notes."""
+    canonical = parse_uuid(report_uuid)
+    report = find_report(db.session, canonical) if canonical else None
+    if report is None or report.hidden:
+        raise _not_found()
+    return _report_response(report, 200)
+
+
+@api.get("/photos/<int:photo_id>/<variant>")
+def photo_file(photo_id: int, variant: str):
+    """A stored photo (display size or thumbnail); hidden photos are never served."""
+    photo = db.session.get(Photo, photo_id)
+    if variant not in PHOTO_VARIANTS or photo is None or photo.hidden or photo.report.hidden:
+        raise ApiError(404, "photo_id", "not_found", "Fotoet findes ikke.", "No such photo.")
+    name = photo.display_name if variant == "display" else photo.thumb_name
+    path = media_path(current_app.config["MEDIA_DIR"], name)
+    if path is None or not path.is_file():
+        raise ApiError(404, "photo_id", "not_found", "Fotoet findes ikke.", "No such photo.")
+    response = send_file(path, mimetype="image/jpeg", conditional=True, etag=True)
+    # Short-lived: a moderator may hide a photo, and it must then disappear soon.
+    response.cache_control.public = True
+    response.cache_control.max_age = 600
+    return response
+
+
+@api.get("/my/reports")
+def my_reports():
+    """The reports and confirmations of this device (X-Device-Token) and of the signed-in user."""
+    device = device_token_hash()
+    user = signed_in_user()
+    owners_reports = []
+    owners_confirmations = []
+    if device is not None:
+        owners_reports.append(BarrierReport.device_token_hash == device)
+        owners_confirmations.append(SiteConfirmation.device_token_hash == device)
+    if user is not None:
+        owners_reports.append(BarrierReport.reporter_id == user.id)
+        owners_confirmations.append(SiteConfirmation.reporter_id == user.id)
+    if not owners_reports:
+        return jsonify({"reports": [], "confirmations": []})
+    reports = db.session.scalars(
+        select(BarrierReport)
+        .where(or_(*owners_reports))
+        .order_by(BarrierReport.created_at.desc(), BarrierReport.id.desc())
+        .limit(MY_REPORTS_LIMIT)
+    ).all()
+    confirmations = db.session.scalars(
+        select(SiteConfirmation)
+        .where(or_(*owners_confirmations))
+        .order_by(SiteConfirmation.created_at.desc(), SiteConfirmation.id.desc())
+        .limit(MY_REPORTS_LIMIT)
+    ).all()
+    notes = public_notes(db.session, [r.id for r in reports])
+    return jsonify(
+        {
+            "reports": [report_json(r, notes[r.id]) for r in reports],
+            "confirmations": [confirmation_json(c) for c in confirmations],
+        }
+    )

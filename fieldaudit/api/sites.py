@@ -1,0 +1,237 @@
+"""Barrier sites for the field app: the map (bbox), the duplicate check and confirmations."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+from flask import jsonify, request
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from fieldaudit.api.errors import ApiError
+from fieldaudit.api.parsing import (
+    device_token_hash,
+    json_body,
+    query_int,
+    query_number,
+    signed_in_user,
+)
+from fieldaudit.api.serialize import (
+    confirmation_json,
+    site_feature,
+    site_properties,
+    site_thumbnails,
+)
+from fieldaudit.api.views import api
+from fieldaudit.config import HERLEV_BBOX_WGS84
+from fieldaudit.crs import bbox_to_metric, to_metric
+from fieldaudit.errors import Problem, ValidationError
+from fieldaudit.extensions import db
+from fieldaudit.models import BarrierSite, SiteConfirmation
+from fieldaudit.reports import CLOCK_SKEW, parse_timestamp, parse_uuid
+from fieldaudit.sites import CONFIRMATION_KINDS, nearby_open_sites, record_confirmation
+from fieldaudit.spatial import backend
+from fieldaudit.status import OPEN_STATUSES
+from fieldaudit.taxonomy import CATEGORIES_BY_CODE, Label
+
+# Sites are only looked for around Herlev: a bbox is clipped to this box (WGS84).
+SEARCH_MARGIN_DEG = 0.05
+SEARCH_BOX = (
+    HERLEV_BBOX_WGS84[0] - SEARCH_MARGIN_DEG,
+    HERLEV_BBOX_WGS84[1] - SEARCH_MARGIN_DEG,
+    HERLEV_BBOX_WGS84[2] + SEARCH_MARGIN_DEG,
+    HERLEV_BBOX_WGS84[3] + SEARCH_MARGIN_DEG,
+)
+NEARBY_MIN_RADIUS_M = 30.0
+NEARBY_ACCURACY_MARGIN_M = 10.0
+NEARBY_LIMIT = 5
+MAX_ACCURACY_M = 5000.0
+DEFAULT_SITE_LIMIT = 1000
+MAX_SITE_LIMIT = 2000
+
+
+def _bbox_argument() -> tuple[float, float, float, float]:
+    raw = request.args.get("bbox")
+    if raw is None or raw == "":
+        return HERLEV_BBOX_WGS84
+    error = ApiError(
+        400,
+        "bbox",
+        "invalid_bbox",
+        "bbox skal være fire tal: minlon,minlat,maxlon,maxlat (WGS84).",
+        "bbox must be four numbers: minlon,minlat,maxlon,maxlat (WGS84).",
+    )
+    parts = raw.split(",")
+    if len(parts) != 4:
+        raise error
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(p) for p in parts)
+    except ValueError:
+        raise error from None
+    if not (
+        -180 <= min_lon <= max_lon <= 180
+        and -90 <= min_lat <= max_lat <= 90
+        and all(v == v for v in (min_lon, min_lat, max_lon, max_lat))
+    ):
+        raise error
+    return min_lon, min_lat, max_lon, max_lat
+
+
+@api.get("/sites")
+def sites_in_bbox():
+    """Open barrier sites inside a WGS84 bounding box, as a GeoJSON FeatureCollection."""
+    min_lon, min_lat, max_lon, max_lat = _bbox_argument()
+    limit = query_int("limit", DEFAULT_SITE_LIMIT, 1, MAX_SITE_LIMIT)
+    clipped = (
+        max(min_lon, SEARCH_BOX[0]),
+        max(min_lat, SEARCH_BOX[1]),
+        min(max_lon, SEARCH_BOX[2]),
+        min(max_lat, SEARCH_BOX[3]),
+    )
+    sites: list[BarrierSite] = []
+    if clipped[0] <= clipped[2] and clipped[1] <= clipped[3]:
+        spatial = backend(db.session)
+        sites = list(
+            db.session.scalars(
+                select(BarrierSite)
+                .options(selectinload(BarrierSite.area))
+                .where(
+                    spatial.bbox_filter(BarrierSite.geom, bbox_to_metric(clipped)),
+                    BarrierSite.status.in_([s.value for s in OPEN_STATUSES]),
+                )
+                .order_by(BarrierSite.priority_score.desc(), BarrierSite.id)
+                .limit(limit)
+            )
+        )
+    thumbnails = site_thumbnails(db.session, [s.id for s in sites])
+    response = jsonify(
+        {
+            "type": "FeatureCollection",
+            "features": [site_feature(s, thumbnails.get(s.id)) for s in sites],
+        }
+    )
+    response.mimetype = "application/geo+json"
+    return response
+
+
+@api.get("/sites/nearby")
+def nearby_sites():
+    """The duplicate check: open sites of a category within max(30 m, accuracy + 10 m), at most 5."""
+    lat = query_number("lat", -90, 90)
+    lon = query_number("lon", -180, 180)
+    accuracy = query_number("accuracy", 0, MAX_ACCURACY_M, required=False)
+    code = request.args.get("category")
+    if code not in CATEGORIES_BY_CODE:
+        raise ApiError(
+            400,
+            "category",
+            "unknown_category",
+            "Vælg en kendt kategori.",
+            "Choose a known category.",
+        )
+    assert lat is not None and lon is not None
+    radius = max(NEARBY_MIN_RADIUS_M, (accuracy or 0.0) + NEARBY_ACCURACY_MARGIN_M)
+    found = []
+    inside = SEARCH_BOX[0] <= lon <= SEARCH_BOX[2] and SEARCH_BOX[1] <= lat <= SEARCH_BOX[3]
+    if inside:
+        x, y = to_metric(lon, lat)
+        found = nearby_open_sites(db.session, code, x, y, radius, NEARBY_LIMIT)
+    thumbnails = site_thumbnails(db.session, [site.id for site, _ in found])
+    results = []
+    for site, distance in found:
+        feature = site_feature(site, thumbnails.get(site.id))
+        lon_site, lat_site = feature["geometry"]["coordinates"]
+        results.append(
+            {
+                **feature["properties"],
+                "distance_m": round(distance, 1),
+                "lat": lat_site,
+                "lon": lon_site,
+            }
+        )
+    return jsonify({"radius_m": radius, "sites": results})
+
+
+def _confirmation_problem(field: str, code: str, da: str, en: str) -> Problem:
+    return Problem(field, code, Label(da, en))
+
+
+@api.post("/sites/<int:site_id>/confirmations")
+def confirm_site(site_id: int):
+    """'Still there' or 'fixed now' for a site, stored once per UUID."""
+    payload = json_body()
+    if not isinstance(payload, dict):
+        raise ValidationError(
+            _confirmation_problem(
+                "",
+                "invalid_body",
+                "Bekræftelsen skal være et JSON-objekt.",
+                "The confirmation must be a JSON object.",
+            )
+        )
+    now = datetime.now(UTC)
+    problems: list[Problem] = []
+    confirmation_uuid = parse_uuid(payload.get("uuid"))
+    if confirmation_uuid is None:
+        problems.append(
+            _confirmation_problem(
+                "uuid",
+                "invalid_uuid",
+                "Bekræftelsen mangler et gyldigt UUID.",
+                "The confirmation needs a valid UUID.",
+            )
+        )
+    kind = payload.get("kind")
+    if kind not in CONFIRMATION_KINDS:
+        problems.append(
+            _confirmation_problem(
+                "kind",
+                "invalid_kind",
+                "Vælg 'still_there' (den er der stadig) eller 'fixed_now' (den er udbedret).",
+                "Choose 'still_there' or 'fixed_now'.",
+            )
+        )
+    created_at = now
+    if payload.get("created_at") is not None:
+        parsed = parse_timestamp(payload.get("created_at"), now)
+        if parsed is None or parsed > now + CLOCK_SKEW:
+            problems.append(
+                _confirmation_problem(
+                    "created_at",
+                    "invalid_time",
+                    "Tidspunktet skal være ISO 8601 med tidszone.",
+                    "The time must be ISO 8601 with a time zone.",
+                )
+            )
+        else:
+            created_at = parsed
+    device = device_token_hash()
+    if problems:
+        raise ValidationError(problems)
+    site = db.session.get(BarrierSite, site_id)
+    if site is None:
+        raise ApiError(404, "site_id", "not_found", "Stedet findes ikke.", "No such site.")
+    content = {"site_id": site_id, "kind": kind, "created_at": created_at.isoformat()}
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    user = signed_in_user()
+    confirmation, created = record_confirmation(
+        db.session,
+        site,
+        SiteConfirmation(
+            uuid=confirmation_uuid,
+            content_hash=digest,
+            kind=kind,
+            created_at=created_at,
+            reporter_id=user.id if user else None,
+            device_token_hash=device,
+        ),
+    )
+    db.session.commit()
+    thumbnails = site_thumbnails(db.session, [site.id])
+    body = {
+        **confirmation_json(confirmation),
+        "site": site_properties(site, thumbnails.get(site.id)),
+    }
+    return jsonify(body), 201 if created else 200
