@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldaudit.api import api
     from fieldaudit.api.priority import priority_api
     from fieldaudit.authz import login_manager
+    from fieldaudit.ogc import ogc
     from fieldaudit.open311 import open311
     from fieldaudit.public import public
 
@@ -27,3 +28,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(priority_api, url_prefix="/api/v1/priority")
     app.register_blueprint(open311, url_prefix="/open311/v2")
+    app.register_blueprint(ogc, url_prefix="/ogc")

@@ -1,0 +1,426 @@
+"""OGC API - Features (Part 1: Core, GeoJSON, OpenAPI 3.0): collections, queries and features.
+
+No Flask here: the views parse the request into these values and encode the answers.
+Only public content is served: areas, and barrier sites a reviewer has accepted (see
+``public_sites``); never reports, reporters or internal notes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import shapely
+from geoalchemy2.shape import to_shape
+from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Select, and_, exists, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from fieldaudit.config import HERLEV_BBOX_WGS84
+from fieldaudit.crs import METRIC, WGS84, reproject, transformer
+from fieldaudit.geojson import wgs84_geometry
+from fieldaudit.models import Area, BarrierReport, BarrierSite
+from fieldaudit.spatial import backend
+from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Status
+from fieldaudit.taxonomy import AREA_KINDS, SEVERITIES, Label, Severity, category
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+CONFORMANCE = (
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+)
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+# Where EPSG:25832 coordinates stay meaningful (its area of use with a wide margin): a query
+# box is cut to this before it is transformed, so no stored feature can lie outside it.
+METRIC_DOMAIN_WGS84 = (-16.0, 30.0, 40.0, 85.0)
+# About 1 km: enough points along a box edge for the curved edges in EPSG:25832.
+DENSIFY_DEG = 0.01
+
+# Reports whose reviewer has accepted them: they make a site public.
+ACCEPTED_REPORT_STATUSES = tuple(
+    s.value
+    for s in (Status.VERIFIED, Status.DUPLICATE, Status.PLANNED, Status.FIXED, Status.CLOSED)
+)
+# Sites a reviewer has acted on.
+REVIEWED_SITE_STATUSES = tuple(
+    s.value for s in (Status.VERIFIED, Status.PLANNED, Status.FIXED, Status.CLOSED)
+)
+
+
+class ParameterError(ValueError):
+    """A query parameter that is unknown or has an invalid value (HTTP 400)."""
+
+    def __init__(self, parameter: str, code: str, message: Label) -> None:
+        self.parameter = parameter
+        self.code = code
+        self.message = message
+        super().__init__(f"{parameter}: {message.en}")
+
+
+# -- parameters -----------------------------------------------------------------------------
+
+
+def check_known(args: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    """Refuse query parameters the API definition does not declare (/req/core/query-param-unknown)."""
+    for name in args:
+        if name not in allowed:
+            raise ParameterError(
+                name,
+                "unknown_parameter",
+                Label(
+                    f"Parameteren '{name}' kendes ikke her; tilladt: {', '.join(allowed)}.",
+                    f"The parameter '{name}' is not known here; allowed: {', '.join(allowed)}.",
+                ),
+            )
+
+
+def parse_limit(value: str | None) -> int:
+    """The page size: an integer from 1 to MAX_LIMIT, DEFAULT_LIMIT when not given."""
+    if value is None or value == "":
+        return DEFAULT_LIMIT
+    if not re.fullmatch(r"\d+", value) or not 1 <= int(value) <= MAX_LIMIT:
+        raise ParameterError(
+            "limit",
+            "invalid_limit",
+            Label(
+                f"limit skal være et heltal fra 1 til {MAX_LIMIT}.",
+                f"limit must be a whole number from 1 to {MAX_LIMIT}.",
+            ),
+        )
+    return int(value)
+
+
+def parse_offset(value: str | None) -> int:
+    """How many matching features to skip: an integer of 0 or more."""
+    if value is None or value == "":
+        return 0
+    if not re.fullmatch(r"\d+", value):
+        raise ParameterError(
+            "offset",
+            "invalid_offset",
+            Label("offset skal være et heltal på 0 eller mere.", "offset must be 0 or more."),
+        )
+    return int(value)
+
+
+def _bbox_error() -> ParameterError:
+    return ParameterError(
+        "bbox",
+        "invalid_bbox",
+        Label(
+            "bbox skal være fire (eller seks) tal: min. længde, min. bredde, maks. længde, "
+            "maks. bredde i WGS 84 (CRS84), f.eks. 12.40,55.71,12.46,55.76.",
+            "bbox must be four (or six) numbers: min longitude, min latitude, max longitude, "
+            "max latitude in WGS 84 (CRS84), e.g. 12.40,55.71,12.46,55.76.",
+        ),
+    )
+
+
+def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    """A CRS84 bounding box (4 numbers, or 6 with heights, which are ignored); None if absent."""
+    if value is None:
+        return None
+    try:
+        numbers = [float(part) for part in value.split(",")]
+    except ValueError:
+        raise _bbox_error() from None
+    if len(numbers) == 6:
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
+        raise _bbox_error()
+    west, south, east, north = numbers
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
+        raise _bbox_error()
+    return west, south, east, north
+
+
+def _datetime_error() -> ParameterError:
+    return ParameterError(
+        "datetime",
+        "invalid_datetime",
+        Label(
+            "datetime skal være et tidspunkt (RFC 3339, f.eks. 2026-02-12T23:20:52Z) eller et "
+            "interval 'start/slut', hvor '..' eller intet betyder åben.",
+            "datetime must be a date-time (RFC 3339, e.g. 2026-02-12T23:20:52Z) or an interval "
+            "'start/end' where '..' or nothing means open.",
+        ),
+    )
+
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _instant(text: str) -> datetime:
+    if not _RFC3339.match(text):
+        raise _datetime_error()
+    try:
+        moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError:
+        raise _datetime_error() from None
+    return moment.astimezone(UTC)
+
+
+def parse_datetime(value: str | None) -> tuple[datetime | None, datetime | None] | None:
+    """A date-time or interval as (start, end) in UTC, None meaning open; None if absent."""
+    if value is None:
+        return None
+    text = value.strip()
+    if "/" not in text:
+        moment = _instant(text)
+        return moment, moment
+    first, _, second = text.partition("/")
+    start = None if first in ("", "..") else _instant(first)
+    end = None if second in ("", "..") else _instant(second)
+    if (start is None and end is None) or (start and end and start > end):
+        raise _datetime_error()
+    return start, end
+
+
+# -- spatial filter -------------------------------------------------------------------------
+
+
+def query_region(bbox: tuple[float, float, float, float]) -> BaseGeometry | None:
+    """The CRS84 bbox as an EPSG:25832 polygon, cut to where such coordinates mean anything.
+
+    A box whose west edge lies east of its east edge crosses the antimeridian. None when
+    nothing of the box lies where FieldAudit can hold data.
+    """
+    west, south, east, north = bbox
+    parts = (
+        [box(west, south, east, north)]
+        if west <= east
+        else [box(west, south, 180.0, north), box(-180.0, south, east, north)]
+    )
+    region = shapely.union_all(parts).intersection(box(*METRIC_DOMAIN_WGS84))
+    if region.is_empty:
+        return None
+    return reproject(shapely.segmentize(region, DENSIFY_DEG), WGS84, METRIC)
+
+
+def intersects_bbox(session: Session, geom: Any, bbox: tuple[float, float, float, float]) -> Any:
+    """Rows whose geometry intersects a CRS84 bbox: the spatial index first, then exactly."""
+    region = query_region(bbox)
+    if region is None:
+        return false()
+    indexed = backend(session).bbox_filter(geom, region.bounds)
+    return and_(indexed, func.ST_Intersects(geom, func.ST_GeomFromText(region.wkt, METRIC)))
+
+
+# -- collections ----------------------------------------------------------------------------
+
+
+def public_sites() -> Select[Any]:
+    """Barrier sites the public may see.
+
+    A site is public when a reviewer has accepted one of its visible reports, or has reviewed
+    the site itself and it still holds a visible report that was not rejected.
+    """
+    report = BarrierReport
+    visible_evidence = exists(
+        select(report.id).where(
+            report.site_id == BarrierSite.id,
+            report.hidden.is_(False),
+            or_(
+                report.status.in_(ACCEPTED_REPORT_STATUSES),
+                and_(
+                    BarrierSite.status.in_(REVIEWED_SITE_STATUSES),
+                    report.status != Status.REJECTED.value,
+                ),
+            ),
+        )
+    )
+    return select(BarrierSite).where(
+        BarrierSite.status.not_in((Status.REJECTED.value, Status.DUPLICATE.value)),
+        visible_evidence,
+    )
+
+
+def _rfc3339(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def site_feature(site: BarrierSite, lang: str) -> dict[str, Any]:
+    """A public barrier site as a GeoJSON Feature (no reports, no people)."""
+    cat = category(site.category)
+    status = Status(site.status)
+    severity = SEVERITIES[Severity(site.severity)]
+    return {
+        "type": "Feature",
+        "id": site.id,
+        "geometry": wgs84_geometry(site.geom),
+        "properties": {
+            "category": site.category,
+            "category_name": cat.label.get(lang) if cat else site.category,
+            "status": site.status,
+            "status_name": STATUS_LABELS[status].get(lang),
+            "open": status in OPEN_STATUSES,
+            "severity": site.severity,
+            "severity_name": severity.label.get(lang),
+            "groups": ",".join(site.groups or []),
+            "tags": ",".join(sorted(site.tag_counts or {})),
+            "report_count": site.report_count,
+            "confirmation_count": site.confirmation_count,
+            "fixed_claim_count": site.fixed_claim_count,
+            "first_seen": _rfc3339(site.first_seen),
+            "last_seen": _rfc3339(site.last_seen),
+            "area_id": site.area_id,
+            "area_name": site.area.name if site.area is not None else None,
+            "priority_score": round(site.priority_score or 0.0, 2),
+            "planned_year": site.planned_year,
+        },
+    }
+
+
+AREA_KIND_LABELS = {k.code: k.label for k in AREA_KINDS}
+
+
+def area_feature(area: Area, lang: str) -> dict[str, Any]:
+    """A public space or green area as a GeoJSON Feature."""
+    kind = AREA_KIND_LABELS.get(area.kind)
+    return {
+        "type": "Feature",
+        "id": area.id,
+        "geometry": wgs84_geometry(area.geom),
+        "properties": {
+            "name": area.name,
+            "kind": area.kind,
+            "kind_name": kind.get(lang) if kind else area.kind,
+            "importance": area.importance,
+            "approximate": area.approximate,
+            "description": area.description,
+            "source": area.source,
+        },
+    }
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A feature collection: what it is called, which rows it holds and how they look."""
+
+    id: str
+    title: Label
+    description: Label
+    model: Any
+    query: Callable[[], Select[Any]]
+    feature: Callable[[Any, str], dict[str, Any]]
+    temporal: bool
+
+
+COLLECTIONS: dict[str, Collection] = {
+    c.id: c
+    for c in (
+        Collection(
+            "barrier_sites",
+            Label("Barrierer", "Barrier sites"),
+            Label(
+                "Tilgængelighedsbarrierer i Herlev Kommune, samlet fra borgernes rapporter og "
+                "gennemgået af Handicaprådet. Tidsintervallet er første og seneste observation.",
+                "Accessibility barriers in Herlev Municipality, merged from citizens' reports and "
+                "reviewed by the Disability Council. The time interval is the first and latest "
+                "observation.",
+            ),
+            BarrierSite,
+            public_sites,
+            site_feature,
+            True,
+        ),
+        Collection(
+            "areas",
+            Label("Byrum og grønne områder", "Public spaces and green areas"),
+            Label(
+                "Parker, pladser, legepladser, stier, naturområder og kommunegrænsen. De "
+                "medfølgende lag er tegnet i hånden og omtrentlige (se 'approximate').",
+                "Parks, squares, playgrounds, paths, nature areas and the municipal boundary. "
+                "The shipped layers are drawn by hand and approximate (see 'approximate').",
+            ),
+            Area,
+            lambda: select(Area),
+            area_feature,
+            False,
+        ),
+    )
+}
+
+
+def items_statement(
+    session: Session,
+    collection: Collection,
+    bbox: tuple[float, float, float, float] | None,
+    interval: tuple[datetime | None, datetime | None] | None,
+) -> Select[Any]:
+    """The rows of a collection matching bbox and datetime, in a stable order."""
+    stmt = collection.query()
+    model = collection.model
+    if bbox is not None:
+        stmt = stmt.where(intersects_bbox(session, model.geom, bbox))
+    if interval is not None and collection.temporal:
+        # A site's time is the interval from its first to its latest observation; features
+        # without a time (areas) match every datetime (/req/core/fc-time-response).
+        start, end = interval
+        if end is not None:
+            stmt = stmt.where(model.first_seen <= end)
+        if start is not None:
+            stmt = stmt.where(model.last_seen >= start)
+    return stmt.order_by(model.id)
+
+
+def count(session: Session, stmt: Select[Any]) -> int:
+    """How many rows a statement selects."""
+    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+def spatial_extent(session: Session, collection: Collection) -> list[float]:
+    """The CRS84 bounding box of the collection's public features (Herlev's if it is empty)."""
+    if collection.id == "areas":
+        shapes = [to_shape(g) for g in session.scalars(select(Area.geom))]
+        if not shapes:
+            return list(HERLEV_BBOX_WGS84)
+        minx = min(s.bounds[0] for s in shapes)
+        miny = min(s.bounds[1] for s in shapes)
+        maxx = max(s.bounds[2] for s in shapes)
+        maxy = max(s.bounds[3] for s in shapes)
+    else:
+        rows = collection.query().subquery()
+        site = rows.c
+        minx, miny, maxx, maxy = session.execute(
+            select(
+                func.min(func.ST_X(site.geom)),
+                func.min(func.ST_Y(site.geom)),
+                func.max(func.ST_X(site.geom)),
+                func.max(func.ST_Y(site.geom)),
+            )
+        ).one()
+        if minx is None:
+            return list(HERLEV_BBOX_WGS84)
+    bounds = transformer(METRIC, WGS84).transform_bounds(minx, miny, maxx, maxy, densify_pts=4)
+    return [round(v, 6) for v in bounds]
+
+
+def temporal_extent(session: Session, collection: Collection) -> list[str | None] | None:
+    """The first and latest observation of the collection's public features, or None."""
+    if not collection.temporal:
+        return None
+    rows = collection.query().subquery()
+    first, last = session.execute(
+        select(func.min(rows.c.first_seen), func.max(rows.c.last_seen))
+    ).one()
+    return [_rfc3339(first), _rfc3339(last)]
+
+
+def find_feature(session: Session, collection: Collection, feature_id: str) -> Any | None:
+    """The public feature with ``feature_id`` in a collection, or None."""
+    if not re.fullmatch(r"\d{1,18}", feature_id):
+        return None
+    model = collection.model
+    return session.scalars(collection.query().where(model.id == int(feature_id))).first()
