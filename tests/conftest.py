@@ -289,3 +289,79 @@ def csrf(client: Any, app: Flask) -> Callable[[], str]:
         return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
 
     return token
+
+
+# --- Reports and photos for review tests ------------------------------------------------------
+
+
+@pytest.fixture
+def make_report(db: Any) -> Callable[..., Any]:
+    """Factory: a stored report ``dx``/``dy`` metres from Herlev Station (merged into a site)."""
+    from datetime import UTC, datetime
+
+    from shapely.geometry import box
+
+    from fieldaudit.areas import ServiceArea
+    from fieldaudit.crs import to_metric, to_wgs84
+    from fieldaudit.reports import check_report, store_report
+
+    everywhere = ServiceArea(box(700_000, 6_170_000, 730_000, 6_200_000), 0)
+    x0, y0 = to_metric(12.4437, 55.7189)
+
+    def make(
+        dx: float = 0.0,
+        dy: float = 0.0,
+        reporter: Any = None,
+        device: str | None = None,
+        **payload: Any,
+    ) -> Any:
+        lon, lat = to_wgs84(x0 + dx, y0 + dy)
+        data = {
+            "uuid": str(uuid.uuid4()),
+            "lat": lat,
+            "lon": lon,
+            "category": "step",
+            "severity": "high",
+            "measurements": {"threshold_height": {"value": 12, "unit": "cm"}},
+            "description": "Trin på 12 cm ved indgangen.",
+            "created_at": datetime(2026, 3, 2, 9, 0, tzinfo=UTC).isoformat(),
+            **payload,
+        }
+        report, _ = store_report(
+            db.session,
+            check_report(data, everywhere, now=datetime(2026, 12, 1, tzinfo=UTC)),
+            reporter=reporter,
+            device_token_hash=device or uuid.uuid4().hex,
+        )
+        db.session.commit()
+        return report
+
+    return make
+
+
+def jpeg_bytes(width: int = 400, height: int = 300, colour: tuple[int, int, int] = (200, 30, 30)):
+    """A plain JPEG image in memory."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def make_photo(app: Flask, db: Any) -> Callable[..., Any]:
+    """Factory: a photo of a report, stored through the real photo pipeline."""
+    from fieldaudit.photos import attach_photos, stage_photos
+
+    def make(report: Any, colour: tuple[int, int, int] = (200, 30, 30)) -> Any:
+        staged = stage_photos([jpeg_bytes(colour=colour)], app.config["MEDIA_DIR"])
+        existing = len(report.photos)
+        (photo,) = attach_photos(db.session, report, staged)
+        photo.position = existing
+        db.session.commit()
+        staged.publish()
+        return photo
+
+    return make
