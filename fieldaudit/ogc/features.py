@@ -19,7 +19,7 @@ from geoalchemy2.shape import to_shape
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Select, and_, exists, false, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from fieldaudit.config import HERLEV_BBOX_WGS84
 from fieldaudit.crs import METRIC, WGS84, reproject, transformer
@@ -237,9 +237,13 @@ def public_sites() -> Select[Any]:
             ),
         )
     )
-    return select(BarrierSite).where(
-        BarrierSite.status.not_in((Status.REJECTED.value, Status.DUPLICATE.value)),
-        visible_evidence,
+    return (
+        select(BarrierSite)
+        .where(
+            BarrierSite.status.not_in((Status.REJECTED.value, Status.DUPLICATE.value)),
+            visible_evidence,
+        )
+        .options(selectinload(BarrierSite.area))
     )
 
 

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from geoalchemy2.shape import to_shape
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from fieldaudit.crs import to_wgs84
 from fieldaudit.errors import Problem
@@ -468,6 +468,7 @@ def find_requests(session: Session, filters: RequestFilters) -> list[tuple[Barri
         select(BarrierReport, public_status)
         .outerjoin(site, site.id == BarrierReport.site_id)
         .where(BarrierReport.hidden.is_(False))
+        .options(selectinload(BarrierReport.area))
     )
     if filters.ids is not None:
         stmt = stmt.where(BarrierReport.id.in_(filters.ids))
