@@ -30,7 +30,8 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def sites(herlev, make_report_payload):
-    """Three places: an accepted report (public), an unreviewed one and a hidden accepted one."""
+    """Three sites: a verified one (public), an unreviewed one and a verified one whose only
+    report is hidden."""
     service_area = load_service_area(herlev.session, bbox_to_metric(HERLEV_BBOX_WGS84), 150.0)
 
     def report(where, status, hidden=False, days=0, **extra):
@@ -49,9 +50,12 @@ def sites(herlev, make_report_payload):
         return stored
 
     public = report(STATION, "verified", description="Hemmelig tekst fra borgeren")
+    public.site.status = "verified"
     report((STATION[0] + 0.00002, STATION[1]), "new", days=10)  # same site, 2 m away
     unreviewed = report(TORV, "new")
     hidden = report(LIBRARY, "verified", hidden=True)
+    hidden.site.status = "verified"
+    herlev.session.commit()
     return {"public": public.site, "unreviewed": unreviewed.site, "hidden": hidden.site}
 
 
@@ -175,7 +179,7 @@ def test_site_items_show_only_public_content(client, sites):
     assert [f["id"] for f in body["features"]] == [sites["public"].id]
     (feature,) = body["features"]
     properties = feature["properties"]
-    assert properties["category"] == "step" and properties["status"] == "new"
+    assert properties["category"] == "step" and properties["status"] == "verified"
     assert properties["report_count"] == 2 and properties["severity"] == "high"
     assert properties["first_seen"] == "2026-03-01T12:00:00Z"
     assert properties["area_name"]

@@ -487,14 +487,14 @@ def test_requests_show_public_fields_only(app, client, db, make_report):
     assert record["long"] == pytest.approx(HERLEV_STATION[1], abs=1e-6)
     assert record["zipcode"] == 2730
     assert record["address"].endswith("Herlev Kommune")
-    assert record["media_url"] == f"http://localhost/open311/v2/media/{photo.id}"
+    assert record["media_url"] == f"http://localhost/api/v1/photos/{photo.id}/display"
     body = response.get_data(as_text=True)
     assert "Karen" not in body and "Kun internt" not in body
 
     image = client.get(record["media_url"])
     assert image.status_code == 200 and image.content_type == "image/jpeg"
     image.close()
-    assert client.get(f"{BASE}/media/{hidden_photo.id}").status_code == 404
+    assert client.get(f"/api/v1/photos/{hidden_photo.id}/display").status_code == 404
 
     root = xml_root(client.get(f"{BASE}/requests.xml"))
     assert root.tag == "service_requests"
@@ -539,9 +539,12 @@ def test_status_follows_a_planned_site(client, db, make_report):
     assert record["status_notes"] == "Planlagt (2027)"
     assert record["expected_datetime"] == "2027-12-31T23:59:59+01:00"
     report.site.status = "fixed"
+    db.session.add(HistoryEntry(site_id=report.site_id, action="fix", reason="Rampe bygget i maj."))
     db.session.commit()
     (record,) = client.get(f"{BASE}/requests.json?status=closed").get_json()
-    assert record["status"] == "closed" and record["status_notes"] == "Udbedret"
+    assert record["status"] == "closed"
+    assert record["status_notes"] == "Udbedret: Rampe bygget i maj."
+    assert record["updated_datetime"] > record["requested_datetime"]
     assert client.get(f"{BASE}/requests.json?status=open").get_json() == []
 
 

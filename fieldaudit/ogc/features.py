@@ -18,12 +18,13 @@ import shapely
 from geoalchemy2.shape import to_shape
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Select, and_, exists, false, func, or_, select
+from sqlalchemy import Select, and_, exists, false, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from fieldaudit.config import HERLEV_BBOX_WGS84
 from fieldaudit.crs import METRIC, WGS84, reproject, transformer
 from fieldaudit.geojson import wgs84_geometry
+from fieldaudit.lifecycle import public_site_clause
 from fieldaudit.models import Area, BarrierReport, BarrierSite
 from fieldaudit.spatial import backend
 from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Status
@@ -43,16 +44,6 @@ MAX_LIMIT = 1000
 METRIC_DOMAIN_WGS84 = (-16.0, 30.0, 40.0, 85.0)
 # About 1 km: enough points along a box edge for the curved edges in EPSG:25832.
 DENSIFY_DEG = 0.01
-
-# Reports whose reviewer has accepted them: they make a site public.
-ACCEPTED_REPORT_STATUSES = tuple(
-    s.value
-    for s in (Status.VERIFIED, Status.DUPLICATE, Status.PLANNED, Status.FIXED, Status.CLOSED)
-)
-# Sites a reviewer has acted on.
-REVIEWED_SITE_STATUSES = tuple(
-    s.value for s in (Status.VERIFIED, Status.PLANNED, Status.FIXED, Status.CLOSED)
-)
 
 
 class ParameterError(ValueError):
@@ -218,31 +209,16 @@ def intersects_bbox(session: Session, geom: Any, bbox: tuple[float, float, float
 
 
 def public_sites() -> Select[Any]:
-    """Barrier sites the public may see.
-
-    A site is public when a reviewer has accepted one of its visible reports, or has reviewed
-    the site itself and it still holds a visible report that was not rejected.
-    """
-    report = BarrierReport
-    visible_evidence = exists(
-        select(report.id).where(
-            report.site_id == BarrierSite.id,
-            report.hidden.is_(False),
-            or_(
-                report.status.in_(ACCEPTED_REPORT_STATUSES),
-                and_(
-                    BarrierSite.status.in_(REVIEWED_SITE_STATUSES),
-                    report.status != Status.REJECTED.value,
-                ),
-            ),
+    """Barrier sites the public may see: those a reviewer has verified (the lifecycle's rule),
+    holding at least one report that is not hidden."""
+    visible_report = exists(
+        select(BarrierReport.id).where(
+            BarrierReport.site_id == BarrierSite.id, BarrierReport.hidden.is_(False)
         )
     )
     return (
         select(BarrierSite)
-        .where(
-            BarrierSite.status.not_in((Status.REJECTED.value, Status.DUPLICATE.value)),
-            visible_evidence,
-        )
+        .where(public_site_clause(), visible_report)
         .options(selectinload(BarrierSite.area))
     )
 

@@ -7,8 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request, send_from_directory, url_for
-from werkzeug.exceptions import NotFound
+from flask import Blueprint, Response, current_app, request, url_for
 
 from fieldaudit.apikeys import find_api_key
 from fieldaudit.areas import load_service_area
@@ -112,7 +111,7 @@ def service_definition(code: str, fmt: str) -> Response:
 
 
 def _photo_url(photo: Photo) -> str:
-    return url_for("open311.media", photo_id=photo.id, _external=True)
+    return url_for("api.photo_file", photo_id=photo.id, variant="display", _external=True)
 
 
 def _records(rows: list[tuple[BarrierReport, str]], lang: str) -> list[dict[str, Any]]:
@@ -224,29 +223,6 @@ def create_request(fmt: str) -> Response:
     response.headers["Location"] = url_for(
         "open311.request_detail", request_id=report.id, fmt=fmt, _external=True
     )
-    return response
-
-
-@open311.get("/media/<int:photo_id>")
-def media(photo_id: int) -> Response:
-    """The display version of a public photo (the ``media_url`` of a request)."""
-    photo = db.session.get(Photo, photo_id)
-    report = photo.report if photo is not None else None
-    if (
-        photo is None
-        or report is None
-        or photo.hidden
-        or report.hidden
-        or Status(report.status) not in gr.ACCEPTED_STATUSES
-    ):
-        raise gr.Open311Error(404, gr.Label("Billedet findes ikke.", "No such photo.").get(_lang()))
-    try:
-        response = send_from_directory(current_app.config["MEDIA_DIR"], photo.display_name)
-    except NotFound as missing:
-        raise gr.Open311Error(
-            404, gr.Label("Billedet findes ikke.", "No such photo.").get(_lang())
-        ) from missing
-    response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 
 
