@@ -19,6 +19,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from fieldaudit import lifecycle
 from fieldaudit.apikeys import create_api_key, hash_key
 from fieldaudit.areas import load_service_area
 from fieldaudit.config import HERLEV_BBOX_WGS84
@@ -165,7 +166,7 @@ def service_area(herlev):
 
 
 @pytest.fixture
-def make_report(db, service_area, make_report_payload):
+def stored_report(db, service_area, make_report_payload):
     """Store a report (at Herlev Station by default) and give it a status."""
 
     def make(status="verified", hidden=False, days_ago=1, **overrides):
@@ -455,8 +456,8 @@ def add_photo(app, db, report, hidden=False, position=0):
     return photo
 
 
-def test_requests_show_public_fields_only(app, client, db, make_report):
-    report = make_report(
+def test_requests_show_public_fields_only(app, client, db, stored_report):
+    report = stored_report(
         "verified",
         description="Trin på 12 cm ved indgangen.",
         show_name=True,
@@ -466,8 +467,13 @@ def test_requests_show_public_fields_only(app, client, db, make_report):
     photo = add_photo(app, db, report, position=1)
     db.session.add_all(
         [
+            HistoryEntry(
+                report_id=report.id,
+                action="verify",
+                after={"status": "verified"},
+                reason="Målt på stedet.",
+            ),
             HistoryEntry(report_id=report.id, action="note", reason="Kun internt", public=False),
-            HistoryEntry(report_id=report.id, action="verify", reason="Målt på stedet."),
         ]
     )
     db.session.commit()
@@ -510,10 +516,10 @@ def test_requests_show_public_fields_only(app, client, db, make_report):
     assert [c.tag for c in xml_root(single).find("request")] == list(SPEC_REQUEST)
 
 
-def test_hidden_new_and_rejected_reports(app, client, db, make_report):
-    hidden = make_report("verified", hidden=True)
-    new = make_report("new", lat=55.7236, lon=12.4393)
-    rejected = make_report("rejected", lat=55.7255, lon=12.4356, description="Spam og navne")
+def test_hidden_new_and_rejected_reports(app, client, db, stored_report):
+    hidden = stored_report("verified", hidden=True)
+    new = stored_report("new", lat=55.7236, lon=12.4393)
+    rejected = stored_report("rejected", lat=55.7255, lon=12.4356, description="Spam og navne")
     add_photo(app, db, rejected)
 
     listed = client.get(f"{BASE}/requests.json").get_json()
@@ -529,8 +535,8 @@ def test_hidden_new_and_rejected_reports(app, client, db, make_report):
     assert [r["service_request_id"] for r in by_ids.get_json()] == [new.id]
 
 
-def test_status_follows_a_planned_site(client, db, make_report):
-    report = make_report("verified")
+def test_status_follows_a_planned_site(client, db, stored_report):
+    report = stored_report("verified")
     report.site.status = "planned"
     report.site.planned_year = 2027
     db.session.commit()
@@ -539,7 +545,15 @@ def test_status_follows_a_planned_site(client, db, make_report):
     assert record["status_notes"] == "Planlagt (2027)"
     assert record["expected_datetime"] == "2027-12-31T23:59:59+01:00"
     report.site.status = "fixed"
-    db.session.add(HistoryEntry(site_id=report.site_id, action="fix", reason="Rampe bygget i maj."))
+    db.session.add(
+        HistoryEntry(
+            report_id=report.id,
+            site_id=report.site_id,
+            action="site_status",
+            after={"status": "fixed"},
+            reason="Rampe bygget i maj.",
+        )
+    )
     db.session.commit()
     (record,) = client.get(f"{BASE}/requests.json?status=closed").get_json()
     assert record["status"] == "closed"
@@ -548,15 +562,15 @@ def test_status_follows_a_planned_site(client, db, make_report):
     assert client.get(f"{BASE}/requests.json?status=open").get_json() == []
 
 
-def test_request_filters(client, make_report):
-    step = make_report("verified", days_ago=2)
-    kerb = make_report(
+def test_request_filters(client, stored_report):
+    step = stored_report("verified", days_ago=2)
+    kerb = stored_report(
         "fixed",
         days_ago=10,
         category="kerb",
         measurements={"kerb_upstand": {"value": 6, "unit": "cm"}},
     )
-    old = make_report("verified", days_ago=200)
+    old = stored_report("verified", days_ago=200)
 
     def ids(query):
         response = client.get(f"{BASE}/requests.json?{query}")
@@ -631,3 +645,34 @@ def test_apikeys_cli(runner, client, db, herlev):
     assert client.post(f"{BASE}/requests.json", data=post_form(key)).status_code == 403
     assert runner.invoke(args=["apikeys", "revoke", "999"]).exit_code != 0
     assert runner.invoke(args=["apikeys", "create", " "]).exit_code != 0
+
+
+def test_the_review_lifecycle_reaches_open311_and_ogc(client, db, api_key, make_user):
+    reviewer, planner = make_user("reviewer"), make_user("planner")
+    posted = client.post(f"{BASE}/requests.json", data=post_form(api_key))
+    report = db.session.get(BarrierReport, posted.get_json()[0]["service_request_id"])
+    assert client.get(f"{BASE}/requests.json").get_json() == []
+
+    lifecycle.add_note(db.session, reviewer, "Intern: ringede til Karen.", False, report=report)
+    lifecycle.verify_report(db.session, report, reviewer, note="Set på stedet.")
+    db.session.commit()
+    response = client.get(f"{BASE}/requests.json")
+    (record,) = response.get_json()
+    assert record["status"] == "open" and record["status_notes"] == "Bekræftet: Set på stedet."
+    assert record["description"] == "Højt trin ved indgangen til perronen."
+    assert record["lat"] == pytest.approx(HERLEV_STATION[0], abs=1e-6)
+    assert "Intern" not in response.get_data(as_text=True)
+    sites = client.get("/ogc/collections/barrier_sites/items").get_json()["features"]
+    assert [f["id"] for f in sites] == [report.site_id]
+
+    lifecycle.plan_site(db.session, report.site, planner, 2027, note="Med i budget 2027.")
+    db.session.commit()
+    (record,) = client.get(f"{BASE}/requests/{report.id}.json").get_json()
+    assert record["status"] == "open"
+    assert record["status_notes"] == "Planlagt (2027): Med i budget 2027."
+    assert record["expected_datetime"] == "2027-12-31T23:59:59+01:00"
+
+    lifecycle.fix_site(db.session, report.site, planner)
+    db.session.commit()
+    (record,) = client.get(f"{BASE}/requests.json?status=closed&lang=en").get_json()
+    assert record["status"] == "closed" and record["status_notes"].startswith("Fixed")

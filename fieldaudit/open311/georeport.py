@@ -29,7 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from geoalchemy2.shape import to_shape
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from fieldaudit.crs import to_wgs84
@@ -517,48 +517,29 @@ def _aware(moment: datetime) -> datetime:
 
 
 def load_extras(session: Session, reports: list[BarrierReport]) -> PublicExtras:
-    """History dates, public reasons, first visible photos and planned years of reports.
-
-    A report's history includes the decisions on its site (plan, fix, close), which reach the
-    report too.
-    """
+    """History dates, public status reasons, first visible photos and planned years of reports."""
     ids = [r.id for r in reports]
-    site_of = {r.id: r.site_id for r in reports if r.site_id is not None}
-    site_ids = set(site_of.values())
+    site_ids = {r.site_id for r in reports if r.site_id is not None}
     if not ids:
         return PublicExtras({}, {}, {}, {})
-    own = HistoryEntry.report_id.in_(ids)
-    of_site = and_(HistoryEntry.site_id.in_(site_ids), HistoryEntry.report_id.is_(None))
-    latest: dict[tuple[str, int], datetime] = {}
-    public_latest: dict[tuple[str, int], tuple[datetime, str]] = {}
-    for report_id, site_id, moment, is_public, reason in session.execute(
-        select(
-            HistoryEntry.report_id,
-            HistoryEntry.site_id,
-            HistoryEntry.created_at,
-            HistoryEntry.public,
-            HistoryEntry.reason,
-        )
-        .where(or_(own, of_site) if site_ids else own)
-        .order_by(HistoryEntry.created_at, HistoryEntry.id)
-    ):
-        key = ("report", report_id) if report_id is not None else ("site", site_id)
-        latest[key] = _aware(moment)
-        if is_public:
-            # The reason of the latest public entry explains the current state.
-            public_latest[key] = (_aware(moment), reason)
+    # Only public entries: internal notes, hiding and redactions leave no trace here. Site
+    # decisions reach the report as entries of its own (the lifecycle records them).
     updated: dict[int, datetime] = {}
     reasons: dict[int, str] = {}
-    for report_id in ids:
-        keys = [("report", report_id)]
-        if report_id in site_of:
-            keys.append(("site", site_of[report_id]))
-        moments = [latest[k] for k in keys if k in latest]
-        if moments:
-            updated[report_id] = max(moments)
-        entries = [public_latest[k] for k in keys if k in public_latest]
-        if entries:
-            reasons[report_id] = max(entries, key=lambda e: e[0])[1]
+    for report_id, moment, after, reason in session.execute(
+        select(
+            HistoryEntry.report_id,
+            HistoryEntry.created_at,
+            HistoryEntry.after,
+            HistoryEntry.reason,
+        )
+        .where(HistoryEntry.report_id.in_(ids), HistoryEntry.public.is_(True))
+        .order_by(HistoryEntry.created_at, HistoryEntry.id)
+    ):
+        updated[report_id] = _aware(moment)
+        if isinstance(after, dict) and "status" in after:
+            # Why the status is what it is: the reason given with the latest change.
+            reasons[report_id] = reason
     photos: dict[int, Photo] = {}
     for photo in session.scalars(
         select(Photo)
