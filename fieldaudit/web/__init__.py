@@ -16,6 +16,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldaudit.authz import login_manager
     from fieldaudit.ogc import ogc
     from fieldaudit.open311 import open311
+    from fieldaudit.planning import planning
     from fieldaudit.public import public
 
     login_manager.init_app(app)
@@ -27,5 +28,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(about)
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(priority_api, url_prefix="/api/v1/priority")
+    app.register_blueprint(planning, url_prefix="/planlaegning")
     app.register_blueprint(open311, url_prefix="/open311/v2")
     app.register_blueprint(ogc, url_prefix="/ogc")

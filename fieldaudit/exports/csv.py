@@ -1,0 +1,84 @@
+"""CSV export for spreadsheets: UTF-8 with BOM (Excel), WGS84 and EPSG:25832 coordinates.
+
+Cells that a spreadsheet would run as a formula (starting with = + - @, tab or carriage
+return) are prefixed with an apostrophe (OWASP's advice against CSV injection); numbers are
+written as numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from fieldaudit.exports.rows import SiteRow
+
+MEDIA_TYPE = "text/csv; charset=utf-8"
+BOM = "\ufeff"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+# (field, English column, Danish column)
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("rank", "rank", "rang"),
+    ("site_id", "site_id", "sted_id"),
+    ("score", "priority_score", "prioritet"),
+    ("priority_class", "priority_class", "prioritetsklasse"),
+    ("category", "category", "kategori_kode"),
+    ("category_label", "category_label", "kategori"),
+    ("severity", "severity", "alvor_kode"),
+    ("severity_label", "severity_label", "alvor"),
+    ("status", "status", "status_kode"),
+    ("status_label", "status_label", "status"),
+    ("area", "area", "område"),
+    ("groups", "groups", "målgrupper"),
+    ("report_count", "reports", "rapporter"),
+    ("confirmation_count", "confirmations", "bekræftelser"),
+    ("no_alternative_route", "no_alternative_route", "ingen_anden_vej"),
+    ("planned_year", "planned_year", "planlagt_år"),
+    ("planned_cost_dkk", "planned_cost_dkk", "planlagt_pris_kr"),
+    ("first_seen", "first_seen", "først_set"),
+    ("last_seen", "last_seen", "sidst_set"),
+    ("lat", "lat", "bredde"),
+    ("lon", "lon", "længde"),
+    ("easting", "easting_25832", "øst_25832"),
+    ("northing", "northing_25832", "nord_25832"),
+    ("explanation", "explanation", "begrundelse"),
+)
+
+
+def safe_cell(value: Any, danish: bool = False) -> Any:
+    """A value as a CSV cell: formula-like text neutralised, booleans and lists readable."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return ("ja" if value else "nej") if danish else ("yes" if value else "no")
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, list | tuple):
+        value = " ".join(str(v) for v in value)
+    if hasattr(value, "isoformat"):
+        value = value.isoformat()
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def header(danish: bool = False) -> list[str]:
+    """The column names in English or Danish."""
+    return [da if danish else en for _field, en, da in COLUMNS]
+
+
+def sites_csv(rows: Sequence[SiteRow], danish: bool = False) -> str:
+    """The sites as CSV text starting with a BOM (comma-separated, CRLF line ends)."""
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header(danish))
+    for row in rows:
+        writer.writerow([safe_cell(getattr(row, field), danish) for field, _en, _da in COLUMNS])
+    return out.getvalue()
+
+
+def sites_csv_bytes(rows: Sequence[SiteRow], danish: bool = False) -> bytes:
+    """The CSV encoded as UTF-8 (with its BOM)."""
+    return sites_csv(rows, danish).encode("utf-8")

@@ -1,0 +1,5 @@
+"""Planners' pages: ranked barrier sites, areas and coverage, plans and fixes, exports."""
+
+from fieldaudit.planning.views import planning
+
+__all__ = ["planning"]

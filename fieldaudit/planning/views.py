@@ -1,0 +1,351 @@
+"""Planning handlers: parse the filter, call the domain, render or stream the export."""
+
+from __future__ import annotations
+
+import io
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext
+from flask_login import current_user
+from geoalchemy2.shape import to_shape
+from sqlalchemy import select
+
+from fieldaudit.area_stats import COVERAGE_COLOURS, COVERAGE_LABELS, area_statistics, never_audited
+from fieldaudit.authz import require_role
+from fieldaudit.errors import ValidationError
+from fieldaudit.exports import csv as csv_export
+from fieldaudit.exports import geojson as geojson_export
+from fieldaudit.exports import gpkg as gpkg_export
+from fieldaudit.exports import printmap
+from fieldaudit.exports.rows import area_rows, boundary, report_rows, site_rows
+from fieldaudit.extensions import db
+from fieldaudit.geojson import wgs84_geometry
+from fieldaudit.models import Area, BarrierSite
+from fieldaudit.planning.domain import (
+    ALL,
+    OPEN,
+    SiteFilter,
+    mark_fixed,
+    mark_planned,
+    ranked_sites,
+    site_history,
+)
+from fieldaudit.priority import (
+    PRESETS,
+    PRIORITY_CLASSES,
+    WEIGHTS,
+    explain_parts,
+    published_weights,
+)
+from fieldaudit.status import STATUS_LABELS, Role, Status
+from fieldaudit.taxonomy import CATEGORIES, GROUP_LABELS, MUNICIPALITY, SEVERITIES, category
+from fieldaudit.web.i18n import select_language
+
+planning = Blueprint("planning", __name__, template_folder="templates")
+
+PER_PAGE = 25
+EXPORT_FORMATS = {
+    "geojson": (geojson_export.MEDIA_TYPE, "geojson"),
+    "csv": (csv_export.MEDIA_TYPE, "csv"),
+    "gpkg": (gpkg_export.MEDIA_TYPE, "gpkg"),
+    "png": ("image/png", "png"),
+    "pdf": ("application/pdf", "pdf"),
+}
+
+
+def _choices(lang: str) -> dict[str, Any]:
+    """What the filter form offers."""
+    areas = db.session.scalars(
+        select(Area).where(Area.kind != MUNICIPALITY).order_by(Area.name)
+    ).all()
+    return {
+        "areas": areas,
+        "categories": [(c.code, c.label.get(lang)) for c in CATEGORIES],
+        "groups": [(g.value, label.get(lang)) for g, label in GROUP_LABELS.items()],
+        "statuses": [(s.value, STATUS_LABELS[s].get(lang)) for s in Status],
+        "presets": [(p.code, p.label.get(lang)) for p in PRESETS.values()],
+        "open_value": OPEN,
+        "all_value": ALL,
+    }
+
+
+def _page_number() -> int:
+    raw = request.args.get("side", "1")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+
+
+def _map_points(rows: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "rank": r.rank,
+            "lat": r.lat,
+            "lon": r.lon,
+            "class": r.priority_class,
+            "label": f"{r.rank}. {r.category_label}" + (f" · {r.area}" if r.area else ""),
+            "url": url_for("planning.site", site_id=r.site_id),
+        }
+        for r in rows
+    ]
+
+
+@planning.get("/")
+@require_role(Role.PLANNER)
+def index():
+    """The ranked list of sites (with a map of the same page), filters and export links."""
+    lang = select_language()
+    site_filter = SiteFilter.from_args(request.args)
+    page = _page_number()
+    sites, total = ranked_sites(
+        db.session, site_filter, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+    )
+    pages = max(1, math.ceil(total / PER_PAGE))
+    if page > pages and total:
+        return redirect(url_for("planning.index", **site_filter.as_args(), side=pages))
+    rows = site_rows(
+        db.session, sites, site_filter.preset, lang, first_rank=(page - 1) * PER_PAGE + 1
+    )
+    return render_template(
+        "planning/index.html",
+        site_filter=site_filter,
+        filter_text=site_filter.describe(db.session, lang),
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        map_points=_map_points(rows),
+        classes=PRIORITY_CLASSES,
+        exports=_export_links(site_filter),
+        **_choices(lang),
+    )
+
+
+def _export_links(site_filter: SiteFilter) -> list[tuple[str, str, str]]:
+    args = site_filter.as_args()
+    return [
+        ("geojson", gettext("GeoJSON (WGS84)"), url_for("planning.export", fmt="geojson", **args)),
+        (
+            "csv",
+            gettext("CSV (engelske kolonnenavne)"),
+            url_for("planning.export", fmt="csv", **args),
+        ),
+        (
+            "csv",
+            gettext("CSV (danske kolonnenavne)"),
+            url_for("planning.export", fmt="csv", kolonner="da", **args),
+        ),
+        (
+            "gpkg",
+            gettext("GeoPackage (EPSG:25832) til QGIS"),
+            url_for("planning.export", fmt="gpkg", **args),
+        ),
+        (
+            "png",
+            gettext("Prioriteret kort, PNG (A4)"),
+            url_for("planning.export", fmt="png", **args),
+        ),
+        (
+            "pdf",
+            gettext("Prioriteret kort, PDF (A4)"),
+            url_for("planning.export", fmt="pdf", **args),
+        ),
+    ]
+
+
+@planning.get("/omraader")
+@require_role(Role.PLANNER)
+def areas():
+    """Statistics per area and the coverage map for planning audit walks."""
+    lang = select_language()
+    preset = request.args.get("preset", "balanced")
+    preset = preset if preset in PRESETS else "balanced"
+    stats = area_statistics(db.session, preset)
+    now = datetime.now(UTC)
+    geometries = {
+        a.id: wgs84_geometry(a.geom)
+        for a in db.session.scalars(select(Area).where(Area.kind != MUNICIPALITY))
+    }
+    coverage = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": geometries[s.area_id],
+                "properties": {
+                    "name": s.name,
+                    "coverage": s.coverage(now),
+                    "colour": COVERAGE_COLOURS[s.coverage(now)],
+                    "label": COVERAGE_LABELS[s.coverage(now)].get(lang),
+                },
+            }
+            for s in stats
+            if s.area_id in geometries
+        ],
+    }
+    return render_template(
+        "planning/areas.html",
+        stats=stats,
+        never=never_audited(stats),
+        now=now,
+        coverage=coverage,
+        coverage_labels={k: v.get(lang) for k, v in COVERAGE_LABELS.items()},
+        coverage_colours=COVERAGE_COLOURS,
+        category_labels={c.code: c.label.get(lang) for c in CATEGORIES},
+        severity_labels={s.value: i.label.get(lang) for s, i in SEVERITIES.items()},
+        severities=[s.value for s in SEVERITIES],
+        preset=preset,
+        presets=[(p.code, p.label.get(lang)) for p in PRESETS.values()],
+    )
+
+
+def _load_site(site_id: int) -> BarrierSite:
+    site = db.session.get(BarrierSite, site_id)
+    if site is None:
+        abort(404)
+    return site
+
+
+def _render_site(site: BarrierSite, errors: list[Any] | None = None, status: int = 200):
+    lang = select_language()
+    (row,) = site_rows(db.session, [site], lang=lang)
+    cat = category(site.category)
+    return (
+        render_template(
+            "planning/site.html",
+            site=site,
+            row=row,
+            category_label=cat.label.get(lang) if cat else site.category,
+            reasons=explain_parts(site.priority_factors or {}, lang),
+            factors=site.priority_factors or {},
+            history=site_history(db.session, site),
+            status_labels={s.value: STATUS_LABELS[s].get(lang) for s in Status},
+            errors=errors or [],
+            lang=lang,
+            this_year=datetime.now(UTC).year,
+            form=request.form,
+            can_plan=site.status not in (Status.REJECTED.value, Status.DUPLICATE.value),
+            can_fix=site.status != Status.FIXED.value,
+        ),
+        status,
+    )
+
+
+@planning.get("/steder/<int:site_id>")
+@require_role(Role.PLANNER)
+def site(site_id: int):
+    """One site: why it ranks where it does, its history, and the plan and fix forms."""
+    return _render_site(_load_site(site_id))
+
+
+@planning.post("/steder/<int:site_id>/planlagt")
+@require_role(Role.PLANNER)
+def plan(site_id: int):
+    """Mark a site planned for a year, at a cost in DKK."""
+    site = _load_site(site_id)
+    try:
+        mark_planned(
+            db.session, site, current_user, request.form.get("year"), request.form.get("cost")
+        )
+    except ValidationError as error:
+        db.session.rollback()
+        return _render_site(_load_site(site_id), error.problems, 422)
+    db.session.commit()
+    flash(gettext("Stedet er markeret som planlagt."), "success")
+    return redirect(url_for("planning.site", site_id=site_id))
+
+
+@planning.post("/steder/<int:site_id>/udbedret")
+@require_role(Role.PLANNER)
+def fix(site_id: int):
+    """Mark a site fixed, with an optional note."""
+    site = _load_site(site_id)
+    try:
+        mark_fixed(db.session, site, current_user, request.form.get("reason", ""))
+    except ValidationError as error:
+        db.session.rollback()
+        return _render_site(_load_site(site_id), error.problems, 422)
+    db.session.commit()
+    flash(gettext("Stedet er markeret som udbedret."), "success")
+    return redirect(url_for("planning.site", site_id=site_id))
+
+
+@planning.get("/eksport.<fmt>")
+@require_role(Role.PLANNER)
+def export(fmt: str):
+    """The current filter's sites as GeoJSON, CSV, GeoPackage, or a printable map (PNG/PDF)."""
+    if fmt not in EXPORT_FORMATS:
+        abort(404)
+    lang = select_language()
+    site_filter = SiteFilter.from_args(request.args)
+    sites, _total = ranked_sites(db.session, site_filter)
+    rows = site_rows(db.session, sites, site_filter.preset, lang)
+    now = datetime.now(UTC)
+    filter_text = site_filter.describe(db.session, lang)
+    if fmt == "geojson":
+        data = geojson_export.sites_geojson_bytes(
+            rows,
+            {
+                "filter": site_filter.as_args(),
+                "description": filter_text,
+                "exported": now.isoformat(timespec="seconds"),
+            },
+        )
+    elif fmt == "csv":
+        data = csv_export.sites_csv_bytes(rows, danish=request.args.get("kolonner") == "da")
+    elif fmt == "gpkg":
+        data = gpkg_export.geopackage_bytes(
+            rows,
+            report_rows(db.session, [r.site_id for r in rows]),
+            area_rows(db.session, site_filter.preset),
+        )
+    else:
+        focus = None
+        if site_filter.area_id is not None and (area := db.session.get(Area, site_filter.area_id)):
+            focus = to_shape(area.geom)
+        page = printmap.render_map(
+            rows,
+            area_rows(db.session, site_filter.preset),
+            boundary(db.session),
+            filter_text,
+            now.date(),
+            lang,
+            focus,
+        )
+        data = printmap.map_png(page) if fmt == "png" else printmap.map_pdf(page)
+    mimetype, suffix = EXPORT_FORMATS[fmt]
+    response = send_file(
+        io.BytesIO(data),
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=f"fieldaudit-prioriteter-{now:%Y-%m-%d}.{suffix}",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@planning.get("/saadan-prioriterer-vi")
+def how():
+    """The priority formula and its weights in plain Danish (public)."""
+    lang = select_language()
+    return render_template(
+        "planning/how.html",
+        weights=WEIGHTS,
+        presets=list(PRESETS.values()),
+        classes=PRIORITY_CLASSES,
+        severities=SEVERITIES,
+        group_labels={g.value: label.get(lang) for g, label in GROUP_LABELS.items()},
+        published=published_weights(),
+        lang=lang,
+    )

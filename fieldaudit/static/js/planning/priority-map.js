@@ -1,0 +1,59 @@
+// The planners' map: the sites of the current list page as numbered markers coloured by
+// priority band, over FieldAudit's own areas (works without background tiles).
+const element = document.getElementById("priority-map");
+
+async function drawMap() {
+  const L = await import(element.dataset.leafletSrc);
+  const points = JSON.parse(document.getElementById("priority-map-data").textContent);
+  const map = L.map(element, { zoomSnap: 0.5 }).setView([55.735, 12.427], 13);
+  if (element.dataset.tileUrl) {
+    L.tileLayer(element.dataset.tileUrl, {
+      maxZoom: 19,
+      attribution: element.dataset.attribution,
+    }).addTo(map);
+  }
+  const response = await fetch(element.dataset.areasUrl);
+  const areas = L.geoJSON(await response.json(), {
+    style: (feature) => {
+      const boundary = feature.properties.kind === "municipality";
+      return {
+        color: boundary ? "#3d3d3d" : "#4a7a40",
+        weight: boundary ? 3 : 1.5,
+        dashArray: boundary ? "6 4" : null,
+        fillOpacity: boundary ? 0.02 : 0.18,
+        interactive: false,
+      };
+    },
+  }).addTo(map);
+  const markers = L.featureGroup();
+  // Lowest rank last, so the most important sites are drawn on top.
+  for (const point of [...points].reverse()) {
+    const icon = L.divIcon({
+      className: `prio-marker prio-${point.class}`,
+      html: `<span>${Number(point.rank)}</span>`,
+      iconSize: [30, 30],
+    });
+    const marker = L.marker([point.lat, point.lon], {
+      icon,
+      title: point.label,
+      alt: point.label,
+      keyboard: true,
+    });
+    marker.on("click", () => {
+      window.location.assign(point.url);
+    });
+    marker.addTo(markers);
+  }
+  markers.addTo(map);
+  const bounds = points.length ? markers.getBounds() : areas.getBounds();
+  if (bounds.isValid()) {
+    map.fitBounds(bounds, { padding: [24, 24], maxZoom: 17 });
+  }
+  element.dataset.ready = "true";
+}
+
+if (element) {
+  drawMap().catch((error) => {
+    element.dataset.error = String(error);
+  });
+}
