@@ -165,6 +165,10 @@ def test_area_items_and_paging(client, herlev):
     query = parse_qs(urlsplit(links(page, "prev")[0]["href"]).query)
     assert query["limit"] == ["5"]
 
+    header = client.get(f"{BASE}/collections/areas/items?limit=5&offset=5").headers["Link"]
+    assert 'offset=10>; rel="next"; type="application/geo+json"' in header
+    assert 'rel="prev"' in header and 'rel="self"' in header
+
     beyond = get_json(
         client, f"{BASE}/collections/areas/items?offset=1000", media_type="application/geo+json"
     )
@@ -356,3 +360,27 @@ def test_gdal_reads_the_live_collections(live_server, sites):
     assert "category (String) = step" in sites_out
     assert "POINT (12.4437" in sites_out
     assert "Karen" not in sites_out
+
+
+def test_the_api_definition_is_valid_and_describes_the_responses(client, sites):
+    from openapi_schema_validator import OAS30Validator
+    from openapi_spec_validator import validate
+
+    document = client.get(f"{BASE}/api").get_json()
+    validate(document)
+
+    def check(schema_name, url):
+        body = client.get(url).get_json()
+        schema = {
+            "$ref": f"#/components/schemas/{schema_name}",
+            "components": document["components"],
+        }
+        OAS30Validator(schema).validate(body)
+
+    check("landingPage", f"{BASE}/")
+    check("confClasses", f"{BASE}/conformance")
+    check("collections", f"{BASE}/collections")
+    check("collection", f"{BASE}/collections/barrier_sites")
+    check("featureCollectionGeoJSON", f"{BASE}/collections/barrier_sites/items")
+    check("featureGeoJSON", f"{BASE}/collections/barrier_sites/items/{sites['public'].id}")
+    check("exception", f"{BASE}/collections/barrier_sites/items?limit=0")

@@ -46,7 +46,14 @@ class HttpProblem(Exception):
 
 def _json(value: Any, status: int = 200, media_type: str = JSON) -> Response:
     body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return Response(body, status=status, content_type=media_type)
+    response = Response(body, status=status, content_type=media_type)
+    links = value.get("links") if isinstance(value, dict) else None
+    if links:
+        # /rec/core/link-header: the document's links as RFC 8288 Link headers, too.
+        response.headers["Link"] = ", ".join(
+            f'<{link["href"]}>; rel="{link["rel"]}"; type="{link["type"]}"' for link in links
+        )
+    return response
 
 
 def _error(status: int, ogc_code: str, code: str, message: str, field: str | None) -> Response:

@@ -3,7 +3,7 @@
 No Flask here: the views parse the HTTP request, call these functions and encode the result.
 Field names, value types and formats follow http://wiki.open311.org/GeoReport_v2.
 
-What the public sees of a report (the same rules as every other public output):
+What the public sees of a report (at least as strict as ``lifecycle.report_is_public``):
 
 * hidden reports do not exist (404, never listed);
 * unreviewed reports (status ``new``; volunteers' reports stay private until Handicaprådet has
@@ -12,8 +12,13 @@ What the public sees of a report (the same rules as every other public output):
 * reviewed reports show position, area, status and, once accepted (verified, duplicate,
   planned, fixed, closed), the reporter's description and the first photo that is not hidden.
   A rejected report shows no text or photo;
-* never the reporter's identity (account, name, device) and never internal notes: the
-  ``status_notes`` carry the status label and the latest *public* history reason.
+* never the reporter's identity (account, name, e-mail, device) and never internal notes: the
+  ``status_notes`` carry the status label and the reason given with the latest *public* status
+  change; ``updated_datetime`` is the time of the latest public history entry.
+
+Reports follow their site's status when a planner decides (the lifecycle records that on the
+report); a verified report whose site was planned, fixed or closed by other means shows the
+site's status all the same.
 """
 
 from __future__ import annotations
