@@ -297,6 +297,10 @@ def test_jurisdiction_id(client):
 
 def test_unknown_resource_and_format(client):
     assert client.get(f"{BASE}/services.csv").status_code == 404
+    wrong_method = client.delete(f"{BASE}/requests.json")
+    assert wrong_method.status_code == 400
+    assert "GET or POST" in client.put(f"{BASE}/requests.json?lang=en").get_json()[0]["description"]
+    assert client.post(f"{BASE}/services.json").status_code == 400
     response = client.get(f"{BASE}/nothing.json")
     assert response.status_code == 404
     assert response.get_json()[0]["code"] == 404

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
+from werkzeug.exceptions import HTTPException
 
 from fieldaudit.apikeys import find_api_key
 from fieldaudit.areas import load_service_area
@@ -228,11 +229,30 @@ def create_request(fmt: str) -> Response:
 
 @open311.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def unknown(rest: str) -> Response:
-    """Anything else under the endpoint: 404 in the Open311 error format."""
+    """Anything else under the endpoint: 404 in the Open311 error format (400 for a method the
+    resource does not support: "400 for any other error")."""
+    lang = _lang()
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = []
+    for method in ("GET", "POST"):
+        try:
+            endpoint, _values = adapter.match(request.path, method=method)
+        except HTTPException:
+            continue
+        if endpoint != "open311.unknown":
+            allowed.append(method)
+    if allowed:
+        raise gr.Open311Error(
+            400,
+            gr.Label(
+                f"Metoden {request.method} bruges ikke her; brug {' eller '.join(allowed)}.",
+                f"The method {request.method} is not supported here; use {' or '.join(allowed)}.",
+            ).get(lang),
+        )
     raise gr.Open311Error(
         404,
         gr.Label(
             f"Ressourcen '{rest}' findes ikke i Open311 GeoReport v2.",
             f"The resource '{rest}' does not exist in Open311 GeoReport v2.",
-        ).get(_lang()),
+        ).get(lang),
     )
