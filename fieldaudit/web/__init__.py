@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldaudit.api import api
     from fieldaudit.api.priority import priority_api
     from fieldaudit.authz import login_manager
+    from fieldaudit.field import field
     from fieldaudit.ogc import ogc
     from fieldaudit.open311 import open311
     from fieldaudit.planning import planning
@@ -26,6 +27,7 @@ def register_blueprints(app: Flask) -> None:
     init_accounts(app)
     app.register_blueprint(public)
     app.register_blueprint(about)
+    app.register_blueprint(field)
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(priority_api, url_prefix="/api/v1/priority")
     app.register_blueprint(planning, url_prefix="/planlaegning")

@@ -1,0 +1,88 @@
+// FieldAudit's service worker: keeps the field app's shell on the phone so it opens offline.
+// The list below carries content-hashed URLs, so a changed file gives a new version (and cache).
+const VERSION = {{ version|tojson }};
+const CACHE = `fieldaudit-${VERSION}`;
+const PRECACHE = {{ precache|tojson }};
+const PAGES = {{ pages|tojson }};
+const OFFLINE_URL = {{ offline_url|tojson }};
+const DATA_URLS = {{ data_urls|tojson }};
+const PRECACHED = new Set(PRECACHE);
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(CACHE);
+      // "reload": never fill the new cache from an old HTTP-cached copy.
+      await cache.addAll(PRECACHE.map((url) => new Request(url, { cache: "reload", credentials: "same-origin" })));
+      await self.skipWaiting();
+    })(),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith("fieldaudit-") && name !== CACHE) await caches.delete(name);
+      }
+      await self.clients.claim();
+    })(),
+  );
+});
+
+async function fromNetworkThenCache(request, key) {
+  const cache = await caches.open(CACHE);
+  try {
+    const response = await fetch(request);
+    if (response.ok) await cache.put(key, response.clone());
+    return response;
+  } catch (error) {
+    const stored = (await cache.match(key)) || (await cache.match(OFFLINE_URL));
+    if (stored) return stored;
+    throw error;
+  }
+}
+
+async function fromCacheThenNetwork(request) {
+  const cache = await caches.open(CACHE);
+  const stored = await cache.match(request);
+  return stored || fetch(request);
+}
+
+async function staleWhileRevalidate(request, event) {
+  const cache = await caches.open(CACHE);
+  const stored = await cache.match(request.url);
+  const refresh = fetch(request)
+    .then(async (response) => {
+      if (response.ok) await cache.put(request.url, response.clone());
+      return response;
+    })
+    .catch(() => stored);
+  if (stored) {
+    event.waitUntil(refresh);
+    return stored;
+  }
+  return refresh;
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return; // map tiles: the browser's own handling
+  if (request.mode === "navigate") {
+    if (PAGES.includes(url.pathname)) {
+      event.respondWith(fromNetworkThenCache(request, url.pathname));
+    } else {
+      event.respondWith(fetch(request).catch(async () => (await caches.match(OFFLINE_URL)) || Response.error()));
+    }
+    return;
+  }
+  if (DATA_URLS.includes(url.pathname) && !url.search) {
+    event.respondWith(staleWhileRevalidate(request, event));
+    return;
+  }
+  if (PRECACHED.has(url.pathname + url.search)) {
+    event.respondWith(fromCacheThenNetwork(request));
+  }
+});

@@ -1,0 +1,183 @@
+// The capture map: Herlev's areas from our own data (so it works without tiles), the pin with
+// the position's accuracy circle, and known barrier sites coloured by severity, clustered when
+// zoomed out. Everything on it is also available without the map (place list, site list).
+import { config, label, t } from "./config.js";
+
+const HERLEV_CENTRE = [55.735, 12.427];
+const SEVERITY_LETTER = { low: "L", medium: "M", high: "H" };
+
+function severityLabel(code) {
+  const severity = config.taxonomy.severities.find((s) => s.code === code);
+  return severity ? label(severity.label) : code;
+}
+
+function categoryLabel(code) {
+  const category = config.taxonomy.categories.find((c) => c.code === code);
+  return category ? label(category.label) : code;
+}
+
+function escapeAttribute(text) {
+  return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+}
+
+export class PositionMap {
+  constructor(element, siteList, onPinMoved) {
+    this.element = element;
+    this.siteList = siteList;
+    this.onPinMoved = onPinMoved;
+    this.L = window.L;
+    this.map = null;
+    this.pin = null;
+    this.circle = null;
+    this.sites = null;
+    this.loading = null;
+  }
+
+  get ready() {
+    return Boolean(this.map);
+  }
+
+  init() {
+    const L = this.L;
+    if (!L || !this.element) return;
+    this.map = L.map(this.element, { zoomSnap: 0.5, keyboard: true, maxZoom: 19 }).setView(HERLEV_CENTRE, 13);
+    if (config.tile_url) {
+      L.tileLayer(config.tile_url, { maxZoom: 19, attribution: config.attribution }).addTo(this.map);
+    }
+    this.drawAreas();
+    this.sites = L.markerClusterGroup
+      ? L.markerClusterGroup({
+          maxClusterRadius: 40,
+          showCoverageOnHover: false,
+          iconCreateFunction: (cluster) =>
+            L.divIcon({
+              className: "site-cluster",
+              html: `<span>${cluster.getChildCount()}</span>`,
+              iconSize: [44, 44],
+            }),
+        })
+      : L.layerGroup();
+    this.sites.addTo(this.map);
+    this.map.on("moveend", () => this.loadSites());
+    this.element.dataset.ready = "true";
+    this.loadSites();
+  }
+
+  async drawAreas() {
+    try {
+      const response = await fetch(config.urls.areas);
+      const areas = await response.json();
+      const layer = this.L.geoJSON(areas, {
+        interactive: false,
+        style: (feature) => {
+          const boundary = feature.properties.kind === "municipality";
+          return {
+            color: boundary ? "#3d3d3d" : "#2e7d32",
+            weight: boundary ? 3 : 1.5,
+            dashArray: boundary ? "6 4" : null,
+            fillOpacity: boundary ? 0.02 : 0.18,
+          };
+        },
+      }).addTo(this.map);
+      if (!this.pin) this.map.fitBounds(layer.getBounds(), { padding: [4, 4] });
+      this.element.dataset.areas = "true";
+    } catch {
+      // Offline with no stored copy: the map still has the pin and the place list still works.
+    }
+  }
+
+  setPosition(position, zoom = 17) {
+    if (!this.map) return;
+    const L = this.L;
+    const latlng = [position.lat, position.lon];
+    if (!this.pin) {
+      this.pin = L.marker(latlng, {
+        draggable: true,
+        keyboard: true,
+        title: t("map_pin"),
+        icon: L.divIcon({ className: "pin-icon", html: "", iconSize: [36, 48], iconAnchor: [18, 46] }),
+        zIndexOffset: 1000,
+      }).addTo(this.map);
+      this.pin.on("dragend", () => {
+        const moved = this.pin.getLatLng();
+        this.onPinMoved({ lat: moved.lat, lon: moved.lng });
+      });
+    } else {
+      this.pin.setLatLng(latlng);
+    }
+    if (position.accuracy) {
+      if (!this.circle) {
+        this.circle = L.circle(latlng, { radius: position.accuracy, interactive: false, weight: 1, color: "#0b4f6c" }).addTo(this.map);
+      } else {
+        this.circle.setLatLng(latlng).setRadius(position.accuracy);
+      }
+    } else if (this.circle) {
+      this.circle.remove();
+      this.circle = null;
+    }
+    this.map.setView(latlng, Math.max(this.map.getZoom(), zoom));
+  }
+
+  centre() {
+    const centre = this.map.getCenter();
+    return { lat: centre.lat, lon: centre.lng };
+  }
+
+  invalidate() {
+    if (this.map) this.map.invalidateSize();
+  }
+
+  async loadSites() {
+    if (!this.map || !navigator.onLine) return;
+    const bounds = this.map.getBounds();
+    const bbox = [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()].map((v) => v.toFixed(5)).join(",");
+    try {
+      const response = await fetch(`${config.urls.sites}?bbox=${bbox}&limit=500`);
+      if (!response.ok) return;
+      this.drawSites(await response.json());
+    } catch {
+      // No connection: keep what is drawn.
+    }
+  }
+
+  drawSites(collection) {
+    const L = this.L;
+    this.sites.clearLayers();
+    const items = [];
+    for (const feature of collection.features || []) {
+      const site = feature.properties;
+      const [lon, lat] = feature.geometry.coordinates;
+      const name = t("site_marker", { category: label(site.category_label), severity: severityLabel(site.severity) });
+      // Not a control (nothing to do with it, and it must not sit under the pin as a tap target):
+      // a named image on the map; the same sites are listed under the map.
+      const marker = L.marker([lat, lon], {
+        interactive: false,
+        keyboard: false,
+        icon: L.divIcon({
+          className: `site-icon severity-${site.severity}`,
+          html: `<span role="img" aria-label="${escapeAttribute(name)}">${SEVERITY_LETTER[site.severity] || "?"}</span>`,
+          iconSize: [32, 32],
+        }),
+      });
+      this.sites.addLayer(marker);
+      items.push({ name, status: label(site.status.label), area: site.area_name });
+    }
+    if (this.siteList) {
+      if (!items.length) {
+        const li = document.createElement("li");
+        li.textContent = t("sites_none");
+        this.siteList.replaceChildren(li);
+      } else {
+        this.siteList.replaceChildren(
+          ...items.slice(0, 50).map((item) => {
+            const li = document.createElement("li");
+            li.textContent = [item.name, item.area, item.status].filter(Boolean).join(" · ");
+            return li;
+          }),
+        );
+      }
+    }
+  }
+}
+
+export { categoryLabel, severityLabel };

@@ -1,0 +1,230 @@
+// The outbox: every report is stored on the phone BEFORE any network attempt, then sent one at a
+// time. Only the server's explicit acceptance (201 or 200 with the expected JSON) removes it.
+import { config, t } from "./config.js";
+import { deviceToken, outboxStore } from "./store.js";
+
+const FIRST_DELAY_MS = 2000;
+const MAX_DELAY_MS = 5 * 60 * 1000;
+const REQUEST_TIMEOUT_MS = 60 * 1000;
+
+export const WAITING = "waiting";
+export const HELD = "held"; // refused by the server (409 conflict, 422 invalid): kept, not retried
+
+let draining = false;
+let again = false;
+let timer = null;
+const listeners = new Set();
+
+export function onChange(listener) {
+  listeners.add(listener);
+}
+
+async function notify() {
+  const items = await outboxStore.all();
+  for (const listener of listeners) listener(items);
+  document.dispatchEvent(new CustomEvent("outbox-change", { detail: items }));
+}
+
+export async function addReport(payload, photos) {
+  await outboxStore.put({
+    uuid: payload.uuid,
+    kind: "report",
+    payload,
+    photos, // [{blob, name}]
+    state: WAITING,
+    attempts: 0,
+    nextAttemptAt: 0,
+    queuedAt: Date.now(),
+  });
+  await notify();
+  drain();
+}
+
+export async function addConfirmation(siteId, payload) {
+  await outboxStore.put({
+    uuid: payload.uuid,
+    kind: "confirmation",
+    siteId,
+    payload,
+    photos: [],
+    state: WAITING,
+    attempts: 0,
+    nextAttemptAt: 0,
+    queuedAt: Date.now(),
+  });
+  await notify();
+  drain();
+}
+
+export async function forget(uuid) {
+  await outboxStore.remove(uuid);
+  await notify();
+}
+
+// "Send nu": try every waiting item at once, whatever its back-off.
+export async function sendNow() {
+  for (const item of await outboxStore.all()) {
+    if (item.state === WAITING && item.nextAttemptAt > 0) {
+      item.nextAttemptAt = 0;
+      await outboxStore.put(item);
+    }
+  }
+  await drain();
+}
+
+function backoff(attempts) {
+  const base = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** Math.max(0, attempts - 1));
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+function schedule(items) {
+  clearTimeout(timer);
+  const waiting = items.filter((item) => item.state === WAITING);
+  if (!waiting.length) return;
+  const next = Math.min(...waiting.map((item) => item.nextAttemptAt));
+  timer = setTimeout(drain, Math.max(0, Math.min(MAX_DELAY_MS, next - Date.now())));
+}
+
+async function request(item) {
+  const token = await deviceToken();
+  const headers = { Accept: "application/json", "X-Device-Token": token };
+  let url = config.urls.reports;
+  let body;
+  if (item.kind === "confirmation") {
+    url = config.urls.confirmations.replace("{id}", String(item.siteId));
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(item.payload);
+  } else if (item.photos && item.photos.length) {
+    body = new FormData();
+    body.append("report", new Blob([JSON.stringify(item.payload)], { type: "application/json" }), "report.json");
+    item.photos.forEach((photo) => body.append("photos", photo.blob, photo.name));
+  } else {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(item.payload);
+  }
+  const controller = new AbortController();
+  const timeout = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+  try {
+    return await fetch(url, {
+      method: "POST",
+      headers,
+      body,
+      credentials: "same-origin",
+      cache: "no-store",
+      signal: controller.signal,
+    });
+  } finally {
+    clearTimeout(timeout);
+  }
+}
+
+async function jsonOf(response) {
+  if (!(response.headers.get("Content-Type") || "").includes("json")) return null;
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+// "delivered", "held" (with a message) or "retry".
+async function deliver(item) {
+  let response;
+  try {
+    response = await request(item);
+  } catch {
+    return { outcome: "retry" };
+  }
+  const body = await jsonOf(response);
+  if ((response.status === 201 || response.status === 200) && body && body.uuid === item.uuid) {
+    return { outcome: "delivered", body };
+  }
+  // Our API's own refusal (JSON with an error code) will not change by retrying. Anything else
+  // (a captive portal's HTML page, a proxy error, a server error) is retried later.
+  if (body && typeof body.error === "string" && [400, 404, 409, 413, 415, 422].includes(response.status)) {
+    return { outcome: "held", message: body.message || body.error, status: response.status };
+  }
+  return { outcome: "retry" };
+}
+
+export async function drain() {
+  if (draining) {
+    again = true;
+    return;
+  }
+  draining = true;
+  try {
+    do {
+      again = false;
+      for (;;) {
+        const items = (await outboxStore.all()).sort((a, b) => a.queuedAt - b.queuedAt);
+        const due = items.find((item) => item.state === WAITING && item.nextAttemptAt <= Date.now());
+        if (!due) {
+          schedule(items);
+          break;
+        }
+        document.documentElement.dataset.outboxSending = "true";
+        const result = await deliver(due);
+        if (result.outcome === "delivered") {
+          await outboxStore.remove(due.uuid);
+        } else if (result.outcome === "held") {
+          await outboxStore.put({ ...due, state: HELD, message: result.message, status: result.status });
+        } else {
+          const attempts = due.attempts + 1;
+          await outboxStore.put({ ...due, attempts, nextAttemptAt: Date.now() + backoff(attempts) });
+          await notify();
+          schedule(await outboxStore.all());
+          break; // the network is probably down: wait for the timer, "online" or "Send nu"
+        }
+        await notify();
+      }
+    } while (again);
+  } finally {
+    draining = false;
+    delete document.documentElement.dataset.outboxSending;
+  }
+}
+
+export function describe(items) {
+  const waiting = items.filter((item) => item.state === WAITING).length;
+  if (waiting === 0) return t("waiting_none");
+  if (waiting === 1) return t("waiting_one");
+  return t("waiting_many", { n: waiting });
+}
+
+// Wires the status line, the "Send nu" button and the list of held items on a page.
+export function startOutbox() {
+  const status = document.getElementById("outbox-status");
+  const button = document.getElementById("send-now");
+  const held = document.getElementById("outbox-held");
+  const render = (items) => {
+    const waiting = items.filter((item) => item.state === WAITING).length;
+    const text = describe(items);
+    if (status.textContent !== text) status.textContent = text;
+    status.dataset.count = String(waiting);
+    button.hidden = waiting === 0;
+    const refused = items.filter((item) => item.state === HELD);
+    held.hidden = refused.length === 0;
+    const heading = document.createElement("li");
+    heading.textContent = t("held", { n: refused.length });
+    held.replaceChildren(
+      heading,
+      ...refused.map((item) => {
+        const li = document.createElement("li");
+        const text = document.createElement("p");
+        text.textContent = t("rejected", { message: item.message || "" });
+        const remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "button secondary";
+        remove.textContent = t("remove");
+        remove.addEventListener("click", () => forget(item.uuid));
+        li.append(text, remove);
+        return li;
+      }),
+    );
+  };
+  onChange(render);
+  button.addEventListener("click", () => sendNow());
+  window.addEventListener("online", () => sendNow());
+  notify().then(() => drain());
+}

@@ -1,0 +1,119 @@
+"""Measure the field app's first load: every byte /indberet needs, gzipped, Leaflet included.
+
+Builds a throw-away SpatiaLite database with Herlev's areas, renders the capture page with
+Flask's test client, follows every stylesheet, script (and the ES modules they import), icon
+and the manifest the page references, and gzips each response (level 6, as a web server would).
+Run: ``.venv/bin/python scripts/measure_field_payload.py``. Goal: the app shell <= 150 KB.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import sys
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+GOAL_KB = 150
+IMPORT = re.compile(r"""(?:^|\n)\s*import\s[^'"]*?from\s*["']([^"']+)["']""")
+CSS_URL = re.compile(r"""url\(["']?([^"')]+)["']?\)""")
+
+
+class References(HTMLParser):
+    """Collects the URLs a page loads on its own: styles, scripts, icons, manifest, <use>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "link" and values.get("rel") in {"stylesheet", "manifest", "icon"}:
+            self.urls.append(values["href"] or "")
+        elif tag == "script" and values.get("src"):
+            self.urls.append(values["src"] or "")
+        elif tag == "use" and values.get("href"):
+            self.urls.append((values["href"] or "").split("#")[0])
+
+
+def gzipped(data: bytes) -> int:
+    """Size in bytes after gzip at level 6."""
+    return len(gzip.compress(data, compresslevel=6))
+
+
+def measure(client) -> tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]:
+    """Return (shell, data) rows of (url, raw bytes, gzipped bytes)."""
+    page = client.get("/indberet")
+    assert page.status_code == 200, page.status_code
+    rows = [("/indberet", len(page.data), gzipped(page.data))]
+    parser = References()
+    parser.feed(page.get_data(as_text=True))
+    queue = list(dict.fromkeys(parser.urls))
+    seen: set[str] = set()
+    while queue:
+        url = queue.pop(0)
+        path = urlsplit(url).path
+        if path in seen:
+            continue
+        seen.add(path)
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        data = response.get_data()
+        response.close()
+        rows.append((url, len(data), gzipped(data)))
+        if path.endswith(".js") and "/static/" in path:
+            queue += [urljoin(path, found) for found in IMPORT.findall(data.decode())]
+        if path.endswith(".css") and "/static/" in path:
+            queue += [urljoin(path, found) for found in CSS_URL.findall(data.decode())]
+    data_rows = []
+    for url in ("/api/v1/areas",):
+        response = client.get(url)
+        data_rows.append((url, len(response.data), gzipped(response.data)))
+    return rows, data_rows
+
+
+def main() -> None:
+    """Print the table and the totals."""
+    from flask_migrate import upgrade
+
+    from fieldaudit import create_app
+    from fieldaudit.area_import import import_areas, read_area_file
+    from fieldaudit.cli import herlev_files
+    from fieldaudit.extensions import db
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(
+            {
+                "DATABASE_URL": f"sqlite:///{tmp}/measure.sqlite",
+                "MEDIA_DIR": f"{tmp}/media",
+                "TILE_URL": "",
+            }
+        )
+        with app.app_context():
+            upgrade(directory=app.extensions["migrate"].directory)
+            for path in herlev_files(app.config["DATA_DIR"]):
+                import_areas(db.session, read_area_file(path))
+            db.session.commit()
+            shell, data = measure(app.test_client())
+            db.engine.dispose()
+    width = max(len(url) for url, _, _ in shell + data)
+    for url, raw, packed in shell:
+        print(f"{url:<{width}}  {raw / 1024:7.1f} KB  {packed / 1024:6.1f} KB gz")
+    total = sum(packed for _, _, packed in shell)
+    print(f"{'app shell (first load)':<{width}}  {'':7}     {total / 1024:6.1f} KB gz")
+    for url, raw, packed in data:
+        print(
+            f"{url + ' (map data, fetched after)':<{width}}  {raw / 1024:7.1f} KB  {packed / 1024:6.1f} KB gz"
+        )
+    print(f"goal <= {GOAL_KB} KB: {'met' if total <= GOAL_KB * 1024 else 'NOT met'}")
+    if total > GOAL_KB * 1024:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
