@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+
+try:  # WTForms 3.3 deprecates (value, label) tuples
+    from wtforms import SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    SelectChoice = None
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from fieldaudit.accounts.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from fieldaudit.status import ROLE_LABELS, Role
 
 
-def role_choices(lang: str) -> list[tuple[str, str]]:
-    """The roles as (value, label) pairs for a select."""
-    return [(role.value, ROLE_LABELS[role].get(lang)) for role in Role]
+def option(value: str, label: str) -> Any:
+    """One choice of a select or radio field."""
+    return SelectChoice(value, label) if SelectChoice is not None else (value, label)
+
+
+def role_choices(lang: str) -> list[Any]:
+    """The roles as choices for a select."""
+    return [option(role.value, ROLE_LABELS[role].get(lang)) for role in Role]
 
 
 class LoginForm(FlaskForm):

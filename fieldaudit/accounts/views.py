@@ -19,7 +19,14 @@ from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 
 from fieldaudit.accounts import users as accounts
-from fieldaudit.accounts.forms import InvitationForm, InviteForm, LoginForm, UserForm, role_choices
+from fieldaudit.accounts.forms import (
+    InvitationForm,
+    InviteForm,
+    LoginForm,
+    UserForm,
+    option,
+    role_choices,
+)
 from fieldaudit.authz import has_role, require_role
 from fieldaudit.errors import DomainError
 from fieldaudit.extensions import db
@@ -147,7 +154,7 @@ def invitation(token: str):
 def _user_form(user: User, formdata=None) -> UserForm:
     form = UserForm(formdata=formdata, prefix=f"user-{user.id}")
     form.role.choices = role_choices(lang())
-    form.active.choices = [("1", gettext("Aktiv")), ("0", gettext("Deaktiveret"))]
+    form.active.choices = [option("1", gettext("Aktiv")), option("0", gettext("Deaktiveret"))]
     if formdata is None:
         form.role.data = user.role
         form.active.data = "1" if user.active else "0"

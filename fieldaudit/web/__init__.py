@@ -19,6 +19,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldaudit.open311 import open311
     from fieldaudit.planning import planning
     from fieldaudit.public import public
+    from fieldaudit.review import review
 
     login_manager.init_app(app)
     init_i18n(app)
@@ -26,6 +27,7 @@ def register_blueprints(app: Flask) -> None:
     init_assets(app)
     init_accounts(app)
     app.register_blueprint(public)
+    app.register_blueprint(review)
     app.register_blueprint(about)
     app.register_blueprint(field)
     app.register_blueprint(api, url_prefix="/api/v1")
