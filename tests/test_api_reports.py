@@ -255,6 +255,30 @@ def test_every_problem_is_listed_in_the_requested_language(client, herlev, make_
     assert body["message"] == "Choose a known category."
 
 
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        ({"description": "trin\x00"}, "description"),
+        ({"reporter_name": "\ud800", "show_name": True}, "reporter_name"),
+        ({"tags": ["\x00"]}, "tags[0]"),
+    ],
+)
+def test_text_a_database_cannot_store_is_refused(
+    client, herlev, make_report_payload, override, field
+):
+    response = post_report(client, make_report_payload(**override))
+    assert response.status_code == 422
+    assert (response.get_json()["error"], response.get_json()["field"]) == ("invalid_text", field)
+
+
+def test_ids_beyond_the_database_range_are_404(client, herlev):
+    huge = 2**63
+    assert fetch(client, f"/api/v1/photos/{huge}/display")[0] == 404
+    body = {"uuid": str(uuid.uuid4()), "kind": "still_there"}
+    response = client.post(f"/api/v1/sites/{huge}/confirmations", json=body)
+    assert response.status_code == 404 and response.get_json()["field"] == "site_id"
+
+
 def test_report_outside_herlev_is_refused(client, herlev, make_report_payload):
     response = post_report(client, make_report_payload(lat=55.676, lon=12.568))
     assert response.status_code == 422 and response.get_json()["field"] == "position"

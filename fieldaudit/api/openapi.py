@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import jsonify
 
-from fieldaudit.api.parsing import DEVICE_TOKEN_HEADER, DEVICE_TOKEN_PATTERN
+from fieldaudit.api.parsing import DEVICE_TOKEN_HEADER, DEVICE_TOKEN_PATTERN, MAX_ID
 from fieldaudit.api.sites import MAX_ACCURACY_M, MAX_SITE_LIMIT
 from fieldaudit.api.views import api
 from fieldaudit.reports import MAX_DESCRIPTION, MAX_NAME
@@ -502,7 +502,7 @@ def _paths() -> dict[str, Any]:
                         "name": "photo_id",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "integer", "minimum": 0},
+                        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
                     },
                     {
                         "name": "variant",
@@ -599,7 +599,7 @@ def _paths() -> dict[str, Any]:
                         "name": "site_id",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "integer", "minimum": 0},
+                        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
                     },
                     _device_header(),
                 ],

@@ -16,6 +16,7 @@ from fieldaudit.models import User
 
 DEVICE_TOKEN_HEADER = "X-Device-Token"
 DEVICE_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
+MAX_ID = 2**31 - 1  # the databases' integer keys; a larger id cannot exist
 PHOTOS_FIELD = "photos"
 REPORT_FIELD = "report"
 
@@ -63,9 +64,11 @@ def _invalid_json(field: str) -> ApiError:
 
 def _loads(raw: bytes | str, field: str) -> Any:
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        value = json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, RecursionError):
         raise _invalid_json(field) from None
+    check_text(value)
+    return value
 
 
 def _refuse_constant(name: str) -> Any:
@@ -174,3 +177,29 @@ def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
             f"'{name}' must be a whole number from {minimum} to {maximum}.",
         )
     return int(raw)
+
+
+def check_text(value: Any, field: str = "") -> None:
+    """Refuse strings a database cannot store: NUL characters and unpaired surrogates (422)."""
+    if isinstance(value, str):
+        bad = "\x00" in value
+        if not bad:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                bad = True
+        if bad:
+            raise ApiError(
+                422,
+                field,
+                "invalid_text",
+                "Teksten indeholder tegn, der ikke kan gemmes.",
+                "The text contains characters that cannot be stored.",
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text(key, field or str(key))
+            check_text(item, f"{field}.{key}" if field else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_text(item, f"{field}[{index}]")

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from fieldaudit.api.errors import ApiError
-from fieldaudit.api.parsing import device_token_hash, report_request, signed_in_user
+from fieldaudit.api.parsing import MAX_ID, device_token_hash, report_request, signed_in_user
 from fieldaudit.api.serialize import confirmation_json, public_notes, report_json
 from fieldaudit.api.views import api
 from fieldaudit.areas import load_service_area
@@ -92,7 +92,7 @@ def get_report(report_uuid: str):
 @api.get("/photos/<int:photo_id>/<variant>")
 def photo_file(photo_id: int, variant: str):
     """A stored photo (display size or thumbnail); hidden photos are never served."""
-    photo = db.session.get(Photo, photo_id)
+    photo = db.session.get(Photo, photo_id) if photo_id <= MAX_ID else None
     if variant not in PHOTO_VARIANTS or photo is None or photo.hidden or photo.report.hidden:
         raise ApiError(404, "photo_id", "not_found", "Fotoet findes ikke.", "No such photo.")
     name = photo.display_name if variant == "display" else photo.thumb_name

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from fieldaudit.api.errors import ApiError
 from fieldaudit.api.parsing import (
+    MAX_ID,
     device_token_hash,
     json_body,
     query_int,
@@ -210,7 +211,7 @@ def confirm_site(site_id: int):
     device = device_token_hash()
     if problems:
         raise ValidationError(problems)
-    site = db.session.get(BarrierSite, site_id)
+    site = db.session.get(BarrierSite, site_id) if site_id <= MAX_ID else None
     if site is None:
         raise ApiError(404, "site_id", "not_found", "Stedet findes ikke.", "No such site.")
     content = {"site_id": site_id, "kind": kind, "created_at": created_at.isoformat()}
