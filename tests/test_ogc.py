@@ -112,7 +112,7 @@ def test_collections(client, sites):
     by_id = {c["id"]: c for c in body["collections"]}
     assert list(by_id) == ["barrier_sites", "areas"]
     for collection in by_id.values():
-        (items,) = links(collection, "items")
+        (items,) = [x for x in links(collection, "items") if x["type"] != "text/html"]
         assert items["type"] == "application/geo+json"
         assert items["href"].endswith(f"/ogc/collections/{collection['id']}/items")
         assert collection["itemType"] == "feature" and collection["crs"] == [CRS84]
@@ -292,7 +292,7 @@ def test_datetime(client, sites):
         ("datetime=2026-03-01T00:00:00", "datetime"),  # no time zone
         ("datetime=../..", "datetime"),
         ("datetime=2026-03-02T00:00:00Z/2026-03-01T00:00:00Z", "datetime"),
-        ("f=html", "f"),
+        ("f=xml", "f"),
         ("lang=fr", "lang"),
         ("colour=red", "colour"),
         ("bbox-crs=http://www.opengis.net/def/crs/EPSG/0/25832", "bbox-crs"),
@@ -310,14 +310,79 @@ def test_unknown_parameters_on_other_resources(client):
 
 
 def test_content_negotiation(client):
-    html_only = client.get(f"{BASE}/collections", headers={"Accept": "text/html"})
-    assert html_only.status_code == 406 and html_only.get_json()["code"] == "NotAcceptable"
+    xml_only = client.get(f"{BASE}/collections", headers={"Accept": "application/xml"})
+    assert xml_only.status_code == 406 and xml_only.get_json()["code"] == "NotAcceptable"
     browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-    assert client.get(f"{BASE}/collections", headers=browser).status_code == 200
-    items = client.get(f"{BASE}/collections/areas/items?f=json", headers={"Accept": "text/html"})
+    page = client.get(f"{BASE}/collections", headers=browser)
+    assert page.status_code == 200 and page.content_type == "text/html; charset=utf-8"
+    for accept in ("*/*", "application/json", "application/geo+json, application/json"):
+        assert client.get(f"{BASE}/collections", headers={"Accept": accept}).is_json
+    items = client.get(f"{BASE}/collections/areas/items?f=json", headers=browser)
     assert items.status_code == 200 and items.content_type == "application/geo+json"
     geo = client.get(f"{BASE}/collections/areas/items", headers={"Accept": "application/geo+json"})
-    assert geo.status_code == 200
+    assert geo.status_code == 200 and geo.content_type == "application/geo+json"
+
+
+def test_json_documents_link_their_html_twins(client, sites):
+    for url in (
+        "/",
+        "/conformance",
+        "/collections",
+        "/collections/areas",
+        "/collections/barrier_sites/items",
+        f"/collections/barrier_sites/items/{sites['public'].id}",
+    ):
+        body = client.get(f"{BASE}{url}?f=json").get_json()
+        (alternate,) = [link for link in body.get("links", []) if link["rel"] == "alternate"] or [
+            None
+        ]
+        if url == "/conformance":
+            continue  # the JSON conformance declaration has no links member
+        assert alternate["type"] == "text/html" and "f=html" in alternate["href"], url
+        assert client.get(alternate["href"]).content_type == "text/html; charset=utf-8"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/api",
+        "/conformance",
+        "/collections",
+        "/collections/barrier_sites",
+        "/collections/barrier_sites/items",
+        "/collections/areas/items?limit=3",
+    ],
+)
+def test_html_pages(client, sites, url):
+    separator = "&" if "?" in url else "?"
+    response = client.get(f"{BASE}{url}{separator}f=html")
+    assert response.status_code == 200
+    assert response.content_type == "text/html; charset=utf-8"
+    html = response.get_data(as_text=True)
+    assert html.startswith("<!doctype html>") and '<html lang="da">' in html
+    assert "<h1>" in html and 'rel="alternate"' in html
+    assert "Karen" not in html and "Hemmelig" not in html
+
+
+def test_html_items_and_feature(client, sites):
+    site_id = sites["public"].id
+    html = client.get(f"{BASE}/collections/barrier_sites/items?f=html").get_data(as_text=True)
+    assert "<table" in html and "<caption>Barrierer</caption>" in html
+    assert f"feature_id={site_id}" not in html  # a path, not a query
+    assert f"/ogc/collections/barrier_sites/items/{site_id}?f=html" in html
+    assert "Viser 1 af 1 objekter" in html and "Trin eller dørtrin" in html
+    assert "55.718910, 12.443700" in html
+    paging = client.get(f"{BASE}/collections/areas/items?f=html&limit=5").get_data(as_text=True)
+    assert 'rel="next" type="text/html"' in paging
+
+
+def test_html_feature_in_english(client, sites):
+    # Its own test: the app context the fixtures hold keeps the first request's language.
+    page = client.get(f"{BASE}/collections/barrier_sites/items/{sites['public'].id}?f=html&lang=en")
+    text = page.get_data(as_text=True)
+    assert '<html lang="en">' in text and "<h1>Barrier sites #" in text
+    assert "Step or threshold" in text and "Position (latitude, longitude)" in text
 
 
 def live_server_area_count(server):

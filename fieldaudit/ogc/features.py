@@ -36,6 +36,7 @@ CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
 )
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -404,3 +405,38 @@ def find_feature(session: Session, collection: Collection, feature_id: str) -> A
         return None
     model = collection.model
     return session.scalars(collection.query().where(model.id == int(feature_id))).first()
+
+
+PROPERTY_LABELS: dict[str, Label] = {
+    "category": Label("Kategori (kode)", "Category (code)"),
+    "category_name": Label("Kategori", "Category"),
+    "status": Label("Status (kode)", "Status (code)"),
+    "status_name": Label("Status", "Status"),
+    "open": Label("Åben", "Open"),
+    "severity": Label("Alvor (kode)", "Severity (code)"),
+    "severity_name": Label("Alvor", "Severity"),
+    "groups": Label("Målgrupper", "Affected groups"),
+    "tags": Label("Mærker", "Tags"),
+    "report_count": Label("Rapporter", "Reports"),
+    "confirmation_count": Label("Bekræftelser", "Confirmations"),
+    "fixed_claim_count": Label("Meldt udbedret", "Reported fixed"),
+    "first_seen": Label("Først set", "First seen"),
+    "last_seen": Label("Senest set", "Last seen"),
+    "area_id": Label("Område (id)", "Area (id)"),
+    "area_name": Label("Område", "Area"),
+    "priority_score": Label("Prioritet", "Priority"),
+    "planned_year": Label("Planlagt år", "Planned year"),
+    "name": Label("Navn", "Name"),
+    "kind": Label("Slags (kode)", "Kind (code)"),
+    "kind_name": Label("Slags", "Kind"),
+    "importance": Label("Vægt", "Importance"),
+    "approximate": Label("Omtrentlig", "Approximate"),
+    "description": Label("Beskrivelse", "Description"),
+    "source": Label("Kilde", "Source"),
+}
+
+
+def property_label(name: str, lang: str) -> str:
+    """A readable name of a feature property in ``lang`` (the key itself if unknown)."""
+    label = PROPERTY_LABELS.get(name)
+    return label.get(lang) if label else name

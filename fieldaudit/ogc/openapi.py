@@ -20,6 +20,15 @@ def _json(schema: str, media_type: str = "application/json") -> dict[str, Any]:
     return {"content": {media_type: {"schema": _ref("schemas", schema)}}}
 
 
+def _json_or_html(schema: str, media_type: str = "application/json") -> dict[str, Any]:
+    return {
+        "content": {
+            media_type: {"schema": _ref("schemas", schema)},
+            "text/html": {"schema": {"type": "string"}},
+        }
+    }
+
+
 def _errors(*codes: int) -> dict[str, Any]:
     meaning = {
         400: "A query parameter is unknown or has an invalid value.",
@@ -44,7 +53,7 @@ def _operation(
             "tags": ["OGC API - Features"],
             "parameters": parameters,
             "responses": {
-                "200": {"description": summary, **_json(schema, media_type)},
+                "200": {"description": summary, **_json_or_html(schema, media_type)},
                 **_errors(*errors),
             },
         }
@@ -95,11 +104,14 @@ def openapi_document(base_url: str, title: str, description: str) -> dict[str, A
                     "summary": "This API definition",
                     "operationId": "getAPIDefinition",
                     "tags": ["OGC API - Features"],
-                    "parameters": [_ref("parameters", "f")],
+                    "parameters": [_ref("parameters", "f"), _ref("parameters", "lang")],
                     "responses": {
                         "200": {
                             "description": "The OpenAPI 3.0 definition",
-                            "content": {OPENAPI_MEDIA_TYPE: {"schema": {"type": "object"}}},
+                            "content": {
+                                OPENAPI_MEDIA_TYPE: {"schema": {"type": "object"}},
+                                "text/html": {"schema": {"type": "string"}},
+                            },
                         },
                         **_errors(400, 406),
                     },
@@ -141,8 +153,9 @@ def openapi_document(base_url: str, title: str, description: str) -> dict[str, A
                     "name": "f",
                     "in": "query",
                     "required": False,
-                    "description": "The encoding of the response (instead of the Accept header).",
-                    "schema": {"type": "string", "enum": ["json", "geojson"]},
+                    "description": "The encoding of the response (instead of the Accept "
+                    "header): json (GeoJSON for features) or html.",
+                    "schema": {"type": "string", "enum": ["json", "geojson", "html"]},
                     "style": "form",
                     "explode": False,
                 },

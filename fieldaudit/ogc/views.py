@@ -1,4 +1,8 @@
-"""OGC API - Features handlers under /ogc: parse the parameters, query, answer JSON/GeoJSON."""
+"""OGC API - Features handlers under /ogc: parse the parameters, query, answer JSON/GeoJSON or HTML.
+
+The encoding comes from ``f`` (json, geojson, html) or else the Accept header; every JSON
+document links to its HTML twin (``alternate``) and back.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, g, render_template, request, url_for
 
 from fieldaudit.extensions import db
 from fieldaudit.ogc import features as ft
@@ -17,12 +21,14 @@ from fieldaudit.ogc.openapi import (
     openapi_document,
 )
 from fieldaudit.taxonomy import Label
+from fieldaudit.web.i18n import select_language
 
-ogc = Blueprint("ogc", __name__)
+ogc = Blueprint("ogc", __name__, template_folder="templates")
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
-FORMATS = ("json", "geojson")
+HTML = "text/html"
+FORMATS = ("json", "geojson", "html")
 LANGUAGES = ("da", "en")
 
 TITLE = Label("FieldAudit Herlev: barrierer og byrum", "FieldAudit Herlev: barriers and spaces")
@@ -35,7 +41,7 @@ DESCRIPTION = Label(
 
 
 class HttpProblem(Exception):
-    """A 404 or 406 answered with a JSON body."""
+    """A 404 or 406 answered with a JSON body (also when HTML was asked for)."""
 
     def __init__(self, status: int, code: str, message: Label) -> None:
         self.status = status
@@ -64,9 +70,12 @@ def _error(status: int, ogc_code: str, code: str, message: str, field: str | Non
 
 
 def _lang() -> str:
+    """?lang=, else for HTML the app's language (cookie), else Accept-Language; Danish first."""
     asked = request.args.get("lang")
     if asked in LANGUAGES:
         return asked
+    if g.get("ogc_format") == "html":
+        return select_language()
     return request.accept_languages.best_match(LANGUAGES) or "da"
 
 
@@ -85,8 +94,8 @@ def http_problem(error: HttpProblem) -> Response:
     return _error(error.status, ogc_code, error.code, error.message.get(_lang()), None)
 
 
-def _check(allowed: tuple[str, ...], media_type: str) -> None:
-    """Refuse unknown parameters and encodings this API cannot give."""
+def _negotiate(allowed: tuple[str, ...], media_type: str) -> str:
+    """Refuse unknown parameters; return the encoding to answer in: 'json' or 'html'."""
     ft.check_known(request.args, allowed)
     if "lang" in request.args and request.args["lang"] not in LANGUAGES:
         raise ft.ParameterError(
@@ -98,20 +107,25 @@ def _check(allowed: tuple[str, ...], media_type: str) -> None:
             raise ft.ParameterError(
                 "f",
                 "invalid_format",
-                Label(
-                    "f skal være json eller geojson (HTML tilbydes ikke).",
-                    "f must be json or geojson (HTML is not offered).",
-                ),
+                Label("f skal være json, geojson eller html.", "f must be json, geojson or html."),
             )
-        return
-    if request.headers.get("Accept") and (
-        request.accept_mimetypes.best_match([media_type, JSON, GEOJSON]) is None
-    ):
+        g.ogc_format = "html" if f == "html" else "json"
+        return g.ogc_format
+    if not request.headers.get("Accept"):
+        g.ogc_format = "json"
+        return g.ogc_format
+    best = request.accept_mimetypes.best_match([media_type, JSON, GEOJSON, HTML])
+    if best is None:
         raise HttpProblem(
             406,
             "not_acceptable",
-            Label(f"Kun {media_type} kan leveres her.", f"Only {media_type} can be served here."),
+            Label(
+                f"Kun {media_type} eller HTML kan leveres her.",
+                f"Only {media_type} or HTML can be served here.",
+            ),
         )
+    g.ogc_format = "html" if best == HTML else "json"
+    return g.ogc_format
 
 
 def _url(endpoint: str, **values: Any) -> str:
@@ -122,26 +136,75 @@ def _link(href: str, rel: str, media_type: str, title: str) -> dict[str, str]:
     return {"href": href, "rel": rel, "type": media_type, "title": title}
 
 
+def _self_links(endpoint: str, fmt: str, media_type: str, title: str, **values: Any) -> list:
+    """``self`` in the encoding answered and ``alternate`` in the other one."""
+    lang = _lang()
+    args = {k: v for k, v in request.args.items() if k != "f"}
+    here = _url(endpoint, **values, **request.args.to_dict())
+    if fmt == "html":
+        return [
+            _link(here, "self", HTML, title),
+            _link(
+                _url(endpoint, **values, **args, f="json"),
+                "alternate",
+                media_type,
+                Label("Som JSON", "As JSON").get(lang),
+            ),
+        ]
+    return [
+        _link(here, "self", media_type, title),
+        _link(
+            _url(endpoint, **values, **args, f="html"),
+            "alternate",
+            HTML,
+            Label("Som HTML", "As HTML").get(lang),
+        ),
+    ]
+
+
+def _answer(
+    document: dict[str, Any], fmt: str, media_type: str, template: str, **context: Any
+) -> Response:
+    if fmt == "json":
+        return _json(document, media_type=media_type)
+    html = render_template(
+        f"ogc/{template}",
+        doc=document,
+        json_url=next(x["href"] for x in document["links"] if x["type"] != HTML),
+        property_label=ft.property_label,
+        **context,
+    )
+    response = Response(html, content_type="text/html; charset=utf-8")
+    response.headers["Link"] = ", ".join(
+        f'<{link["href"]}>; rel="{link["rel"]}"; type="{link["type"]}"'
+        for link in document["links"]
+    )
+    return response
+
+
 def _collection(collection: ft.Collection, lang: str) -> dict[str, Any]:
-    self_url = _url("ogc.collection", collection_id=collection.id)
+    title = collection.title.get(lang)
     extent: dict[str, Any] = {
         "spatial": {"bbox": [ft.spatial_extent(db.session, collection)], "crs": ft.CRS84}
     }
     interval = ft.temporal_extent(db.session, collection)
     if interval is not None:
         extent["temporal"] = {"interval": [interval], "trs": ft.GREGORIAN}
+    items_url = _url("ogc.items", collection_id=collection.id)
     return {
         "id": collection.id,
-        "title": collection.title.get(lang),
+        "title": title,
         "description": collection.description.get(lang),
         "links": [
-            _link(self_url, "self", JSON, collection.title.get(lang)),
+            _link(_url("ogc.collection", collection_id=collection.id), "self", JSON, title),
             _link(
-                _url("ogc.items", collection_id=collection.id),
-                "items",
-                GEOJSON,
-                collection.title.get(lang),
+                _url("ogc.collection", collection_id=collection.id, f="html"),
+                "alternate",
+                HTML,
+                title,
             ),
+            _link(items_url, "items", GEOJSON, title),
+            _link(_url("ogc.items", collection_id=collection.id, f="html"), "items", HTML, title),
         ],
         "extent": extent,
         "itemType": "feature",
@@ -166,19 +229,16 @@ def _find_collection(collection_id: str) -> ft.Collection:
 @ogc.get("/", strict_slashes=False)
 def landing() -> Response:
     """The landing page: links to the API definition, the conformance classes and the data."""
-    _check(PAGE_PARAMETERS, JSON)
+    fmt = _negotiate(PAGE_PARAMETERS, JSON)
     lang = _lang()
     t = Label
-    return _json(
+    return _answer(
         {
             "title": TITLE.get(lang),
             "description": DESCRIPTION.get(lang),
             "links": [
-                _link(
-                    _url("ogc.landing"),
-                    "self",
-                    JSON,
-                    t("Dette dokument", "This document").get(lang),
+                *_self_links(
+                    "ogc.landing", fmt, JSON, t("Dette dokument", "This document").get(lang)
                 ),
                 _link(
                     _url("ogc.api_definition"),
@@ -187,6 +247,12 @@ def landing() -> Response:
                     t("API-definitionen (OpenAPI 3.0)", "The API definition (OpenAPI 3.0)").get(
                         lang
                     ),
+                ),
+                _link(
+                    _url("ogc.api_definition", f="html"),
+                    "service-doc",
+                    HTML,
+                    t("API-dokumentationen", "The API documentation").get(lang),
                 ),
                 _link(
                     _url("ogc.conformance"),
@@ -201,50 +267,71 @@ def landing() -> Response:
                     t("Datasamlingerne", "The feature collections").get(lang),
                 ),
             ],
-        }
+        },
+        fmt,
+        JSON,
+        "landing.html",
     )
 
 
 @ogc.get("/api")
 def api_definition() -> Response:
-    """The OpenAPI 3.0 definition of this API."""
-    ft.check_known(request.args, ("f",))
-    if request.args.get("f") not in (None, "json"):
-        raise ft.ParameterError(
-            "f", "invalid_format", Label("f skal være json.", "f must be json.")
-        )
+    """The OpenAPI 3.0 definition of this API (as HTML: its documentation)."""
+    fmt = _negotiate(("f", "lang"), OPENAPI_MEDIA_TYPE)
     lang = _lang()
     base = _url("ogc.landing").rstrip("/")
-    return _json(
-        openapi_document(base, TITLE.get(lang), DESCRIPTION.get(lang)),
-        media_type=OPENAPI_MEDIA_TYPE,
-    )
+    document = openapi_document(base, TITLE.get(lang), DESCRIPTION.get(lang))
+    if fmt == "json":
+        return _json(document, media_type=OPENAPI_MEDIA_TYPE)
+    parameters = document["components"]["parameters"]
+    operations = [
+        {
+            "path": path,
+            "url": base + path,
+            "summary": item["get"]["summary"],
+            "parameters": [
+                parameters[ref["$ref"].rsplit("/", 1)[1]] for ref in item["get"]["parameters"]
+            ],
+        }
+        for path, item in document["paths"].items()
+    ]
+    page = {
+        "title": document["info"]["title"],
+        "links": _self_links(
+            "ogc.api_definition", fmt, OPENAPI_MEDIA_TYPE, document["info"]["title"]
+        ),
+    }
+    return _answer(page, fmt, OPENAPI_MEDIA_TYPE, "api.html", operations=operations)
 
 
 @ogc.get("/conformance")
 def conformance() -> Response:
     """The conformance classes this API implements."""
-    _check(PAGE_PARAMETERS, JSON)
-    return _json({"conformsTo": list(ft.CONFORMANCE)})
+    fmt = _negotiate(PAGE_PARAMETERS, JSON)
+    document: dict[str, Any] = {"conformsTo": list(ft.CONFORMANCE)}
+    if fmt == "json":
+        return _json(document)
+    document["links"] = _self_links(
+        "ogc.conformance", fmt, JSON, Label("Understøttede standarder", "Conformance").get(_lang())
+    )
+    return _answer(document, fmt, JSON, "conformance.html")
 
 
 @ogc.get("/collections")
 def collections() -> Response:
     """The feature collections with their extents."""
-    _check(PAGE_PARAMETERS, JSON)
+    fmt = _negotiate(PAGE_PARAMETERS, JSON)
     lang = _lang()
-    return _json(
+    title = Label("Datasamlingerne", "The feature collections").get(lang)
+    return _answer(
         {
-            "links": [
-                _link(
-                    _url("ogc.collections"),
-                    "self",
-                    JSON,
-                    Label("Datasamlingerne", "The feature collections").get(lang),
-                )
-            ],
+            "links": _self_links("ogc.collections", fmt, JSON, title),
             "collections": [_collection(c, lang) for c in ft.COLLECTIONS.values()],
-        }
+        },
+        fmt,
+        JSON,
+        "collections.html",
+        title=title,
     )
 
 
@@ -252,15 +339,19 @@ def collections() -> Response:
 def collection(collection_id: str) -> Response:
     """One feature collection."""
     found = _find_collection(collection_id)
-    _check(PAGE_PARAMETERS, JSON)
-    return _json(_collection(found, _lang()))
+    fmt = _negotiate(PAGE_PARAMETERS, JSON)
+    document = _collection(found, _lang())
+    document["links"][:2] = _self_links(
+        "ogc.collection", fmt, JSON, document["title"], collection_id=found.id
+    )
+    return _answer(document, fmt, JSON, "collection.html")
 
 
 @ogc.get("/collections/<collection_id>/items")
 def items(collection_id: str) -> Response:
     """The features of a collection, filtered by bbox and datetime, a page at a time."""
     found = _find_collection(collection_id)
-    _check(ITEMS_PARAMETERS, GEOJSON)
+    fmt = _negotiate(ITEMS_PARAMETERS, GEOJSON)
     lang = _lang()
     limit = ft.parse_limit(request.args.get("limit"))
     offset = ft.parse_offset(request.args.get("offset"))
@@ -273,38 +364,48 @@ def items(collection_id: str) -> Response:
     features = [found.feature(row, lang) for row in rows]
 
     args = request.args.to_dict()
+    page_type = HTML if fmt == "html" else GEOJSON
 
     def page(at: int) -> str:
         return _url("ogc.items", collection_id=found.id, **{**args, "offset": at, "limit": limit})
 
     title = found.title.get(lang)
     links = [
-        _link(_url("ogc.items", collection_id=found.id, **args), "self", GEOJSON, title),
+        *_self_links("ogc.items", fmt, GEOJSON, title, collection_id=found.id),
         _link(_url("ogc.collection", collection_id=found.id), "collection", JSON, title),
     ]
     if offset + len(features) < matched:
         links.append(
-            _link(page(offset + limit), "next", GEOJSON, Label("Næste side", "Next page").get(lang))
+            _link(
+                page(offset + limit), "next", page_type, Label("Næste side", "Next page").get(lang)
+            )
         )
     if offset > 0:
         links.append(
             _link(
                 page(max(0, offset - limit)),
                 "prev",
-                GEOJSON,
+                page_type,
                 Label("Forrige side", "Previous page").get(lang),
             )
         )
-    return _json(
-        {
-            "type": "FeatureCollection",
-            "features": features,
-            "links": links,
-            "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "numberMatched": matched,
-            "numberReturned": len(features),
-        },
-        media_type=GEOJSON,
+    document = {
+        "type": "FeatureCollection",
+        "features": features,
+        "links": links,
+        "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "numberMatched": matched,
+        "numberReturned": len(features),
+    }
+    return _answer(
+        document,
+        fmt,
+        GEOJSON,
+        "items.html",
+        collection=found,
+        title=title,
+        offset=offset,
+        columns=list(features[0]["properties"]) if features else [],
     )
 
 
@@ -312,7 +413,7 @@ def items(collection_id: str) -> Response:
 def item(collection_id: str, feature_id: str) -> Response:
     """One feature."""
     found = _find_collection(collection_id)
-    _check(PAGE_PARAMETERS, GEOJSON)
+    fmt = _negotiate(PAGE_PARAMETERS, GEOJSON)
     lang = _lang()
     row = ft.find_feature(db.session, found, feature_id)
     if row is None:
@@ -325,12 +426,10 @@ def item(collection_id: str, feature_id: str) -> Response:
             ),
         )
     feature = found.feature(row, lang)
+    title = f"{found.title.get(lang)} #{feature_id}"
     feature["links"] = [
-        _link(
-            _url("ogc.item", collection_id=found.id, feature_id=feature_id),
-            "self",
-            GEOJSON,
-            str(feature_id),
+        *_self_links(
+            "ogc.item", fmt, GEOJSON, title, collection_id=found.id, feature_id=feature_id
         ),
         _link(
             _url("ogc.collection", collection_id=found.id),
@@ -339,4 +438,4 @@ def item(collection_id: str, feature_id: str) -> Response:
             found.title.get(lang),
         ),
     ]
-    return _json(feature, media_type=GEOJSON)
+    return _answer(feature, fmt, GEOJSON, "item.html", collection=found, title=title)
