@@ -347,11 +347,13 @@ def test_sites_in_a_bbox_as_geojson(client, herlev, make_report_payload):
     assert client.get("/api/v1/sites").get_json()["features"]  # default: Herlev
     far = client.get("/api/v1/sites?bbox=10,50,10.1,50.1").get_json()
     assert far["features"] == []
+    inverted = client.get("/api/v1/sites?bbox=12.45,55.73,12.43,55.71").get_json()
+    assert inverted["features"] == []
 
 
 @pytest.mark.parametrize(
     "query",
-    ["bbox=1,2,3", "bbox=a,b,c,d", "bbox=12.5,55.7,12.4,55.8", "bbox=nan,1,2,3", "limit=0"],
+    ["bbox=1,2,3", "bbox=a,b,c,d", "bbox=", "bbox=1e5,1,2,3", "bbox=nan,1,2,3", "limit=0"],
 )
 def test_bad_bbox_is_400(client, query):
     response = client.get(f"/api/v1/sites?{query}")

@@ -8,8 +8,9 @@ from typing import Any
 from flask import jsonify
 
 from fieldaudit.api.parsing import DEVICE_TOKEN_HEADER, DEVICE_TOKEN_PATTERN, MAX_ID
-from fieldaudit.api.sites import MAX_ACCURACY_M, MAX_SITE_LIMIT
+from fieldaudit.api.sites import BBOX_PATTERN, MAX_ACCURACY_M, MAX_SITE_LIMIT
 from fieldaudit.api.views import api
+from fieldaudit.config import HERLEV_BBOX_WGS84
 from fieldaudit.reports import MAX_DESCRIPTION, MAX_NAME
 from fieldaudit.sites import CONFIRMATION_KINDS
 from fieldaudit.status import Status
@@ -22,6 +23,14 @@ from fieldaudit.taxonomy import (
 )
 
 JSON = "application/json"
+TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"
+# Herlev's box widened by the boundary tolerance (about 150 m): positions outside it are refused.
+SERVICE_BOX = (
+    round(HERLEV_BBOX_WGS84[0] - 0.003, 3),
+    round(HERLEV_BBOX_WGS84[1] - 0.002, 3),
+    round(HERLEV_BBOX_WGS84[2] + 0.003, 3),
+    round(HERLEV_BBOX_WGS84[3] + 0.002, 3),
+)
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -125,8 +134,13 @@ def _schemas() -> dict[str, Any]:
             "required": ["uuid", "lat", "lon", "category", "severity"],
             "properties": {
                 "uuid": {"type": "string", "format": "uuid", "description": "Made by the device."},
-                "lat": {"type": "number", "minimum": -90, "maximum": 90},
-                "lon": {"type": "number", "minimum": -180, "maximum": 180},
+                "lat": {
+                    "type": "number",
+                    "minimum": SERVICE_BOX[1],
+                    "maximum": SERVICE_BOX[3],
+                    "description": "WGS84; within Herlev Kommune (plus a tolerance).",
+                },
+                "lon": {"type": "number", "minimum": SERVICE_BOX[0], "maximum": SERVICE_BOX[2]},
                 "accuracy_m": {"type": ["number", "null"], "minimum": 0, "maximum": 5000},
                 "category": {"type": "string", "enum": [c.code for c in CATEGORIES]},
                 "severity": {"type": "string", "enum": [s.value for s in Severity]},
@@ -152,6 +166,7 @@ def _schemas() -> dict[str, Any]:
                 "created_at": {
                     "type": ["string", "null"],
                     "format": "date-time",
+                    "pattern": TIMESTAMP_PATTERN,
                     "description": "With a time zone; not more than a day in the future.",
                 },
                 "show_name": {"type": "boolean"},
@@ -162,11 +177,7 @@ def _schemas() -> dict[str, Any]:
             "type": "object",
             "required": ["report"],
             "properties": {
-                "report": {
-                    "type": "string",
-                    "description": "The ReportInput as JSON text.",
-                    "contentMediaType": JSON,
-                },
+                "report": _ref("ReportInput"),
                 "photos": {
                     "type": "array",
                     "maxItems": 3,
@@ -327,7 +338,11 @@ def _schemas() -> dict[str, Any]:
             "properties": {
                 "uuid": {"type": "string", "format": "uuid"},
                 "kind": {"type": "string", "enum": list(CONFIRMATION_KINDS)},
-                "created_at": {"type": ["string", "null"], "format": "date-time"},
+                "created_at": {
+                    "type": ["string", "null"],
+                    "format": "date-time",
+                    "pattern": TIMESTAMP_PATTERN,
+                },
             },
         },
         "Confirmation": {
@@ -502,7 +517,7 @@ def _paths() -> dict[str, Any]:
                         "name": "photo_id",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                     },
                     {
                         "name": "variant",
@@ -534,7 +549,7 @@ def _paths() -> dict[str, Any]:
                         "Clipped to the area around Herlev.",
                         "schema": {
                             "type": "string",
-                            "pattern": r"^-?[0-9.]+(,-?[0-9.]+){3}$",
+                            "pattern": BBOX_PATTERN.pattern,
                         },
                     },
                     {
@@ -599,7 +614,7 @@ def _paths() -> dict[str, Any]:
                         "name": "site_id",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                     },
                     _device_header(),
                 ],

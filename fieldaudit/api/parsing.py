@@ -21,6 +21,14 @@ PHOTOS_FIELD = "photos"
 REPORT_FIELD = "report"
 
 
+def parse_id(raw: str) -> int | None:
+    """A database id from a path segment: 1 to 2^31-1 in plain digits, else None."""
+    if not re.fullmatch(r"[0-9]{1,10}", raw):
+        return None
+    number = int(raw)
+    return number if 0 < number <= MAX_ID else None
+
+
 def device_token_hash() -> str | None:
     """SHA-256 of the device token header (the token itself is never stored), or None."""
     token = request.headers.get(DEVICE_TOKEN_HEADER)
@@ -64,11 +72,9 @@ def _invalid_json(field: str) -> ApiError:
 
 def _loads(raw: bytes | str, field: str) -> Any:
     try:
-        value = json.loads(raw, parse_constant=_refuse_constant)
+        return json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, RecursionError):
         raise _invalid_json(field) from None
-    check_text(value)
-    return value
 
 
 def _refuse_constant(name: str) -> Any:
@@ -177,6 +183,14 @@ def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
             f"'{name}' must be a whole number from {minimum} to {maximum}.",
         )
     return int(raw)
+
+
+def check_fields_text(payload: Any, fields: tuple[str, ...]) -> None:
+    """Check the text of the fields that will be stored (unknown fields are ignored anyway)."""
+    if isinstance(payload, dict):
+        for name in fields:
+            if name in payload:
+                check_text(payload[name], name)
 
 
 def check_text(value: Any, field: str = "") -> None:

@@ -9,7 +9,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from fieldaudit.api.errors import ApiError
-from fieldaudit.api.parsing import MAX_ID, device_token_hash, report_request, signed_in_user
+from fieldaudit.api.parsing import (
+    check_fields_text,
+    device_token_hash,
+    parse_id,
+    report_request,
+    signed_in_user,
+)
 from fieldaudit.api.serialize import confirmation_json, public_notes, report_json
 from fieldaudit.api.views import api
 from fieldaudit.areas import load_service_area
@@ -22,6 +28,17 @@ from fieldaudit.reports import check_report, find_report, parse_uuid, store_repo
 
 MY_REPORTS_LIMIT = 200
 PHOTO_VARIANTS = ("display", "thumbnail")
+REPORT_FIELDS = (
+    "uuid",
+    "category",
+    "severity",
+    "groups",
+    "tags",
+    "measurements",
+    "description",
+    "created_at",
+    "reporter_name",
+)
 
 
 def _not_found(field: str = "uuid") -> ApiError:
@@ -41,6 +58,7 @@ def create_report():
     """Store a report (JSON, or multipart with up to three photos) exactly once per UUID."""
     config = current_app.config
     payload, uploads = report_request(config["MAX_PHOTOS_PER_REPORT"], config["MAX_PHOTO_BYTES"])
+    check_fields_text(payload, REPORT_FIELDS)
     device = device_token_hash()
     service_area = load_service_area(
         db.session, bbox_to_metric(HERLEV_BBOX_WGS84), config["BOUNDARY_TOLERANCE_M"]
@@ -89,10 +107,11 @@ def get_report(report_uuid: str):
     return _report_response(report, 200)
 
 
-@api.get("/photos/<int:photo_id>/<variant>")
-def photo_file(photo_id: int, variant: str):
+@api.get("/photos/<photo_id>/<variant>")
+def photo_file(photo_id: str, variant: str):
     """A stored photo (display size or thumbnail); hidden photos are never served."""
-    photo = db.session.get(Photo, photo_id) if photo_id <= MAX_ID else None
+    number = parse_id(photo_id)
+    photo = db.session.get(Photo, number) if number else None
     if variant not in PHOTO_VARIANTS or photo is None or photo.hidden or photo.report.hidden:
         raise ApiError(404, "photo_id", "not_found", "Fotoet findes ikke.", "No such photo.")
     name = photo.display_name if variant == "display" else photo.thumb_name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 
 from flask import jsonify, request
@@ -12,9 +13,10 @@ from sqlalchemy.orm import selectinload
 
 from fieldaudit.api.errors import ApiError
 from fieldaudit.api.parsing import (
-    MAX_ID,
+    check_fields_text,
     device_token_hash,
     json_body,
+    parse_id,
     query_int,
     query_number,
     signed_in_user,
@@ -53,36 +55,32 @@ DEFAULT_SITE_LIMIT = 1000
 MAX_SITE_LIMIT = 2000
 
 
+BBOX_PATTERN = re.compile(r"^-?[0-9]{1,3}(\.[0-9]{1,12})?(,-?[0-9]{1,3}(\.[0-9]{1,12})?){3}$")
+
+
 def _bbox_argument() -> tuple[float, float, float, float]:
+    """The bbox parameter: four decimal numbers (default Herlev's box)."""
     raw = request.args.get("bbox")
-    if raw is None or raw == "":
+    if raw is None:
         return HERLEV_BBOX_WGS84
-    error = ApiError(
-        400,
-        "bbox",
-        "invalid_bbox",
-        "bbox skal være fire tal: minlon,minlat,maxlon,maxlat (WGS84).",
-        "bbox must be four numbers: minlon,minlat,maxlon,maxlat (WGS84).",
-    )
-    parts = raw.split(",")
-    if len(parts) != 4:
-        raise error
-    try:
-        min_lon, min_lat, max_lon, max_lat = (float(p) for p in parts)
-    except ValueError:
-        raise error from None
-    if not (
-        -180 <= min_lon <= max_lon <= 180
-        and -90 <= min_lat <= max_lat <= 90
-        and all(v == v for v in (min_lon, min_lat, max_lon, max_lat))
-    ):
-        raise error
+    if not BBOX_PATTERN.fullmatch(raw):
+        raise ApiError(
+            400,
+            "bbox",
+            "invalid_bbox",
+            "bbox skal være fire tal: minlon,minlat,maxlon,maxlat (WGS84).",
+            "bbox must be four numbers: minlon,minlat,maxlon,maxlat (WGS84).",
+        )
+    min_lon, min_lat, max_lon, max_lat = (float(part) for part in raw.split(","))
     return min_lon, min_lat, max_lon, max_lat
 
 
 @api.get("/sites")
 def sites_in_bbox():
-    """Open barrier sites inside a WGS84 bounding box, as a GeoJSON FeatureCollection."""
+    """Open barrier sites inside a WGS84 bounding box, as a GeoJSON FeatureCollection.
+
+    The box is clipped to the area around Herlev; a box outside it (or inverted) finds nothing.
+    """
     min_lon, min_lat, max_lon, max_lat = _bbox_argument()
     limit = query_int("limit", DEFAULT_SITE_LIMIT, 1, MAX_SITE_LIMIT)
     clipped = (
@@ -159,10 +157,11 @@ def _confirmation_problem(field: str, code: str, da: str, en: str) -> Problem:
     return Problem(field, code, Label(da, en))
 
 
-@api.post("/sites/<int:site_id>/confirmations")
-def confirm_site(site_id: int):
+@api.post("/sites/<site_id>/confirmations")
+def confirm_site(site_id: str):
     """'Still there' or 'fixed now' for a site, stored once per UUID."""
     payload = json_body()
+    check_fields_text(payload, ("uuid", "kind", "created_at"))
     if not isinstance(payload, dict):
         raise ValidationError(
             _confirmation_problem(
@@ -211,10 +210,10 @@ def confirm_site(site_id: int):
     device = device_token_hash()
     if problems:
         raise ValidationError(problems)
-    site = db.session.get(BarrierSite, site_id) if site_id <= MAX_ID else None
+    site = db.session.get(BarrierSite, number) if (number := parse_id(site_id)) else None
     if site is None:
         raise ApiError(404, "site_id", "not_found", "Stedet findes ikke.", "No such site.")
-    content = {"site_id": site_id, "kind": kind, "created_at": created_at.isoformat()}
+    content = {"site_id": site.id, "kind": kind, "created_at": created_at.isoformat()}
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
     user = signed_in_user()
     confirmation, created = record_confirmation(
