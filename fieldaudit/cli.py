@@ -224,6 +224,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(retention_command)
+    from fieldaudit.bench.cli import bench_cli
+
+    app.cli.add_command(bench_cli)
 
 
 def _create_app() -> Flask:

@@ -1,0 +1,409 @@
+"""Bulk loading generated reports and their sites into PostGIS (COPY) or SpatiaLite.
+
+Both loaders write into empty ``barrier_reports`` / ``barrier_sites`` tables of a migrated
+database, in one transaction, and leave every index and constraint of the schema in place,
+then ANALYZE. The sites are computed in memory first (``fieldaudit.bench.clustering``, the
+same rule as ``fieldaudit.sites``), so no ``sites rebuild`` is needed after a load.
+
+Index strategies: ``keep`` inserts with the indexes present (the database maintains them row
+by row); ``rebuild`` drops the secondary indexes and constraints (and SpatiaLite's R*Tree),
+inserts, and creates them again, which is what bulk loaders usually do. Measured in
+``docs/benchmarks.md``; ``DEFAULT_STRATEGY`` is the faster one on each database.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from geoalchemy2.shape import to_shape
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from fieldaudit.bench.clustering import SyntheticSite
+from fieldaudit.bench.generate import AreaShape, SyntheticReport
+from fieldaudit.crs import METRIC
+from fieldaudit.models import Area, BarrierReport, BarrierSite
+
+TABLES = ("barrier_sites", "barrier_reports")
+DEFAULT_STRATEGY = {"postgresql": "rebuild", "sqlite": "rebuild"}
+
+REPORT_COLUMNS = (
+    "id",
+    "uuid",
+    "content_hash",
+    "geom",
+    "accuracy_m",
+    "category",
+    "tags",
+    "severity",
+    "groups",
+    "measurements",
+    "description",
+    "created_at",
+    "received_at",
+    "device_token_hash",
+    "reporter_name",
+    "show_name",
+    "status",
+    "status_reason",
+    "hidden",
+    "site_id",
+    "area_id",
+)
+SITE_COLUMNS = (
+    "id",
+    "category",
+    "geom",
+    "status",
+    "severity",
+    "groups",
+    "tag_counts",
+    "report_count",
+    "confirmation_count",
+    "fixed_claim_count",
+    "first_seen",
+    "last_seen",
+    "area_id",
+    "priority_score",
+    "priority_factors",
+    "status_reason",
+)
+
+_EWKB_POINT = struct.Struct("<BIIdd")
+
+
+def ewkb_hex(x: float, y: float, srid: int = METRIC) -> str:
+    """Hex EWKB of a point (what PostGIS' geometry input reads fastest)."""
+    return _EWKB_POINT.pack(1, 0x20000001, srid, x, y).hex()
+
+
+def areas_from_database(session: Session) -> list[AreaShape]:
+    """The stored areas (with their ids) as the generator and the area locator use them."""
+    return [
+        AreaShape(a.id, a.name, a.kind, to_shape(a.geom), a.importance)
+        for a in session.scalars(select(Area).order_by(Area.id))
+    ]
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_list_cache: dict[tuple[str, ...], str] = {}
+
+
+def _json(value: Any) -> str:
+    if isinstance(value, list):  # tags and groups repeat: encode each combination once
+        key = tuple(value)
+        cached = _list_cache.get(key)
+        if cached is None:
+            cached = _list_cache[key] = _encode(value)
+        return cached
+    return _encode(value)
+
+
+def _report_values(
+    r: SyntheticReport, geom: Any, moment: Callable[[datetime], Any], boolean: Callable[[bool], Any]
+) -> tuple[Any, ...]:
+    return (
+        r.id,
+        r.uuid,
+        r.content_hash,
+        geom,
+        r.accuracy_m,
+        r.category,
+        _json(r.tags),
+        r.severity,
+        _json(r.groups),
+        _json(r.measurements),
+        r.description,
+        moment(r.created_at),
+        moment(r.received_at),
+        r.device_token_hash,
+        "",
+        boolean(False),
+        r.status,
+        "",
+        boolean(False),
+        r.site_id,
+        r.area_id,
+    )
+
+
+def _site_values(s: SyntheticSite, geom: Any, moment: Callable[[datetime], Any]) -> tuple[Any, ...]:
+    return (
+        s.id,
+        s.category,
+        geom,
+        s.status,
+        s.severity,
+        _json(s.groups),
+        _json(s.tag_counts),
+        s.report_count,
+        0,
+        0,
+        moment(s.first_seen),
+        moment(s.last_seen),
+        s.area_id,
+        0.0,
+        "{}",
+        "",
+    )
+
+
+def check_empty(session: Session) -> None:
+    """Refuse to load into tables that already hold reports or sites."""
+    for model in (BarrierReport, BarrierSite):
+        if session.scalar(select(func.count()).select_from(model)):
+            raise RuntimeError(f"{model.__tablename__} is not empty; load into a new database.")
+
+
+def load(
+    engine: Engine,
+    reports: Sequence[SyntheticReport],
+    sites: Sequence[SyntheticSite],
+    strategy: str | None = None,
+) -> dict[str, float]:
+    """Load reports and sites with the database's bulk path; return timings in seconds.
+
+    Commit or close every session on the database first (their locks would block the load).
+    """
+    dialect = engine.dialect.name
+    strategy = strategy or DEFAULT_STRATEGY[dialect]
+    if strategy not in ("keep", "rebuild"):
+        raise ValueError(f"unknown strategy {strategy!r}")
+    if dialect == "postgresql":
+        return load_postgis(engine, reports, sites, strategy)
+    if dialect == "sqlite":
+        return load_spatialite(engine, reports, sites, strategy)
+    raise ValueError(f"no bulk loader for {dialect}")
+
+
+# --- PostGIS --------------------------------------------------------------------------------
+
+
+def _pg_secondary(cursor: Any, table: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """A table's secondary indexes and its unique/foreign-key constraints, with definitions."""
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY conname",
+        (table,),
+    )
+    constraints = list(cursor.fetchall())
+    cursor.execute(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s "
+        "AND i.indexname NOT IN (SELECT conname FROM pg_constraint "
+        "WHERE conrelid = %s::regclass) ORDER BY i.indexname",
+        (table, table),
+    )
+    return list(cursor.fetchall()), constraints
+
+
+def load_postgis(
+    engine: Engine,
+    reports: Sequence[SyntheticReport],
+    sites: Sequence[SyntheticSite],
+    strategy: str,
+) -> dict[str, float]:
+    """COPY sites then reports (hex EWKB geometry), rebuild or keep indexes, ANALYZE."""
+    timings: dict[str, float] = {}
+    raw = engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        started = time.perf_counter()
+        with conn.cursor() as cur:
+            cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            # Other open transactions on these tables (a session still reading areas) would
+            # make the loader wait for ever: fail instead.
+            cur.execute("SET LOCAL lock_timeout = '30s'")
+            saved: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {}
+            if strategy == "rebuild":
+                for table in reversed(TABLES):
+                    saved[table] = _pg_secondary(cur, table)
+                for table in reversed(TABLES):
+                    indexes, constraints = saved[table]
+                    for name, _definition in constraints:
+                        cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+                    for name, _definition in indexes:
+                        cur.execute(f'DROP INDEX "{name}"')
+            step = time.perf_counter()
+            with cur.copy(f"COPY barrier_sites ({', '.join(SITE_COLUMNS)}) FROM STDIN") as copy:
+                for s in sites:
+                    copy.write_row(_site_values(s, ewkb_hex(s.x, s.y), _pg_time))
+            timings["sites copy"] = time.perf_counter() - step
+            step = time.perf_counter()
+            with cur.copy(f"COPY barrier_reports ({', '.join(REPORT_COLUMNS)}) FROM STDIN") as copy:
+                for r in reports:
+                    copy.write_row(_report_values(r, ewkb_hex(r.x, r.y), _pg_time, bool))
+            timings["reports copy"] = time.perf_counter() - step
+            step = time.perf_counter()
+            if strategy == "rebuild":
+                for table in TABLES:
+                    indexes, constraints = saved[table]
+                    for _name, definition in indexes:
+                        cur.execute(definition)
+                    for name, definition in constraints:
+                        cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+            timings["indexes"] = time.perf_counter() - step
+            for table in TABLES:
+                cur.execute(
+                    "SELECT setval(pg_get_serial_sequence(%s, 'id'), "
+                    f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)",
+                    (table,),
+                )
+            conn.commit()
+            step = time.perf_counter()
+            for table in TABLES:
+                cur.execute(f"ANALYZE {table}")
+            conn.commit()
+            timings["analyze"] = time.perf_counter() - step
+        timings["total"] = time.perf_counter() - started
+    finally:
+        raw.close()
+    return timings
+
+
+def _pg_time(moment: datetime) -> datetime:
+    return moment
+
+
+# --- SpatiaLite -----------------------------------------------------------------------------
+
+
+def _sqlite_time(moment: datetime) -> str:
+    """The text SQLAlchemy stores for a DateTime on SQLite (naive UTC)."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_indexes(cursor: Any, table: str) -> list[tuple[str, str]]:
+    cursor.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+        "AND sql IS NOT NULL ORDER BY name",
+        (table,),
+    )
+    return list(cursor.fetchall())
+
+
+def load_spatialite(
+    engine: Engine,
+    reports: Sequence[SyntheticReport],
+    sites: Sequence[SyntheticSite],
+    strategy: str,
+) -> dict[str, float]:
+    """executemany in one transaction (MakePoint geometry), R*Tree kept or rebuilt, ANALYZE."""
+    timings: dict[str, float] = {}
+    raw = engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        started = time.perf_counter()
+        cur = conn.cursor()
+        cur.execute("PRAGMA cache_size = -262144")  # 256 MB for the load
+        cur.execute("BEGIN")
+        saved: dict[str, list[tuple[str, str]]] = {}
+        triggers: dict[str, list[tuple[str, str]]] = {}
+        if strategy == "rebuild":
+            for table in TABLES:
+                saved[table] = _sqlite_indexes(cur, table)
+                for name, _sql in saved[table]:
+                    cur.execute(f'DROP INDEX "{name}"')
+                cur.execute("SELECT DisableSpatialIndex(?, 'geom')", (table,))
+                cur.execute(f'DROP TABLE IF EXISTS "idx_{table}_geom"')
+                # The per-row geometry check and timestamp triggers; checked once below.
+                cur.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                    "AND tbl_name = ? AND (name LIKE 'ggi\\_%' ESCAPE '\\' "
+                    "OR name LIKE 'tmi\\_%' ESCAPE '\\')",
+                    (table,),
+                )
+                triggers[table] = list(cur.fetchall())
+                for name, _sql in triggers[table]:
+                    cur.execute(f'DROP TRIGGER "{name}"')
+        step = time.perf_counter()
+        site_sql = _sqlite_insert("barrier_sites", SITE_COLUMNS)
+        cur.executemany(site_sql, (_flat(_site_values(s, (s.x, s.y), _sqlite_time)) for s in sites))
+        timings["sites insert"] = time.perf_counter() - step
+        step = time.perf_counter()
+        report_sql = _sqlite_insert("barrier_reports", REPORT_COLUMNS)
+        cur.executemany(
+            report_sql,
+            (_flat(_report_values(r, (r.x, r.y), _sqlite_time, int)) for r in reports),
+        )
+        timings["reports insert"] = time.perf_counter() - step
+        step = time.perf_counter()
+        if strategy == "rebuild":
+            for table in TABLES:
+                cur.execute(
+                    f"SELECT count(*) FROM {table} WHERE GeometryConstraints(geom, "
+                    "(SELECT geometry_type FROM geometry_columns WHERE f_table_name = ?), ?) "
+                    "IS NOT 1",
+                    (table, METRIC),
+                )
+                (bad,) = cur.fetchone()
+                if bad:
+                    conn.rollback()
+                    raise ValueError(f"{bad} rows of {table} violate the geometry constraint")
+                for _name, sql in triggers[table]:
+                    cur.execute(sql)
+                for _name, sql in saved[table]:
+                    cur.execute(sql)
+                cur.execute("SELECT CreateSpatialIndex(?, 'geom')", (table,))
+        timings["indexes"] = time.perf_counter() - step
+        conn.commit()
+        step = time.perf_counter()
+        cur.execute("PRAGMA analysis_limit = 1000")
+        cur.execute("ANALYZE")
+        conn.commit()
+        timings["analyze"] = time.perf_counter() - step
+        cur.close()
+        timings["total"] = time.perf_counter() - started
+    finally:
+        raw.close()
+    return timings
+
+
+def _sqlite_insert(table: str, columns: Sequence[str]) -> str:
+    values = ", ".join(f"MakePoint(?, ?, {METRIC})" if c == "geom" else "?" for c in columns)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
+
+
+def _flat(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Spread the (x, y) geometry pair into two parameters."""
+    index = 3 if len(values) == len(REPORT_COLUMNS) else 2
+    return (*values[:index], *values[index], *values[index + 1 :])
+
+
+def load_plain(engine: Engine, reports: Sequence[SyntheticReport]) -> float:
+    """The raw baseline of a bulk load: the same report rows, the same bulk path, into a
+    temporary table with no index, constraint or trigger; return seconds (the table is dropped)."""
+    raw = engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        cur = conn.cursor()
+        if engine.dialect.name == "postgresql":
+            cur.execute("CREATE TEMP TABLE bench_plain (LIKE barrier_reports)")
+            started = time.perf_counter()
+            with cur.copy(f"COPY bench_plain ({', '.join(REPORT_COLUMNS)}) FROM STDIN") as copy:
+                for r in reports:
+                    copy.write_row(_report_values(r, ewkb_hex(r.x, r.y), _pg_time, bool))
+            conn.commit()
+        else:
+            cur.execute("CREATE TEMP TABLE bench_plain AS SELECT * FROM barrier_reports WHERE 0")
+            started = time.perf_counter()
+            cur.execute("BEGIN")
+            cur.executemany(
+                _sqlite_insert("bench_plain", REPORT_COLUMNS),
+                (_flat(_report_values(r, (r.x, r.y), _sqlite_time, int)) for r in reports),
+            )
+            conn.commit()
+        elapsed = time.perf_counter() - started
+        cur.execute("DROP TABLE bench_plain")
+        conn.commit()
+        cur.close()
+    finally:
+        raw.close()
+    return elapsed

@@ -1,0 +1,639 @@
+"""The benchmarks: one function each, every figure beside its raw baseline from the same run.
+
+Each function takes a ``Loaded`` database (an app whose database holds N generated reports
+and their sites) and returns ``Figure``s with the samples in seconds. The raw baselines talk
+to the database driver directly with the bare indexed SQL (the physical limit); the app
+figures go through FieldAudit's own code (the spatial seam, the ORM, GeoJSON building).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from flask import Flask
+from sqlalchemy import select
+
+from fieldaudit.bench.clustering import ClusterPoint, build_sites, cluster_points
+from fieldaudit.bench.environment import BenchDatabase, bench_app, new_database, prepare_schema
+from fieldaudit.bench.generate import AreaLocator, Dataset, generate, locate_areas
+from fieldaudit.bench.load import areas_from_database, load, load_plain
+from fieldaudit.crs import METRIC, to_wgs84
+from fieldaudit.extensions import db
+from fieldaudit.map_aggregation import (
+    HIDDEN_STATUSES,
+    MAX_FEATURES,
+    map_features,
+    site_features,
+    sites_in_bbox,
+)
+from fieldaudit.models import Area, BarrierReport
+from fieldaudit.sites import (
+    CANDIDATE_SITES,
+    join_site,
+    nearby_open_sites,
+    radius_for,
+    rebuild_sites,
+)
+from fieldaudit.status import OPEN_STATUSES, Status
+from fieldaudit.taxonomy import MUNICIPALITY
+
+VIEWPORT_M = 500.0
+DUPLICATE_RADIUS_M = 30.0
+
+
+@dataclass
+class Figure:
+    """One measured figure: samples (seconds) and, when there is one, its raw baseline."""
+
+    benchmark: str
+    name: str
+    database: str
+    n: int
+    samples: list[float]
+    baseline_name: str = ""
+    baseline: list[float] = field(default_factory=list)
+    goal: str = ""
+    note: str = ""
+
+    @property
+    def median_ms(self) -> float:
+        """Median in milliseconds."""
+        return statistics.median(self.samples) * 1000
+
+    @property
+    def p95_ms(self) -> float:
+        """95th percentile in milliseconds."""
+        return percentile(self.samples, 95) * 1000
+
+    @property
+    def baseline_ms(self) -> float | None:
+        """Median of the baseline in milliseconds."""
+        return statistics.median(self.baseline) * 1000 if self.baseline else None
+
+    @property
+    def ratio(self) -> float | None:
+        """App median over baseline median."""
+        base = self.baseline_ms
+        return self.median_ms / base if base else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready record (samples kept, so the report can be redrawn)."""
+        return {
+            "benchmark": self.benchmark,
+            "name": self.name,
+            "database": self.database,
+            "n": self.n,
+            "samples": self.samples,
+            "baseline_name": self.baseline_name,
+            "baseline": self.baseline,
+            "goal": self.goal,
+            "note": self.note,
+        }
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+
+
+@dataclass
+class Loaded:
+    """A benchmark database holding a generated data set."""
+
+    kind: str
+    n: int
+    app: Flask
+    database: BenchDatabase
+    dataset: Dataset
+    site_count: int
+    load_timings: dict[str, float]
+    prepare_timings: dict[str, float]
+
+
+def prepare(
+    kind: str,
+    n: int,
+    seed: int = 7,
+    strategy: str | None = None,
+    dataset: Dataset | None = None,
+    name: str | None = None,
+    folder: Path | None = None,
+) -> Loaded:
+    """Create a database, generate (or reuse) N reports, cluster them and bulk load them."""
+    database = new_database(kind, name or f"fieldaudit_bench_{n}", folder)
+    app = bench_app(database.url, database.folder)
+    prepare_schema(app)
+    timings: dict[str, float] = {}
+    with app.app_context():
+        areas = areas_from_database(db.session)
+        db.session.remove()
+        locator = AreaLocator(areas)
+        if dataset is None:
+            started = time.perf_counter()
+            dataset = generate(n, areas, seed)
+            timings["generate"] = time.perf_counter() - started
+        signature = [(a.id, a.name, a.kind) for a in areas]
+        if dataset.notes.get("areas") == signature:
+            sites = dataset.notes["sites"]  # the same areas: reuse the sites of the last load
+        else:
+            started = time.perf_counter()
+            locate_areas(dataset.reports, locator)
+            timings["areas"] = time.perf_counter() - started
+            started = time.perf_counter()
+            sites = build_sites(dataset.reports, locator)
+            timings["clustering"] = time.perf_counter() - started
+            dataset.notes["areas"] = signature
+        load_timings = load(db.engine, dataset.reports, sites, strategy)
+        dataset.notes["sites"] = sites
+    return Loaded(kind, n, app, database, dataset, len(sites), load_timings, timings)
+
+
+def _raw(app: Flask) -> Any:
+    """The driver connection of the app's database (a pooled DB-API connection)."""
+    return db.engine.raw_connection()
+
+
+def _timed(function: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = function()
+    return time.perf_counter() - started, result
+
+
+def _sample_points(loaded: Loaded, runs: int, seed: int) -> list[Any]:
+    rng = np.random.default_rng(seed)
+    reports = loaded.dataset.reports
+    return [reports[int(i)] for i in rng.integers(0, len(reports), runs)]
+
+
+def _raw_bbox_sql(kind: str) -> str:
+    hidden = ", ".join(f"'{s}'" for s in HIDDEN_STATUSES)
+    columns = "id, ST_X(geom), ST_Y(geom), category, severity, status, report_count"
+    if kind == "postgis":
+        return (
+            f"SELECT {columns} FROM barrier_sites WHERE geom && "
+            f"ST_MakeEnvelope(%s, %s, %s, %s, {METRIC}) AND status NOT IN ({hidden})"
+        )
+    return (
+        f"SELECT {columns} FROM barrier_sites WHERE ROWID IN (SELECT ROWID FROM SpatialIndex "
+        "WHERE f_table_name = 'barrier_sites' AND f_geometry_column = 'geom' "
+        f"AND search_frame = BuildMbr(?, ?, ?, ?, {METRIC})) AND status NOT IN ({hidden})"
+    )
+
+
+def _api_sites_url(app: Flask) -> str | None:
+    for rule in app.url_map.iter_rules():
+        if rule.rule.rstrip("/") == "/api/v1/sites":
+            return rule.rule
+    return None
+
+
+def bench_viewport(loaded: Loaded, runs: int = 30, seed: int = 1) -> list[Figure]:
+    """1. A 500 m viewport: bare indexed SQL vs the seam + GeoJSON (vs the API when it exists)."""
+    app, kind = loaded.app, loaded.kind
+    sql = _raw_bbox_sql(kind)
+    half = VIEWPORT_M / 2
+    raw_times: list[float] = []
+    app_times: list[float] = []
+    map_times: list[float] = []
+    api_times: list[float] = []
+    counts: list[int] = []
+    with app.app_context():
+        raw = _raw(app)
+        cursor = raw.cursor()
+        api_url = _api_sites_url(app)
+        client = app.test_client()
+        for report in _sample_points(loaded, runs, seed):
+            bbox = (report.x - half, report.y - half, report.x + half, report.y + half)
+            elapsed, rows = _timed(lambda b=bbox: (cursor.execute(sql, b), cursor.fetchall())[1])
+            raw_times.append(elapsed)
+            counts.append(len(rows))
+            elapsed, _body = _timed(
+                lambda b=bbox: json.dumps(
+                    {
+                        "type": "FeatureCollection",
+                        "features": site_features(sites_in_bbox(db.session, b)),
+                    }
+                )
+            )
+            app_times.append(elapsed)
+            db.session.rollback()
+            elapsed, _ = _timed(lambda b=bbox: json.dumps(map_features(db.session, b)))
+            map_times.append(elapsed)
+            db.session.rollback()
+            if api_url:
+                lon0, lat0 = to_wgs84(bbox[0], bbox[1])
+                lon1, lat1 = to_wgs84(bbox[2], bbox[3])
+                elapsed, response = _timed(
+                    lambda a=(lon0, lat0, lon1, lat1): client.get(
+                        f"{api_url}?bbox={a[0]:.6f},{a[1]:.6f},{a[2]:.6f},{a[3]:.6f}"
+                    )
+                )
+                if response.status_code == 200:
+                    api_times.append(elapsed)
+        cursor.close()
+        raw.close()
+    note = f"sites per box: median {statistics.median(counts):.0f}, max {max(counts)}"
+    base = "bare SQL (&& GiST)" if kind == "postgis" else "bare SQL (SpatialIndex)"
+    figures = [
+        Figure(
+            "1 map viewport 500 m",
+            "seam + GeoJSON (all sites)",
+            kind,
+            loaded.n,
+            app_times,
+            base,
+            raw_times,
+            "<= 3x raw; < 10 ms at 1M (PostGIS)",
+            note,
+        ),
+        Figure(
+            "1 map viewport 500 m",
+            f"map_features (<= {MAX_FEATURES} features)",
+            kind,
+            loaded.n,
+            map_times,
+            base,
+            raw_times,
+            "<= 3x raw; < 10 ms at 1M (PostGIS)",
+            "clusters when a box holds more than 2,000 sites",
+        ),
+    ]
+    if api_times:
+        figures.append(
+            Figure(
+                "1 map viewport 500 m",
+                "GET /api/v1/sites (test client)",
+                kind,
+                loaded.n,
+                api_times,
+                base,
+                raw_times,
+                "<= 3x raw; < 10 ms at 1M (PostGIS)",
+            )
+        )
+    return figures
+
+
+def municipality_bbox(app: Flask) -> tuple[float, float, float, float]:
+    """The municipal boundary's envelope (EPSG:25832), from the stored areas."""
+    with app.app_context():
+        areas = [a for a in areas_from_database(db.session) if a.kind == MUNICIPALITY]
+        db.session.remove()
+    bounds = np.array([a.geometry.bounds for a in areas])
+    return (
+        float(bounds[:, 0].min()),
+        float(bounds[:, 1].min()),
+        float(bounds[:, 2].max()),
+        float(bounds[:, 3].max()),
+    )
+
+
+def bench_zoomed_out(loaded: Loaded, runs: int = 15) -> list[Figure]:
+    """2. The whole municipality: grid counts in SQL (<= 2,000 features) vs the same bare SQL."""
+    app, kind = loaded.app, loaded.kind
+    bbox = municipality_bbox(app)
+    app_times: list[float] = []
+    raw_times: list[float] = []
+    features: list[int] = []
+    with app.app_context():
+        from fieldaudit.map_aggregation import cell_size_for
+
+        cell = cell_size_for(bbox)
+        x0 = math.floor(bbox[0] / cell) * cell - cell
+        y0 = math.floor(bbox[1] / cell) * cell - cell
+        hidden = ", ".join(f"'{s}'" for s in HIDDEN_STATUSES)
+        raw_sql = (
+            f"SELECT avg(x), avg(y), count(*), sum(high), sum(reports) FROM ("
+            f"SELECT CAST((ST_X(geom) - {x0}) / {cell} AS INTEGER) AS gx, "
+            f"CAST((ST_Y(geom) - {y0}) / {cell} AS INTEGER) AS gy, ST_X(geom) AS x, "
+            "ST_Y(geom) AS y, CASE WHEN severity = 'high' THEN 1 ELSE 0 END AS high, "
+            "report_count AS reports FROM barrier_sites "
+            f"WHERE status NOT IN ({hidden})) AS s GROUP BY gx, gy"
+        )
+        raw = _raw(app)
+        cursor = raw.cursor()
+        for _ in range(runs):
+            elapsed, rows = _timed(lambda: (cursor.execute(raw_sql), cursor.fetchall())[1])
+            raw_times.append(elapsed)
+            elapsed, answer = _timed(lambda: map_features(db.session, bbox))
+            body = json.dumps(answer)
+            app_times.append(elapsed)
+            features.append(len(answer["features"]))
+            db.session.rollback()
+        cursor.close()
+        raw.close()
+    return [
+        Figure(
+            "2 zoomed-out map (municipality)",
+            f"map_features, grid {cell:g} m",
+            kind,
+            loaded.n,
+            app_times,
+            "bare SQL GROUP BY (no spatial filter)",
+            raw_times,
+            "< 2,000 features and < 50 ms at 1M",
+            f"{max(features)} features ({len(rows)} raw cells), {len(body) // 1024} KiB JSON",
+        )
+    ]
+
+
+def _raw_nearby_sql(kind: str) -> str:
+    open_list = ", ".join(f"'{s.value}'" for s in OPEN_STATUSES)
+    if kind == "postgis":
+        point = f"ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), {METRIC})"
+        return (
+            f"SELECT id, ST_Distance(geom, {point}) FROM barrier_sites "
+            f"WHERE category = %(category)s AND status IN ({open_list}) "
+            f"AND ST_DWithin(geom, {point}, %(r)s) ORDER BY geom <-> {point} LIMIT %(k)s"
+        )
+    point = f"MakePoint(:x, :y, {METRIC})"
+    return (
+        f"SELECT id, ST_Distance(geom, {point}) AS d FROM barrier_sites "
+        "WHERE ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'barrier_sites' "
+        f"AND f_geometry_column = 'geom' AND search_frame = BuildMbr(:x - :r, :y - :r, "
+        f":x + :r, :y + :r, {METRIC})) AND category = :category AND status IN ({open_list}) "
+        "AND d <= :r ORDER BY d LIMIT :k"
+    )
+
+
+def bench_duplicate_check(loaded: Loaded, runs: int = 50, seed: int = 2) -> list[Figure]:
+    """3. Open same-category sites within 30 m: sites.nearby_open_sites vs the bare SQL."""
+    app, kind = loaded.app, loaded.kind
+    sql = _raw_nearby_sql(kind)
+    app_times: list[float] = []
+    raw_times: list[float] = []
+    found: list[int] = []
+    differ = 0
+    with app.app_context():
+        raw = _raw(app)
+        cursor = raw.cursor()
+        for report in _sample_points(loaded, runs, seed):
+            x, y = report.x + 3.0, report.y - 2.0
+            params = {"x": x, "y": y, "r": DUPLICATE_RADIUS_M, "k": 5, "category": report.category}
+            elapsed, rows = _timed(lambda p=params: (cursor.execute(sql, p), cursor.fetchall())[1])
+            raw_times.append(elapsed)
+            elapsed, sites = _timed(
+                lambda r=report, px=x, py=y: nearby_open_sites(
+                    db.session, r.category, px, py, DUPLICATE_RADIUS_M, 5
+                )
+            )
+            app_times.append(elapsed)
+            found.append(len(sites))
+            differ += sorted(r[0] for r in rows) != sorted(site.id for site, _ in sites)
+            db.session.rollback()
+            db.session.expunge_all()
+        cursor.close()
+        raw.close()
+    return [
+        Figure(
+            "3 duplicate check (30 m)",
+            "sites.nearby_open_sites (ORM)",
+            kind,
+            loaded.n,
+            app_times,
+            "bare KNN SQL",
+            raw_times,
+            "< 2 ms at 1M",
+            f"sites found: median {statistics.median(found):.0f}, max {max(found)}; "
+            f"{differ} answers differ from the bare SQL",
+        )
+    ]
+
+
+def bench_join(loaded: Loaded, runs: int = 40, seed: int = 3) -> list[Figure]:
+    """6a. Incremental site join of one new report: sites.join_site vs its candidate query.
+
+    Each new report lands next to an existing report (so it usually joins a site); all are
+    rolled back at the end, so the database is unchanged.
+    """
+    app, kind = loaded.app, loaded.kind
+    sql = _raw_nearby_sql(kind)
+    app_times: list[float] = []
+    raw_times: list[float] = []
+    joined = 0
+    with app.app_context():
+        raw = _raw(app)
+        cursor = raw.cursor()
+        from geoalchemy2.shape import from_shape
+        from shapely.geometry import Point
+
+        for number, sample in enumerate(_sample_points(loaded, runs, seed)):
+            x, y = sample.x + 1.0, sample.y + 1.0
+            radius = radius_for(sample.category)
+            params = {"x": x, "y": y, "r": radius, "k": CANDIDATE_SITES}
+            params["category"] = sample.category
+            elapsed, _rows = _timed(lambda p=params: (cursor.execute(sql, p), cursor.fetchall())[1])
+            raw_times.append(elapsed)
+            report = BarrierReport(
+                uuid=f"00000000-0000-4000-8000-{number:012d}",
+                content_hash="0" * 64,
+                geom=from_shape(Point(x, y), srid=METRIC),
+                category=sample.category,
+                severity=sample.severity,
+                groups=sample.groups,
+                tags=sample.tags,
+                measurements={},
+                description="",
+                created_at=sample.created_at,
+                device_token_hash=f"bench-join-{number}",
+            )
+            db.session.add(report)
+            db.session.flush()
+            elapsed, site = _timed(lambda r=report, px=x, py=y: join_site(db.session, r, px, py))
+            app_times.append(elapsed)
+            joined += site.report_count > 1
+        db.session.rollback()
+        cursor.close()
+        raw.close()
+    return [
+        Figure(
+            "6 site join per new report",
+            "sites.join_site",
+            kind,
+            loaded.n,
+            app_times,
+            "bare candidate KNN SQL",
+            raw_times,
+            "< 5 ms at 1M",
+            f"{joined} of {runs} joined an existing site",
+        )
+    ]
+
+
+def bench_rebuild(loaded: Loaded) -> list[Figure]:
+    """6b. Full rebuild of every site (sites.rebuild_sites, rolled back) vs reading every
+    report in arrival order and clustering them in memory with the same rule."""
+    app, kind = loaded.app, loaded.kind
+    with app.app_context():
+        started = time.perf_counter()
+        rows = db.session.execute(
+            select(
+                BarrierReport.category,
+                BarrierReport.geom.ST_X(),
+                BarrierReport.geom.ST_Y(),
+                BarrierReport.created_at,
+                BarrierReport.device_token_hash,
+            )
+            .where(BarrierReport.status != Status.REJECTED.value)
+            .order_by(BarrierReport.received_at, BarrierReport.id)
+        ).all()
+        clusters = cluster_points(
+            [r[0] for r in rows],
+            [ClusterPoint(float(r[1]), float(r[2]), r[3], f"device:{r[4]}") for r in rows],
+        )
+        baseline = time.perf_counter() - started
+        db.session.rollback()
+        started = time.perf_counter()
+        count = rebuild_sites(db.session)
+        elapsed = time.perf_counter() - started
+        db.session.rollback()
+    return [
+        Figure(
+            "6 full rebuild of sites",
+            "sites.rebuild_sites",
+            kind,
+            loaded.n,
+            [elapsed],
+            "read all + cluster in memory",
+            [baseline],
+            "< 60 s at 1M (PostGIS)",
+            f"{count} sites (in memory: {len(clusters)})",
+        )
+    ]
+
+
+def bench_bulk_load(loaded: Loaded) -> list[Figure]:
+    """7. The bulk load's figures from ``prepare`` vs the same rows into a plain table."""
+    app = loaded.app
+    with app.app_context():
+        plain = load_plain(db.engine, loaded.dataset.reports)
+    timings = loaded.load_timings
+    detail = ", ".join(f"{k} {v:.1f} s" for k, v in timings.items() if k != "total")
+    return [
+        Figure(
+            "7 bulk load with indexes",
+            f"reports + sites, {loaded.site_count} sites",
+            loaded.kind,
+            loaded.n,
+            [timings["total"]],
+            "reports into a plain table",
+            [plain],
+            "< 60 s at 1M",
+            detail,
+        )
+    ]
+
+
+def count_areas(app: Flask) -> int:
+    """How many areas the database holds (a sanity check for tests)."""
+    with app.app_context():
+        return len(db.session.scalars(select(Area.id)).all())
+
+
+def run_suite(
+    loaded: Loaded, runs: int = 30, rebuild: bool = True, progress: Callable[[str], None] = print
+) -> list[Figure]:
+    """Every database-level benchmark on one loaded database."""
+    figures: list[Figure] = []
+    steps: list[tuple[str, Callable[[], list[Figure]]]] = [
+        ("bulk load", lambda: bench_bulk_load(loaded)),
+        ("viewport", lambda: bench_viewport(loaded, runs)),
+        ("zoomed out", lambda: bench_zoomed_out(loaded, max(5, runs // 2))),
+        ("duplicate check", lambda: bench_duplicate_check(loaded, runs * 2)),
+        ("site join", lambda: bench_join(loaded, runs)),
+    ]
+    if rebuild:
+        steps.append(("rebuild", lambda: bench_rebuild(loaded)))
+    for label, step in steps:
+        progress(f"  {loaded.kind} N={loaded.n}: {label} ...")
+        figures.extend(step())
+    return figures
+
+
+def dispose(loaded: Loaded, drop: bool = True) -> None:
+    """Close the app's connections and drop the database."""
+    with loaded.app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if drop:
+        loaded.database.drop()
+
+
+__all__ = [
+    "Figure",
+    "Loaded",
+    "bench_bulk_load",
+    "bench_duplicate_check",
+    "bench_join",
+    "bench_rebuild",
+    "bench_viewport",
+    "bench_zoomed_out",
+    "dispose",
+    "prepare",
+    "run_suite",
+]
+
+
+def profile_join(loaded: Loaded, runs: int = 20, seed: int = 4, top: int = 14) -> str:
+    """Where sites.join_site spends its time: cProfile over ``runs`` joins (rolled back),
+    FieldAudit's own functions and the database calls, by cumulative time per join."""
+    import cProfile
+    import pstats
+
+    from geoalchemy2.shape import from_shape
+    from shapely.geometry import Point
+
+    profiler = cProfile.Profile()
+    with loaded.app.app_context():
+        for number, sample in enumerate(_sample_points(loaded, runs, seed)):
+            x, y = sample.x + 1.0, sample.y + 1.0
+            report = BarrierReport(
+                uuid=f"00000000-0000-4000-9000-{number:012d}",
+                content_hash="0" * 64,
+                geom=from_shape(Point(x, y), srid=METRIC),
+                category=sample.category,
+                severity=sample.severity,
+                groups=sample.groups,
+                tags=sample.tags,
+                measurements={},
+                description="",
+                created_at=sample.created_at,
+                device_token_hash=f"bench-profile-{number}",
+            )
+            db.session.add(report)
+            db.session.flush()
+            profiler.enable()
+            join_site(db.session, report, x, y)
+            profiler.disable()
+        db.session.rollback()
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    rows = []
+    for (filename, line, name), entry in stats.stats.items():  # type: ignore[attr-defined]
+        calls, cumulative = entry[1], entry[3]
+        own = "fieldaudit/" in filename and "/bench/" not in filename
+        driver = "execute" in name and ("psycopg" in filename or "sqlite" in name)
+        if own:
+            rows.append((cumulative, calls, f"{filename.split('fieldaudit/')[-1]}:{line}({name})"))
+        elif driver:
+            rows.append((cumulative, calls, f"driver {name} ({filename.rsplit('/', 1)[-1]})"))
+    rows.sort(reverse=True)
+    lines = [
+        f"cProfile of {runs} calls of sites.join_site ({loaded.kind}, N = {loaded.n:,}); "
+        f"total {total / runs * 1000:.1f} ms per join (profiler overhead included)",
+        "",
+        "| cumulative ms per join | calls per join | function |",
+        "| ---: | ---: | --- |",
+    ]
+    for cumulative, calls, label in rows[:top]:
+        lines.append(f"| {cumulative / runs * 1000:.2f} | {calls / runs:.1f} | `{label}` |")
+    return "\n".join(lines)

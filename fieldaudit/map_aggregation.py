@@ -1,0 +1,235 @@
+"""What the map shows for a viewport: the barrier sites themselves, or a grid of counts.
+
+A zoomed-in viewport gets each site as a GeoJSON point; a zoomed-out one (more sites than
+``MAX_FEATURES``) gets them counted per square grid cell in the database, the cell chosen so
+the answer never holds more than ``MAX_FEATURES`` cells. Bounding boxes are EPSG:25832;
+the GeoJSON is WGS84 (RFC 7946).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy.orm import Session
+
+from fieldaudit.crs import BBox, many_to_wgs84
+from fieldaudit.models import BarrierSite
+from fieldaudit.spatial import backend
+from fieldaudit.status import Status
+
+MAX_FEATURES = 2000
+COORDINATE_DIGITS = 6  # about 0.1 m
+# Sites the public map shows: everything but rejected ones and merged duplicates.
+HIDDEN_STATUSES = (Status.REJECTED.value, Status.DUPLICATE.value)
+
+
+@dataclass(frozen=True)
+class SitePoint:
+    """One site as the map shows it."""
+
+    id: int
+    x: float
+    y: float
+    category: str
+    severity: str
+    status: str
+    report_count: int
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """Sites counted in one grid cell: where they are on average and how many are severe."""
+
+    x: float
+    y: float
+    count: int
+    high: int
+    reports: int
+
+
+def _filters(categories: Sequence[str] | None, statuses: Sequence[str] | None) -> list[Any]:
+    where: list[Any] = []
+    if statuses is None:
+        where.append(BarrierSite.status.not_in(HIDDEN_STATUSES))
+    else:
+        where.append(BarrierSite.status.in_(list(statuses)))
+    if categories:
+        where.append(BarrierSite.category.in_(list(categories)))
+    return where
+
+
+def sites_in_bbox(
+    session: Session,
+    bbox: BBox,
+    categories: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> list[SitePoint]:
+    """The sites in an EPSG:25832 box (through the spatial index), at most ``limit``."""
+    spatial = backend(session)
+    stmt = select(
+        BarrierSite.id,
+        func.ST_X(BarrierSite.geom),
+        func.ST_Y(BarrierSite.geom),
+        BarrierSite.category,
+        BarrierSite.severity,
+        BarrierSite.status,
+        BarrierSite.report_count,
+    ).where(spatial.bbox_filter(BarrierSite.geom, bbox), *_filters(categories, statuses))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [SitePoint(*row) for row in session.execute(stmt)]
+
+
+def count_in_bbox(
+    session: Session,
+    bbox: BBox,
+    categories: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+    up_to: int = MAX_FEATURES + 1,
+) -> int:
+    """How many sites lie in the box, counting no further than ``up_to``."""
+    spatial = backend(session)
+    inner = (
+        select(BarrierSite.id)
+        .where(spatial.bbox_filter(BarrierSite.geom, bbox), *_filters(categories, statuses))
+        .limit(up_to)
+        .subquery()
+    )
+    return session.scalar(select(func.count()).select_from(inner)) or 0
+
+
+def cell_size_for(bbox: BBox, max_cells: int = MAX_FEATURES) -> float:
+    """The smallest round cell size (1, 2 or 5 x 10^k metres) giving at most ``max_cells``."""
+    width, height = max(bbox[2] - bbox[0], 1.0), max(bbox[3] - bbox[1], 1.0)
+    size = math.sqrt(width * height / max_cells)
+    exponent = math.floor(math.log10(size))
+    for step in (1, 2, 5, 10):
+        cell = step * 10**exponent
+        # + 1: cells are aligned to a fixed grid, so a box can touch one more per side.
+        if (math.ceil(width / cell) + 1) * (math.ceil(height / cell) + 1) <= max_cells:
+            return float(cell)
+    return float(10 ** (exponent + 1) * 2)  # pragma: no cover - 10 always fits
+
+
+def grid_counts(
+    session: Session,
+    bbox: BBox,
+    cell_m: float | None = None,
+    categories: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+    max_cells: int = MAX_FEATURES,
+) -> list[GridCell]:
+    """Sites in the box counted per square cell of a fixed grid (so panning keeps cells), in SQL.
+
+    The cell index is ``CAST((x - x0) / cell AS INTEGER)`` with the origin on the grid one cell
+    before the box, so it is never negative and the same SQL runs on PostGIS and SpatiaLite.
+    """
+    cell = cell_m or cell_size_for(bbox, max_cells)
+    x0 = math.floor(bbox[0] / cell) * cell - cell
+    y0 = math.floor(bbox[1] / cell) * cell - cell
+    spatial = backend(session)
+    x, y = func.ST_X(BarrierSite.geom), func.ST_Y(BarrierSite.geom)
+    gx = cast((x - x0) / cell, Integer).label("gx")
+    gy = cast((y - y0) / cell, Integer).label("gy")
+    inner = (
+        select(
+            gx,
+            gy,
+            x.label("x"),
+            y.label("y"),
+            case((BarrierSite.severity == "high", 1), else_=0).label("high"),
+            BarrierSite.report_count.label("reports"),
+        )
+        .where(spatial.bbox_filter(BarrierSite.geom, bbox), *_filters(categories, statuses))
+        .subquery()
+    )
+    stmt = select(
+        func.avg(inner.c.x),
+        func.avg(inner.c.y),
+        func.count(),
+        func.sum(inner.c.high),
+        func.sum(inner.c.reports),
+    ).group_by(inner.c.gx, inner.c.gy)
+    return [
+        GridCell(float(ax), float(ay), int(n), int(high or 0), int(reports or 0))
+        for ax, ay, n, high, reports in session.execute(stmt)
+    ]
+
+
+def _lonlats(xs: list[float], ys: list[float]) -> Iterable[tuple[float, float]]:
+    if not xs:
+        return []
+    lons, lats = many_to_wgs84(xs, ys)
+    return zip(
+        (round(v, COORDINATE_DIGITS) for v in lons),
+        (round(v, COORDINATE_DIGITS) for v in lats),
+        strict=True,
+    )
+
+
+def site_features(sites: Sequence[SitePoint]) -> list[dict[str, Any]]:
+    """Sites as GeoJSON point features (WGS84)."""
+    return [
+        {
+            "type": "Feature",
+            "id": site.id,
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {
+                "category": site.category,
+                "severity": site.severity,
+                "status": site.status,
+                "report_count": site.report_count,
+            },
+        }
+        for site, (lon, lat) in zip(
+            sites, _lonlats([s.x for s in sites], [s.y for s in sites]), strict=True
+        )
+    ]
+
+
+def cell_features(cells: Sequence[GridCell], cell_m: float) -> list[dict[str, Any]]:
+    """Grid cells as GeoJSON point features (WGS84) with ``cluster: true`` and their counts."""
+    return [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {
+                "cluster": True,
+                "count": cell.count,
+                "high": cell.high,
+                "reports": cell.reports,
+                "cell_m": cell_m,
+            },
+        }
+        for cell, (lon, lat) in zip(
+            cells, _lonlats([c.x for c in cells], [c.y for c in cells]), strict=True
+        )
+    ]
+
+
+def map_features(
+    session: Session,
+    bbox: BBox,
+    categories: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+    max_features: int = MAX_FEATURES,
+) -> dict[str, Any]:
+    """The map's answer for an EPSG:25832 viewport: a GeoJSON FeatureCollection of at most
+    ``max_features`` features, the sites themselves or, when there are more, grid cells."""
+    count = count_in_bbox(session, bbox, categories, statuses, max_features + 1)
+    if count <= max_features:
+        sites = sites_in_bbox(session, bbox, categories, statuses)
+        return {"type": "FeatureCollection", "features": site_features(sites), "clustered": False}
+    cell = cell_size_for(bbox, max_features)
+    cells = grid_counts(session, bbox, cell, categories, statuses, max_features)
+    return {
+        "type": "FeatureCollection",
+        "features": cell_features(cells, cell),
+        "clustered": True,
+        "cell_m": cell,
+    }

@@ -1,0 +1,191 @@
+"""Run FieldAudit's benchmarks and write docs/benchmarks.md (issue 7).
+
+For each size and database: a new database (PostGIS: fieldaudit_bench_<N>, SpatiaLite: a file
+under /tmp/fieldaudit_bench), N generated reports bulk loaded with their sites, then every
+database-level benchmark with its raw baseline; plus the first start of a new SpatiaLite file
+(scripts/bench/first_start.py). Figures go to docs/benchmarks.json (merged by database, N
+and figure) and docs/benchmarks.md is redrawn from it. The databases are dropped afterwards.
+
+Usage:
+  .venv/bin/python scripts/bench/run_all.py --sizes 100000 --databases spatialite,postgis
+  .venv/bin/python scripts/bench/run_all.py --sizes 1000000 --runs 20 --rebuild-max 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from fieldaudit.bench import suites  # noqa: E402
+from fieldaudit.bench.environment import database_versions, machine  # noqa: E402
+from fieldaudit.bench.report import merge, render, table  # noqa: E402
+from fieldaudit.bench.suites import Figure  # noqa: E402
+
+INTRO_FILE = Path(__file__).with_name("benchmarks_intro.md")
+OUTRO_FILE = Path(__file__).with_name("benchmarks_outro.md")
+
+
+def load_first_start() -> object:
+    """scripts/bench/first_start.py as a module (it lives beside this script)."""
+    spec = importlib.util.spec_from_file_location(
+        "first_start", Path(__file__).with_name("first_start.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench_first_start(runs: int) -> list[Figure]:
+    """8. First start of a new SpatiaLite database vs InitSpatialMetaData alone."""
+    first_start = load_first_start()
+    totals: list[float] = []
+    raws: list[float] = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            _init, _schema, total = first_start.one_run(Path(tmp))  # type: ignore[attr-defined]
+            totals.append(total)
+            raws.append(first_start.raw_baseline(Path(tmp)))  # type: ignore[attr-defined]
+    return [
+        Figure(
+            "8 first start (new SpatiaLite file)",
+            "spatialite init + all migrations",
+            "spatialite",
+            0,
+            totals,
+            "raw InitSpatialMetaData(1, 'EMPTY')",
+            raws,
+            "< 1 s",
+        )
+    ]
+
+
+def compare_keep(kind: str, n: int, seed: int, loaded: suites.Loaded) -> list[Figure]:
+    """7b. The same bulk load with every index, constraint and trigger live."""
+    print(f"{kind} N={n:,}: bulk load with every index live ...", flush=True)
+    other = suites.prepare(
+        kind, n, seed, strategy="keep", dataset=loaded.dataset, name=f"fieldaudit_bench_{n}_keep"
+    )
+    suites.dispose(other)
+    timings = other.load_timings
+    return [
+        Figure(
+            "7 bulk load with indexes",
+            "strategy keep (indexes live)",
+            kind,
+            n,
+            [timings["total"]],
+            "strategy rebuild (default)",
+            [loaded.load_timings["total"]],
+            "< 60 s at 1M",
+            ", ".join(f"{k} {v:.1f} s" for k, v in timings.items() if k != "total"),
+        )
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000", help="comma-separated N")
+    parser.add_argument("--databases", default="spatialite,postgis")
+    parser.add_argument("--runs", type=int, default=30, help="repetitions per figure")
+    parser.add_argument(
+        "--rebuild-max",
+        type=int,
+        default=5000,
+        help="run the full sites rebuild only up to this N (it is slow today)",
+    )
+    parser.add_argument("--first-start-runs", type=int, default=10)
+    parser.add_argument("--profile", action="store_true", help="profile sites.join_site")
+    parser.add_argument(
+        "--compare-strategies",
+        action="store_true",
+        help="also bulk load with every index live ('keep') for comparison",
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument("--comment", default="")
+    parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--store", type=Path, default=ROOT / "docs" / "benchmarks.json")
+    args = parser.parse_args()
+
+    run = machine()
+    started = time.perf_counter()
+    figures: list[Figure] = []
+    versions: list[str] = []
+    profiles: list[str] = []
+    if args.first_start_runs:
+        print("first start ...")
+        figures += bench_first_start(args.first_start_runs)
+    for n in (int(v) for v in args.sizes.split(",")):
+        dataset = None
+        for kind in args.databases.split(","):
+            print(f"{kind} N={n:,}: generate, cluster and load ...", flush=True)
+            loaded = suites.prepare(kind, n, args.seed, dataset=dataset)
+            dataset = loaded.dataset
+            print(
+                "  prepared: "
+                + ", ".join(f"{k} {v:.1f} s" for k, v in loaded.prepare_timings.items())
+                + "; load: "
+                + ", ".join(f"{k} {v:.1f} s" for k, v in loaded.load_timings.items()),
+                flush=True,
+            )
+            versions.append(database_versions(loaded.app))
+            if args.compare_strategies:
+                figures += compare_keep(kind, n, args.seed, loaded)
+            try:
+                figures += suites.run_suite(
+                    loaded,
+                    args.runs,
+                    rebuild=n <= args.rebuild_max,
+                    progress=lambda s: print(s, flush=True),
+                )
+                if args.profile:
+                    profiles.append(suites.profile_join(loaded))
+            finally:
+                suites.dispose(loaded, drop=not args.keep)
+        if dataset is not None:
+            print(
+                f"  data set: {len(dataset.reports):,} reports, {dataset.barrier_count:,} "
+                f"barriers, {dataset.device_count:,} devices",
+                flush=True,
+            )
+        del dataset
+    print()
+    print(table(figures))
+    run.update(
+        {
+            "databases": "; ".join(sorted(set(versions))) or "SpatiaLite only",
+            "sizes": args.sizes,
+            "comment": args.comment,
+            "seconds": round(time.perf_counter() - started),
+        }
+    )
+    data = merge(args.store, figures, run)
+    if profiles:
+        data.setdefault("profiles", {})
+        for text in profiles:
+            data["profiles"][text.split(";")[0]] = text
+        args.store.write_text(
+            json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    outro = OUTRO_FILE.read_text(encoding="utf-8")
+    if data.get("profiles"):
+        outro += "\n\n## Where sites.join_site spends its time (measured)\n\n" + "\n\n".join(
+            data["profiles"].values()
+        )
+    args.doc.write_text(
+        render(data, INTRO_FILE.read_text(encoding="utf-8"), outro), encoding="utf-8"
+    )
+    print(f"\nwrote {args.doc}")
+
+
+if __name__ == "__main__":
+    main()
