@@ -368,3 +368,44 @@ def test_a_report_without_touching_the_map(app, browser, live_server):
     assert report.area.name == "Herlev Torv" and report.category == "signage"
     assert json.dumps(report.groups)  # pre-filled from the category
     assert report.groups == ["COG", "READ", "VIS"]
+
+
+def test_a_captive_portal_is_not_delivery_and_a_conflict_is_kept_aside(
+    app, browser, live_server, make_report_payload
+):
+    # Service workers blocked so the test can stand in for a Wi-Fi login page on the network.
+    context = browser.new_context(locale="da-DK", base_url=live_server.url, service_workers="block")
+    page = context.new_page()
+    portal = {"on": True}
+
+    def network(route: Any) -> None:
+        if portal["on"]:
+            route.fulfill(status=200, content_type="text/html", body="<h1>Log ind på Wi-Fi</h1>")
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/reports", network)
+    try:
+        open_capture(page)
+        file_report_from_place(page, "Byparken", "benches", "low")
+        page.locator("#outbox-status").filter(has_text="1 venter på at blive sendt.").wait_for()
+        (waiting,) = page.evaluate(OUTBOX_UUIDS)
+        assert reports(app) == []  # the portal's 200 was not taken as delivery
+
+        # Meanwhile the server got another report with the same UUID: a conflict (409).
+        other = make_report_payload(uuid=waiting)
+        assert app.test_client().post("/api/v1/reports", json=other).status_code == 201
+        portal["on"] = False
+        page.get_by_role("button", name="Send nu").click()
+        held = page.locator("#outbox-held")
+        held.filter(has_text="En anden rapport med samme UUID").wait_for(timeout=TIMEOUT_MS)
+        assert page.locator("#outbox-status").inner_text() == WAITING_NONE
+        assert page.evaluate(OUTBOX_UUIDS) == [waiting]  # kept aside, not retried
+        assert len(reports(app)) == 1
+        held.get_by_role("button", name="Fjern").click()
+        page.wait_for_function(
+            "() => document.getElementById('outbox-held').hidden", timeout=TIMEOUT_MS
+        )
+        assert page.evaluate(OUTBOX_UUIDS) == []
+    finally:
+        context.close()

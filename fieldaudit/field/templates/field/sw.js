@@ -30,16 +30,33 @@ self.addEventListener("activate", (event) => {
   );
 });
 
-async function fromNetworkThenCache(request, key) {
+const NETWORK_TIMEOUT_MS = 4000;
+
+// Pages: the network when it answers (fresh status, language, sign-in), else the stored copy.
+// With one bar of signal the network may hang: after 4 s the stored copy is shown and the
+// network's answer, when it comes, only updates the store.
+async function fromNetworkThenCache(event, key) {
   const cache = await caches.open(CACHE);
-  try {
-    const response = await fetch(request);
+  const network = fetch(event.request).then(async (response) => {
     if (response.ok) await cache.put(key, response.clone());
     return response;
+  });
+  event.waitUntil(network.catch(() => undefined));
+  const stored = () => cache.match(key).then((found) => found || cache.match(OFFLINE_URL));
+  let timer;
+  const slow = new Promise((resolve) => {
+    timer = setTimeout(resolve, NETWORK_TIMEOUT_MS, "slow");
+  });
+  try {
+    const first = await Promise.race([network, slow]);
+    if (first !== "slow") return first;
+    return (await stored()) || (await network);
   } catch (error) {
-    const stored = (await cache.match(key)) || (await cache.match(OFFLINE_URL));
-    if (stored) return stored;
+    const found = await stored();
+    if (found) return found;
     throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -72,7 +89,7 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) return; // map tiles: the browser's own handling
   if (request.mode === "navigate") {
     if (PAGES.includes(url.pathname)) {
-      event.respondWith(fromNetworkThenCache(request, url.pathname));
+      event.respondWith(fromNetworkThenCache(event, url.pathname));
     } else {
       event.respondWith(fetch(request).catch(async () => (await caches.match(OFFLINE_URL)) || Response.error()));
     }
