@@ -461,6 +461,13 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        "/api/v1/priority/weights": {
+            "get": {
+                "operationId": "priorityWeights",
+                "summary": "Every weight of the priority formula, with presets and colour bands.",
+                "responses": {"200": _json({"type": "object"}, "The published configuration.")},
+            }
+        },
         "/api/v1/categories": {
             "get": {
                 "operationId": "listCategories",
