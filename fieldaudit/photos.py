@@ -80,6 +80,23 @@ class StagedPhotos:
                 os.replace(tmp, target)
         self.photos = []
 
+    def restore_missing(self, stored_names: set[str]) -> int:
+        """For a resubmission: put back files of the stored report that are missing on disk
+        (a move that failed after an earlier commit); discard the rest. Return how many."""
+        restored = 0
+        for photo in self.photos:
+            for tmp, name in (
+                (photo.display_tmp, photo.display_name),
+                (photo.thumb_tmp, photo.thumb_name),
+            ):
+                target = self.media_dir / name
+                if name in stored_names and not target.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(tmp, target)
+                    restored += 1
+        self.discard()
+        return restored
+
     def discard(self) -> None:
         """Remove the temporary files (the transaction failed or the photos were known)."""
         for photo in self.photos:

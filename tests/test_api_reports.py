@@ -167,6 +167,10 @@ def test_report_with_photos_stores_clean_files_atomically(
     # The same report again (same photos): 200, nothing new on disk.
     assert post_report(client, payload, photos).status_code == 200
     assert stored_files(app) == files
+    # Had moving a file failed after the commit, the device's retry puts it back.
+    files[0].unlink()
+    assert post_report(client, payload, photos).status_code == 200
+    assert stored_files(app) == files
     # Same UUID with another photo is different content: 409 and no orphan file.
     other = post_report(client, payload, [jpeg(colour=(10, 200, 10))])
     assert other.status_code == 409

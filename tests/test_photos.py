@@ -227,8 +227,8 @@ def test_a_12_megapixel_jpeg_is_processed_quickly():
     data = encode(photo, "JPEG", quality=90)
     timings = []
     for _ in range(3):
-        started = time.perf_counter()
+        started = time.thread_time()  # CPU time: other work on a busy machine does not count
         render_photo(data)
-        timings.append(time.perf_counter() - started)
-    # About 0.1 s on the CI machines; the bound is loose so a busy machine does not fail it.
-    assert statistics.median(timings) < 0.6
+        timings.append(time.thread_time() - started)
+    # About 0.1 s here; the bound is loose, it catches losing libjpeg's reduced-size decoding.
+    assert statistics.median(timings) < 0.4

@@ -93,7 +93,9 @@ def create_report():
     if created:
         staged.publish()
     else:
-        staged.discard()
+        staged.restore_missing(
+            {name for p in report.photos for name in (p.display_name, p.thumb_name)}
+        )
     return _report_response(report, 201 if created else 200)
 
 
