@@ -31,6 +31,7 @@ from fieldaudit.taxonomy import SEVERITIES, Label, Severity, category
 
 SAME_REPORTER_WINDOW = timedelta(minutes=10)
 CANDIDATE_SITES = 8
+REBUILD_CHUNK = 500
 # Reports that no longer describe a barrier do not hold a site together.
 EXCLUDED_REPORT_STATUSES = (Status.REJECTED.value,)
 
@@ -170,9 +171,16 @@ def join_site(
     session.add(site)
     report.site = site
     session.flush()
-    # A new site lies exactly on its report, whose area store_report has just looked up for
-    # the same point (the rebuild looks it up afresh: areas may have changed since).
-    refresh_site(session, site, LOOK_UP_AREA if first_site_id else report.area_id)
+    if report.status in EXCLUDED_REPORT_STATUSES:
+        refresh_site(session, site)
+    else:
+        # A site made this instant holds just this report and no confirmation: refresh it
+        # from what is known instead of reading it back (three queries fewer, same result).
+        # Its area is the one store_report has just looked up for the same point (the rebuild
+        # looks it up afresh: areas may have changed since the report arrived).
+        _refresh(
+            session, site, [report], [x], [y], [], LOOK_UP_AREA if first_site_id else report.area_id
+        )
     return site
 
 
@@ -249,17 +257,25 @@ def rebuild_sites(session: Session, progress: Any = None) -> int:
     old_site_of = dict(session.execute(select(BarrierReport.id, BarrierReport.site_id)).all())
     session.execute(update(BarrierReport).values(site_id=None))
     session.expire_all()
-    ids = session.scalars(
-        select(BarrierReport.id)
+    # Every report's coordinates in one query, the reports themselves in chunks, instead of
+    # two queries per report.
+    ids = session.execute(
+        select(BarrierReport.id, func.ST_X(BarrierReport.geom), func.ST_Y(BarrierReport.geom))
         .where(BarrierReport.status.not_in(EXCLUDED_REPORT_STATUSES))
         .order_by(BarrierReport.received_at, BarrierReport.id)
     ).all()
-    for number, report_id in enumerate(ids, 1):
-        report = session.get(BarrierReport, report_id)
-        ((_id, x, y),) = coordinates(session, BarrierReport.geom, BarrierReport.id == report_id)
-        join_site(session, report, x, y, first_new_id)
-        if progress is not None:
-            progress(number, len(ids))
+    for start in range(0, len(ids), REBUILD_CHUNK):
+        chunk = ids[start : start + REBUILD_CHUNK]
+        loaded = {
+            r.id: r
+            for r in session.scalars(
+                select(BarrierReport).where(BarrierReport.id.in_([row[0] for row in chunk]))
+            )
+        }
+        for number, (report_id, x, y) in enumerate(chunk, start + 1):
+            join_site(session, loaded[report_id], float(x), float(y), first_new_id)
+            if progress is not None:
+                progress(number, len(ids))
     _carry_over(session, old_site_of, first_new_id)
     session.execute(delete(BarrierSite).where(BarrierSite.id < first_new_id))
     session.flush()
