@@ -90,8 +90,10 @@ def test_how_we_prioritise_is_public(client):
     text = page.get_data(as_text=True)
     assert "Sådan prioriterer vi" in text
     assert "/api/v1/priority/weights" in text
+    assert "Lav alvor giver × 0,33, middel × 0,67 og høj × 1" in text  # Danish decimals
     english = client.get("/planlaegning/saadan-prioriterer-vi?lang=en").get_data(as_text=True)
     assert "How we prioritise" in english
+    assert "Low severity gives × 0.33, medium × 0.67 and high × 1" in english
 
 
 def test_ranked_list_shows_the_reasons(client, login, sites):
