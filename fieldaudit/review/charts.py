@@ -14,8 +14,8 @@ from fieldaudit.statistics import Month
 
 BAR_HEIGHT = 22
 BAR_GAP = 6
-LABEL_WIDTH = 230
-CHART_WIDTH = 640
+LABEL_WIDTH = 170
+CHART_WIDTH = 420
 
 
 def _nice_max(value: int) -> int:
@@ -47,7 +47,7 @@ def bar_chart(chart_id: str, title: str, rows: Sequence[tuple[str, int]]) -> Mar
     for index, (label, count) in enumerate(rows):
         y = 5 + index * (BAR_HEIGHT + BAR_GAP)
         width = 0 if scale_max == 0 else round(bar_space * count / scale_max, 1)
-        shown = label if len(label) <= 34 else label[:33] + "…"
+        shown = label if len(label) <= 26 else label[:25] + "…"
         parts.append(
             f'<text x="{LABEL_WIDTH - 8}" y="{y + BAR_HEIGHT * 0.7:.1f}" text-anchor="end">'
             f"{escape(shown)}</text>"
