@@ -8,6 +8,7 @@ the GeoJSON is WGS84 (RFC 7946).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ from fieldaudit.spatial import backend
 from fieldaudit.status import Status
 
 MAX_FEATURES = 2000
+# Above this box area (m²) the spatial index costs more than it saves (it hands back most of
+# the table; SpatiaLite's SpatialIndex even materialises every row id): compare coordinates.
+LARGE_BOX_M2 = 4_000_000.0
 COORDINATE_DIGITS = 6  # about 0.1 m
 # Sites the public map shows: everything but rejected ones and merged duplicates.
 HIDDEN_STATUSES = (Status.REJECTED.value, Status.DUPLICATE.value)
@@ -51,6 +55,15 @@ class GridCell:
     reports: int
 
 
+def _in_box(session: Session, bbox: BBox) -> Any:
+    """Sites in the box: through the spatial index, or by coordinates for a large box
+    (for points both select the same rows, edges included)."""
+    if (bbox[2] - bbox[0]) * (bbox[3] - bbox[1]) < LARGE_BOX_M2:
+        return backend(session).bbox_filter(BarrierSite.geom, bbox)
+    x, y = func.ST_X(BarrierSite.geom), func.ST_Y(BarrierSite.geom)
+    return x.between(bbox[0], bbox[2]) & y.between(bbox[1], bbox[3])
+
+
 def _filters(categories: Sequence[str] | None, statuses: Sequence[str] | None) -> list[Any]:
     where: list[Any] = []
     if statuses is None:
@@ -69,8 +82,7 @@ def sites_in_bbox(
     statuses: Sequence[str] | None = None,
     limit: int | None = None,
 ) -> list[SitePoint]:
-    """The sites in an EPSG:25832 box (through the spatial index), at most ``limit``."""
-    spatial = backend(session)
+    """The sites in an EPSG:25832 box (through the spatial index for viewports), at most ``limit``."""
     stmt = select(
         BarrierSite.id,
         func.ST_X(BarrierSite.geom),
@@ -79,7 +91,7 @@ def sites_in_bbox(
         BarrierSite.severity,
         BarrierSite.status,
         BarrierSite.report_count,
-    ).where(spatial.bbox_filter(BarrierSite.geom, bbox), *_filters(categories, statuses))
+    ).where(_in_box(session, bbox), *_filters(categories, statuses))
     if limit is not None:
         stmt = stmt.limit(limit)
     return [SitePoint(*row) for row in session.execute(stmt)]
@@ -93,10 +105,9 @@ def count_in_bbox(
     up_to: int = MAX_FEATURES + 1,
 ) -> int:
     """How many sites lie in the box, counting no further than ``up_to``."""
-    spatial = backend(session)
     inner = (
         select(BarrierSite.id)
-        .where(spatial.bbox_filter(BarrierSite.geom, bbox), *_filters(categories, statuses))
+        .where(_in_box(session, bbox), *_filters(categories, statuses))
         .limit(up_to)
         .subquery()
     )
@@ -132,7 +143,6 @@ def grid_counts(
     cell = cell_m or cell_size_for(bbox, max_cells)
     x0 = math.floor(bbox[0] / cell) * cell - cell
     y0 = math.floor(bbox[1] / cell) * cell - cell
-    spatial = backend(session)
     x, y = func.ST_X(BarrierSite.geom), func.ST_Y(BarrierSite.geom)
     gx = cast((x - x0) / cell, Integer).label("gx")
     gy = cast((y - y0) / cell, Integer).label("gy")
@@ -145,7 +155,7 @@ def grid_counts(
             case((BarrierSite.severity == "high", 1), else_=0).label("high"),
             BarrierSite.report_count.label("reports"),
         )
-        .where(spatial.bbox_filter(BarrierSite.geom, bbox), *_filters(categories, statuses))
+        .where(_in_box(session, bbox), *_filters(categories, statuses))
         .subquery()
     )
     stmt = select(
@@ -233,3 +243,40 @@ def map_features(
         "clustered": True,
         "cell_m": cell,
     }
+
+
+_encoded: dict[str, str] = {}
+
+
+def _text(value: str) -> str:
+    """A JSON string literal, encoded once per distinct value (codes repeat)."""
+    found = _encoded.get(value)
+    if found is None:
+        found = _encoded[value] = json.dumps(value, ensure_ascii=False)
+    return found
+
+
+def map_features_json(
+    session: Session,
+    bbox: BBox,
+    categories: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+    max_features: int = MAX_FEATURES,
+) -> str:
+    """``map_features`` serialised straight to GeoJSON text (the same document as
+    ``json.dumps(map_features(...))`` parses to), without building a dict per feature."""
+    count = count_in_bbox(session, bbox, categories, statuses, max_features + 1)
+    if count > max_features:
+        return json.dumps(map_features(session, bbox, categories, statuses, max_features))
+    sites = sites_in_bbox(session, bbox, categories, statuses)
+    parts = []
+    for site, (lon, lat) in zip(
+        sites, _lonlats([s.x for s in sites], [s.y for s in sites]), strict=True
+    ):
+        parts.append(
+            f'{{"type":"Feature","id":{int(site.id)},"geometry":{{"type":"Point",'
+            f'"coordinates":[{lon!r},{lat!r}]}},"properties":{{"category":{_text(site.category)},'
+            f'"severity":{_text(site.severity)},"status":{_text(site.status)},'
+            f'"report_count":{int(site.report_count)}}}}}'
+        )
+    return '{"type":"FeatureCollection","features":[' + ",".join(parts) + '],"clustered":false}'

@@ -20,7 +20,13 @@ from fieldaudit.bench.clustering import build_sites
 from fieldaudit.bench.generate import AreaLocator, AreaShape, generate, locate_areas
 from fieldaudit.bench.load import areas_from_database, load
 from fieldaudit.bench.report import merge, render, table
-from fieldaudit.map_aggregation import cell_size_for, grid_counts, map_features, sites_in_bbox
+from fieldaudit.map_aggregation import (
+    cell_size_for,
+    grid_counts,
+    map_features,
+    map_features_json,
+    sites_in_bbox,
+)
 from fieldaudit.models import BarrierReport, BarrierSite
 from fieldaudit.sites import rebuild_sites
 from fieldaudit.taxonomy import CATEGORIES, MUNICIPALITY
@@ -88,7 +94,7 @@ def test_bulk_load_gives_the_sites_rebuild_gives(db, herlev):
     assert len(sites) < 300  # merging happened
     db.session.commit()
     db.session.remove()
-    timings = load(db.engine, dataset.reports, sites)
+    timings = load(db.engine, dataset.reports, sites, strategy="keep")
     assert timings["total"] > 0
 
     def snapshot():
@@ -132,7 +138,7 @@ def test_map_aggregation(db, herlev):
     sites = build_sites(dataset.reports, locator)
     db.session.commit()
     db.session.remove()
-    load(db.engine, dataset.reports, sites)
+    load(db.engine, dataset.reports, sites, strategy="rebuild")  # "keep" is tested above
     whole = (712_000.0, 6_178_000.0, 718_000.0, 6_185_000.0)
     everything = sites_in_bbox(db.session, whole)
     assert len(everything) == sum(1 for s in sites if s.status not in ("rejected", "duplicate"))
@@ -146,6 +152,8 @@ def test_map_aggregation(db, herlev):
     assert 12.3 < lon < 12.5 and 55.7 < lat < 55.8
     small = map_features(db.session, whole, max_features=N)
     assert not small["clustered"] and len(small["features"]) == len(everything)
+    assert json.loads(map_features_json(db.session, whole, max_features=N)) == small
+    assert json.loads(map_features_json(db.session, whole, max_features=100)) == answer
     assert cell_size_for(whole, 2000) in (100.0, 200.0, 500.0)
 
 

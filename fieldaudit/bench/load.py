@@ -31,7 +31,9 @@ from fieldaudit.crs import METRIC
 from fieldaudit.models import Area, BarrierReport, BarrierSite
 
 TABLES = ("barrier_sites", "barrier_reports")
-DEFAULT_STRATEGY = {"postgresql": "rebuild", "sqlite": "rebuild"}
+# Measured (docs/benchmarks.md, "strategy keep" rows): SpatiaLite loads about 3x faster with
+# its indexes and triggers rebuilt afterwards; PostGIS was faster keeping them at 100,000.
+DEFAULT_STRATEGY = {"postgresql": "keep", "sqlite": "rebuild"}
 
 REPORT_COLUMNS = (
     "id",

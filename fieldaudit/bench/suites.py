@@ -31,6 +31,7 @@ from fieldaudit.map_aggregation import (
     HIDDEN_STATUSES,
     MAX_FEATURES,
     map_features,
+    map_features_json,
     site_features,
     sites_in_bbox,
 )
@@ -40,7 +41,6 @@ from fieldaudit.sites import (
     join_site,
     nearby_open_sites,
     radius_for,
-    rebuild_sites,
 )
 from fieldaudit.status import OPEN_STATUSES, Status
 from fieldaudit.taxonomy import MUNICIPALITY
@@ -204,6 +204,7 @@ def bench_viewport(loaded: Loaded, runs: int = 30, seed: int = 1) -> list[Figure
     raw_times: list[float] = []
     app_times: list[float] = []
     map_times: list[float] = []
+    text_times: list[float] = []
     api_times: list[float] = []
     counts: list[int] = []
     with app.app_context():
@@ -228,6 +229,9 @@ def bench_viewport(loaded: Loaded, runs: int = 30, seed: int = 1) -> list[Figure
             db.session.rollback()
             elapsed, _ = _timed(lambda b=bbox: json.dumps(map_features(db.session, b)))
             map_times.append(elapsed)
+            db.session.rollback()
+            elapsed, _ = _timed(lambda b=bbox: map_features_json(db.session, b))
+            text_times.append(elapsed)
             db.session.rollback()
             if api_url:
                 lon0, lat0 = to_wgs84(bbox[0], bbox[1])
@@ -265,6 +269,17 @@ def bench_viewport(loaded: Loaded, runs: int = 30, seed: int = 1) -> list[Figure
             raw_times,
             "<= 3x raw; < 10 ms at 1M (PostGIS)",
             "clusters when a box holds more than 2,000 sites",
+        ),
+        Figure(
+            "1 map viewport 500 m",
+            "map_features_json (GeoJSON text)",
+            kind,
+            loaded.n,
+            text_times,
+            base,
+            raw_times,
+            "<= 3x raw; < 10 ms at 1M (PostGIS)",
+            "the same document, written as text",
         ),
     ]
     if api_times:
@@ -409,23 +424,33 @@ def bench_duplicate_check(loaded: Loaded, runs: int = 50, seed: int = 2) -> list
     ]
 
 
-def bench_join(loaded: Loaded, runs: int = 40, seed: int = 3) -> list[Figure]:
+def bench_join(
+    loaded: Loaded,
+    runs: int = 40,
+    seed: int = 3,
+    variants: dict[str, Any] | None = None,
+) -> list[Figure]:
     """6a. Incremental site join of one new report: sites.join_site vs its candidate query.
 
-    Each new report lands next to an existing report (so it usually joins a site); all are
-    rolled back at the end, so the database is unchanged.
+    Each new report lands next to an existing report (so it usually joins a site) and is
+    rolled back after each join, so every sample starts from the loaded database. ``variants``
+    (name -> a module with ``join_site``, e.g. an earlier version of fieldaudit.sites) are
+    measured on the same reports, interleaved.
     """
+    from geoalchemy2.shape import from_shape
+    from shapely.geometry import Point
+
+    from fieldaudit import sites as current
+
     app, kind = loaded.app, loaded.kind
     sql = _raw_nearby_sql(kind)
-    app_times: list[float] = []
+    modules = {"sites.join_site": current, **(variants or {})}
+    times: dict[str, list[float]] = {name: [] for name in modules}
     raw_times: list[float] = []
     joined = 0
     with app.app_context():
         raw = _raw(app)
         cursor = raw.cursor()
-        from geoalchemy2.shape import from_shape
-        from shapely.geometry import Point
-
         for number, sample in enumerate(_sample_points(loaded, runs, seed)):
             x, y = sample.x + 1.0, sample.y + 1.0
             radius = radius_for(sample.category)
@@ -433,45 +458,55 @@ def bench_join(loaded: Loaded, runs: int = 40, seed: int = 3) -> list[Figure]:
             params["category"] = sample.category
             elapsed, _rows = _timed(lambda p=params: (cursor.execute(sql, p), cursor.fetchall())[1])
             raw_times.append(elapsed)
-            report = BarrierReport(
-                uuid=f"00000000-0000-4000-8000-{number:012d}",
-                content_hash="0" * 64,
-                geom=from_shape(Point(x, y), srid=METRIC),
-                category=sample.category,
-                severity=sample.severity,
-                groups=sample.groups,
-                tags=sample.tags,
-                measurements={},
-                description="",
-                created_at=sample.created_at,
-                device_token_hash=f"bench-join-{number}",
-            )
-            db.session.add(report)
-            db.session.flush()
-            elapsed, site = _timed(lambda r=report, px=x, py=y: join_site(db.session, r, px, py))
-            app_times.append(elapsed)
-            joined += site.report_count > 1
-        db.session.rollback()
+            for name, module in modules.items():
+                report = BarrierReport(
+                    uuid=f"00000000-0000-4000-8000-{number:012d}",
+                    content_hash="0" * 64,
+                    geom=from_shape(Point(x, y), srid=METRIC),
+                    category=sample.category,
+                    severity=sample.severity,
+                    groups=sample.groups,
+                    tags=sample.tags,
+                    measurements={},
+                    description="",
+                    created_at=sample.created_at,
+                    device_token_hash=f"bench-join-{number}",
+                )
+                db.session.add(report)
+                db.session.flush()
+                elapsed, site = _timed(
+                    lambda r=report, px=x, py=y, m=module: m.join_site(db.session, r, px, py)
+                )
+                times[name].append(elapsed)
+                if module is current:
+                    joined += site.report_count > 1
+                db.session.rollback()
         cursor.close()
         raw.close()
     return [
         Figure(
             "6 site join per new report",
-            "sites.join_site",
+            name,
             kind,
             loaded.n,
-            app_times,
+            samples,
             "bare candidate KNN SQL",
             raw_times,
             "< 5 ms at 1M",
-            f"{joined} of {runs} joined an existing site",
+            f"{joined} of {runs} joined an existing site" if name == "sites.join_site" else "",
         )
+        for name, samples in times.items()
     ]
 
 
-def bench_rebuild(loaded: Loaded) -> list[Figure]:
+def bench_rebuild(loaded: Loaded, variants: dict[str, Any] | None = None) -> list[Figure]:
     """6b. Full rebuild of every site (sites.rebuild_sites, rolled back) vs reading every
-    report in arrival order and clustering them in memory with the same rule."""
+    report in arrival order and clustering them in memory with the same rule; ``variants``
+    as for ``bench_join``."""
+    from fieldaudit import sites as current
+
+    modules = {"sites.rebuild_sites": current, **(variants or {})}
+    results: dict[str, tuple[float, int]] = {}
     app, kind = loaded.app, loaded.kind
     with app.app_context():
         started = time.perf_counter()
@@ -492,14 +527,16 @@ def bench_rebuild(loaded: Loaded) -> list[Figure]:
         )
         baseline = time.perf_counter() - started
         db.session.rollback()
-        started = time.perf_counter()
-        count = rebuild_sites(db.session)
-        elapsed = time.perf_counter() - started
-        db.session.rollback()
+        for name, module in modules.items():
+            started = time.perf_counter()
+            count = module.rebuild_sites(db.session)
+            results[name] = (time.perf_counter() - started, count)
+            db.session.rollback()
+            db.session.expunge_all()
     return [
         Figure(
             "6 full rebuild of sites",
-            "sites.rebuild_sites",
+            name,
             kind,
             loaded.n,
             [elapsed],
@@ -508,6 +545,7 @@ def bench_rebuild(loaded: Loaded) -> list[Figure]:
             "< 60 s at 1M (PostGIS)",
             f"{count} sites (in memory: {len(clusters)})",
         )
+        for name, (elapsed, count) in results.items()
     ]
 
 
@@ -540,20 +578,27 @@ def count_areas(app: Flask) -> int:
 
 
 def run_suite(
-    loaded: Loaded, runs: int = 30, rebuild: bool = True, progress: Callable[[str], None] = print
+    loaded: Loaded,
+    runs: int = 30,
+    rebuild: bool = True,
+    progress: Callable[[str], None] = print,
+    variants: dict[str, Any] | None = None,
+    only: set[str] | None = None,
 ) -> list[Figure]:
-    """Every database-level benchmark on one loaded database."""
+    """Every database-level benchmark on one loaded database (or those named in ``only``)."""
     figures: list[Figure] = []
     steps: list[tuple[str, Callable[[], list[Figure]]]] = [
         ("bulk load", lambda: bench_bulk_load(loaded)),
         ("viewport", lambda: bench_viewport(loaded, runs)),
         ("zoomed out", lambda: bench_zoomed_out(loaded, max(5, runs // 2))),
         ("duplicate check", lambda: bench_duplicate_check(loaded, runs * 2)),
-        ("site join", lambda: bench_join(loaded, runs)),
+        ("site join", lambda: bench_join(loaded, runs, variants=variants)),
     ]
     if rebuild:
-        steps.append(("rebuild", lambda: bench_rebuild(loaded)))
+        steps.append(("rebuild", lambda: bench_rebuild(loaded, variants)))
     for label, step in steps:
+        if only is not None and label not in only:
+            continue
         progress(f"  {loaded.kind} N={loaded.n}: {label} ...")
         figures.extend(step())
     return figures

@@ -16,9 +16,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import subprocess
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,6 +93,28 @@ def compare_keep(kind: str, n: int, seed: int, loaded: suites.Loaded) -> list[Fi
     ]
 
 
+def sites_at(commit: str) -> dict[str, object]:
+    """fieldaudit/sites.py as it was at ``commit``, as a module of its own (read with git)."""
+    source = subprocess.run(
+        ["git", "show", f"{commit}:fieldaudit/sites.py"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    short = subprocess.run(
+        ["git", "rev-parse", "--short", commit],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    module = types.ModuleType(f"fieldaudit_sites_{short}")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(source, f"sites.py@{short}", "exec"), module.__dict__)
+    return {f"sites.py at {short} (before)": module}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000", help="comma-separated N")
@@ -103,6 +127,11 @@ def main() -> None:
         help="run the full sites rebuild only up to this N (it is slow today)",
     )
     parser.add_argument("--first-start-runs", type=int, default=10)
+    parser.add_argument(
+        "--only",
+        help="comma-separated benchmarks: bulk load, viewport, zoomed out, duplicate check, "
+        "site join, rebuild (default: all)",
+    )
     parser.add_argument("--profile", action="store_true", help="profile sites.join_site")
     parser.add_argument(
         "--compare-strategies",
@@ -110,12 +139,24 @@ def main() -> None:
         help="also bulk load with every index live ('keep') for comparison",
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--compare-sites-from",
+        metavar="COMMIT",
+        help="also time join_site and rebuild_sites of fieldaudit/sites.py at this commit",
+    )
+    parser.add_argument(
+        "--merge-from",
+        type=Path,
+        help="also keep the figures of another run's JSON store (e.g. an earlier code version)",
+    )
+    parser.add_argument("--merge-label", default="", help="appended to the merged figures' names")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     parser.add_argument("--comment", default="")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--store", type=Path, default=ROOT / "docs" / "benchmarks.json")
     args = parser.parse_args()
 
+    variants = sites_at(args.compare_sites_from) if args.compare_sites_from else None
     run = machine()
     started = time.perf_counter()
     figures: list[Figure] = []
@@ -124,7 +165,7 @@ def main() -> None:
     if args.first_start_runs:
         print("first start ...")
         figures += bench_first_start(args.first_start_runs)
-    for n in (int(v) for v in args.sizes.split(",")):
+    for n in (int(v) for v in args.sizes.split(",") if v):
         dataset = None
         for kind in args.databases.split(","):
             print(f"{kind} N={n:,}: generate, cluster and load ...", flush=True)
@@ -146,6 +187,8 @@ def main() -> None:
                     args.runs,
                     rebuild=n <= args.rebuild_max,
                     progress=lambda s: print(s, flush=True),
+                    variants=variants,
+                    only=set(args.only.split(",")) if args.only else None,
                 )
                 if args.profile:
                     profiles.append(suites.profile_join(loaded))
@@ -168,6 +211,15 @@ def main() -> None:
             "seconds": round(time.perf_counter() - started),
         }
     )
+    if args.merge_from:
+        other = json.loads(args.merge_from.read_text(encoding="utf-8"))
+        label = f" ({args.merge_label})" if args.merge_label else ""
+        earlier = []
+        for record in other["figures"]:
+            record = {**record, "name": record["name"] + label}
+            record.pop("run", None)
+            earlier.append(Figure(**record))
+        merge(args.store, earlier, {**other["runs"][-1], "comment": args.merge_label})
     data = merge(args.store, figures, run)
     if profiles:
         data.setdefault("profiles", {})
