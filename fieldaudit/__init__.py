@@ -37,9 +37,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from fieldaudit import models  # noqa: F401  (register the tables)
     from fieldaudit.cli import register_commands
     from fieldaudit.web import register_blueprints
-    from fieldaudit.web.security import init_security_headers
+    from fieldaudit.web.security import init_request_guards, init_security_headers
 
     register_blueprints(app)
     init_security_headers(app)
+    init_request_guards(app)  # hardening (issue 8)
     register_commands(app)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, abort, request
 
 
 def content_security_policy(tile_url: str) -> str:
@@ -44,3 +44,32 @@ def init_security_headers(app: Flask) -> None:
             "Permissions-Policy", "geolocation=(self), camera=(self), microphone=()"
         )
         return response
+
+
+# --- Hardening (issue 8): refuse what no form field can hold -------------------------------
+
+# Blueprints that check their own input and answer errors in their own formats.
+SELF_CHECKING_BLUEPRINTS = frozenset({"api", "priority_api", "open311", "ogc"})
+
+
+def init_request_guards(app: Flask) -> None:
+    """Refuse form and query values with NUL characters (400) before any view sees them.
+
+    PostgreSQL cannot store NUL in text and no browser form sends it, so it is only ever an
+    attack or a broken client; without this a review note with NUL was a 500 on PostGIS.
+    """
+
+    @app.before_request
+    def refuse_nul_characters():
+        top = (request.blueprint or "").split(".")[0]
+        if request.endpoint is None or top in SELF_CHECKING_BLUEPRINTS:
+            return None
+        values = [*request.args.values()]
+        if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            values += [*request.form.values()]
+        if any("\x00" in value for value in values):
+            abort(400)
+        return None
