@@ -78,9 +78,9 @@ def post_report(client, payload, photos=None, token=TOKEN, **kwargs):
     )
 
 
-def fetch(client, url: str) -> tuple[int, str, bytes]:
-    """GET a (possibly file) response and close it."""
-    response = client.get(url)
+def fetch(client, url: str, token: str | None = TOKEN) -> tuple[int, str, bytes]:
+    """GET a (possibly file) response as the reporting device, and close it."""
+    response = client.get(url, headers={"X-Device-Token": token} if token else {})
     try:
         return response.status_code, response.mimetype, response.get_data()
     finally:
@@ -337,8 +337,20 @@ def test_hidden_photos_are_never_served(client, db, herlev, make_report_payload)
 # --- sites ---------------------------------------------------------------------------------
 
 
-def test_sites_in_a_bbox_as_geojson(client, herlev, make_report_payload):
+def review_all(db, make_user):
+    """Verify every stored report, so its photos become public."""
+    from fieldaudit.lifecycle import verify_report
+    from fieldaudit.models import BarrierReport
+
+    reviewer = make_user("reviewer")
+    for report in db.session.scalars(select(BarrierReport)).all():
+        verify_report(db.session, report, reviewer)
+    db.session.commit()
+
+
+def test_sites_in_a_bbox_as_geojson(client, db, herlev, make_report_payload, make_user):
     post_report(client, make_report_payload(), [jpeg()])
+    review_all(db, make_user)
     response = client.get("/api/v1/sites?bbox=12.43,55.71,12.45,55.73")
     assert response.status_code == 200 and response.mimetype == "application/geo+json"
     data = response.get_json()
@@ -365,8 +377,9 @@ def test_bad_bbox_is_400(client, query):
     conforms(response.get_json(), "Error")
 
 
-def test_nearby_is_the_duplicate_check(client, db, herlev, make_report_payload):
+def test_nearby_is_the_duplicate_check(client, db, herlev, make_report_payload, make_user):
     post_report(client, make_report_payload(), [jpeg()])
+    review_all(db, make_user)
     lat, lon = STATION
     query = f"/api/v1/sites/nearby?lat={lat + 0.0002}&lon={lon}&category=step"  # about 22 m
     data = client.get(query).get_json()
@@ -512,3 +525,17 @@ def test_unknown_api_urls_and_methods_answer_json(client):
     assert missing.status_code == 404 and missing.is_json
     wrong = client.delete("/api/v1/reports")
     assert wrong.status_code == 405 and wrong.is_json
+
+
+def test_unreviewed_photos_are_only_for_the_reporter_and_staff(
+    client, db, herlev, make_report_payload, make_user
+):
+    body = post_report(client, make_report_payload(), [jpeg()]).get_json()
+    url = body["photos"][0]["thumbnail_url"]
+    assert fetch(client, url)[0] == 200  # the reporting device
+    assert fetch(client, url, token=OTHER_TOKEN)[0] == 404
+    assert fetch(client, url, token=None)[0] == 404
+    nearby = client.get("/api/v1/sites/nearby?lat=55.7189&lon=12.4437&category=step").get_json()
+    assert [site["thumbnail_url"] for site in nearby["sites"]] == [None]
+    review_all(db, make_user)
+    assert fetch(client, url, token=None)[0] == 200  # public once reviewed

@@ -19,6 +19,13 @@ def test_api_errors_are_json(client):
     assert response.get_json() == {"error": "not_found", "message": "Siden findes ikke."}
 
 
+def test_405_says_which_methods_are_allowed(client):
+    response = client.delete("/api/v1/areas")
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]
+    assert response.get_json()["error"] == "method_not_allowed"
+
+
 def test_database_away_gives_503_with_retry_after(app, client, tmp_path):
     with app.app_context():
         _db.engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import current_app, jsonify, send_file, url_for
+from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -19,12 +20,15 @@ from fieldaudit.api.parsing import (
 from fieldaudit.api.serialize import confirmation_json, public_notes, report_json
 from fieldaudit.api.views import api
 from fieldaudit.areas import load_service_area
+from fieldaudit.authz import has_role
 from fieldaudit.config import HERLEV_BBOX_WGS84
 from fieldaudit.crs import bbox_to_metric
 from fieldaudit.extensions import db
+from fieldaudit.lifecycle import photo_is_public
 from fieldaudit.models import BarrierReport, Photo, SiteConfirmation
 from fieldaudit.photos import attach_photos, media_path, stage_photos
 from fieldaudit.reports import check_report, find_report, parse_uuid, store_report
+from fieldaudit.status import Role
 
 MY_REPORTS_LIMIT = 200
 PHOTO_VARIANTS = ("display", "thumbnail")
@@ -111,10 +115,20 @@ def get_report(report_uuid: str):
 
 @api.get("/photos/<photo_id>/<variant>")
 def photo_file(photo_id: str, variant: str):
-    """A stored photo (display size or thumbnail); hidden photos are never served."""
+    """A stored photo (display size or thumbnail).
+
+    Hidden photos are never served. Photos of reports not yet reviewed are served only to
+    their reporter (device token or account) and to staff.
+    """
     number = parse_id(photo_id)
     photo = db.session.get(Photo, number) if number else None
-    if variant not in PHOTO_VARIANTS or photo is None or photo.hidden or photo.report.hidden:
+    if (
+        variant not in PHOTO_VARIANTS
+        or photo is None
+        or photo.hidden
+        or photo.report.hidden
+        or not (photo_is_public(photo) or _may_see_unreviewed(photo.report))
+    ):
         raise ApiError(404, "photo_id", "not_found", "Fotoet findes ikke.", "No such photo.")
     name = photo.display_name if variant == "display" else photo.thumb_name
     path = media_path(current_app.config["MEDIA_DIR"], name)
@@ -125,6 +139,17 @@ def photo_file(photo_id: str, variant: str):
     response.cache_control.public = True
     response.cache_control.max_age = 600
     return response
+
+
+def _may_see_unreviewed(report: BarrierReport) -> bool:
+    """The reporter (by device or account) and staff may see a report before review."""
+    if has_role(current_user, Role.REVIEWER, Role.PLANNER):
+        return True
+    device = device_token_hash()
+    if device is not None and device == report.device_token_hash:
+        return True
+    user = signed_in_user()
+    return user is not None and user.id == report.reporter_id
 
 
 @api.get("/my/reports")

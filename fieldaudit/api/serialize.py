@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldaudit.crs import to_wgs84
+from fieldaudit.lifecycle import public_report_clause
 from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, Photo, SiteConfirmation
 from fieldaudit.status import STATUS_LABELS, Status
 from fieldaudit.taxonomy import category, judge
@@ -126,7 +127,11 @@ def report_json(report: BarrierReport, notes: list[dict[str, Any]] | None = None
 
 
 def site_thumbnails(session: Session, site_ids: Iterable[int]) -> dict[int, int]:
-    """The first visible photo of each site (from its visible reports), by site id."""
+    """The first public photo of each site (from its reviewed, visible reports), by site id.
+
+    Photos of reports not yet reviewed are never linked: nobody has checked them for faces
+    or number plates yet.
+    """
     ids = list(site_ids)
     if not ids:
         return {}
@@ -135,7 +140,7 @@ def site_thumbnails(session: Session, site_ids: Iterable[int]) -> dict[int, int]
         .join(Photo, Photo.report_id == BarrierReport.id)
         .where(
             BarrierReport.site_id.in_(ids),
-            BarrierReport.hidden.is_(False),
+            public_report_clause(),
             Photo.hidden.is_(False),
         )
         .order_by(BarrierReport.received_at, BarrierReport.id, Photo.position)

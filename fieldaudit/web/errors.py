@@ -52,7 +52,11 @@ def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         status = error.code or 500
-        return error_response(status, (error.name or "error").lower().replace(" ", "_"))
+        response = error_response(status, (error.name or "error").lower().replace(" ", "_"))
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":  # e.g. Allow on 405, Retry-After on 429
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)

@@ -24,7 +24,9 @@ function reportItem(report) {
   li.append(element("p", { class: "status-line" }, t("my_status", { status: label(report.status.label) })));
   if (report.status_reason) li.append(element("p", {}, report.status_reason));
   if (report.photos.length) {
-    li.append(element("img", { src: report.photos[0].thumbnail_url, alt: "", width: "96", height: "96", loading: "lazy" }));
+    const image = element("img", { alt: "", width: "96", height: "96" });
+    li.append(image);
+    showOwnPhoto(image, report.photos[0].thumbnail_url);
   }
   if (report.public_notes.length) {
     li.append(element("h4", {}, t("my_notes")));
@@ -36,6 +38,17 @@ function reportItem(report) {
     li.append(notes);
   }
   return li;
+}
+
+// Before review a photo is served only to the device that sent it, so ask with its token.
+async function showOwnPhoto(image, url) {
+  try {
+    const response = await fetch(url, { headers: { "X-Device-Token": await deviceToken() } });
+    if (response.ok) image.src = URL.createObjectURL(await response.blob());
+    else image.remove();
+  } catch {
+    image.remove();
+  }
 }
 
 function confirmationItem(confirmation) {
