@@ -22,3 +22,9 @@ def test_privacy_page_states_retention_and_contact(app, client):
     html = client.get("/privatliv").get_data(as_text=True)
     assert f"{app.config['RETENTION_DAYS']} dage" in html
     assert app.config["CONTACT_EMAIL"] in html
+
+
+def test_help_page_shows_every_category_with_a_picture(client):
+    html = client.get("/hjaelp").get_data(as_text=True)
+    assert html.count('class="category-picture"') == 20
+    assert "Kantsten ikke sænket" in html and "field-icons.svg" in html

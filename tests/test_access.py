@@ -66,6 +66,7 @@ EXPECT: dict[str, Expect] = {
     "public.confirm": PUBLIC,
     "about.privacy": PUBLIC,
     "about.accessibility_statement": PUBLIC,
+    "about.help_page": PUBLIC,
     "static": Expect(EVERYONE, args={"filename": "css/app.css"}),
     "vendor.file": Expect(EVERYONE, args={"package": "leaflet", "filename": "leaflet.js"}),
     # the field app

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
+from fieldaudit.taxonomy import CATEGORIES, SEVERITIES
+
 about = Blueprint("about", __name__, template_folder="templates")
 
 
@@ -21,3 +23,9 @@ def privacy():
         contact=current_app.config["CONTACT_EMAIL"],
         retention_days=current_app.config["RETENTION_DAYS"],
     )
+
+
+@about.get("/hjaelp")
+def help_page():
+    """Easy-read help: how to report a barrier, in a few steps, with a picture of each kind."""
+    return render_template("about/help.html", categories=CATEGORIES, severities=SEVERITIES)
