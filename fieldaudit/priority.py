@@ -427,8 +427,9 @@ def explain(factors: Mapping[str, Any], lang: str = "da") -> str:
     return ", ".join(explain_parts(factors, lang))
 
 
-def facts_for(session: Session, site: BarrierSite, reports: Sequence[BarrierReport]) -> SiteFacts:
-    """Gather a site's facts from the site and its (counting) reports."""
+def facts_for(session: Session, site: BarrierSite, reports: Sequence[Any]) -> SiteFacts:
+    """Gather a site's facts from the site and its reports (ORM objects, or rows with the
+    columns status, tags, measurements, reporter_id and device_token_hash)."""
     counting = [r for r in reports if r.status not in EXCLUDED_REPORT_STATUSES]
     known = {key for r in counting if (key := reporter_key(r)) is not None}
     anonymous = sum(1 for r in counting if reporter_key(r) is None)
@@ -457,7 +458,7 @@ def facts_for(session: Session, site: BarrierSite, reports: Sequence[BarrierRepo
 def score_site(
     session: Session,
     site: BarrierSite,
-    reports: Sequence[BarrierReport] | None = None,
+    reports: Sequence[Any] | None = None,
     now: datetime | None = None,
 ) -> float:
     """Compute and store a site's priority score and factors; return the score.
