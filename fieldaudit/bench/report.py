@@ -76,7 +76,7 @@ def render(data: dict[str, Any], intro: str, outro: str) -> str:
     sizes = sorted({r["n"] for r in data["figures"]})
     for n in sizes:
         parts += [
-            f"### N = {n:,} reports",
+            f"### N = {n:,} reports" if n else "### Independent of N",
             "",
             "| database | N | benchmark | figure | median ms | p95 ms | runs | raw baseline "
             "| raw median ms | ratio | goal | note |",

@@ -85,7 +85,7 @@ def compare_keep(kind: str, n: int, seed: int, loaded: suites.Loaded) -> list[Fi
             kind,
             n,
             [timings["total"]],
-            "strategy rebuild (default)",
+            "strategy rebuild",
             [loaded.load_timings["total"]],
             "< 60 s at 1M",
             ", ".join(f"{k} {v:.1f} s" for k, v in timings.items() if k != "total"),
