@@ -16,11 +16,11 @@ from sqlalchemy import select
 
 from fieldaudit.extensions import db
 from fieldaudit.models import Area, BarrierReport, BarrierSite, SiteConfirmation
+from tests.browser.axe import axe_violations
 
 pytestmark = pytest.mark.browser
 
 STATION = {"latitude": 55.71890, "longitude": 12.44370, "accuracy": 8}
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 TIMEOUT_MS = 15_000
 WAITING_NONE = "Ingen rapporter venter på at blive sendt."
 
@@ -227,20 +227,6 @@ def test_offline_reports_wait_on_the_phone_and_are_sent_once(app, phone):
     stored = reports(app)
     assert {r.uuid for r in stored} == waiting and len(stored) == 3
     assert sorted(r.category for r in stored) == ["benches", "heavy_door", "surface"]
-
-
-def axe_violations(page: Any) -> list[str]:
-    """Run axe-core (bundled with axe-playwright-python) with the WCAG 2.2 A/AA rules."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.evaluate(Axe().axe_script)  # inject once per page load; it is large
-    response = page.evaluate(
-        "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']})",
-        WCAG_TAGS,
-    )
-    return [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in response["violations"]]
 
 
 def test_every_step_passes_axe(app, phone, make_report_payload):

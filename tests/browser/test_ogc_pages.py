@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from tests.browser.axe import axe_violations
+
 pytestmark = pytest.mark.browser
-
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-
-
-def axe_violations(page: Any) -> list[str]:
-    """Run axe-core (bundled with axe-playwright-python) with the WCAG 2.2 A/AA rules."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    page.evaluate(Axe().axe_script)
-    response = page.evaluate(
-        "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']})",
-        WCAG_TAGS,
-    )
-    return [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in response["violations"]]
 
 
 @pytest.mark.parametrize(
