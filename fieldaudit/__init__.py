@@ -27,6 +27,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["DATABASE_URL"])
     os.makedirs(app.instance_path, exist_ok=True)
     os.makedirs(app.config["MEDIA_DIR"], exist_ok=True)
+    # Staging files of a process that was killed mid-upload (hardening, issue 8).
+    from fieldaudit.consistency import remove_stale_staging
+
+    remove_stale_staging(app.config["MEDIA_DIR"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)

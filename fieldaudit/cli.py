@@ -210,6 +210,39 @@ def retention_command(days: int | None) -> None:
     click.echo(f"{count} closed reports anonymised (closed more than {period} days ago).")
 
 
+@click.command("check")
+@click.option("--repair", is_flag=True, help="Remove orphan files and stale staging files.")
+@click.option(
+    "--min-age",
+    type=float,
+    default=3600.0,
+    show_default=True,
+    help="Seconds before a file no row refers to counts as abandoned (0 with the app stopped).",
+)
+@click.option("--no-hashes", is_flag=True, help="Skip reading every file for its SHA-256.")
+@with_appcontext
+def check_command(repair: bool, min_age: float, no_hashes: bool) -> None:
+    """Check that the database and the media folder agree; exit 1 on any problem."""
+    from fieldaudit import consistency
+    from fieldaudit.review.views import private_dir
+
+    started = time.perf_counter()
+    media, private = current_app.config["MEDIA_DIR"], private_dir()
+    result = consistency.check_media(db.session, media, private, not no_hashes, min_age)
+    if repair and result.removable:
+        removed = consistency.repair(result)
+        click.echo(f"Removed {removed} orphan or staging files.")
+        result = consistency.check_media(db.session, media, private, not no_hashes, min_age)
+    for finding in result.findings:
+        click.echo(str(finding))
+    click.echo(
+        f"{len(result.findings)} problems; {result.photos} photo rows and {result.files} files "
+        f"checked in {time.perf_counter() - started:.1f} s."
+    )
+    if result.findings:
+        raise SystemExit(1)
+
+
 def register_commands(app: Flask) -> None:
     """Register FieldAudit's commands on ``app``."""
     from fieldaudit.open311.commands import apikeys_cli
@@ -224,6 +257,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(retention_command)
+    app.cli.add_command(check_command)  # hardening (issue 8): fieldaudit/consistency.py
     from fieldaudit.bench.cli import bench_cli
 
     app.cli.add_command(bench_cli)

@@ -241,7 +241,8 @@ def content_name(data: bytes) -> str:
 def _write_tmp(media_dir: Path, data: bytes) -> Path:
     folder = media_dir / TMP_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=folder, suffix=".jpg")
+    # <pid>-...: a staging file of a process that is gone is stale (fieldaudit/consistency.py).
+    handle, name = tempfile.mkstemp(dir=folder, prefix=f"{os.getpid()}-", suffix=".jpg")
     with os.fdopen(handle, "wb") as out:
         out.write(data)
     return Path(name)

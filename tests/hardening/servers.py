@@ -1,0 +1,104 @@
+"""A real production server (gunicorn) in a subprocess, for tests that kill or break it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def server_environment(config: dict[str, Any], **extra: str) -> dict[str, str]:
+    """The environment that points a FieldAudit process at a test app's database and media."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDAUDIT_")}
+    env.update(
+        {
+            "FIELDAUDIT_DATABASE_URL": config["DATABASE_URL"],
+            "FIELDAUDIT_MEDIA_DIR": config["MEDIA_DIR"],
+            "FIELDAUDIT_SECRET_KEY": "hardening-test-secret",
+            "FIELDAUDIT_TILE_URL": "",
+            **extra,
+        }
+    )
+    return env
+
+
+class Gunicorn:
+    """``gunicorn 'fieldaudit:create_app()'`` on a loopback port; start, kill, restart."""
+
+    def __init__(self, env: dict[str, str], log: Path, workers: int = 1, port: int = 0) -> None:
+        self.env = env
+        self.log = log
+        self.workers = workers
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60.0) -> Gunicorn:
+        """Start and wait until the API answers."""
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--workers",
+                    str(self.workers),
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--timeout",
+                    "120",
+                    "fieldaudit:create_app()",
+                ],
+                env=self.env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,  # its own process group, so a kill takes the workers too
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn ended: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v1/categories", timeout=2) as answer:
+                    if answer.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not start: {self.log.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL the master and its workers at once (no cleanup of any kind)."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def stop(self) -> None:
+        """A normal shutdown (SIGTERM), or a kill if it does not end."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.process = None
+
+    def __enter__(self) -> Gunicorn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
