@@ -219,7 +219,9 @@ def main() -> None:
             record = {**record, "name": record["name"] + label}
             record.pop("run", None)
             earlier.append(Figure(**record))
-        merge(args.store, earlier, {**other["runs"][-1], "comment": args.merge_label})
+        earlier_run = other["runs"][-1]
+        comment = "; ".join(filter(None, [earlier_run.get("comment"), args.merge_label]))
+        merge(args.store, earlier, {**earlier_run, "comment": comment})
     data = merge(args.store, figures, run)
     if profiles:
         data.setdefault("profiles", {})
