@@ -13,6 +13,7 @@ from datetime import timedelta
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from fieldaudit.accounts import privacy_views  # noqa: F401  ('my data' routes, issue 8)
 from fieldaudit.accounts.views import bp as accounts
 
 __all__ = ["CSRF_EXEMPT_BLUEPRINTS", "accounts", "csrf", "init_accounts"]

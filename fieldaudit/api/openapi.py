@@ -652,6 +652,31 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        # GDPR export for anonymous reporters (hardening, issue 8: fieldaudit/api/privacy.py).
+        "/api/v1/my/data": {
+            "get": {
+                "operationId": "myData",
+                "summary": "Everything stored about this device and the signed-in user (GDPR "
+                "access and portability): account, reports with positions, confirmations.",
+                "parameters": [_device_header()],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["exported_at", "account", "reports", "confirmations"],
+                            "properties": {
+                                "exported_at": {"type": "string", "format": "date-time"},
+                                "account": {"type": ["object", "null"]},
+                                "reports": {"type": "array", "items": {"type": "object"}},
+                                "confirmations": {"type": "array", "items": {"type": "object"}},
+                            },
+                        },
+                        "Empty lists with neither token nor sign-in.",
+                    ),
+                    "400": _error("A malformed device token."),
+                },
+            }
+        },
     }
 
 
