@@ -104,6 +104,12 @@ ACTION_LABELS: dict[str, Label] = {
     Action.SITE_STATUS: Label("Status ændret", "Status changed"),
 }
 
+# The planning pages record their decisions as "planned" / "fixed": the same events.
+PLAN_ACTIONS = (Action.PLAN.value, "planned")
+FIX_ACTIONS = (Action.FIX.value, "fixed")
+ACTION_LABELS["planned"] = ACTION_LABELS[Action.PLAN]
+ACTION_LABELS["fixed"] = ACTION_LABELS[Action.FIX]
+
 REVIEWERS = frozenset({Role.REVIEWER, Role.ADMIN})
 PLANNERS = frozenset({Role.PLANNER, Role.ADMIN})
 STAFF = REVIEWERS | PLANNERS

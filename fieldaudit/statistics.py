@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fieldaudit.lifecycle import Action, needs_new_look
+from fieldaudit.lifecycle import FIX_ACTIONS, Action, needs_new_look
 from fieldaudit.models import Area, BarrierReport, BarrierSite, HistoryEntry
 from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Status
 from fieldaudit.taxonomy import CATEGORIES, GROUP_LABELS, Group, Label, category
@@ -200,7 +200,7 @@ def compute(
     fixed_at = dict(
         session.execute(
             select(HistoryEntry.site_id, func.max(HistoryEntry.created_at))
-            .where(HistoryEntry.action == Action.FIX.value, HistoryEntry.report_id.is_(None))
+            .where(HistoryEntry.action.in_(FIX_ACTIONS), HistoryEntry.report_id.is_(None))
             .group_by(HistoryEntry.site_id)
         ).all()
     )
@@ -239,7 +239,7 @@ def _per_month(
             _month(moment)
             for moment in session.scalars(
                 select(HistoryEntry.created_at).where(
-                    HistoryEntry.action == Action.FIX.value,
+                    HistoryEntry.action.in_(FIX_ACTIONS),
                     HistoryEntry.report_id.is_(None),
                     HistoryEntry.site_id.in_(site_ids),
                 )

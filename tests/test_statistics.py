@@ -94,3 +94,20 @@ def test_print_stylesheet_exists(app):
 
     css = (Path(app.static_folder) / "css" / "app.css").read_text(encoding="utf-8")
     assert "@media print" in css
+
+
+def test_fixes_recorded_by_the_planning_pages_count_too(db, make_report, make_user):
+    report = make_report()
+    lifecycle.verify_report(db.session, report, make_user("reviewer"), now=T0)
+    report.site.status = "fixed"
+    lifecycle.record(
+        db.session,
+        lifecycle.Action.FIX,
+        make_user("planner"),
+        site=report.site,
+        now=T0 + timedelta(days=6),
+    ).action = "fixed"
+    db.session.commit()
+    figures = statistics.compute(db.session, now=T0 + timedelta(days=30))
+    assert figures.median_days_to_fix == pytest.approx(6.0)
+    assert sum(m.fixed for m in figures.per_month) == 1

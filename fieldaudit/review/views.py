@@ -748,7 +748,7 @@ def status_report():
     since = datetime.now(UTC) - timedelta(days=90)
     fixed_ids = db.session.scalars(
         select(HistoryEntry.site_id).where(
-            HistoryEntry.action == Action.FIX.value,
+            HistoryEntry.action.in_(lifecycle.FIX_ACTIONS),
             HistoryEntry.report_id.is_(None),
             HistoryEntry.created_at >= since,
         )
