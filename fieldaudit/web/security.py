@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 
 
 def content_security_policy(tile_url: str) -> str:
@@ -73,3 +75,43 @@ def init_request_guards(app: Flask) -> None:
         if any("\x00" in value for value in values):
             abort(400)
         return None
+
+
+# --- Rate limits (hardening, issue 8): every limit of the app, in one place ---------------------
+
+# endpoint -> (configuration key, default limit, methods it counts). A limit is a Flask-Limiter
+# string ("30/minute;300/hour"), set per deployment with FIELDAUDIT_<KEY>. Keyed by client
+# address: behind a reverse proxy, wrap the app in werkzeug's ProxyFix so that is the client's.
+RATE_LIMITS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    # Anonymous submissions: an outbox after a day offline is tens of reports, not hundreds.
+    "api.create_report": ("RATELIMIT_REPORTS", "60/minute;600/hour", ("POST",)),
+    "api.confirm_site": ("RATELIMIT_CONFIRMATIONS", "60/minute;600/hour", ("POST",)),
+    "public.confirm": ("RATELIMIT_CONFIRMATIONS", "60/minute;600/hour", ("POST",)),
+    # Password guessing (on top of the per-account throttle in accounts/users.py).
+    "accounts.login": ("RATELIMIT_LOGIN", "10/minute;100/hour", ("POST",)),
+    "accounts.invitation": ("RATELIMIT_PASSWORD_FORMS", "10/minute;100/hour", ("POST",)),
+    "accounts.delete_own_account": ("RATELIMIT_PASSWORD_FORMS", "10/minute;100/hour", ("POST",)),
+}
+
+
+def init_rate_limits(app: Flask) -> Limiter:
+    """Apply RATE_LIMITS to the app's views (after the blueprints are registered).
+
+    Storage: FIELDAUDIT_RATELIMIT_STORAGE_URI (default memory://, per process; use
+    redis://... to share the counts between gunicorn workers). Off in tests unless
+    RATELIMIT_ENABLED is set; a refused request is a 429 with Retry-After, in JSON under
+    /api/ and as a page elsewhere (the app's error handlers).
+    """
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config.setdefault("RATELIMIT_ENABLED", not app.testing)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter = Limiter(get_remote_address, app=app)
+    # The wrapped views refer to the limiter weakly: the app must hold it.
+    app.extensions["fieldaudit_limiter"] = limiter
+    for endpoint, (key, default, methods) in RATE_LIMITS.items():
+        view = app.view_functions.get(endpoint)
+        if view is None:
+            continue
+        limit = str(app.config.get(key) or default)
+        app.view_functions[endpoint] = limiter.limit(limit, methods=list(methods))(view)
+    return limiter
