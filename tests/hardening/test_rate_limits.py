@@ -5,16 +5,30 @@ from __future__ import annotations
 import pytest
 
 from fieldaudit import create_app
+from fieldaudit.extensions import db as _db
 from fieldaudit.web.security import RATE_LIMITS
 
 
-def limited_app(app, **limits):
-    """A second app on the same database and media folder, with limits switched on."""
-    return create_app({**app.config, "RATELIMIT_ENABLED": True, **limits})
+@pytest.fixture
+def limited_app(app):
+    """Factory: a second app on the same database and media, with limits switched on."""
+    made = []
+
+    def make(**limits):
+        made.append(create_app({**app.config, "RATELIMIT_ENABLED": True, **limits}))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
 
 
-def test_anonymous_report_submission_is_limited_with_a_json_429(app, herlev, make_report_payload):
-    client = limited_app(app, RATELIMIT_REPORTS="3/minute").test_client()
+def test_anonymous_report_submission_is_limited_with_a_json_429(
+    limited_app, herlev, make_report_payload
+):
+    client = limited_app(RATELIMIT_REPORTS="3/minute").test_client()
     statuses = [
         client.post("/api/v1/reports", json=make_report_payload()).status_code for _ in range(3)
     ]
@@ -28,8 +42,8 @@ def test_anonymous_report_submission_is_limited_with_a_json_429(app, herlev, mak
     assert client.get("/api/v1/categories").status_code == 200
 
 
-def test_sign_in_is_limited_with_a_page_and_retry_after(app, db, csrf):
-    limited = limited_app(app, RATELIMIT_LOGIN="2/minute")
+def test_sign_in_is_limited_with_a_page_and_retry_after(limited_app, db):
+    limited = limited_app(RATELIMIT_LOGIN="2/minute")
     client = limited.test_client()
     with client.session_transaction() as session:
         session["csrf_token"] = "x" * 40
