@@ -158,7 +158,7 @@ class BarrierReport(db.Model):
         ForeignKey("barrier_sites.id", ondelete="SET NULL"), index=True
     )
     duplicate_of_site_id: Mapped[int | None] = mapped_column(
-        ForeignKey("barrier_sites.id", ondelete="SET NULL")
+        ForeignKey("barrier_sites.id", ondelete="SET NULL"), index=True
     )
     area_id: Mapped[int | None] = mapped_column(
         ForeignKey("areas.id", ondelete="SET NULL"), index=True
