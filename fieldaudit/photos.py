@@ -9,6 +9,7 @@ that no row refers to. Nothing here knows about Flask.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import io
 import os
@@ -23,7 +24,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 from sqlalchemy.orm import Session
 
-from fieldaudit.errors import Problem, ValidationError
+from fieldaudit.errors import DomainError, Problem, ValidationError
 from fieldaudit.models import BarrierReport, Photo
 from fieldaudit.taxonomy import Label
 
@@ -41,6 +42,26 @@ ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "HEIF": "HEIC"
 PHOTO_DIR = "photos"
 TMP_DIR = "tmp"
 _SRGB = ImageCms.createProfile("sRGB")
+
+
+class StorageFullError(DomainError):
+    """The media folder's disk is full (or over quota): nothing was stored (HTTP 507)."""
+
+    status = 507
+
+
+def _storage_full() -> StorageFullError:
+    return StorageFullError(
+        Problem(
+            "photos",
+            "storage_full",
+            Label(
+                "Fotoet kan ikke gemmes lige nu, fordi serverens disk er fuld. Prøv igen senere.",
+                "The photo cannot be saved right now because the server's disk is full. "
+                "Try again later.",
+            ),
+        )
+    )
 
 
 @dataclass
@@ -101,8 +122,9 @@ class StagedPhotos:
         """Remove the temporary files (the transaction failed or the photos were known)."""
         for photo in self.photos:
             for tmp in (photo.display_tmp, photo.thumb_tmp):
-                with contextlib.suppress(FileNotFoundError):
-                    tmp.unlink()
+                with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                    if tmp != Path():
+                        tmp.unlink()
         self.photos = []
 
 
@@ -243,8 +265,14 @@ def _write_tmp(media_dir: Path, data: bytes) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     # <pid>-...: a staging file of a process that is gone is stale (fieldaudit/consistency.py).
     handle, name = tempfile.mkstemp(dir=folder, prefix=f"{os.getpid()}-", suffix=".jpg")
-    with os.fdopen(handle, "wb") as out:
-        out.write(data)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+    except BaseException:
+        # A full disk: no half-written file stays behind.
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        raise
     return Path(name)
 
 
@@ -266,17 +294,26 @@ def stage_photos(
     try:
         for position, data in enumerate(uploads):
             display, thumbnail, width, height = render_photo(data, f"photos[{position}]", max_bytes)
-            staged.photos.append(
-                StagedPhoto(
-                    sha256=hashlib.sha256(data).hexdigest(),
-                    width=width,
-                    height=height,
-                    display_name=content_name(display),
-                    thumb_name=content_name(thumbnail),
-                    display_tmp=_write_tmp(staged.media_dir, display),
-                    thumb_tmp=_write_tmp(staged.media_dir, thumbnail),
-                )
+            photo = StagedPhoto(
+                sha256=hashlib.sha256(data).hexdigest(),
+                width=width,
+                height=height,
+                display_name=content_name(display),
+                thumb_name=content_name(thumbnail),
+                display_tmp=_write_tmp(staged.media_dir, display),
+                thumb_tmp=Path(),
             )
+            staged.photos.append(photo)
+            photo.thumb_tmp = _write_tmp(staged.media_dir, thumbnail)
+            # Make the target folders now, so publishing after the commit only renames files
+            # and cannot fail for want of space (hardening, issue 8).
+            for name in (photo.display_name, photo.thumb_name):
+                (staged.media_dir / name).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        staged.discard()
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise _storage_full() from error
+        raise
     except BaseException:
         staged.discard()
         raise
