@@ -83,6 +83,7 @@ class StagedPhotos:
 
     media_dir: Path
     photos: list[StagedPhoto] = field(default_factory=list)
+    folders: list[Path] = field(default_factory=list)  # made for these photos; kept if used
 
     @property
     def hashes(self) -> list[str]:
@@ -126,6 +127,10 @@ class StagedPhotos:
                     if tmp != Path():
                         tmp.unlink()
         self.photos = []
+        for folder in reversed(self.folders):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if still empty
+        self.folders = []
 
 
 def _problem(field_name: str, code: str, da: str, en: str) -> ValidationError:
@@ -260,6 +265,17 @@ def content_name(data: bytes) -> str:
     return f"{PHOTO_DIR}/{digest[:2]}/{digest}.jpg"
 
 
+def _make_folder(folder: Path, made: list[Path]) -> None:
+    """Make a folder and its missing parents, recording the ones made (outermost first)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(exist_ok=True)
+        made.append(path)
+
+
 def _write_tmp(media_dir: Path, data: bytes) -> Path:
     folder = media_dir / TMP_DIR
     folder.mkdir(parents=True, exist_ok=True)
@@ -308,7 +324,7 @@ def stage_photos(
             # Make the target folders now, so publishing after the commit only renames files
             # and cannot fail for want of space (hardening, issue 8).
             for name in (photo.display_name, photo.thumb_name):
-                (staged.media_dir / name).parent.mkdir(parents=True, exist_ok=True)
+                _make_folder((staged.media_dir / name).parent, staged.folders)
     except OSError as error:
         staged.discard()
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
