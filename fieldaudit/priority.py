@@ -32,8 +32,9 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from fieldaudit.models import Area, BarrierReport, BarrierSite
 from fieldaudit.sites import EXCLUDED_REPORT_STATUSES, reporter_key
@@ -427,13 +428,27 @@ def explain(factors: Mapping[str, Any], lang: str = "da") -> str:
     return ", ".join(explain_parts(factors, lang))
 
 
+AREA_FACTS = select(Area.name, Area.importance).where(Area.id == bindparam("area_id"))
+
+
+def _area_facts(session: Session, area_id: int | None) -> tuple[str, float] | None:
+    """An area's name and importance: from the session if loaded, else without its polygon."""
+    if area_id is None:
+        return None
+    loaded = session.identity_map.get(identity_key(Area, area_id))
+    if loaded is not None:
+        return loaded.name, loaded.importance
+    row = session.execute(AREA_FACTS, {"area_id": area_id}).first()
+    return (row[0], row[1]) if row else None
+
+
 def facts_for(session: Session, site: BarrierSite, reports: Sequence[Any]) -> SiteFacts:
     """Gather a site's facts from the site and its reports (ORM objects, or rows with the
     columns status, tags, measurements, reporter_id and device_token_hash)."""
     counting = [r for r in reports if r.status not in EXCLUDED_REPORT_STATUSES]
     known = {key for r in counting if (key := reporter_key(r)) is not None}
     anonymous = sum(1 for r in counting if reporter_key(r) is None)
-    area = session.get(Area, site.area_id) if site.area_id is not None else None
+    area = _area_facts(session, site.area_id)
     verified = site.status in (Status.VERIFIED.value, Status.PLANNED.value) or any(
         r.status == Status.VERIFIED.value for r in counting
     )
@@ -449,9 +464,9 @@ def facts_for(session: Session, site: BarrierSite, reports: Sequence[Any]) -> Si
         no_alternative_reports=sum(1 for r in counting if NO_ALTERNATIVE_ROUTE in (r.tags or [])),
         measurements=[r.measurements or {} for r in counting],
         last_seen=site.last_seen or datetime.now(UTC),
-        area_id=area.id if area else None,
-        area_name=area.name if area else None,
-        area_importance=area.importance if area else None,
+        area_id=site.area_id if area else None,
+        area_name=area[0] if area else None,
+        area_importance=area[1] if area else None,
     )
 
 

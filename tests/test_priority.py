@@ -19,6 +19,7 @@ from fieldaudit.priority import (
     published_weights,
     rescore_all,
     score_for,
+    score_site,
 )
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -237,3 +238,13 @@ def test_rescore_all_lowers_old_sites(herlev, make_report_payload):
     assert rescore_all(db.session, now=datetime(2031, 1, 1, tzinfo=UTC)) == 1
     db.session.commit()
     assert db.session.scalar(select(BarrierSite.priority_score)) == pytest.approx(before * 0.5)
+
+
+def test_scoring_reads_the_area_when_it_is_not_loaded(herlev, make_report_payload):
+    db = herlev
+    site_id = _store(db, make_report_payload).site_id
+    db.session.expunge_all()
+    site = db.session.get(BarrierSite, site_id)
+    score_site(db.session, site)
+    assert site.priority_factors["area"]["name"] == "Herlev Station"
+    assert site.priority_factors["area"]["factor"] == 2.0
