@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, request
@@ -104,10 +106,21 @@ def init_rate_limits(app: Flask) -> Limiter:
     """
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config.setdefault("RATELIMIT_ENABLED", not app.testing)
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Flask-Limiter's own headers would put its Retry-After on every answer of a limited view
+    # (a 503 included); only a refusal gets one, below.
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter = Limiter(get_remote_address, app=app)
     # The wrapped views refer to the limiter weakly: the app must hold it.
     app.extensions["fieldaudit_limiter"] = limiter
+
+    @app.after_request
+    def retry_after_a_refusal(response):
+        if response.status_code == 429 and "Retry-After" not in response.headers:
+            breached = limiter.current_limit
+            wait = breached.reset_at - time.time() if breached is not None else 60
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
+
     for endpoint, (key, default, methods) in RATE_LIMITS.items():
         view = app.view_functions.get(endpoint)
         if view is None:
