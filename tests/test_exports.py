@@ -98,8 +98,12 @@ def test_csv_for_excel(exported):
     assert 712_000 < float(rows[0]["easting_25832"]) < 718_000
     assert 6_178_000 < float(rows[0]["northing_25832"]) < 6_185_000
     danish = csv_export.sites_csv(exported["sites"], danish=True)
-    header = next(csv.reader(io.StringIO(danish.lstrip("\ufeff"))))
-    assert {"rang", "prioritet", "bredde", "længde", "øst_25832", "nord_25832"} <= set(header)
+    danish_rows = list(csv.DictReader(io.StringIO(danish.lstrip("\ufeff")), delimiter=";"))
+    assert {"rang", "prioritet", "bredde", "længde", "øst_25832", "nord_25832"} <= set(
+        danish_rows[0]
+    )
+    assert float(danish_rows[0]["bredde"].replace(",", ".")) == first.lat  # decimal comma
+    assert "," in danish_rows[0]["bredde"] and "." not in danish_rows[0]["bredde"]
     assert SECRET_NAME not in danish
 
 
@@ -114,11 +118,18 @@ def test_csv_for_excel(exported):
         ("Byparken", "Byparken"),
         (-2, -2),
         (True, "yes"),
+        (0.5, 0.5),
         (None, ""),
     ],
 )
 def test_csv_cells_are_formula_safe(value, cell):
     assert csv_export.safe_cell(value) == cell
+
+
+def test_danish_csv_cells():
+    assert csv_export.safe_cell(55.7189, danish=True) == "55,7189"
+    assert csv_export.safe_cell(False, danish=True) == "nej"
+    assert csv_export.safe_cell("-x", danish=True) == "'-x"
 
 
 def test_csv_neutralises_text_from_reports():

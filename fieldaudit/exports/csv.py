@@ -1,5 +1,8 @@
 """CSV export for spreadsheets: UTF-8 with BOM (Excel), WGS84 and EPSG:25832 coordinates.
 
+The Danish variant is what Excel with Danish settings opens straight into columns: Danish
+column names, ";" between cells and a decimal comma. The English one uses "," and ".".
+
 Cells that a spreadsheet would run as a formula (starting with = + - @, tab or carriage
 return) are prefixed with an apostrophe (OWASP's advice against CSV injection); numbers are
 written as numbers.
@@ -53,8 +56,10 @@ def safe_cell(value: Any, danish: bool = False) -> Any:
         return ""
     if isinstance(value, bool):
         return ("ja" if value else "nej") if danish else ("yes" if value else "no")
-    if isinstance(value, int | float):
+    if isinstance(value, int):
         return value
+    if isinstance(value, float):
+        return repr(value).replace(".", ",") if danish else value
     if isinstance(value, list | tuple):
         value = " ".join(str(v) for v in value)
     if hasattr(value, "isoformat"):
@@ -69,10 +74,10 @@ def header(danish: bool = False) -> list[str]:
 
 
 def sites_csv(rows: Sequence[SiteRow], danish: bool = False) -> str:
-    """The sites as CSV text starting with a BOM (comma-separated, CRLF line ends)."""
+    """The sites as CSV text starting with a BOM (CRLF line ends; Danish: ';' and 0,5)."""
     out = io.StringIO()
     out.write(BOM)
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=";" if danish else ",", lineterminator="\r\n")
     writer.writerow(header(danish))
     for row in rows:
         writer.writerow([safe_cell(getattr(row, field), danish) for field, _en, _da in COLUMNS])
