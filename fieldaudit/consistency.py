@@ -82,6 +82,14 @@ def _process_alive(pid: int) -> bool:
     if pid <= 0:
         return False
     try:
+        # A killed process whose parent died too may stay a zombie (state Z) when nothing
+        # reaps it (PID 1 in a container): it runs no more.
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X"):
+            return False
+    except (OSError, IndexError):
+        pass
+    try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False

@@ -36,6 +36,19 @@ def server_environment(config: dict[str, Any], **extra: str) -> dict[str, str]:
     return env
 
 
+def running_in_group(group: int) -> list[int]:
+    """Processes of a process group that still run (zombies do not count)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group and fields[0] not in ("Z", "X"):
+            found.append(int(stat.parent.name))
+    return found
+
+
 class Gunicorn:
     """``gunicorn 'fieldaudit:create_app()'`` on a loopback port; start, kill, restart."""
 
@@ -83,8 +96,12 @@ class Gunicorn:
     def kill(self) -> None:
         """SIGKILL the master and its workers at once (no cleanup of any kind)."""
         if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            group = self.process.pid
+            os.killpg(group, signal.SIGKILL)
             self.process.wait(timeout=10)
+            deadline = time.monotonic() + 10
+            while running_in_group(group) and time.monotonic() < deadline:
+                time.sleep(0.05)  # the workers die a moment after the master
         self.process = None
 
     def stop(self) -> None:
