@@ -60,3 +60,18 @@ def test_page_switches_language_and_remembers(client):
     assert 'lang="en"' in english.get_data(as_text=True)
     assert "Public spaces and green areas in Herlev" in english.get_data(as_text=True)
     assert 'lang="en"' in client.get("/").get_data(as_text=True)  # remembered by cookie
+
+
+def test_dates_and_numbers_are_written_the_danish_way(app):
+    from datetime import UTC, datetime
+
+    from fieldaudit.web.i18n import local_date, local_number, local_time
+
+    moment = datetime(2026, 11, 23, 13, 5, tzinfo=UTC)  # 14.05 in Copenhagen
+    with app.test_request_context("/"):
+        assert local_date(moment) == "23. nov. 2026"
+        assert local_time(moment) == "23. nov. 2026 14.05"
+        assert local_number(12.5) == "12,5"
+    with app.test_request_context("/?lang=en"):
+        assert local_date(moment) == "Nov 23, 2026"
+        assert local_number(12.5) == "12.5"

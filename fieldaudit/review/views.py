@@ -651,28 +651,6 @@ def site_act(site_id: int, action: str):
     return redirect(url_for("review.site", site_id=site.id) + "#status")
 
 
-@bp.app_template_filter("local_time")
-def local_time(moment: datetime | None) -> str:
-    """A stored (UTC) time as Danish local time, 'YYYY-MM-DD HH:MM'."""
-    if moment is None:
-        return ""
-    from flask_babel import format_datetime
-
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return format_datetime(aware, "yyyy-MM-dd HH:mm")
-
-
-@bp.app_template_filter("local_date")
-def local_date(moment: datetime | None) -> str:
-    """A stored (UTC) time as a Danish local date."""
-    if moment is None:
-        return ""
-    from flask_babel import format_datetime
-
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return format_datetime(aware, "yyyy-MM-dd")
-
-
 # --- statistics ------------------------------------------------------------------------------------
 
 

@@ -11,13 +11,14 @@ catalog.
 from __future__ import annotations
 
 import os
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request
-from flask_babel import Babel
+from flask_babel import Babel, format_date, format_decimal, format_time
 
 LANGUAGES = ("da", "en")
 DEFAULT_LANGUAGE = "da"
@@ -60,6 +61,33 @@ def compile_catalogs(target: Path) -> None:
         tmp.replace(mo_path)
 
 
+def _aware(moment: datetime) -> datetime:
+    """Stored times are UTC; SQLite gives them back without the offset."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def local_date(moment: datetime | date | None) -> str:
+    """A date the way the reader's language writes it: '23. nov. 2026' / 'Nov 23, 2026'."""
+    if moment is None:
+        return ""
+    return format_date(_aware(moment) if isinstance(moment, datetime) else moment, "medium")
+
+
+def local_time(moment: datetime | None) -> str:
+    """A stored (UTC) time in Copenhagen time, written the reader's way: '23. nov. 2026 14.05'."""
+    if moment is None:
+        return ""
+    aware = _aware(moment)
+    return f"{format_date(aware, 'medium')} {format_time(aware, 'short')}"
+
+
+def local_number(value: float | int | None, digits: int = 1) -> str:
+    """A number with the reader's decimal mark: '12,5' in Danish."""
+    if value is None:
+        return ""
+    return format_decimal(round(value, digits))
+
+
 def init_i18n(app: Flask) -> None:
     """Set up Flask-Babel and remember a language chosen with ?lang=."""
     compiled = Path(app.instance_path) / "translations"
@@ -68,6 +96,9 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Copenhagen")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
     babel.init_app(app, locale_selector=select_language)
+    app.add_template_filter(local_date, "local_date")
+    app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(local_number, "local_number")
 
     @app.after_request
     def remember_language(response):
