@@ -53,6 +53,7 @@ from sqlalchemy.orm import Session
 from fieldaudit import redaction
 from fieldaudit.errors import ConflictError, DomainError, Problem, ValidationError
 from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, Photo, User
+from fieldaudit.priority import score_site
 from fieldaudit.sites import coordinates, join_site, refresh_site
 from fieldaudit.spatial import backend
 from fieldaudit.status import Role, Status
@@ -291,6 +292,7 @@ def update_site_status(
         return None
     before = {"status": site.status}
     site.status = status
+    score_site(session, site, now=now)  # a rejected or duplicate site no longer ranks
     after: dict[str, Any] = {"status": status}
     if status == Status.DUPLICATE.value and moved_to is not None:
         site.status_reason = f"#{moved_to.id}"
@@ -770,6 +772,7 @@ def _site_decision(
             reason=reason,
             now=now,
         )
+    score_site(session, site, now=now)
     session.flush()
     return entry
 

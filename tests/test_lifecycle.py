@@ -386,3 +386,15 @@ def test_sites_are_not_lost(db, make_report, reviewer):
     report = make_report()
     lifecycle.verify_report(db.session, report, reviewer)
     assert db.session.get(BarrierSite, report.site_id) is not None
+
+
+def test_a_decided_site_is_rescored(db, make_user, make_report):
+    from fieldaudit.lifecycle import close_site, verify_report
+
+    reviewer, planner = make_user("reviewer"), make_user("planner")
+    report = make_report()
+    verify_report(db.session, report, reviewer)
+    site = report.site
+    assert site.priority_score > 0
+    close_site(db.session, site, planner, "Privat grund; kommunen kan ikke gøre noget.")
+    assert site.priority_score == 0  # closed sites do not rank
