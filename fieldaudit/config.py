@@ -31,6 +31,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         "BOUNDARY_TOLERANCE_M": 150.0,
         "CONTACT_EMAIL": "tilgaengelighed@herlev.dk",
+        # Reverse proxies in front of the app (0: none). Sign-in throttling and rate limits key
+        # on the client address, so behind a proxy this must be set to trust X-Forwarded-For.
+        "PROXY_HOPS": 0,
         # Reporter data of closed reports is anonymised this many days after closing.
         "RETENTION_DAYS": 730,
         "MAX_PHOTOS_PER_REPORT": 3,

@@ -34,3 +34,28 @@ def test_production_refuses_missing_secret(default_config):
 def test_create_app_refuses_production_without_secret(tmp_path):
     with pytest.raises(ConfigError):
         create_app({"ENV_NAME": "production", "SECRET_KEY": "", "MEDIA_DIR": str(tmp_path)})
+
+
+def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(tmp_path):
+    from flask import request
+
+    app = create_app(
+        {
+            "PROXY_HOPS": 1,
+            "MEDIA_DIR": str(tmp_path / "media"),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+        }
+    )
+    seen = {}
+
+    @app.get("/whoami")
+    def whoami():
+        seen["addr"] = request.remote_addr
+        return "ok"
+
+    app.test_client().get(
+        "/whoami",
+        environ_base={"REMOTE_ADDR": "10.0.0.1"},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+    )
+    assert seen["addr"] == "203.0.113.7"
