@@ -16,7 +16,11 @@ def test_404_page_in_danish_and_english(client):
 def test_api_errors_are_json(client):
     response = client.get("/api/v1/findes-ikke")
     assert response.status_code == 404
-    assert response.get_json() == {"error": "not_found", "message": "Siden findes ikke."}
+    assert response.get_json() == {
+        "error": "not_found",
+        "message": "Siden findes ikke.",
+        "field": "",
+    }
 
 
 def test_405_says_which_methods_are_allowed(client):

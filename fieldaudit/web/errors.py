@@ -37,7 +37,7 @@ def error_response(status: int, code: str, retry_after: int | None = None):
     """Build an error response in the format the client expects."""
     message = _titles().get(status, _titles()[500])
     if _wants_json():
-        response = jsonify({"error": code, "message": message})
+        response = jsonify({"error": code, "message": message, "field": ""})
     else:
         response = make_response(render_template("errors.html", status=status, message=message))
     response.status_code = status
