@@ -9,11 +9,13 @@ gives the same sites as the incremental path.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from geoalchemy2.shape import from_shape
@@ -346,3 +348,29 @@ def record_confirmation(
     session.flush()
     refresh_site(session, site)
     return confirmation, True
+
+
+def add_confirmation(
+    session: Session,
+    site: BarrierSite,
+    confirmation_uuid: str,
+    kind: str,
+    created_at: datetime,
+    reporter_id: int | None = None,
+    device_token_hash: str | None = None,
+) -> tuple[SiteConfirmation, bool]:
+    """Record a 'still there' / 'fixed now' once per UUID; its content is site, kind and time."""
+    content = {"site_id": site.id, "kind": kind, "created_at": created_at.isoformat()}
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    return record_confirmation(
+        session,
+        site,
+        SiteConfirmation(
+            uuid=confirmation_uuid,
+            content_hash=digest,
+            kind=kind,
+            created_at=created_at,
+            reporter_id=reporter_id,
+            device_token_hash=device_token_hash,
+        ),
+    )

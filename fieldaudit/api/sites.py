@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from datetime import UTC, datetime
 
@@ -32,9 +30,9 @@ from fieldaudit.config import HERLEV_BBOX_WGS84
 from fieldaudit.crs import bbox_to_metric, to_metric
 from fieldaudit.errors import Problem, ValidationError
 from fieldaudit.extensions import db
-from fieldaudit.models import BarrierSite, SiteConfirmation
+from fieldaudit.models import BarrierSite
 from fieldaudit.reports import CLOCK_SKEW, parse_timestamp, parse_uuid
-from fieldaudit.sites import CONFIRMATION_KINDS, nearby_open_sites, record_confirmation
+from fieldaudit.sites import CONFIRMATION_KINDS, add_confirmation, nearby_open_sites
 from fieldaudit.spatial import backend
 from fieldaudit.status import OPEN_STATUSES
 from fieldaudit.taxonomy import CATEGORIES_BY_CODE, Label
@@ -213,20 +211,15 @@ def confirm_site(site_id: str):
     site = db.session.get(BarrierSite, number) if (number := parse_id(site_id)) else None
     if site is None:
         raise ApiError(404, "site_id", "not_found", "Stedet findes ikke.", "No such site.")
-    content = {"site_id": site.id, "kind": kind, "created_at": created_at.isoformat()}
-    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
     user = signed_in_user()
-    confirmation, created = record_confirmation(
+    confirmation, created = add_confirmation(
         db.session,
         site,
-        SiteConfirmation(
-            uuid=confirmation_uuid,
-            content_hash=digest,
-            kind=kind,
-            created_at=created_at,
-            reporter_id=user.id if user else None,
-            device_token_hash=device,
-        ),
+        confirmation_uuid,
+        kind,
+        created_at,
+        reporter_id=user.id if user else None,
+        device_token_hash=device,
     )
     db.session.commit()
     thumbnails = site_thumbnails(db.session, [site.id])

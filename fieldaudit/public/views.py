@@ -7,7 +7,6 @@ they chose to show their name; no e-mail, account, device or internal note is ev
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import uuid
@@ -43,10 +42,9 @@ from fieldaudit.models import (
     BarrierSite,
     HistoryEntry,
     Photo,
-    SiteConfirmation,
 )
 from fieldaudit.photos import media_path
-from fieldaudit.sites import CONFIRMATION_KINDS, record_confirmation
+from fieldaudit.sites import CONFIRMATION_KINDS, add_confirmation
 from fieldaudit.status import STATUS_LABELS, Status
 from fieldaudit.taxonomy import (
     AREA_KINDS,
@@ -350,21 +348,9 @@ def confirm(site_id: int):
         flash(gettext("Tak, vi har allerede fået dit svar om denne barriere."), "success")
         return redirect(url_for("public.site", site_id=site.id) + "#confirm")
     now = datetime.now(UTC)
-    confirmation_uuid = str(uuid.uuid4())
-    digest = hashlib.sha256(
-        json.dumps([confirmation_uuid, site.id, kind, now.isoformat()]).encode()
-    ).hexdigest()
     user = current_user._get_current_object() if current_user.is_authenticated else None
-    record_confirmation(
-        db.session,
-        site,
-        SiteConfirmation(
-            uuid=confirmation_uuid,
-            content_hash=digest,
-            kind=kind,
-            created_at=now,
-            reporter_id=user.id if user else None,
-        ),
+    add_confirmation(
+        db.session, site, str(uuid.uuid4()), kind, now, reporter_id=user.id if user else None
     )
     db.session.commit()
     confirmed = dict(session.get("confirmed_sites", {}))
