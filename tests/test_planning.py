@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from fieldaudit.area_stats import area_statistics, never_audited
 from fieldaudit.areas import load_service_area
+from fieldaudit.errors import ValidationError
+from fieldaudit.lifecycle import verify_report
 from fieldaudit.models import Area, BarrierSite, HistoryEntry
 from fieldaudit.planning.domain import SiteFilter, mark_planned, ranked_sites
 from fieldaudit.priority import score_for
@@ -178,7 +180,15 @@ def _token(page: str) -> str:
     return match.group(1)
 
 
-def test_marking_planned_and_fixed_is_recorded(client, login, db, sites):
+def verified(db, site, make_user):
+    """Have a reviewer verify a report of the site (and so the site), as the lifecycle requires."""
+    verify_report(db.session, site.reports[0], make_user("reviewer"))
+    db.session.commit()
+    return site
+
+
+def test_marking_planned_and_fixed_is_recorded(client, login, db, sites, make_user):
+    verified(db, sites["kerb"], make_user)
     planner = login("planner")
     site_id = sites["kerb"].id
     url = f"/planlaegning/steder/{site_id}"
@@ -192,10 +202,13 @@ def test_marking_planned_and_fixed_is_recorded(client, login, db, sites):
     db.session.expire_all()
     site = db.session.get(BarrierSite, site_id)
     assert (site.status, site.planned_year, site.planned_cost_dkk) == ("planned", year, 45000)
-    entry = db.session.scalar(select(HistoryEntry).where(HistoryEntry.site_id == site_id))
+    entry = db.session.scalars(
+        select(HistoryEntry).where(
+            HistoryEntry.site_id == site_id, HistoryEntry.action == "planned"
+        )
+    ).one()
     assert entry.actor_id == planner.id
-    assert entry.action == "planned"
-    assert entry.before["status"] == "new"
+    assert entry.before["status"] == "verified"
     assert entry.after == {
         "status": "planned",
         "planned_year": year,
@@ -216,8 +229,8 @@ def test_marking_planned_and_fixed_is_recorded(client, login, db, sites):
     history = db.session.scalars(
         select(HistoryEntry).where(HistoryEntry.site_id == site_id).order_by(HistoryEntry.id)
     ).all()
-    assert [h.action for h in history] == ["planned", "fixed"]
-    assert history[1].before["status"] == "planned" and history[1].reason == "Kantsten sænket"
+    assert [h.action for h in history][-2:] == ["planned", "fixed"]
+    assert history[-1].before["status"] == "planned" and history[-1].reason == "Kantsten sænket"
     assert sites["kerb"].id not in [s.id for s in ranked_sites(db.session, SiteFilter())[0]]
 
 
@@ -250,9 +263,11 @@ def test_unknown_site_is_404(client, login, herlev):
     assert client.get("/planlaegning/steder/999999").status_code == 404
 
 
-def test_mark_planned_domain_rules(db, sites):
-    site = sites["sign"]
+def test_mark_planned_domain_rules(db, sites, make_user):
     now = datetime(2026, 11, 20, tzinfo=UTC)
+    with pytest.raises(ValidationError):  # not verified yet: the lifecycle forbids it
+        mark_planned(db.session, sites["sign"], None, "2027", "", now=now)
+    site = verified(db, sites["sign"], make_user)
     entry = mark_planned(db.session, site, None, "2027", "", now=now)
     assert entry.after["planned_cost_dkk"] is None
     assert site.planned_year == 2027

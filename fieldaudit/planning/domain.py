@@ -159,6 +159,10 @@ def _record(
     return entry
 
 
+# As in fieldaudit.lifecycle: verified -> planned -> fixed.
+PLANNABLE = frozenset({Status.VERIFIED.value, Status.PLANNED.value})
+
+
 def _parse_int(raw: Any) -> int | None:
     text = str(raw if raw is not None else "").strip().replace(".", "").replace(" ", "")
     if text.startswith("-"):
@@ -198,13 +202,13 @@ def mark_planned(
                 "The cost must be a whole number of kroner (0 or more), e.g. 45000.",
             )
         )
-    if site.status in {Status.REJECTED.value, Status.DUPLICATE.value}:
+    if site.status not in PLANNABLE:  # the lifecycle: only a verified site can be planned
         problems.append(
             _problem(
                 "status",
                 "not_plannable",
-                "Et afvist sted eller en dublet kan ikke planlægges.",
-                "A rejected or duplicate site cannot be planned.",
+                "Kun et sted, som Handicaprådet har bekræftet, kan planlægges.",
+                "Only a site the Disability Council has verified can be planned.",
             )
         )
     if problems:
@@ -237,13 +241,13 @@ def mark_fixed(
                 f"The note may be at most {MAX_REASON} characters.",
             )
         )
-    if site.status == Status.FIXED.value:
+    if site.status not in PLANNABLE:  # the lifecycle: verified or planned -> fixed
         raise ValidationError(
             _problem(
                 "status",
-                "already_fixed",
-                "Stedet er allerede udbedret.",
-                "The site is already fixed.",
+                "not_fixable",
+                "Kun et bekræftet eller planlagt sted kan markeres som udbedret.",
+                "Only a verified or planned site can be marked as fixed.",
             )
         )
     before = _site_state(site)

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from fieldaudit.lifecycle import verify_report
+
 from ..conftest import TEST_PASSWORD
 from .axe import axe_violations
 
@@ -30,10 +32,12 @@ def desk(browser: Any, live_server: Any) -> Iterator[Any]:
     assert errors == []
 
 
-def test_planner_pages_in_chromium(desk, make_user, make_report):
+def test_planner_pages_in_chromium(desk, db, make_user, make_report):
     make_user("planner", email="planlaegger@herlev.dk", display_name="Planlægger")
-    make_report()
+    step = make_report()
     make_report(dx=300, category="surface", measurements={}, severity="medium")
+    verify_report(db.session, step, make_user("reviewer"))  # only verified sites are planned
+    db.session.commit()
     page = desk
     page.goto("/konto/log-ind")
     page.get_by_label("E-mail").fill("planlaegger@herlev.dk")
