@@ -34,7 +34,8 @@ const NETWORK_TIMEOUT_MS = 4000;
 
 // Pages: the network when it answers (fresh status, language, sign-in), else the stored copy.
 // With one bar of signal the network may hang: after 4 s the stored copy is shown and the
-// network's answer, when it comes, only updates the store.
+// network's answer, when it comes, only updates the store. A server error (e.g. 503 while the
+// database is away) is no answer either: the stored copy keeps the app and its outbox usable.
 async function fromNetworkThenCache(event, key) {
   const cache = await caches.open(CACHE);
   const network = fetch(event.request).then(async (response) => {
@@ -49,7 +50,8 @@ async function fromNetworkThenCache(event, key) {
   });
   try {
     const first = await Promise.race([network, slow]);
-    if (first !== "slow") return first;
+    if (first !== "slow" && first.status < 500) return first;
+    if (first !== "slow") return (await cache.match(key)) || first;
     return (await stored()) || (await network);
   } catch (error) {
     const found = await stored();

@@ -1,11 +1,14 @@
 // The outbox: every report is stored on the phone BEFORE any network attempt, then sent one at a
 // time. Only the server's explicit acceptance (201 or 200 with the expected JSON) removes it.
+// One tab at a time sends (a Web Lock), every change to an item is a single IndexedDB
+// transaction (a delivered item is never written back), and a server's Retry-After is obeyed.
 import { config, t } from "./config.js";
 import { deviceToken, outboxStore } from "./store.js";
 
 const FIRST_DELAY_MS = 2000;
 const MAX_DELAY_MS = 5 * 60 * 1000;
 const REQUEST_TIMEOUT_MS = 60 * 1000;
+const LOCK_NAME = "fieldaudit-outbox";
 
 export const WAITING = "waiting";
 export const HELD = "held"; // refused by the server (409 conflict, 422 invalid): kept, not retried
@@ -14,16 +17,21 @@ let draining = false;
 let again = false;
 let timer = null;
 const listeners = new Set();
+// Other open tabs of the app share the outbox: tell them when it changes, so they show it right.
+const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(LOCK_NAME) : null;
 
 export function onChange(listener) {
   listeners.add(listener);
 }
 
-async function notify() {
+async function notify(broadcast = true) {
   const items = await outboxStore.all();
   for (const listener of listeners) listener(items);
   document.dispatchEvent(new CustomEvent("outbox-change", { detail: items }));
+  if (broadcast && channel) channel.postMessage("change");
 }
+
+if (channel) channel.onmessage = () => notify(false);
 
 export async function addReport(payload, photos) {
   await outboxStore.put({
@@ -64,9 +72,10 @@ export async function forget(uuid) {
 // "Send nu": try every waiting item at once, whatever its back-off.
 export async function sendNow() {
   for (const item of await outboxStore.all()) {
-    if (item.state === WAITING && item.nextAttemptAt > 0) {
-      item.nextAttemptAt = 0;
-      await outboxStore.put(item);
+    if (item.state === WAITING && item.nextAttemptAt !== 0) {
+      await outboxStore.update(item.uuid, (current) =>
+        current.state === WAITING ? { ...current, nextAttemptAt: 0 } : current,
+      );
     }
   }
   await drain();
@@ -105,7 +114,7 @@ async function request(item) {
   const controller = new AbortController();
   const timeout = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
   try {
-    return await fetch(url, {
+    const response = await fetch(url, {
       method: "POST",
       headers,
       body,
@@ -113,9 +122,20 @@ async function request(item) {
       cache: "no-store",
       signal: controller.signal,
     });
+    // The answer's body is read under the same time limit: a connection that stalls after the
+    // headers must not hold the outbox for ever.
+    return { response, body: await jsonOf(response) };
   } finally {
     clearTimeout(timeout);
   }
+}
+
+// How long the server asked us to wait (Retry-After: seconds or an HTTP date), in ms; 0 if not.
+function retryAfterMs(response) {
+  const value = (response.headers.get("Retry-After") || "").trim();
+  if (!value) return 0;
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now();
+  return Number.isFinite(ms) ? Math.min(MAX_DELAY_MS, Math.max(0, ms)) : 0;
 }
 
 async function jsonOf(response) {
@@ -127,15 +147,15 @@ async function jsonOf(response) {
   }
 }
 
-// "delivered", "held" (with a message) or "retry".
+// "delivered", "held" (with a message) or "retry" (with the wait the server asked for, if any).
 async function deliver(item) {
   let response;
+  let body;
   try {
-    response = await request(item);
+    ({ response, body } = await request(item));
   } catch {
-    return { outcome: "retry" };
+    return { outcome: "retry", waitMs: 0 };
   }
-  const body = await jsonOf(response);
   if ((response.status === 201 || response.status === 200) && body && body.uuid === item.uuid) {
     return { outcome: "delivered", body };
   }
@@ -144,45 +164,84 @@ async function deliver(item) {
   if (body && typeof body.error === "string" && [400, 404, 409, 413, 415, 422].includes(response.status)) {
     return { outcome: "held", message: body.message || body.error, status: response.status };
   }
-  return { outcome: "retry" };
+  const waitMs = [429, 503].includes(response.status) ? retryAfterMs(response) : 0;
+  return { outcome: "retry", waitMs };
 }
 
-export async function drain() {
+// A failed attempt: back off (at least as long as the server asked), and when the server asked
+// every client to wait (503 or 429 with Retry-After), hold the whole outbox until then.
+async function failed(due, items, waitMs = 0) {
+  const now = Date.now();
+  await outboxStore.update(due.uuid, (current) => {
+    const attempts = current.attempts + 1;
+    return { ...current, attempts, nextAttemptAt: now + Math.max(backoff(attempts), waitMs) };
+  });
+  if (!waitMs) return;
+  for (const item of items) {
+    if (item.uuid === due.uuid || item.state !== WAITING) continue;
+    await outboxStore.update(item.uuid, (current) =>
+      current.state === WAITING
+        ? { ...current, nextAttemptAt: Math.max(current.nextAttemptAt, now + waitMs) }
+        : current,
+    );
+  }
+}
+
+export function drain() {
   if (draining) {
     again = true;
-    return;
+    return Promise.resolve();
   }
   draining = true;
-  try {
-    do {
-      again = false;
-      for (;;) {
-        const items = (await outboxStore.all()).sort((a, b) => a.queuedAt - b.queuedAt);
-        const due = items.find((item) => item.state === WAITING && item.nextAttemptAt <= Date.now());
-        if (!due) {
-          schedule(items);
-          break;
-        }
-        document.documentElement.dataset.outboxSending = "true";
-        const result = await deliver(due);
-        if (result.outcome === "delivered") {
-          await outboxStore.remove(due.uuid);
-        } else if (result.outcome === "held") {
-          await outboxStore.put({ ...due, state: HELD, message: result.message, status: result.status });
-        } else {
-          const attempts = due.attempts + 1;
-          await outboxStore.put({ ...due, attempts, nextAttemptAt: Date.now() + backoff(attempts) });
-          await notify();
-          schedule(await outboxStore.all());
-          break; // the network is probably down: wait for the timer, "online" or "Send nu"
-        }
-        await notify();
-      }
-    } while (again);
-  } finally {
+  // Another tab of the app may be sending: wait for it, then look at what is left.
+  const sending = navigator.locks ? navigator.locks.request(LOCK_NAME, drainLocked) : drainLocked();
+  return sending.finally(() => {
     draining = false;
     delete document.documentElement.dataset.outboxSending;
-  }
+  });
+}
+
+async function drainLocked() {
+  const tried = new Set();
+  let recovered = false; // the last attempt was delivered: the connection works now
+  do {
+    again = false;
+    for (;;) {
+      const items = (await outboxStore.all()).sort((a, b) => a.queuedAt - b.queuedAt);
+      const now = Date.now();
+      // Due: its time has come, or (right after a delivery) it still waits out the back-off of
+      // an earlier failure; then it goes now, once per run, instead of minutes later.
+      const due = items.find(
+        (item) =>
+          item.state === WAITING && !tried.has(item.uuid) && (!(item.nextAttemptAt > now) || recovered),
+      );
+      if (!due) {
+        schedule(items);
+        break;
+      }
+      tried.add(due.uuid);
+      document.documentElement.dataset.outboxSending = "true";
+      const result = await deliver(due);
+      if (result.outcome === "delivered") {
+        await outboxStore.remove(due.uuid);
+        recovered = true;
+      } else if (result.outcome === "held") {
+        await outboxStore.update(due.uuid, (current) => ({
+          ...current,
+          state: HELD,
+          message: result.message,
+          status: result.status,
+        }));
+      } else {
+        recovered = false;
+        await failed(due, items, result.waitMs);
+        await notify();
+        schedule(await outboxStore.all());
+        break; // the network or the server is probably down: wait for the timer, "online" or "Send nu"
+      }
+      await notify();
+    }
+  } while (again);
 }
 
 export function describe(items) {

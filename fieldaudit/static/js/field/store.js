@@ -38,6 +38,16 @@ export const outboxStore = {
   get: (uuid) => run(OUTBOX, "readonly", (store) => store.get(uuid)),
   all: () => run(OUTBOX, "readonly", (store) => store.getAll()),
   remove: (uuid) => run(OUTBOX, "readwrite", (store) => store.delete(uuid)),
+  // Read, change and write one item in a single transaction; an item that is gone (delivered or
+  // removed meanwhile, perhaps by another tab) stays gone. Resolves with the item as it was.
+  update: (uuid, change) =>
+    run(OUTBOX, "readwrite", (store) => {
+      const request = store.get(uuid);
+      request.onsuccess = () => {
+        if (request.result) store.put(change(request.result));
+      };
+      return request;
+    }),
 };
 
 export async function getMeta(key) {
