@@ -23,13 +23,14 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from fieldaudit.areas import AreaIndex as AreaLocator
+from fieldaudit.areas import AreaShape
 from fieldaudit.status import Status
 from fieldaudit.taxonomy import CATEGORIES, COMMON_TAGS, MUNICIPALITY, Category, Group
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 DAYS = 1000
 GPS_SIGMA_M = 2.0
-NEAREST_AREA_M = 25.0  # as fieldaudit.areas
 
 # How often each category is reported (relative weights; surfaces and obstacles dominate,
 # as in Project Sidewalk's and FixMyStreet's data).
@@ -100,17 +101,6 @@ SEVERITY_CODES = ("low", "medium", "high")
 WHERE_DA = {STREET: "ved vejen", BUILDINGS: "ved indgangen", GREEN: "på stien"}
 
 
-@dataclass(frozen=True)
-class AreaShape:
-    """An area the generator and the area locator know: id (or None), name, kind, geometry."""
-
-    id: int | None
-    name: str
-    kind: str
-    geometry: BaseGeometry
-    importance: float = 1.0
-
-
 @dataclass(slots=True)
 class SyntheticReport:
     """One generated report, with its EPSG:25832 position and UTC times."""
@@ -146,41 +136,6 @@ class Dataset:
     device_count: int
     same_device_pairs: int = 0
     notes: dict[str, Any] = field(default_factory=dict)
-
-
-class AreaLocator:
-    """``fieldaudit.areas.area_for_point`` in memory: the smallest containing area, else the
-    nearest within 25 m (the municipal boundary never counts)."""
-
-    def __init__(self, areas: Sequence[AreaShape]) -> None:
-        usable = [a for a in areas if a.kind != MUNICIPALITY]
-        self.areas = sorted(usable, key=lambda a: a.geometry.area)
-        for area in self.areas:
-            shapely.prepare(area.geometry)
-
-    def locate_many(self, xs: np.ndarray, ys: np.ndarray) -> list[int | None]:
-        """The area id of each point (None where none is near)."""
-        result: list[int | None] = [None] * len(xs)
-        found = np.zeros(len(xs), dtype=bool)
-        for area in self.areas:  # smallest first
-            inside = shapely.contains_xy(area.geometry, xs, ys) & ~found
-            for index in np.flatnonzero(inside):
-                result[index] = area.id
-            found |= inside
-        rest = np.flatnonzero(~found)
-        if len(rest) and self.areas:
-            points = shapely.points(xs[rest], ys[rest])
-            distances = np.stack([shapely.distance(a.geometry, points) for a in self.areas])
-            nearest = distances.argmin(axis=0)
-            best = distances[nearest, np.arange(len(rest))]
-            for offset, index in enumerate(rest):
-                if best[offset] <= NEAREST_AREA_M:
-                    result[index] = self.areas[nearest[offset]].id
-        return result
-
-    def locate(self, x: float, y: float) -> int | None:
-        """The area id of one point."""
-        return self.locate_many(np.array([x]), np.array([y]))[0]
 
 
 def _sample_in(geometry: BaseGeometry, count: int, rng: np.random.Generator) -> np.ndarray:
