@@ -1,9 +1,13 @@
 """What the map shows for a viewport: the barrier sites themselves, or a grid of counts.
 
 A zoomed-in viewport gets each site as a GeoJSON point; a zoomed-out one (more sites than
-``MAX_FEATURES``) gets them counted per square grid cell in the database, the cell chosen so
-the answer never holds more than ``MAX_FEATURES`` cells. Bounding boxes are EPSG:25832;
-the GeoJSON is WGS84 (RFC 7946).
+``MAX_FEATURES``) gets them counted per square grid cell, the cell chosen so the answer never
+holds more than ``MAX_FEATURES`` cells. For the default map (every visible site) the counts
+are read from ``site_cells`` (kept up to date on every change, see fieldaudit/site_cells.py):
+one read through its key both decides (the cells touching the box hold more than
+``MAX_FEATURES`` sites) and answers. Filtered maps, and boxes so small that their cell is
+below the smallest stored size, count in SQL on the fly. Bounding boxes are EPSG:25832; the
+GeoJSON is WGS84 (RFC 7946).
 """
 
 from __future__ import annotations
@@ -14,21 +18,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from fieldaudit.crs import BBox, many_to_wgs84
 from fieldaudit.models import BarrierSite
+from fieldaudit.site_cells import HIDDEN_STATUSES, LEVELS, cells_in_box
 from fieldaudit.spatial import backend
-from fieldaudit.status import Status
 
 MAX_FEATURES = 2000
 # Above this box area (m²) the spatial index costs more than it saves (it hands back most of
 # the table; SpatiaLite's SpatialIndex even materialises every row id): compare coordinates.
 LARGE_BOX_M2 = 4_000_000.0
 COORDINATE_DIGITS = 6  # about 0.1 m
-# Sites the public map shows: everything but rejected ones and merged duplicates.
-HIDDEN_STATUSES = (Status.REJECTED.value, Status.DUPLICATE.value)
 
 
 @dataclass(frozen=True)
@@ -137,15 +139,16 @@ def grid_counts(
 ) -> list[GridCell]:
     """Sites in the box counted per square cell of a fixed grid (so panning keeps cells), in SQL.
 
-    The cell index is ``CAST((x - x0) / cell AS INTEGER)`` with the origin on the grid one cell
-    before the box, so it is never negative and the same SQL runs on PostGIS and SpatiaLite.
+    The cell index is ``floor((x - x0) / cell)`` with the origin on the grid one cell before the
+    box, so it is never negative (``spatial.cell_index`` writes it for either database).
     """
     cell = cell_m or cell_size_for(bbox, max_cells)
     x0 = math.floor(bbox[0] / cell) * cell - cell
     y0 = math.floor(bbox[1] / cell) * cell - cell
     x, y = func.ST_X(BarrierSite.geom), func.ST_Y(BarrierSite.geom)
-    gx = cast((x - x0) / cell, Integer).label("gx")
-    gy = cast((y - y0) / cell, Integer).label("gy")
+    spatial = backend(session)
+    gx = spatial.cell_index(x - x0, cell).label("gx")
+    gy = spatial.cell_index(y - y0, cell).label("gy")
     inner = (
         select(
             gx,
@@ -222,6 +225,29 @@ def cell_features(cells: Sequence[GridCell], cell_m: float) -> list[dict[str, An
     ]
 
 
+def stored_cells(
+    session: Session, bbox: BBox, max_features: int = MAX_FEATURES
+) -> tuple[float, list[GridCell]] | None:
+    """The default map's cells for a box from ``site_cells`` when they hold more than
+    ``max_features`` sites; None when the sites themselves fit (or no stored size fits)."""
+    cell = cell_size_for(bbox, max_features)
+    if int(cell) not in LEVELS or cell != int(cell):
+        return None
+    cells = cells_in_box(session, int(cell), bbox)
+    if sum(c.sites for c in cells) <= max_features:
+        return None
+    return cell, [GridCell(c.x, c.y, c.sites, c.high, c.reports) for c in cells]
+
+
+def _clustered(cells: Sequence[GridCell], cell: float) -> dict[str, Any]:
+    return {
+        "type": "FeatureCollection",
+        "features": cell_features(cells, cell),
+        "clustered": True,
+        "cell_m": cell,
+    }
+
+
 def map_features(
     session: Session,
     bbox: BBox,
@@ -231,18 +257,16 @@ def map_features(
 ) -> dict[str, Any]:
     """The map's answer for an EPSG:25832 viewport: a GeoJSON FeatureCollection of at most
     ``max_features`` features, the sites themselves or, when there are more, grid cells."""
+    if categories is None and statuses is None:
+        stored = stored_cells(session, bbox, max_features)
+        if stored is not None:
+            return _clustered(stored[1], stored[0])
     count = count_in_bbox(session, bbox, categories, statuses, max_features + 1)
     if count <= max_features:
         sites = sites_in_bbox(session, bbox, categories, statuses)
         return {"type": "FeatureCollection", "features": site_features(sites), "clustered": False}
     cell = cell_size_for(bbox, max_features)
-    cells = grid_counts(session, bbox, cell, categories, statuses, max_features)
-    return {
-        "type": "FeatureCollection",
-        "features": cell_features(cells, cell),
-        "clustered": True,
-        "cell_m": cell,
-    }
+    return _clustered(grid_counts(session, bbox, cell, categories, statuses, max_features), cell)
 
 
 _encoded: dict[str, str] = {}
@@ -265,6 +289,10 @@ def map_features_json(
 ) -> str:
     """``map_features`` serialised straight to GeoJSON text (the same document as
     ``json.dumps(map_features(...))`` parses to), without building a dict per feature."""
+    if categories is None and statuses is None:
+        stored = stored_cells(session, bbox, max_features)
+        if stored is not None:
+            return json.dumps(_clustered(stored[1], stored[0]))
     count = count_in_bbox(session, bbox, categories, statuses, max_features + 1)
     if count > max_features:
         return json.dumps(map_features(session, bbox, categories, statuses, max_features))

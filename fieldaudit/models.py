@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Column,
     DateTime,
     Float,
     ForeignKey,
@@ -92,14 +93,18 @@ class BarrierSite(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     category: Mapped[str] = mapped_column(String(40), index=True)
+    # active_history: site_cells needs a site's stored values when they change.
     geom: Mapped[Any] = mapped_column(
-        Geometry("POINT", srid=METRIC_SRID, spatial_index=True, nullable=False)
+        Geometry("POINT", srid=METRIC_SRID, spatial_index=True, nullable=False),
+        active_history=True,
     )
-    status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value, index=True)
-    severity: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(
+        String(20), default=Status.NEW.value, index=True, active_history=True
+    )
+    severity: Mapped[str] = mapped_column(String(10), active_history=True)
     groups: Mapped[list[str]] = mapped_column(JSONType, default=list)
     tag_counts: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
-    report_count: Mapped[int] = mapped_column(Integer, default=0)
+    report_count: Mapped[int] = mapped_column(Integer, default=0, active_history=True)
     confirmation_count: Mapped[int] = mapped_column(Integer, default=0)
     fixed_claim_count: Mapped[int] = mapped_column(Integer, default=0)
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -119,6 +124,20 @@ class BarrierSite(db.Model):
     reports: Mapped[list[BarrierReport]] = relationship(
         back_populates="site", foreign_keys="BarrierReport.site_id"
     )
+
+
+# Visible sites counted per grid cell at several cell sizes (fieldaudit/site_cells.py).
+site_cells = db.Table(
+    "site_cells",
+    Column("level", Integer, primary_key=True),
+    Column("gx", Integer, primary_key=True),
+    Column("gy", Integer, primary_key=True),
+    Column("sites", Integer, nullable=False),
+    Column("high", Integer, nullable=False),
+    Column("reports", Integer, nullable=False),
+    Column("sum_dx", Float, nullable=False),
+    Column("sum_dy", Float, nullable=False),
+)
 
 
 class BarrierReport(db.Model):

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, func, literal_column, select
+from sqlalchemy import ColumnElement, Integer, Select, String, cast, func, literal_column, select
 from sqlalchemy.sql import column as sql_column
 from sqlalchemy.sql import table as sql_table
 
 from fieldaudit.crs import METRIC, BBox
+
+
+def _value(v: Any) -> Any:
+    """A Python number as a float; an SQL expression (e.g. a bindparam) as it is."""
+    return float(v) if isinstance(v, int | float) else v
 
 
 class SpatialBackend:
@@ -55,6 +60,14 @@ class SpatialBackend:
         """Rows whose (polygon) geometry contains the point (through the spatial index)."""
         return self.bbox_filter(geom, (x, y, x, y)) & func.ST_Contains(geom, self.point(x, y))
 
+    def cell_index(self, value: Any, size: float) -> ColumnElement[int]:
+        """``floor(value / size)`` as an integer: a grid cell of a (positive) coordinate.
+
+        SQLite may lack ``floor``; its CAST truncates, the same for the positive EPSG:25832
+        coordinates of Denmark (and the same as Python's ``int(value / size)``).
+        """
+        return cast(value / float(size), Integer)
+
 
 class PostGIS(SpatialBackend):
     """PostGIS: GiST indexes, ``&&``, ``ST_DWithin`` and the ``<->`` KNN operator."""
@@ -62,16 +75,16 @@ class PostGIS(SpatialBackend):
     name = "postgis"
 
     def point(self, x: float, y: float, srid: int = METRIC) -> ColumnElement[Any]:
-        return func.ST_SetSRID(func.ST_MakePoint(float(x), float(y)), srid)
+        return func.ST_SetSRID(func.ST_MakePoint(_value(x), _value(y)), srid)
 
     def envelope(self, bbox: BBox, srid: int = METRIC) -> ColumnElement[Any]:
-        return func.ST_MakeEnvelope(*(float(v) for v in bbox), srid)
+        return func.ST_MakeEnvelope(*(_value(v) for v in bbox), srid)
 
     def bbox_filter(self, geom: Any, bbox: BBox) -> ColumnElement[bool]:
         return geom.op("&&")(self.envelope(bbox))
 
     def within_distance(self, geom: Any, x: float, y: float, metres: float) -> ColumnElement[bool]:
-        return func.ST_DWithin(geom, self.point(x, y), float(metres))
+        return func.ST_DWithin(geom, self.point(x, y), _value(metres))
 
     def nearest(
         self, stmt: Select[Any], geom: Any, x: float, y: float, metres: float, k: int
@@ -82,6 +95,10 @@ class PostGIS(SpatialBackend):
             .limit(k)
         )
 
+    def cell_index(self, value: Any, size: float) -> ColumnElement[int]:
+        # PostgreSQL's CAST of a float to an integer rounds: floor first.
+        return cast(func.floor(value / float(size)), Integer)
+
 
 class SpatiaLite(SpatialBackend):
     """SpatiaLite: the R*Tree is used only through the ``SpatialIndex`` virtual table."""
@@ -89,10 +106,10 @@ class SpatiaLite(SpatialBackend):
     name = "spatialite"
 
     def point(self, x: float, y: float, srid: int = METRIC) -> ColumnElement[Any]:
-        return func.MakePoint(float(x), float(y), srid)
+        return func.MakePoint(_value(x), _value(y), srid)
 
     def envelope(self, bbox: BBox, srid: int = METRIC) -> ColumnElement[Any]:
-        return func.BuildMbr(*(float(v) for v in bbox), srid)
+        return func.BuildMbr(*(_value(v) for v in bbox), srid)
 
     def bbox_filter(self, geom: Any, bbox: BBox) -> ColumnElement[bool]:
         table = geom.table
@@ -114,7 +131,7 @@ class SpatiaLite(SpatialBackend):
 
     def within_distance(self, geom: Any, x: float, y: float, metres: float) -> ColumnElement[bool]:
         box = (x - metres, y - metres, x + metres, y + metres)
-        return self.bbox_filter(geom, box) & (self.distance(geom, x, y) <= float(metres))
+        return self.bbox_filter(geom, box) & (self.distance(geom, x, y) <= _value(metres))
 
 
 def _rowid(table: Any) -> Any:

@@ -140,3 +140,70 @@ def test_point_in_the_smallest_containing_area(herlev):
     playground = herlev.session.scalar(select(Area).where(Area.kind == "playground"))
     point = to_shape(playground.geom).representative_point()
     assert area_for_point(herlev.session, point.x, point.y).id == playground.id
+
+
+def test_area_index_gives_the_database_answer_everywhere(herlev):
+    """The in-memory area index applies the rule of the spatial SQL: 2,000 points over Herlev
+    and along every area's edge (inside, just outside, 24 and 26 m away)."""
+    import numpy as np
+
+    from fieldaudit.areas import area_for_point_in_database, area_index
+
+    rng = random.Random(11)
+    points = [(rng.uniform(E0, E1), rng.uniform(N0, N1)) for _ in range(1500)]
+    for area in herlev.session.scalars(select(Area).where(Area.kind != "municipality")):
+        ring = to_shape(area.geom).geoms[0].exterior
+        for fraction in (0.1, 0.35, 0.6, 0.85):
+            edge = ring.interpolate(fraction, normalized=True)
+            cx, cy = ring.centroid.x, ring.centroid.y
+            length = max(((edge.x - cx) ** 2 + (edge.y - cy) ** 2) ** 0.5, 1.0)
+            for offset in (-1.0, 1.0, 24.0, 26.0):
+                points.append(
+                    (
+                        edge.x + (edge.x - cx) / length * offset,
+                        edge.y + (edge.y - cy) / length * offset,
+                    )
+                )
+    index = area_index(herlev.session)
+    xs, ys = np.array([p[0] for p in points]), np.array([p[1] for p in points])
+    many = index.locate_many(xs, ys)
+    differ = 0
+    for (x, y), vectorised in zip(points, many, strict=True):
+        expected = area_for_point_in_database(herlev.session, x, y)
+        expected_id = expected.id if expected else None
+        found = area_for_point(herlev.session, x, y)
+        differ += (found.id if found else None) != expected_id or vectorised != expected_id
+    assert len(points) > 1500 and differ == 0
+
+
+def test_area_index_follows_changes_to_the_areas(herlev):
+    """An index built before an area changed elsewhere (another session, as another worker
+    process would) is not used again: the next session sees the change."""
+    from shapely.geometry import MultiPolygon, box
+    from sqlalchemy.orm import Session
+
+    from fieldaudit.areas import AreaFeature, upsert_area
+
+    x, y = 714_000.0, 6_180_000.0
+    before = area_for_point(herlev.session, x, y)
+    herlev.session.remove()
+    with Session(herlev.engine) as other:
+        upsert_area(
+            other,
+            AreaFeature("Testplads", "square", MultiPolygon([box(x - 2, y - 2, x + 2, y + 2)])),
+        )
+        other.commit()
+    assert area_for_point(herlev.session, x, y).name == "Testplads"
+    herlev.session.remove()
+    with Session(herlev.engine) as other:
+        area = other.scalar(select(Area).where(Area.name == "Testplads"))
+        upsert_area(
+            other,
+            AreaFeature("Testplads", "square", MultiPolygon([box(x + 100, y, x + 104, y + 4)])),
+        )
+        other.commit()
+        assert area.id is not None
+    moved = area_for_point(herlev.session, x, y)
+    assert moved is None or moved.name != "Testplads"
+    assert area_for_point(herlev.session, x + 102, y + 2).name == "Testplads"
+    assert before is None or before.name != "Testplads"
