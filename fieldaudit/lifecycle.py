@@ -105,7 +105,8 @@ ACTION_LABELS: dict[str, Label] = {
     Action.SITE_STATUS: Label("Status ændret", "Status changed"),
 }
 
-# The planning pages record their decisions as "planned" / "fixed": the same events.
+# Entries the planning pages wrote before they went through this module say "planned" /
+# "fixed": the same events, so they are read, counted and labelled as plan / fix.
 PLAN_ACTIONS = (Action.PLAN.value, "planned")
 FIX_ACTIONS = (Action.FIX.value, "fixed")
 ACTION_LABELS["planned"] = ACTION_LABELS[Action.PLAN]
@@ -161,6 +162,14 @@ def _aware(moment: datetime) -> datetime:
 
 def _problem(field_name: str, code: str, da: str, en: str) -> Problem:
     return Problem(field_name, code, Label(da, en))
+
+
+INVALID_COST = _problem(
+    "cost",
+    "invalid_cost",
+    "Prisoverslaget skal være et helt antal kroner fra 0.",
+    "The cost estimate must be a whole number of kroner from 0.",
+)
 
 
 def role_of(user: User | None) -> Role | None:
@@ -722,23 +731,46 @@ def redact_photo(
 # --- planners' decisions on sites --------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SiteDecision:
+    """A planner's decision on a site: the status it gives, from which statuses, and its text."""
+
+    status: Status
+    allowed_from: frozenset[str]
+    text_field: str
+    text_required: bool
+
+
+OPEN_FOR_DECISION = frozenset({Status.VERIFIED.value, Status.PLANNED.value})
+SITE_DECISIONS: dict[Action, SiteDecision] = {
+    Action.PLAN: SiteDecision(Status.PLANNED, OPEN_FOR_DECISION, "note", False),
+    Action.FIX: SiteDecision(Status.FIXED, OPEN_FOR_DECISION, "note", False),
+    Action.CLOSE: SiteDecision(Status.CLOSED, OPEN_FOR_DECISION, "reason", True),
+    Action.REOPEN: SiteDecision(
+        Status.VERIFIED, frozenset({Status.FIXED.value, Status.CLOSED.value}), "reason", True
+    ),
+}
+
+
 def _site_decision(
     session: Session,
     site: BarrierSite,
     actor: User,
     action: Action,
-    status: Status,
-    allowed_from: tuple[str, ...],
-    reason: str,
+    text: str,
     before_extra: dict[str, Any] | None = None,
     after_extra: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> HistoryEntry:
+    """Apply one of ``SITE_DECISIONS``; the site's verified (or later) reports follow it."""
+    decision = SITE_DECISIONS[action]
     _require(actor, action)
-    if site.status not in allowed_from:
+    reason = _text(text, decision.text_field, required=decision.text_required)
+    if site.status not in decision.allowed_from:
         raise _wrong_status(site.status)
     before = {"status": site.status, **(before_extra or {})}
-    site.status = status.value
+    follow = decision.status.value
+    site.status = follow
     site.status_reason = reason
     entry = record(
         session,
@@ -746,11 +778,10 @@ def _site_decision(
         actor,
         site=site,
         before=before,
-        after={"status": status.value, **(after_extra or {})},
+        after={"status": follow, **(after_extra or {})},
         reason=reason,
         now=now,
     )
-    follow = status.value
     for report in session.scalars(
         select(BarrierReport).where(
             BarrierReport.site_id == site.id,
@@ -800,27 +831,16 @@ def plan_site(
             )
         )
     if cost_dkk is not None and not 0 <= cost_dkk <= 1_000_000_000:
-        problems.append(
-            _problem(
-                "cost",
-                "invalid_cost",
-                "Prisoverslaget skal være et helt antal kroner fra 0.",
-                "The cost estimate must be a whole number of kroner from 0.",
-            )
-        )
+        problems.append(INVALID_COST)
     if problems:
         raise ValidationError(problems)
-    note = _text(note, "note", required=False)
-    before = {"planned_year": site.planned_year, "planned_cost_dkk": site.planned_cost_dkk}
     entry = _site_decision(
         session,
         site,
         actor,
         Action.PLAN,
-        Status.PLANNED,
-        (Status.VERIFIED.value, Status.PLANNED.value),
         note,
-        before,
+        {"planned_year": site.planned_year, "planned_cost_dkk": site.planned_cost_dkk},
         {"planned_year": year, "planned_cost_dkk": cost_dkk},
         now,
     )
@@ -834,62 +854,26 @@ def fix_site(
     session: Session, site: BarrierSite, actor: User, note: str = "", now: datetime | None = None
 ) -> HistoryEntry:
     """A planner marks a verified or planned site as fixed."""
-    note = _text(note, "note", required=False)
-    return _site_decision(
-        session,
-        site,
-        actor,
-        Action.FIX,
-        Status.FIXED,
-        (Status.VERIFIED.value, Status.PLANNED.value),
-        note,
-        now=now,
-    )
+    return _site_decision(session, site, actor, Action.FIX, note, now=now)
 
 
 def close_site(
     session: Session, site: BarrierSite, actor: User, reason: str, now: datetime | None = None
 ) -> HistoryEntry:
     """A planner closes a site without action, with a reason that is shown publicly."""
-    _require(actor, Action.CLOSE)
-    reason = _text(reason, "reason", required=True)
-    return _site_decision(
-        session,
-        site,
-        actor,
-        Action.CLOSE,
-        Status.CLOSED,
-        (Status.VERIFIED.value, Status.PLANNED.value),
-        reason,
-        now=now,
-    )
+    return _site_decision(session, site, actor, Action.CLOSE, reason, now=now)
 
 
 def reopen_site(
     session: Session, site: BarrierSite, actor: User, reason: str, now: datetime | None = None
 ) -> HistoryEntry:
     """A planner reopens a fixed or closed site (for example: it is still there)."""
-    _require(actor, Action.REOPEN)
-    reason = _text(reason, "reason", required=True)
-    return _site_decision(
-        session,
-        site,
-        actor,
-        Action.REOPEN,
-        Status.VERIFIED,
-        (Status.FIXED.value, Status.CLOSED.value),
-        reason,
-        now=now,
-    )
+    return _site_decision(session, site, actor, Action.REOPEN, reason, now=now)
 
 
 def site_actions(site: BarrierSite) -> list[Action]:
     """The planners' actions possible on a site in its present status."""
-    if site.status in (Status.VERIFIED.value, Status.PLANNED.value):
-        return [Action.PLAN, Action.FIX, Action.CLOSE]
-    if site.status in (Status.FIXED.value, Status.CLOSED.value):
-        return [Action.REOPEN]
-    return []
+    return [action for action, rule in SITE_DECISIONS.items() if site.status in rule.allowed_from]
 
 
 # --- what the public sees ----------------------------------------------------------------------

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from fieldaudit.area_stats import area_statistics, never_audited
 from fieldaudit.areas import load_service_area
-from fieldaudit.errors import ValidationError
+from fieldaudit.errors import ConflictError, ValidationError
 from fieldaudit.lifecycle import verify_report
 from fieldaudit.models import Area, BarrierSite, HistoryEntry
-from fieldaudit.planning.domain import SiteFilter, mark_planned, ranked_sites
+from fieldaudit.planning.domain import SiteFilter, plan_from_text, ranked_sites, whole_number
 from fieldaudit.priority import score_for
 from fieldaudit.reports import check_report, store_report
 
@@ -187,6 +187,15 @@ def verified(db, site, make_user):
     return site
 
 
+def site_entries(db, site_id):
+    """The site's own history entries (not its reports'), oldest first."""
+    return db.session.scalars(
+        select(HistoryEntry)
+        .where(HistoryEntry.site_id == site_id, HistoryEntry.report_id.is_(None))
+        .order_by(HistoryEntry.id)
+    ).all()
+
+
 def test_marking_planned_and_fixed_is_recorded(client, login, db, sites, make_user):
     verified(db, sites["kerb"], make_user)
     planner = login("planner")
@@ -202,39 +211,33 @@ def test_marking_planned_and_fixed_is_recorded(client, login, db, sites, make_us
     db.session.expire_all()
     site = db.session.get(BarrierSite, site_id)
     assert (site.status, site.planned_year, site.planned_cost_dkk) == ("planned", year, 45000)
-    entry = db.session.scalars(
-        select(HistoryEntry).where(
-            HistoryEntry.site_id == site_id, HistoryEntry.action == "planned"
-        )
-    ).one()
-    assert entry.actor_id == planner.id
-    assert entry.before["status"] == "verified"
-    assert entry.after == {
-        "status": "planned",
-        "planned_year": year,
-        "planned_cost_dkk": 45000,
-        "status_reason": "",
-    }
-    assert "Stedet er markeret som planlagt." in client.get(url).get_data(as_text=True)
-
+    assert [r.status for r in site.reports] == ["planned"]  # the lifecycle moves reports along
+    entry = site_entries(db, site_id)[-1]
+    assert entry.action == "plan" and entry.actor_id == planner.id
+    assert entry.before == {"status": "verified", "planned_year": None, "planned_cost_dkk": None}
+    assert entry.after == {"status": "planned", "planned_year": year, "planned_cost_dkk": 45000}
     page = client.get(url).get_data(as_text=True)
+    assert "Stedet er markeret som planlagt." in page
+    assert "Udbedring planlagt" in page  # the action's label, not its code
+
     response = client.post(
-        f"{url}/udbedret", data={"reason": "Kantsten sænket", "csrf_token": _token(page)}
+        f"{url}/udbedret", data={"note": "Kantsten sænket", "csrf_token": _token(page)}
     )
     assert response.status_code == 302
     db.session.expire_all()
     site = db.session.get(BarrierSite, site_id)
-    assert site.status == "fixed"
+    assert site.status == "fixed" and [r.status for r in site.reports] == ["fixed"]
     assert site.priority_score == 0
-    history = db.session.scalars(
-        select(HistoryEntry).where(HistoryEntry.site_id == site_id).order_by(HistoryEntry.id)
-    ).all()
-    assert [h.action for h in history][-2:] == ["planned", "fixed"]
+    history = site_entries(db, site_id)
+    assert [h.action for h in history][-2:] == ["plan", "fix"]
     assert history[-1].before["status"] == "planned" and history[-1].reason == "Kantsten sænket"
     assert sites["kerb"].id not in [s.id for s in ranked_sites(db.session, SiteFilter())[0]]
+    page = client.get(url).get_data(as_text=True)
+    assert "Kun et sted, som Handicaprådet har bekræftet" in page  # no plan or fix form now
 
 
-def test_bad_plan_is_refused_next_to_the_field(client, login, db, sites):
+def test_bad_plan_is_refused_next_to_the_field(client, login, db, sites, make_user):
+    verified(db, sites["step"], make_user)
     login("planner")
     url = f"/planlaegning/steder/{sites['step'].id}"
     page = client.get(url).get_data(as_text=True)
@@ -244,17 +247,28 @@ def test_bad_plan_is_refused_next_to_the_field(client, login, db, sites):
     assert response.status_code == 422
     text = response.get_data(as_text=True)
     assert 'role="alert"' in text and 'aria-invalid="true"' in text
-    assert "Året skal være et årstal" in text and "Prisen skal være" in text
+    assert "Skriv et årstal fra" in text and "Prisoverslaget skal være" in text
+    db.session.expire_all()
+    assert db.session.get(BarrierSite, sites["step"].id).status == "verified"
+    assert not db.session.scalars(select(HistoryEntry).where(HistoryEntry.action == "plan")).all()
+
+
+def test_an_unverified_site_cannot_be_planned(client, login, db, sites):
+    login("planner")
+    url = f"/planlaegning/steder/{sites['step'].id}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="field-year"' not in page  # no form for what the lifecycle forbids
+    year = datetime.now(UTC).year + 1
+    response = client.post(f"{url}/planlagt", data={"year": str(year), "csrf_token": _token(page)})
+    assert response.status_code == 409
+    assert 'href="#field-status"' in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(BarrierSite, sites["step"].id).status == "new"
-    assert db.session.scalar(select(HistoryEntry)) is None
 
 
 def test_posting_without_csrf_token_is_refused(client, login, sites):
     login("planner")
-    response = client.post(
-        f"/planlaegning/steder/{sites['step'].id}/udbedret", data={"reason": "x"}
-    )
+    response = client.post(f"/planlaegning/steder/{sites['step'].id}/udbedret", data={"note": "x"})
     assert response.status_code == 400
 
 
@@ -263,15 +277,50 @@ def test_unknown_site_is_404(client, login, herlev):
     assert client.get("/planlaegning/steder/999999").status_code == 404
 
 
-def test_mark_planned_domain_rules(db, sites, make_user):
+def test_plan_from_text_goes_through_the_lifecycle(db, sites, make_user):
     now = datetime(2026, 11, 20, tzinfo=UTC)
-    with pytest.raises(ValidationError):  # not verified yet: the lifecycle forbids it
-        mark_planned(db.session, sites["sign"], None, "2027", "", now=now)
+    planner = make_user("planner")
+    with pytest.raises(ConflictError):  # not verified yet: the lifecycle forbids it
+        plan_from_text(db.session, sites["sign"], planner, "2027", "", now=now)
     site = verified(db, sites["sign"], make_user)
-    entry = mark_planned(db.session, site, None, "2027", "", now=now)
-    assert entry.after["planned_cost_dkk"] is None
+    with pytest.raises(ValidationError) as error:
+        plan_from_text(db.session, site, planner, "2027", "mange penge", now=now)
+    assert [p.code for p in error.value.problems] == ["invalid_cost"]
+    entry = plan_from_text(db.session, site, planner, "2027", " 12 500 ", now=now)
+    assert entry.action == "plan" and entry.after["planned_cost_dkk"] == 12500
     assert site.planned_year == 2027
     assert site.priority_factors["evidence"]["verified"] is True  # planned implies verified
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("45.000", 45000), ("45 000", 45000), ("2027", 2027), ("-5", -5), ("", None), ("1,5", None)],
+)
+def test_whole_number(text, number):
+    assert whole_number(text) == number
+
+
+def test_entries_of_the_old_planning_pages_are_labelled(client, login, db, sites, make_user):
+    """Before the planning pages went through the lifecycle they wrote 'planned' / 'fixed'."""
+    site = verified(db, sites["kerb"], make_user)
+    for action, status in (("planned", "planned"), ("fixed", "fixed")):
+        db.session.add(
+            HistoryEntry(
+                site_id=site.id,
+                action=action,
+                before={"status": "verified"},
+                after={"status": status, "planned_year": 2027},
+                public=True,
+                created_at=datetime.now(UTC),
+            )
+        )
+    db.session.commit()
+    login("planner")
+    page = client.get(f"/planlaegning/steder/{site.id}").get_data(as_text=True)
+    assert "Udbedring planlagt" in page and "Udbedret" in page
+    assert ">planned<" not in page and ">fixed<" not in page
+    english = client.get(f"/planlaegning/steder/{site.id}?lang=en").get_data(as_text=True)
+    assert "Repair planned" in english
 
 
 @pytest.mark.parametrize(

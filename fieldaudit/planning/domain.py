@@ -1,26 +1,24 @@
-"""What planners do, without Flask: filter and rank sites, mark them planned or fixed."""
+"""What planners do, without Flask: filter and rank sites; plan them through the lifecycle."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import Session
 
-from fieldaudit.errors import Problem, ValidationError
+from fieldaudit.errors import ValidationError
+from fieldaudit.lifecycle import INVALID_COST, plan_site
 from fieldaudit.models import Area, BarrierSite, HistoryEntry, User
-from fieldaudit.priority import DEFAULT_PRESET, PRESETS, score_site
+from fieldaudit.priority import DEFAULT_PRESET, PRESETS
 from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Status
 from fieldaudit.taxonomy import GROUP_LABELS, Group, Label, category
 
 OPEN = "open"
 ALL = "all"
-MAX_PLAN_YEARS_AHEAD = 30
-MAX_COST_DKK = 1_000_000_000
-MAX_REASON = 2000
 
 
 @dataclass(frozen=True)
@@ -124,147 +122,27 @@ def ranked_sites(
     return list(session.scalars(stmt)), total
 
 
-def _problem(field_name: str, code: str, da: str, en: str) -> Problem:
-    return Problem(field_name, code, Label(da, en))
-
-
-def _site_state(site: BarrierSite) -> dict[str, Any]:
-    return {
-        "status": site.status,
-        "planned_year": site.planned_year,
-        "planned_cost_dkk": site.planned_cost_dkk,
-        "status_reason": site.status_reason,
-    }
-
-
-def _record(
-    session: Session,
-    site: BarrierSite,
-    actor: User | None,
-    action: str,
-    before: dict[str, Any],
-    reason: str = "",
-) -> HistoryEntry:
-    entry = HistoryEntry(
-        site_id=site.id,
-        actor_id=actor.id if actor is not None else None,
-        action=action,
-        before=before,
-        after=_site_state(site),
-        reason=reason,
-        public=True,
-        created_at=datetime.now(UTC),
-    )
-    session.add(entry)
-    return entry
-
-
-# As in fieldaudit.lifecycle: verified -> planned -> fixed.
-PLANNABLE = frozenset({Status.VERIFIED.value, Status.PLANNED.value})
-
-
-def _parse_int(raw: Any) -> int | None:
-    text = str(raw if raw is not None else "").strip().replace(".", "").replace(" ", "")
-    if text.startswith("-"):
+def whole_number(text: str) -> int | None:
+    """A whole number as planners write it ('45.000', '45 000', '-5'); None when it is not one."""
+    digits = text.strip().replace(".", "").replace(" ", "")
+    negative = digits.startswith("-")
+    digits = digits.removeprefix("-")
+    if not digits.isdigit():
         return None
-    return int(text) if text.isdigit() else None
+    return -int(digits) if negative else int(digits)
 
 
-def mark_planned(
+def plan_from_text(
     session: Session,
     site: BarrierSite,
-    actor: User | None,
-    year: Any,
-    cost_dkk: Any,
+    actor: User,
+    year: str,
+    cost: str,
     now: datetime | None = None,
 ) -> HistoryEntry:
-    """Mark a site as planned for a year at a cost in DKK; record the change in its history."""
-    now = now or datetime.now(UTC)
-    problems: list[Problem] = []
-    parsed_year = _parse_int(year)
-    if parsed_year is None or not now.year <= parsed_year <= now.year + MAX_PLAN_YEARS_AHEAD:
-        problems.append(
-            _problem(
-                "year",
-                "invalid_year",
-                f"Året skal være et årstal fra {now.year} til {now.year + MAX_PLAN_YEARS_AHEAD}.",
-                f"The year must be from {now.year} to {now.year + MAX_PLAN_YEARS_AHEAD}.",
-            )
-        )
-    cost_text = str(cost_dkk if cost_dkk is not None else "").strip()
-    parsed_cost = _parse_int(cost_text) if cost_text else None
-    if cost_text and (parsed_cost is None or parsed_cost > MAX_COST_DKK):
-        problems.append(
-            _problem(
-                "cost",
-                "invalid_cost",
-                "Prisen skal være et helt antal kroner (0 eller mere), fx 45000.",
-                "The cost must be a whole number of kroner (0 or more), e.g. 45000.",
-            )
-        )
-    if site.status not in PLANNABLE:  # the lifecycle: only a verified site can be planned
-        problems.append(
-            _problem(
-                "status",
-                "not_plannable",
-                "Kun et sted, som Handicaprådet har bekræftet, kan planlægges.",
-                "Only a site the Disability Council has verified can be planned.",
-            )
-        )
-    if problems:
-        raise ValidationError(problems)
-    before = _site_state(site)
-    site.status = Status.PLANNED.value
-    site.planned_year = parsed_year
-    site.planned_cost_dkk = parsed_cost
-    entry = _record(session, site, actor, "planned", before)
-    score_site(session, site, now=now)
-    session.flush()
-    return entry
-
-
-def mark_fixed(
-    session: Session,
-    site: BarrierSite,
-    actor: User | None,
-    reason: Any = "",
-    now: datetime | None = None,
-) -> HistoryEntry:
-    """Mark a site as fixed, with an optional note; record the change in its history."""
-    text = str(reason or "").strip()
-    if len(text) > MAX_REASON:
-        raise ValidationError(
-            _problem(
-                "reason",
-                "invalid_reason",
-                f"Noten må højst være {MAX_REASON} tegn.",
-                f"The note may be at most {MAX_REASON} characters.",
-            )
-        )
-    if site.status not in PLANNABLE:  # the lifecycle: verified or planned -> fixed
-        raise ValidationError(
-            _problem(
-                "status",
-                "not_fixable",
-                "Kun et bekræftet eller planlagt sted kan markeres som udbedret.",
-                "Only a verified or planned site can be marked as fixed.",
-            )
-        )
-    before = _site_state(site)
-    site.status = Status.FIXED.value
-    site.status_reason = text
-    entry = _record(session, site, actor, "fixed", before, text)
-    score_site(session, site, now=now)
-    session.flush()
-    return entry
-
-
-def site_history(session: Session, site: BarrierSite) -> list[HistoryEntry]:
-    """The recorded changes of a site, newest first."""
-    return list(
-        session.scalars(
-            select(HistoryEntry)
-            .where(HistoryEntry.site_id == site.id)
-            .order_by(HistoryEntry.created_at.desc(), HistoryEntry.id.desc())
-        )
-    )
+    """Plan a site from the planning form's text: ``lifecycle.plan_site`` after parsing."""
+    cost_text = (cost or "").strip()
+    cost_dkk = whole_number(cost_text) if cost_text else None
+    if cost_text and cost_dkk is None:
+        raise ValidationError(INVALID_COST)
+    return plan_site(session, site, actor, whole_number(year or ""), cost_dkk, now=now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,9 +23,10 @@ from flask_login import current_user
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 
+from fieldaudit import lifecycle
 from fieldaudit.area_stats import COVERAGE_COLOURS, COVERAGE_LABELS, area_statistics, never_audited
 from fieldaudit.authz import require_role
-from fieldaudit.errors import ValidationError
+from fieldaudit.errors import DomainError
 from fieldaudit.exports import csv as csv_export
 from fieldaudit.exports import geojson as geojson_export
 from fieldaudit.exports import gpkg as gpkg_export
@@ -33,15 +35,7 @@ from fieldaudit.exports.rows import area_rows, boundary, report_rows, site_rows
 from fieldaudit.extensions import db
 from fieldaudit.geojson import wgs84_geometry
 from fieldaudit.models import Area, BarrierSite
-from fieldaudit.planning.domain import (
-    ALL,
-    OPEN,
-    SiteFilter,
-    mark_fixed,
-    mark_planned,
-    ranked_sites,
-    site_history,
-)
+from fieldaudit.planning.domain import ALL, OPEN, SiteFilter, plan_from_text, ranked_sites
 from fieldaudit.priority import (
     PRESETS,
     PRIORITY_CLASSES,
@@ -220,6 +214,7 @@ def _render_site(site: BarrierSite, errors: list[Any] | None = None, status: int
     lang = select_language()
     (row,) = site_rows(db.session, [site], lang=lang)
     cat = category(site.category)
+    actions = lifecycle.site_actions(site)
     return (
         render_template(
             "planning/site.html",
@@ -228,14 +223,13 @@ def _render_site(site: BarrierSite, errors: list[Any] | None = None, status: int
             category_label=cat.label.get(lang) if cat else site.category,
             reasons=explain_parts(site.priority_factors or {}, lang),
             factors=site.priority_factors or {},
-            history=site_history(db.session, site),
-            status_labels={s.value: STATUS_LABELS[s].get(lang) for s in Status},
+            history=lifecycle.site_history(db.session, site),
             errors=errors or [],
             lang=lang,
             this_year=datetime.now(UTC).year,
             form=request.form,
-            can_plan=site.status not in (Status.REJECTED.value, Status.DUPLICATE.value),
-            can_fix=site.status != Status.FIXED.value,
+            can_plan=lifecycle.Action.PLAN in actions,
+            can_fix=lifecycle.Action.FIX in actions,
         ),
         status,
     )
@@ -248,36 +242,41 @@ def site(site_id: int):
     return _render_site(_load_site(site_id))
 
 
+def _decide(site_id: int, decide: Callable[[BarrierSite, Any], object], message: str):
+    """Apply a planner's decision through the lifecycle; commit, or show what was wrong."""
+    site = _load_site(site_id)
+    try:
+        decide(site, current_user._get_current_object())
+    except DomainError as error:
+        db.session.rollback()
+        return _render_site(_load_site(site_id), error.problems, error.status)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("planning.site", site_id=site_id))
+
+
 @planning.post("/steder/<int:site_id>/planlagt")
 @require_role(Role.PLANNER)
 def plan(site_id: int):
     """Mark a site planned for a year, at a cost in DKK."""
-    site = _load_site(site_id)
-    try:
-        mark_planned(
-            db.session, site, current_user, request.form.get("year"), request.form.get("cost")
-        )
-    except ValidationError as error:
-        db.session.rollback()
-        return _render_site(_load_site(site_id), error.problems, 422)
-    db.session.commit()
-    flash(gettext("Stedet er markeret som planlagt."), "success")
-    return redirect(url_for("planning.site", site_id=site_id))
+    return _decide(
+        site_id,
+        lambda site, user: plan_from_text(
+            db.session, site, user, request.form.get("year", ""), request.form.get("cost", "")
+        ),
+        gettext("Stedet er markeret som planlagt."),
+    )
 
 
 @planning.post("/steder/<int:site_id>/udbedret")
 @require_role(Role.PLANNER)
 def fix(site_id: int):
     """Mark a site fixed, with an optional note."""
-    site = _load_site(site_id)
-    try:
-        mark_fixed(db.session, site, current_user, request.form.get("reason", ""))
-    except ValidationError as error:
-        db.session.rollback()
-        return _render_site(_load_site(site_id), error.problems, 422)
-    db.session.commit()
-    flash(gettext("Stedet er markeret som udbedret."), "success")
-    return redirect(url_for("planning.site", site_id=site_id))
+    return _decide(
+        site_id,
+        lambda site, user: lifecycle.fix_site(db.session, site, user, request.form.get("note", "")),
+        gettext("Stedet er markeret som udbedret."),
+    )
 
 
 @planning.get("/eksport.<fmt>")

@@ -3,9 +3,6 @@ tiles, a site is marked planned with the keyboard, and axe-core finds no WCAG 2.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 
 from fieldaudit.lifecycle import verify_report
@@ -14,22 +11,6 @@ from ..conftest import TEST_PASSWORD
 from .axe import axe_violations
 
 pytestmark = pytest.mark.browser
-TIMEOUT_MS = 20_000
-
-
-@pytest.fixture
-def desk(browser: Any, live_server: Any) -> Iterator[Any]:
-    """A laptop-sized page on the live server; fails the test on any script error."""
-    context = browser.new_context(
-        locale="da-DK", base_url=live_server.url, viewport={"width": 1280, "height": 900}
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.set_default_timeout(TIMEOUT_MS)
-    yield page
-    context.close()
-    assert errors == []
 
 
 def test_planner_pages_in_chromium(desk, db, make_user, make_report):

@@ -5,7 +5,6 @@ review done with the keyboard alone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,40 +17,9 @@ from fieldaudit.models import BarrierReport, BarrierSite, Photo
 from fieldaudit.photos import media_path
 
 from ..conftest import TEST_PASSWORD
+from .axe import axe_violations
 
 pytestmark = pytest.mark.browser
-
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-TIMEOUT_MS = 15_000
-
-
-def axe_violations(page: Any) -> list[str]:
-    """Run axe-core (bundled with axe-playwright-python) with the WCAG 2.2 A/AA rules."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.evaluate(Axe().axe_script)
-    response = page.evaluate(
-        "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']})",
-        WCAG_TAGS,
-    )
-    return [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in response["violations"]]
-
-
-@pytest.fixture
-def desk(browser: Any, live_server: Any) -> Iterator[Any]:
-    """A laptop-sized page on the live server; fails the test on any script error."""
-    context = browser.new_context(
-        locale="da-DK", base_url=live_server.url, viewport={"width": 1280, "height": 900}
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.set_default_timeout(TIMEOUT_MS)
-    yield page
-    context.close()
-    assert errors == []
 
 
 @pytest.fixture

@@ -1,17 +1,10 @@
 // The coverage map: each area coloured by when it was last audited (never, over a year ago,
 // within a year), drawn from the page's own GeoJSON so it works without background tiles.
-const element = document.getElementById("coverage-map");
+import { drawInto, herlevMap } from "./herlev-map.js";
 
-async function drawCoverage() {
-  const L = await import(element.dataset.leafletSrc);
+drawInto("coverage-map", async (element) => {
+  const { L, map } = await herlevMap(element);
   const coverage = JSON.parse(document.getElementById("coverage-data").textContent);
-  const map = L.map(element, { zoomSnap: 0.5 }).setView([55.735, 12.427], 13);
-  if (element.dataset.tileUrl) {
-    L.tileLayer(element.dataset.tileUrl, {
-      maxZoom: 19,
-      attribution: element.dataset.attribution,
-    }).addTo(map);
-  }
   const layer = L.geoJSON(coverage, {
     style: (feature) => ({
       color: feature.properties.colour,
@@ -26,11 +19,4 @@ async function drawCoverage() {
   if (layer.getBounds().isValid()) {
     map.fitBounds(layer.getBounds(), { padding: [8, 8] });
   }
-  element.dataset.ready = "true";
-}
-
-if (element) {
-  drawCoverage().catch((error) => {
-    element.dataset.error = String(error);
-  });
-}
+});

@@ -1,17 +1,10 @@
 // The planners' map: the sites of the current list page as numbered markers coloured by
 // priority band, over FieldAudit's own areas (works without background tiles).
-const element = document.getElementById("priority-map");
+import { drawInto, herlevMap } from "./herlev-map.js";
 
-async function drawMap() {
-  const L = await import(element.dataset.leafletSrc);
+drawInto("priority-map", async (element) => {
+  const { L, map } = await herlevMap(element);
   const points = JSON.parse(document.getElementById("priority-map-data").textContent);
-  const map = L.map(element, { zoomSnap: 0.5 }).setView([55.735, 12.427], 13);
-  if (element.dataset.tileUrl) {
-    L.tileLayer(element.dataset.tileUrl, {
-      maxZoom: 19,
-      attribution: element.dataset.attribution,
-    }).addTo(map);
-  }
   const response = await fetch(element.dataset.areasUrl);
   const areas = L.geoJSON(await response.json(), {
     style: (feature) => {
@@ -49,11 +42,4 @@ async function drawMap() {
   if (bounds.isValid()) {
     map.fitBounds(bounds, { padding: [24, 24], maxZoom: 17 });
   }
-  element.dataset.ready = "true";
-}
-
-if (element) {
-  drawMap().catch((error) => {
-    element.dataset.error = String(error);
-  });
-}
+});
