@@ -211,7 +211,11 @@ def retention_command(days: int | None) -> None:
 
 
 @click.command("check")
-@click.option("--repair", is_flag=True, help="Remove orphan files and stale staging files.")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Remove orphan files and stale staging files; recount the map's site cells.",
+)
 @click.option(
     "--min-age",
     type=float,
@@ -222,8 +226,9 @@ def retention_command(days: int | None) -> None:
 @click.option("--no-hashes", is_flag=True, help="Skip reading every file for its SHA-256.")
 @with_appcontext
 def check_command(repair: bool, min_age: float, no_hashes: bool) -> None:
-    """Check that the database and the media folder agree; exit 1 on any problem."""
-    from fieldaudit import consistency
+    """Check that the database and the media folder agree, and that the map's site cells
+    match the sites; exit 1 on any problem."""
+    from fieldaudit import consistency, site_cells
     from fieldaudit.review.views import private_dir
 
     started = time.perf_counter()
@@ -233,13 +238,22 @@ def check_command(repair: bool, min_age: float, no_hashes: bool) -> None:
         removed = consistency.repair(result)
         click.echo(f"Removed {removed} orphan or staging files.")
         result = consistency.check_media(db.session, media, private, not no_hashes, min_age)
+    cells = site_cells.differences(db.session)
+    if repair and cells:
+        count = site_cells.rebuild_site_cells(db.session)
+        db.session.commit()
+        click.echo(f"Recounted the map's site cells ({count} cells).")
+        cells = site_cells.differences(db.session)
     for finding in result.findings:
         click.echo(str(finding))
+    for problem in cells:
+        click.echo(problem)
+    problems = len(result.findings) + len(cells)
     click.echo(
-        f"{len(result.findings)} problems; {result.photos} photo rows and {result.files} files "
+        f"{problems} problems; {result.photos} photo rows and {result.files} files "
         f"checked in {time.perf_counter() - started:.1f} s."
     )
-    if result.findings:
+    if problems:
         raise SystemExit(1)
 
 

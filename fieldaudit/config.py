@@ -36,6 +36,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PROXY_HOPS": 0,
         # Reporter data of closed reports is anonymised this many days after closing.
         "RETENTION_DAYS": 730,
+        # The most features GET /api/v1/map returns; above it, grid cells with counts.
+        "MAP_MAX_FEATURES": 2000,
         "MAX_PHOTOS_PER_REPORT": 3,
         "MAX_PHOTO_BYTES": 15 * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 3 * 15 * 1024 * 1024 + 1024 * 1024,

@@ -32,11 +32,11 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
-from fieldaudit.models import Area, BarrierReport, BarrierSite
+from fieldaudit.areas import area_index
+from fieldaudit.models import BarrierReport, BarrierSite
 from fieldaudit.sites import EXCLUDED_REPORT_STATUSES, reporter_key
 from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Status
 from fieldaudit.taxonomy import (
@@ -428,18 +428,12 @@ def explain(factors: Mapping[str, Any], lang: str = "da") -> str:
     return ", ".join(explain_parts(factors, lang))
 
 
-AREA_FACTS = select(Area.name, Area.importance).where(Area.id == bindparam("area_id"))
-
-
 def _area_facts(session: Session, area_id: int | None) -> tuple[str, float] | None:
-    """An area's name and importance: from the session if loaded, else without its polygon."""
+    """An area's name and importance, from the in-memory area index."""
     if area_id is None:
         return None
-    loaded = session.identity_map.get(identity_key(Area, area_id))
-    if loaded is not None:
-        return loaded.name, loaded.importance
-    row = session.execute(AREA_FACTS, {"area_id": area_id}).first()
-    return (row[0], row[1]) if row else None
+    area = area_index(session).by_id.get(area_id)
+    return (area.name, area.importance) if area else None
 
 
 def facts_for(session: Session, site: BarrierSite, reports: Sequence[Any]) -> SiteFacts:

@@ -20,6 +20,7 @@ from fieldaudit.crs import METRIC, to_metric
 from fieldaudit.errors import ConflictError, Problem, ValidationError
 from fieldaudit.models import BarrierReport, User
 from fieldaudit.sites import join_site
+from fieldaudit.status import Status
 from fieldaudit.taxonomy import Group, Label, Severity, category, tags_for
 
 MAX_DESCRIPTION = 2000
@@ -86,7 +87,7 @@ def parse_uuid(value: Any) -> str | None:
         return None
 
 
-def parse_timestamp(value: Any, now: datetime) -> datetime | None:
+def parse_timestamp(value: Any) -> datetime | None:
     """Parse an ISO 8601 timestamp with a time zone; None if it is not one."""
     if not isinstance(value, str):
         return None
@@ -97,6 +98,25 @@ def parse_timestamp(value: Any, now: datetime) -> datetime | None:
     if moment.tzinfo is None:
         return None
     return moment.astimezone(UTC)
+
+
+def check_created_at(value: Any, now: datetime, problems: list[Problem]) -> datetime:
+    """When a phone says something happened: ``now`` if it does not say; if the time is not
+    ISO 8601 with a time zone or lies more than a day ahead, a problem is added (and ``now``)."""
+    if value is None:
+        return now
+    moment = parse_timestamp(value)
+    if moment is None or moment > now + CLOCK_SKEW:
+        problems.append(
+            _problem(
+                "created_at",
+                "invalid_time",
+                "Tidspunktet skal være ISO 8601 med tidszone.",
+                "The time must be ISO 8601 with a time zone.",
+            )
+        )
+        return now
+    return moment
 
 
 def check_report(
@@ -236,20 +256,7 @@ def check_report(
             )
         )
 
-    created_at = now
-    if payload.get("created_at") is not None:
-        parsed = parse_timestamp(payload.get("created_at"), now)
-        if parsed is None or parsed > now + CLOCK_SKEW:
-            problems.append(
-                _problem(
-                    "created_at",
-                    "invalid_time",
-                    "Tidspunktet skal være ISO 8601 med tidszone.",
-                    "The time must be ISO 8601 with a time zone.",
-                )
-            )
-        else:
-            created_at = parsed
+    created_at = check_created_at(payload.get("created_at"), now, problems)
 
     show_name = payload.get("show_name", False)
     reporter_name = payload.get("reporter_name", "")
@@ -379,12 +386,14 @@ def store_report(
         description=draft.description,
         created_at=draft.created_at,
         reporter=reporter,
+        reporter_id=reporter.id if reporter else None,
+        status=Status.NEW.value,
         device_token_hash=device_token_hash,
         show_name=draft.show_name,
         reporter_name=draft.reporter_name,
-        area=area,
+        area_id=area.id if area else None,
+        photos=[],  # known empty: attach_photos adds to it, serialising reads no query
     )
     session.add(report)
-    session.flush()
-    join_site(session, report, draft.x, draft.y)
+    join_site(session, report, draft.x, draft.y)  # flushes the report with its site
     return report, True

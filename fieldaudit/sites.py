@@ -20,7 +20,7 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Float, Integer, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from fieldaudit.areas import area_for_point
@@ -33,13 +33,12 @@ from fieldaudit.taxonomy import SEVERITIES, Label, Severity, category
 
 SAME_REPORTER_WINDOW = timedelta(minutes=10)
 CANDIDATE_SITES = 8
-REBUILD_CHUNK = 500
 # Reports that no longer describe a barrier do not hold a site together.
 EXCLUDED_REPORT_STATUSES = (Status.REJECTED.value,)
 
 SEVERITY_BY_RANK = {info.rank: severity for severity, info in SEVERITIES.items()}
 # Built once: building and caching a statement costs more than running it on a small site.
-COUNTING_REPORTS = select(
+COUNTING_COLUMNS = select(
     BarrierReport.id,
     func.ST_X(BarrierReport.geom).label("x"),
     func.ST_Y(BarrierReport.geom).label("y"),
@@ -51,9 +50,10 @@ COUNTING_REPORTS = select(
     BarrierReport.created_at,
     BarrierReport.reporter_id,
     BarrierReport.device_token_hash,
-).where(
-    BarrierReport.site_id == bindparam("site_id"),
-    BarrierReport.status.not_in(EXCLUDED_REPORT_STATUSES),
+).where(BarrierReport.status.not_in(EXCLUDED_REPORT_STATUSES))
+COUNTING_REPORTS = COUNTING_COLUMNS.where(BarrierReport.site_id == bindparam("site_id"))
+MEMBERS = COUNTING_COLUMNS.add_columns(BarrierReport.site_id.label("member_of")).where(
+    BarrierReport.site_id.in_(bindparam("site_ids", expanding=True))
 )
 CONFIRMATIONS = (
     select(SiteConfirmation.kind, func.count(), func.max(SiteConfirmation.created_at))
@@ -61,6 +61,7 @@ CONFIRMATIONS = (
     .group_by(SiteConfirmation.kind)
 )
 LOOK_UP_AREA: Any = object()
+OPEN_STATUS_VALUES = [s.value for s in OPEN_STATUSES]
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,17 @@ def coordinates(session: Session, geom_column: Any, where: Any) -> list[tuple[An
     return [(r[0], float(r[1]), float(r[2])) for r in rows]
 
 
-def _members(session: Session, site_id: int) -> list[Member]:
-    return [
-        Member(float(r.x), float(r.y), r.created_at, reporter_key(r))
-        for r in session.execute(COUNTING_REPORTS, {"site_id": site_id})
-    ]
+def _members(session: Session, site_ids: Sequence[int]) -> dict[int, list[Any]]:
+    """The counting reports of several sites in one query, as rows by site id."""
+    by_site: dict[int, list[Any]] = {site_id: [] for site_id in site_ids}
+    if site_ids:
+        for row in session.execute(MEMBERS, {"site_ids": list(site_ids)}):
+            by_site[row.member_of].append(row)
+    return by_site
+
+
+def _member(row: Any) -> Member:
+    return Member(float(row.x), float(row.y), row.created_at, reporter_key(row))
 
 
 def can_join(members: Sequence[Member], candidate: Member, radius: float) -> bool:
@@ -125,6 +132,28 @@ def _aware(moment: Any) -> Any:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+_nearby_statements: dict[str, Any] = {}
+
+
+def _nearby_statement(session: Session) -> Any:
+    """The candidate-sites query with bound parameters, built once per database kind."""
+    spatial = backend(session)
+    key = spatial.name
+    stmt = _nearby_statements.get(key)
+    if stmt is None:
+        x, y = bindparam("x", type_=Float), bindparam("y", type_=Float)
+        radius = bindparam("radius", type_=Float)
+        distance = spatial.distance(BarrierSite.geom, x, y).label("distance")
+        stmt = select(BarrierSite, distance).where(
+            BarrierSite.category == bindparam("category"),
+            BarrierSite.status.in_(OPEN_STATUS_VALUES),
+        )
+        stmt = _nearby_statements[key] = spatial.nearest(
+            stmt, BarrierSite.geom, x, y, radius, bindparam("limit", type_=Integer)
+        )
+    return stmt
+
+
 def nearby_open_sites(
     session: Session,
     category_code: str,
@@ -132,37 +161,52 @@ def nearby_open_sites(
     y: float,
     radius_m: float,
     limit: int = 5,
-    first_site_id: int = 0,
 ) -> list[tuple[BarrierSite, float]]:
     """The open sites of a category nearest an EPSG:25832 point, within a radius, with distances."""
-    spatial = backend(session)
-    distance = spatial.distance(BarrierSite.geom, x, y).label("distance")
-    stmt = select(BarrierSite, distance).where(
-        BarrierSite.category == category_code,
-        BarrierSite.status.in_([s.value for s in OPEN_STATUSES]),
-    )
-    if first_site_id:
-        stmt = stmt.where(BarrierSite.id >= first_site_id)
-    rows = session.execute(spatial.nearest(stmt, BarrierSite.geom, x, y, radius_m, limit)).all()
+    params = {
+        "x": float(x),
+        "y": float(y),
+        "radius": float(radius_m),
+        "limit": int(limit),
+        "category": category_code,
+    }
+    rows = session.execute(_nearby_statement(session), params).all()
     return [(site, float(d)) for site, d in rows]
 
 
-def join_site(
-    session: Session, report: BarrierReport, x: float, y: float, first_site_id: int = 0
-) -> BarrierSite:
-    """Put a new report (at EPSG:25832 x, y) into its site, creating one if none fits.
-
-    Sites with an id below ``first_site_id`` are not considered (used by the rebuild).
+def join_site(session: Session, report: BarrierReport, x: float, y: float) -> BarrierSite:
+    """Put a report (at EPSG:25832 x, y; new and not yet flushed, or stored without a site)
+    into its site, creating one if none fits; the report and the site are flushed together.
+    Costs two reads (the candidate sites; all their reports at once) and one flush; the site
+    is refreshed from what these reads returned instead of reading it back.
     """
     radius = radius_for(report.category)
     candidate = Member(x, y, report.created_at, reporter_key(report))
-    for site, _distance in nearby_open_sites(
-        session, report.category, x, y, radius, CANDIDATE_SITES, first_site_id
-    ):
-        if can_join(_members(session, site.id), candidate, radius):
+    candidates = nearby_open_sites(session, report.category, x, y, radius, CANDIDATE_SITES)
+    members = _members(session, [site.id for site, _ in candidates])
+    counting = report.status not in EXCLUDED_REPORT_STATUSES
+    for site, _distance in candidates:
+        rows = [row for row in members[site.id] if row.id != report.id]
+        if can_join([_member(row) for row in rows], candidate, radius):
             report.site = site
-            session.flush()
-            refresh_site(session, site)
+            if not counting:
+                session.flush()
+                refresh_site(session, site)
+                return site
+            confirmations = (
+                session.execute(CONFIRMATIONS, {"site_id": site.id}).all()
+                if site.confirmation_count or site.fixed_claim_count
+                else []
+            )
+            reports = [*rows, report]
+            _refresh(
+                session,
+                site,
+                reports,
+                [float(r.x) for r in rows] + [x],
+                [float(r.y) for r in rows] + [y],
+                confirmations,
+            )
             return site
     site = BarrierSite(
         category=report.category,
@@ -172,17 +216,12 @@ def join_site(
     )
     session.add(site)
     report.site = site
-    session.flush()
-    if report.status in EXCLUDED_REPORT_STATUSES:
+    if not counting:
+        session.flush()
         refresh_site(session, site)
     else:
-        # A site made this instant holds just this report and no confirmation: refresh it
-        # from what is known instead of reading it back (three queries fewer, same result).
-        # Its area is the one store_report has just looked up for the same point (the rebuild
-        # looks it up afresh: areas may have changed since the report arrived).
-        _refresh(
-            session, site, [report], [x], [y], [], LOOK_UP_AREA if first_site_id else report.area_id
-        )
+        # A site made this instant holds just this report and no confirmation.
+        _refresh(session, site, [report], [x], [y], [])
     return site
 
 
@@ -252,67 +291,14 @@ def _refresh(
 def rebuild_sites(session: Session, progress: Any = None) -> int:
     """Re-cluster every report from scratch, in arrival order; return the number of sites.
 
-    Each new site inherits the review state (status, reason, plan) and the confirmations of
-    the old site most of its reports belonged to; then the old sites are removed.
+    A bulk operation (``fieldaudit.site_rebuild``, whose docstring gives the rules): each new
+    site succeeds the old site most of its reports belonged to and keeps its id, review state
+    (status, reason, plan), confirmations and history; reports a reviewer merged as
+    duplicates stay with their target's successor; old sites without a successor are removed.
     """
-    first_new_id = (session.scalar(select(func.max(BarrierSite.id))) or 0) + 1
-    old_site_of = dict(session.execute(select(BarrierReport.id, BarrierReport.site_id)).all())
-    session.execute(update(BarrierReport).values(site_id=None))
-    session.expire_all()
-    # Every report's coordinates in one query, the reports themselves in chunks, instead of
-    # two queries per report.
-    ids = session.execute(
-        select(BarrierReport.id, func.ST_X(BarrierReport.geom), func.ST_Y(BarrierReport.geom))
-        .where(BarrierReport.status.not_in(EXCLUDED_REPORT_STATUSES))
-        .order_by(BarrierReport.received_at, BarrierReport.id)
-    ).all()
-    for start in range(0, len(ids), REBUILD_CHUNK):
-        chunk = ids[start : start + REBUILD_CHUNK]
-        loaded = {
-            r.id: r
-            for r in session.scalars(
-                select(BarrierReport).where(BarrierReport.id.in_([row[0] for row in chunk]))
-            )
-        }
-        for number, (report_id, x, y) in enumerate(chunk, start + 1):
-            join_site(session, loaded[report_id], float(x), float(y), first_new_id)
-            if progress is not None:
-                progress(number, len(ids))
-    _carry_over(session, old_site_of, first_new_id)
-    session.execute(delete(BarrierSite).where(BarrierSite.id < first_new_id))
-    session.flush()
-    session.expire_all()
-    return session.scalar(select(func.count()).select_from(BarrierSite)) or 0
+    from fieldaudit.site_rebuild import rebuild  # it builds on this module
 
-
-def _carry_over(session: Session, old_site_of: dict[int, int | None], first_new_id: int) -> None:
-    """Give each new site the review state and confirmations of its main old site."""
-    votes: dict[int, Counter[int]] = {}
-    for report_id, new_site in session.execute(
-        select(BarrierReport.id, BarrierReport.site_id).where(BarrierReport.site_id.is_not(None))
-    ).all():
-        old_site = old_site_of.get(report_id)
-        if old_site is not None:
-            votes.setdefault(new_site, Counter())[old_site] += 1
-    claimed: set[int] = set()
-    for new_id, counter in sorted(votes.items()):
-        old_id = counter.most_common(1)[0][0]
-        if old_id in claimed:
-            continue
-        claimed.add(old_id)
-        old, new = session.get(BarrierSite, old_id), session.get(BarrierSite, new_id)
-        if old is None or new is None:
-            continue
-        new.status, new.status_reason = old.status, old.status_reason
-        new.planned_year, new.planned_cost_dkk = old.planned_year, old.planned_cost_dkk
-        moved = session.execute(
-            update(SiteConfirmation)
-            .where(SiteConfirmation.site_id == old_id)
-            .values(site_id=new_id)
-        ).rowcount
-        if moved:
-            refresh_site(session, new)
-    session.flush()
+    return rebuild(session, progress)
 
 
 CONFIRMATION_KINDS = ("still_there", "fixed_now")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything FieldAudit needs on a fresh Debian machine, and nothing twice.
 #   scripts/setup.sh app    SpatiaLite and the Python packages (enough to run the app)
-#   scripts/setup.sh test   also PostGIS, Chromium, GDAL's tools and the test packages
+#   scripts/setup.sh test   also PostGIS, Chromium, GDAL's tools, wrk (benchmarks), Redis (shared
+#                           rate limits) and the test packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-app}"
@@ -11,7 +12,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 apt_packages=(libsqlite3-mod-spatialite fonts-dejavu-core)
 if [ "$mode" = test ]; then
   pg_major=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1 || true)
-  apt_packages+=(chromium gdal-bin "postgresql-${pg_major:-15}-postgis-3")
+  apt_packages+=(chromium gdal-bin wrk redis-server "postgresql-${pg_major:-15}-postgis-3")
 fi
 missing=()
 for pkg in "${apt_packages[@]}"; do

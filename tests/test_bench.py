@@ -188,8 +188,11 @@ def test_every_benchmark_runs(loaded, tmp_path):
         assert figure.p95_ms >= figure.median_ms > 0
     duplicate = next(f for f in figures if f.benchmark.startswith("3"))
     assert "0 answers differ" in duplicate.note
-    zoomed = next(f for f in figures if f.benchmark.startswith("2"))
+    zoomed = next(f for f in figures if f.name.startswith("map_features, grid"))
     assert int(zoomed.note.split()[0]) <= 2000
+    assert {"GET /api/v1/map (test client)", "GET /api/v1/map (test client): the map's answer"} <= {
+        f.name for f in figures
+    }
     text = table(figures)
     assert "duplicate check" in text
     store = tmp_path / "b.json"
@@ -213,6 +216,9 @@ def test_every_benchmark_runs(loaded, tmp_path):
 def test_profile_and_rebuild_run(loaded):
     text = suites.profile_join(loaded, runs=2)
     assert "join_site" in text
+    (figure,) = suites.bench_rebuild(loaded)
+    assert figure.note.startswith(f"{loaded.site_count} sites (in memory: {loaded.site_count})")
+    assert "aggregate and score" in figure.note and figure.samples[0] > 0
 
 
 def test_first_start_benchmark_runs():

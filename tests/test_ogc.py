@@ -9,12 +9,14 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from shapely.geometry import MultiPolygon, box
+from sqlalchemy import event, func, select
 
-from fieldaudit.areas import load_service_area
+from fieldaudit.areas import AreaFeature, load_service_area, upsert_area
 from fieldaudit.config import HERLEV_BBOX_WGS84
-from fieldaudit.crs import bbox_to_metric
+from fieldaudit.crs import bbox_to_metric, to_metric
 from fieldaudit.models import Area
+from fieldaudit.ogc import features
 from fieldaudit.reports import check_report, store_report
 
 BASE = "/ogc"
@@ -133,6 +135,33 @@ def test_collections(client, sites):
     assert single["id"] == "areas" and links(single, "self")
     error = get_json(client, f"{BASE}/collections/roads", 404)
     assert error["code"] == "NotFound" and error["description"]
+
+
+def test_the_areas_extent_is_kept_until_the_areas_change(db, herlev):
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    areas = features.COLLECTIONS["areas"]
+    first = features.spatial_extent(db.session, areas)
+    db.session.remove()
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert features.spatial_extent(db.session, areas) == first
+        assert not [s for s in statements if "geom" in s.lower()]  # no polygon read again
+        db.session.remove()
+        east = first[2]
+        x, y = to_metric(east + 0.01, first[1] + 0.01)
+        upsert_area(
+            db.session,
+            AreaFeature("Ny sti", "path", MultiPolygon([box(x, y, x + 50, y + 50)])),
+        )
+        db.session.commit()
+        db.session.remove()
+        assert features.spatial_extent(db.session, areas)[2] > east
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
 
 
 def test_area_items_and_paging(client, herlev):

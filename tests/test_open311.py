@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shapely
+from geoalchemy2.shape import to_shape
 from PIL import Image
 from sqlalchemy import select
 
@@ -23,8 +25,8 @@ from fieldaudit import lifecycle
 from fieldaudit.apikeys import create_api_key, hash_key
 from fieldaudit.areas import load_service_area
 from fieldaudit.config import HERLEV_BBOX_WGS84
-from fieldaudit.crs import bbox_to_metric
-from fieldaudit.models import ApiKey, BarrierReport, HistoryEntry, Photo
+from fieldaudit.crs import bbox_to_metric, to_wgs84
+from fieldaudit.models import ApiKey, Area, BarrierReport, HistoryEntry, Photo
 from fieldaudit.reports import check_report, store_report
 from fieldaudit.taxonomy import CATEGORIES
 
@@ -518,6 +520,20 @@ def test_requests_show_public_fields_only(app, client, db, stored_report):
 
     single = client.get(f"{BASE}/requests/{report.id}.xml")
     assert [c.tag for c in xml_root(single).find("request")] == list(SPEC_REQUEST)
+
+
+def test_zipcode_only_inside_the_municipal_boundary(client, db, stored_report):
+    """2730 covers all of Herlev Kommune; a report in the tolerance outside it gets none."""
+    boundary = to_shape(db.session.scalar(select(Area.geom).where(Area.kind == "municipality")))
+    x, y = min(map(tuple, shapely.get_coordinates(boundary)))
+    lon, lat = to_wgs84(x - 60, y)  # 60 m west of the westernmost corner: outside, in tolerance
+    outside = stored_report(lat=lat, lon=lon)
+    inside = stored_report()
+    records = {r["service_request_id"]: r for r in client.get(f"{BASE}/requests.json").get_json()}
+    assert records[inside.id]["zipcode"] == 2730
+    assert records[outside.id]["zipcode"] is None
+    fields = xml_record(xml_root(client.get(f"{BASE}/requests/{outside.id}.xml")).find("request"))
+    assert fields["zipcode"] is None
 
 
 def test_hidden_new_and_rejected_reports(app, client, db, stored_report):

@@ -310,6 +310,52 @@ def _schemas() -> dict[str, Any]:
                 "features": {"type": "array", "items": _ref("SiteFeature")},
             },
         },
+        "MapFeature": {
+            "type": "object",
+            "required": ["type", "geometry", "properties"],
+            "description": "A site (with its id) or, with cluster: true, a grid cell of sites.",
+            "properties": {
+                "type": {"const": "Feature"},
+                "id": {"type": "integer"},
+                "geometry": {
+                    "type": "object",
+                    "required": ["type", "coordinates"],
+                    "properties": {
+                        "type": {"const": "Point"},
+                        "coordinates": {
+                            "type": "array",
+                            "items": {"type": "number"},
+                            "minItems": 2,
+                            "maxItems": 2,
+                        },
+                    },
+                },
+                "properties": {
+                    "type": "object",
+                    "properties": {
+                        "category": {"type": "string"},
+                        "severity": {"type": "string"},
+                        "status": {"type": "string"},
+                        "report_count": {"type": "integer"},
+                        "cluster": {"const": True},
+                        "count": {"type": "integer", "description": "Sites in the cell."},
+                        "high": {"type": "integer", "description": "Of them high severity."},
+                        "reports": {"type": "integer"},
+                        "cell_m": {"type": "number"},
+                    },
+                },
+            },
+        },
+        "MapCollection": {
+            "type": "object",
+            "required": ["type", "features", "clustered"],
+            "properties": {
+                "type": {"const": "FeatureCollection"},
+                "features": {"type": "array", "maxItems": 2000, "items": _ref("MapFeature")},
+                "clustered": {"type": "boolean"},
+                "cell_m": {"type": "number", "description": "Cell size when clustered."},
+            },
+        },
         "NearbySite": {
             "allOf": [
                 _ref("SiteProperties"),
@@ -572,6 +618,30 @@ def _paths() -> dict[str, Any]:
                         "content": {"application/geo+json": {"schema": _ref("SiteCollection")}},
                     },
                     "400": _error("A bad bbox or limit."),
+                },
+            }
+        },
+        "/api/v1/map": {
+            "get": {
+                "operationId": "mapOfSites",
+                "summary": "Visible sites in a bounding box for a map: the sites themselves "
+                "(at most 2,000) or, when there are more, grid cells with counts (WGS84).",
+                "parameters": [
+                    {
+                        "name": "bbox",
+                        "in": "query",
+                        "required": False,
+                        "description": "minlon,minlat,maxlon,maxlat in WGS84; default Herlev. "
+                        "Clipped to the area around Herlev.",
+                        "schema": {"type": "string", "pattern": BBOX_PATTERN.pattern},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "A FeatureCollection of sites or of grid cells.",
+                        "content": {"application/geo+json": {"schema": _ref("MapCollection")}},
+                    },
+                    "400": _error("A bad bbox."),
                 },
             }
         },

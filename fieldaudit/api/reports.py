@@ -19,7 +19,7 @@ from fieldaudit.api.parsing import (
 )
 from fieldaudit.api.serialize import confirmation_json, public_notes, report_json
 from fieldaudit.api.views import api
-from fieldaudit.areas import load_service_area
+from fieldaudit.areas import service_area as cached_service_area
 from fieldaudit.authz import has_role
 from fieldaudit.config import HERLEV_BBOX_WGS84
 from fieldaudit.crs import bbox_to_metric
@@ -49,11 +49,16 @@ def _not_found(field: str = "uuid") -> ApiError:
     return ApiError(404, field, "not_found", "Rapporten findes ikke.", "The report does not exist.")
 
 
-def _report_response(report: BarrierReport, status: int):
-    notes = public_notes(db.session, [report.id])[report.id]
-    response = jsonify(report_json(report, notes))
+def _report_body(report: BarrierReport, new: bool = False) -> dict:
+    """The report as the API returns it, with its public notes (a new report has none)."""
+    return report_json(report, [] if new else public_notes(db.session, [report.id])[report.id])
+
+
+def _report_response(report: BarrierReport, status: int, body: dict | None = None):
+    body = _report_body(report) if body is None else body
+    response = jsonify(body)
     response.status_code = status
-    response.headers["Location"] = url_for("api.get_report", report_uuid=report.uuid)
+    response.headers["Location"] = url_for("api.get_report", report_uuid=body["uuid"])
     return response
 
 
@@ -64,7 +69,7 @@ def create_report():
     payload, uploads = report_request(config["MAX_PHOTOS_PER_REPORT"], config["MAX_PHOTO_BYTES"])
     check_fields_text(payload, REPORT_FIELDS)
     device = device_token_hash()
-    service_area = load_service_area(
+    service_area = cached_service_area(
         db.session, bbox_to_metric(HERLEV_BBOX_WGS84), config["BOUNDARY_TOLERANCE_M"]
     )
     draft = check_report(payload, service_area)
@@ -81,6 +86,9 @@ def create_report():
         )
         if created:
             attach_photos(db.session, report, staged)
+        # Serialised before the commit: afterwards every object is expired and would be read
+        # back (the report, its area with its polygon, its photos) only to write this answer.
+        body = _report_body(report, new=created)
         db.session.commit()
     except IntegrityError:
         # Another request stored the same UUID at the same moment: answer as if this came second.
@@ -100,7 +108,7 @@ def create_report():
         staged.restore_missing(
             {name for p in report.photos for name in (p.display_name, p.thumb_name)}
         )
-    return _report_response(report, 201 if created else 200)
+    return _report_response(report, 201 if created else 200, body)
 
 
 @api.get("/reports/<report_uuid>")

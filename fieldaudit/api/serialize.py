@@ -9,8 +9,9 @@ from typing import Any
 from flask import url_for
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from fieldaudit.areas import area_index
 from fieldaudit.crs import to_wgs84
 from fieldaudit.lifecycle import public_report_clause
 from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, Photo, SiteConfirmation
@@ -92,6 +93,16 @@ def public_notes(session: Session, report_ids: Iterable[int]) -> dict[int, list[
     return notes
 
 
+def _area(stored: BarrierReport | BarrierSite) -> dict[str, Any] | None:
+    """The area of a report or site by id and name, from the in-memory area index (loading
+    the relationship would read the area's polygon)."""
+    session = object_session(stored)
+    if stored.area_id is None or session is None:
+        return None
+    area = area_index(session).by_id.get(stored.area_id)
+    return {"id": stored.area_id, "name": area.name} if area else None
+
+
 def report_json(report: BarrierReport, notes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A report as the volunteer and the public may see it (no device token, no hidden photo)."""
     lon, lat = lon_lat(report.geom)
@@ -112,7 +123,7 @@ def report_json(report: BarrierReport, notes: list[dict[str, Any]] | None = None
         "accuracy_m": report.accuracy_m,
         "created_at": iso(report.created_at),
         "received_at": iso(report.received_at),
-        "area": {"id": report.area.id, "name": report.area.name} if report.area else None,
+        "area": _area(report),
         "site_id": report.site_id,
         "reporter_name": report.reporter_name
         if report.show_name and report.reporter_name
@@ -162,7 +173,7 @@ def site_properties(site: BarrierSite, thumbnail_photo_id: int | None) -> dict[s
         "status": status_json(site.status),
         "report_count": site.report_count,
         "confirmation_count": site.confirmation_count,
-        "area_name": site.area.name if site.area else None,
+        "area_name": (area := _area(site)) and area["name"],
         "last_seen": iso(site.last_seen),
         "thumbnail_url": (
             photo_urls(thumbnail_photo_id)["thumbnail_url"] if thumbnail_photo_id else None

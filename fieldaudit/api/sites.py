@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 from flask import jsonify, request
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from fieldaudit.api.errors import ApiError
 from fieldaudit.api.parsing import (
@@ -31,7 +30,7 @@ from fieldaudit.crs import bbox_to_metric, to_metric
 from fieldaudit.errors import Problem, ValidationError
 from fieldaudit.extensions import db
 from fieldaudit.models import BarrierSite
-from fieldaudit.reports import CLOCK_SKEW, parse_timestamp, parse_uuid
+from fieldaudit.reports import check_created_at, parse_uuid
 from fieldaudit.sites import CONFIRMATION_KINDS, add_confirmation, nearby_open_sites
 from fieldaudit.spatial import backend
 from fieldaudit.status import OPEN_STATUSES
@@ -93,7 +92,6 @@ def sites_in_bbox():
         sites = list(
             db.session.scalars(
                 select(BarrierSite)
-                .options(selectinload(BarrierSite.area))
                 .where(
                     spatial.bbox_filter(BarrierSite.geom, bbox_to_metric(clipped)),
                     BarrierSite.status.in_([s.value for s in OPEN_STATUSES]),
@@ -191,20 +189,7 @@ def confirm_site(site_id: str):
                 "Choose 'still_there' or 'fixed_now'.",
             )
         )
-    created_at = now
-    if payload.get("created_at") is not None:
-        parsed = parse_timestamp(payload.get("created_at"), now)
-        if parsed is None or parsed > now + CLOCK_SKEW:
-            problems.append(
-                _confirmation_problem(
-                    "created_at",
-                    "invalid_time",
-                    "Tidspunktet skal være ISO 8601 med tidszone.",
-                    "The time must be ISO 8601 with a time zone.",
-                )
-            )
-        else:
-            created_at = parsed
+    created_at = check_created_at(payload.get("created_at"), now, problems)
     device = device_token_hash()
     if problems:
         raise ValidationError(problems)

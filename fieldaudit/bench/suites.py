@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,7 @@ from fieldaudit.map_aggregation import (
     sites_in_bbox,
 )
 from fieldaudit.models import Area, BarrierReport
+from fieldaudit.site_cells import rebuild_site_cells
 from fieldaudit.sites import (
     CANDIDATE_SITES,
     join_site,
@@ -154,6 +156,12 @@ def prepare(
             dataset.notes["areas"] = signature
         load_timings = load(db.engine, dataset.reports, sites, strategy)
         dataset.notes["sites"] = sites
+        # The bulk load bypasses the ORM: count the map's site cells once afterwards.
+        started = time.perf_counter()
+        rebuild_site_cells(db.session)
+        db.session.commit()
+        db.session.remove()
+        load_timings["site cells"] = time.perf_counter() - started
     return Loaded(kind, n, app, database, dataset, len(sites), load_timings, timings)
 
 
@@ -189,11 +197,17 @@ def _raw_bbox_sql(kind: str) -> str:
     )
 
 
-def _api_sites_url(app: Flask) -> str | None:
+def _api_url(app: Flask, path: str) -> str | None:
     for rule in app.url_map.iter_rules():
-        if rule.rule.rstrip("/") == "/api/v1/sites":
+        if rule.rule.rstrip("/") == path:
             return rule.rule
     return None
+
+
+def _wgs84_bbox(bbox: tuple[float, float, float, float]) -> str:
+    lon0, lat0 = to_wgs84(bbox[0], bbox[1])
+    lon1, lat1 = to_wgs84(bbox[2], bbox[3])
+    return f"{lon0:.6f},{lat0:.6f},{lon1:.6f},{lat1:.6f}"
 
 
 def bench_viewport(loaded: Loaded, runs: int = 30, seed: int = 1) -> list[Figure]:
@@ -206,17 +220,21 @@ def bench_viewport(loaded: Loaded, runs: int = 30, seed: int = 1) -> list[Figure
     map_times: list[float] = []
     text_times: list[float] = []
     api_times: list[float] = []
+    map_api_times: list[float] = []
+    clustered: list[bool] = []
     counts: list[int] = []
     with app.app_context():
         raw = _raw(app)
         cursor = raw.cursor()
-        api_url = _api_sites_url(app)
+        api_url = _api_url(app, "/api/v1/sites")
+        map_url = _api_url(app, "/api/v1/map")
         client = app.test_client()
         for report in _sample_points(loaded, runs, seed):
             bbox = (report.x - half, report.y - half, report.x + half, report.y + half)
             elapsed, rows = _timed(lambda b=bbox: (cursor.execute(sql, b), cursor.fetchall())[1])
             raw_times.append(elapsed)
             counts.append(len(rows))
+            db.session.connection()  # in a transaction, as in a request (the raw has its own)
             elapsed, _body = _timed(
                 lambda b=bbox: json.dumps(
                     {
@@ -227,19 +245,25 @@ def bench_viewport(loaded: Loaded, runs: int = 30, seed: int = 1) -> list[Figure
             )
             app_times.append(elapsed)
             db.session.rollback()
-            elapsed, _ = _timed(lambda b=bbox: json.dumps(map_features(db.session, b)))
+            db.session.connection()
+            elapsed, answer = _timed(lambda b=bbox: map_features(db.session, b))
+            json.dumps(answer)
             map_times.append(elapsed)
+            clustered.append(bool(answer["clustered"]))
             db.session.rollback()
+            db.session.connection()
             elapsed, _ = _timed(lambda b=bbox: map_features_json(db.session, b))
             text_times.append(elapsed)
             db.session.rollback()
-            if api_url:
-                lon0, lat0 = to_wgs84(bbox[0], bbox[1])
-                lon1, lat1 = to_wgs84(bbox[2], bbox[3])
+            if map_url:
                 elapsed, response = _timed(
-                    lambda a=(lon0, lat0, lon1, lat1): client.get(
-                        f"{api_url}?bbox={a[0]:.6f},{a[1]:.6f},{a[2]:.6f},{a[3]:.6f}"
-                    )
+                    lambda b=bbox: client.get(f"{map_url}?bbox={_wgs84_bbox(b)}")
+                )
+                if response.status_code == 200:
+                    map_api_times.append(elapsed)
+            if api_url:
+                elapsed, response = _timed(
+                    lambda b=bbox: client.get(f"{api_url}?bbox={_wgs84_bbox(b)}")
                 )
                 if response.status_code == 200:
                     api_times.append(elapsed)
@@ -268,7 +292,8 @@ def bench_viewport(loaded: Loaded, runs: int = 30, seed: int = 1) -> list[Figure
             base,
             raw_times,
             "<= 3x raw; < 10 ms at 1M (PostGIS)",
-            "clusters when a box holds more than 2,000 sites",
+            f"grid cells from site_cells in {sum(clustered)} of {len(clustered)} boxes "
+            "(more than 2,000 sites touching the box)",
         ),
         Figure(
             "1 map viewport 500 m",
@@ -282,11 +307,25 @@ def bench_viewport(loaded: Loaded, runs: int = 30, seed: int = 1) -> list[Figure
             "the same document, written as text",
         ),
     ]
+    if map_api_times:
+        figures.append(
+            Figure(
+                "1 map viewport 500 m",
+                "GET /api/v1/map (test client): the map's answer",
+                kind,
+                loaded.n,
+                map_api_times,
+                base,
+                raw_times,
+                "<= 3x raw; < 10 ms at 1M (PostGIS)",
+                "map_features_json behind Flask: request parsing, WGS84 box, response",
+            )
+        )
     if api_times:
         figures.append(
             Figure(
                 "1 map viewport 500 m",
-                "GET /api/v1/sites (test client)",
+                "GET /api/v1/sites?bbox (test client): top 1,000 by priority",
                 kind,
                 loaded.n,
                 api_times,
@@ -336,17 +375,43 @@ def bench_zoomed_out(loaded: Loaded, runs: int = 15) -> list[Figure]:
         )
         raw = _raw(app)
         cursor = raw.cursor()
+        client = app.test_client()
+        map_url = _api_url(app, "/api/v1/map")
+        api_times: list[float] = []
         for _ in range(runs):
             elapsed, rows = _timed(lambda: (cursor.execute(raw_sql), cursor.fetchall())[1])
             raw_times.append(elapsed)
+            db.session.connection()
             elapsed, answer = _timed(lambda: map_features(db.session, bbox))
             body = json.dumps(answer)
             app_times.append(elapsed)
             features.append(len(answer["features"]))
             db.session.rollback()
+            if map_url:
+                elapsed, response = _timed(
+                    lambda: client.get(f"{map_url}?bbox={_wgs84_bbox(bbox)}")
+                )
+                if response.status_code == 200:
+                    api_times.append(elapsed)
         cursor.close()
         raw.close()
+    extra = []
+    if api_times:
+        extra.append(
+            Figure(
+                "2 zoomed-out map (municipality)",
+                "GET /api/v1/map (test client)",
+                kind,
+                loaded.n,
+                api_times,
+                "bare SQL GROUP BY (no spatial filter)",
+                raw_times,
+                "< 2,000 features and < 50 ms at 1M",
+                "the municipality's box in WGS84 (a little larger than in EPSG:25832)",
+            )
+        )
     return [
+        *extra,
         Figure(
             "2 zoomed-out map (municipality)",
             f"map_features, grid {cell:g} m",
@@ -357,7 +422,7 @@ def bench_zoomed_out(loaded: Loaded, runs: int = 15) -> list[Figure]:
             raw_times,
             "< 2,000 features and < 50 ms at 1M",
             f"{max(features)} features ({len(rows)} raw cells), {len(body) // 1024} KiB JSON",
-        )
+        ),
     ]
 
 
@@ -396,6 +461,7 @@ def bench_duplicate_check(loaded: Loaded, runs: int = 50, seed: int = 2) -> list
             params = {"x": x, "y": y, "r": DUPLICATE_RADIUS_M, "k": 5, "category": report.category}
             elapsed, rows = _timed(lambda p=params: (cursor.execute(sql, p), cursor.fetchall())[1])
             raw_times.append(elapsed)
+            db.session.connection()  # in a transaction, as in a request (the raw has its own)
             elapsed, sites = _timed(
                 lambda r=report, px=x, py=y: nearby_open_sites(
                     db.session, r.category, px, py, DUPLICATE_RADIUS_M, 5
@@ -503,10 +569,16 @@ def bench_rebuild(loaded: Loaded, variants: dict[str, Any] | None = None) -> lis
     """6b. Full rebuild of every site (sites.rebuild_sites, rolled back) vs reading every
     report in arrival order and clustering them in memory with the same rule; ``variants``
     as for ``bench_join``."""
-    from fieldaudit import sites as current
+    from fieldaudit import site_rebuild
 
+    # The current rebuild through the bulk module (what sites.rebuild_sites calls), with its
+    # timings per step for the note.
+    steps: dict[str, float] = {}
+    current = SimpleNamespace(
+        rebuild_sites=lambda session: site_rebuild.rebuild(session, timings=steps)
+    )
     modules = {"sites.rebuild_sites": current, **(variants or {})}
-    results: dict[str, tuple[float, int]] = {}
+    results: dict[str, tuple[float, int, str]] = {}
     app, kind = loaded.app, loaded.kind
     with app.app_context():
         started = time.perf_counter()
@@ -529,8 +601,11 @@ def bench_rebuild(loaded: Loaded, variants: dict[str, Any] | None = None) -> lis
         db.session.rollback()
         for name, module in modules.items():
             started = time.perf_counter()
+            steps.clear()
             count = module.rebuild_sites(db.session)
-            results[name] = (time.perf_counter() - started, count)
+            elapsed = time.perf_counter() - started
+            detail = ", ".join(f"{k} {v:.1f} s" for k, v in steps.items() if v >= 0.05)
+            results[name] = (elapsed, count, f"; {detail}" if detail else "")
             db.session.rollback()
             db.session.expunge_all()
     return [
@@ -543,9 +618,9 @@ def bench_rebuild(loaded: Loaded, variants: dict[str, Any] | None = None) -> lis
             "read all + cluster in memory",
             [baseline],
             "< 60 s at 1M (PostGIS)",
-            f"{count} sites (in memory: {len(clusters)})",
+            f"{count} sites (in memory: {len(clusters)}){detail}",
         )
-        for name, (elapsed, count) in results.items()
+        for name, (elapsed, count, detail) in results.items()
     ]
 
 

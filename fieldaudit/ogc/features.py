@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import shapely
 from geoalchemy2.shape import to_shape
@@ -21,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Select, and_, exists, false, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from fieldaudit.areas import AreaIndex, area_index
 from fieldaudit.config import HERLEV_BBOX_WGS84
 from fieldaudit.crs import METRIC, WGS84, reproject, transformer
 from fieldaudit.geojson import wgs84_geometry
@@ -361,31 +363,47 @@ def count(session: Session, stmt: Select[Any]) -> int:
     return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 
+# The areas' extent for each state of the areas table, as the process's area index knows it:
+# ``area_index`` builds a new index when the table changes, and the old extent goes with it.
+_area_extents: WeakKeyDictionary[AreaIndex, list[float]] = WeakKeyDictionary()
+
+
+def _areas_extent(session: Session) -> list[float]:
+    """The CRS84 bounding box of all areas (Herlev's if there are none), once per table state."""
+    index = area_index(session)
+    extent = _area_extents.get(index)
+    if extent is None:
+        shapes = [to_shape(g) for g in session.scalars(select(Area.geom))]
+        if not shapes:
+            extent = list(HERLEV_BBOX_WGS84)
+        else:
+            extent = _wgs84_bounds(*(float(v) for v in shapely.total_bounds(shapes)))
+        _area_extents[index] = extent
+    return list(extent)
+
+
+def _wgs84_bounds(minx: float, miny: float, maxx: float, maxy: float) -> list[float]:
+    bounds = transformer(METRIC, WGS84).transform_bounds(minx, miny, maxx, maxy, densify_pts=4)
+    return [round(v, 6) for v in bounds]
+
+
 def spatial_extent(session: Session, collection: Collection) -> list[float]:
     """The CRS84 bounding box of the collection's public features (Herlev's if it is empty)."""
     if collection.id == "areas":
-        shapes = [to_shape(g) for g in session.scalars(select(Area.geom))]
-        if not shapes:
-            return list(HERLEV_BBOX_WGS84)
-        minx = min(s.bounds[0] for s in shapes)
-        miny = min(s.bounds[1] for s in shapes)
-        maxx = max(s.bounds[2] for s in shapes)
-        maxy = max(s.bounds[3] for s in shapes)
-    else:
-        rows = collection.query().subquery()
-        site = rows.c
-        minx, miny, maxx, maxy = session.execute(
-            select(
-                func.min(func.ST_X(site.geom)),
-                func.min(func.ST_Y(site.geom)),
-                func.max(func.ST_X(site.geom)),
-                func.max(func.ST_Y(site.geom)),
-            )
-        ).one()
-        if minx is None:
-            return list(HERLEV_BBOX_WGS84)
-    bounds = transformer(METRIC, WGS84).transform_bounds(minx, miny, maxx, maxy, densify_pts=4)
-    return [round(v, 6) for v in bounds]
+        return _areas_extent(session)
+    rows = collection.query().subquery()
+    site = rows.c
+    minx, miny, maxx, maxy = session.execute(
+        select(
+            func.min(func.ST_X(site.geom)),
+            func.min(func.ST_Y(site.geom)),
+            func.max(func.ST_X(site.geom)),
+            func.max(func.ST_Y(site.geom)),
+        )
+    ).one()
+    if minx is None:
+        return list(HERLEV_BBOX_WGS84)
+    return _wgs84_bounds(minx, miny, maxx, maxy)
 
 
 def temporal_extent(session: Session, collection: Collection) -> list[str | None] | None:

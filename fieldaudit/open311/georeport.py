@@ -34,16 +34,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from geoalchemy2.shape import to_shape
+from shapely import prepared
+from shapely.ops import unary_union
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from fieldaudit.crs import to_wgs84
 from fieldaudit.errors import Problem
-from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, Photo
+from fieldaudit.models import Area, BarrierReport, BarrierSite, HistoryEntry, Photo
 from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Status
 from fieldaudit.taxonomy import (
     CATEGORIES,
     GROUP_LABELS,
+    MUNICIPALITY,
     SEVERITIES,
     Category,
     Label,
@@ -54,7 +57,9 @@ from fieldaudit.taxonomy import (
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 JURISDICTION_ID = "herlev.dk"
 AGENCY = Label("Herlev Kommune", "Herlev Municipality")
-# Herlev Kommune lies inside postal district 2730 Herlev (which is larger than it).
+# Herlev Kommune lies inside postal district 2730 Herlev (which is larger than it), so a point
+# inside the municipal boundary is in 2730. Reports may lie up to the boundary tolerance
+# outside it, where another district may begin (2740, 2750, 2860, ...): those get no zipcode.
 ZIPCODE = 2730
 LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
 # "Default query limit is a span of 90 days or first 1000 requests returned, whichever is
@@ -515,6 +520,7 @@ class PublicExtras:
     reasons: dict[int, str]
     photos: dict[int, Photo]
     planned_years: dict[int, int]
+    zipcodes: dict[int, int]
 
 
 def _aware(moment: datetime) -> datetime:
@@ -526,7 +532,7 @@ def load_extras(session: Session, reports: list[BarrierReport]) -> PublicExtras:
     ids = [r.id for r in reports]
     site_ids = {r.site_id for r in reports if r.site_id is not None}
     if not ids:
-        return PublicExtras({}, {}, {}, {})
+        return PublicExtras({}, {}, {}, {}, {})
     # Only public entries: internal notes, hiding and redactions leave no trace here. Site
     # decisions reach the report as entries of its own (the lifecycle records them).
     updated: dict[int, datetime] = {}
@@ -560,7 +566,18 @@ def load_extras(session: Session, reports: list[BarrierReport]) -> PublicExtras:
             )
         ):
             planned_years[site_id] = year
-    return PublicExtras(updated, reasons, photos, planned_years)
+    return PublicExtras(updated, reasons, photos, planned_years, _zipcodes(session, reports))
+
+
+def _zipcodes(session: Session, reports: list[BarrierReport]) -> dict[int, int]:
+    """The zip code of each report inside the stored municipal boundary (see ZIPCODE)."""
+    shapes = [
+        to_shape(g) for g in session.scalars(select(Area.geom).where(Area.kind == MUNICIPALITY))
+    ]
+    if not shapes:
+        return {}
+    municipality = prepared.prep(unary_union(shapes))
+    return {r.id: ZIPCODE for r in reports if municipality.contains(to_shape(r.geom))}
 
 
 def _status_notes(status: Status, reason: str | None, year: int | None, lang: str) -> str:
@@ -626,7 +643,7 @@ def public_request(
         "expected_datetime": expected,
         "address": address,
         "address_id": None,
-        "zipcode": ZIPCODE if reviewed else None,
+        "zipcode": extras.zipcodes.get(report.id) if reviewed else None,
         "lat": lat,
         "long": lon,
         "media_url": media_url(photo) if photo is not None else None,

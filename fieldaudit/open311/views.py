@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from fieldaudit.apikeys import find_api_key
-from fieldaudit.areas import load_service_area
+from fieldaudit.areas import service_area as cached_service_area
 from fieldaudit.config import HERLEV_BBOX_WGS84
 from fieldaudit.crs import bbox_to_metric
 from fieldaudit.errors import ValidationError
@@ -183,7 +183,7 @@ def create_request(fmt: str) -> Response:
     form = request.form
     cat = gr.find_service(form.get("service_code"), lang)
     payload = gr.report_payload(form, gr.read_attributes(form.items(multi=True)), cat, lang)
-    service_area = load_service_area(
+    service_area = cached_service_area(
         db.session,
         bbox_to_metric(HERLEV_BBOX_WGS84),
         current_app.config["BOUNDARY_TOLERANCE_M"],

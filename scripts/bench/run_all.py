@@ -9,6 +9,7 @@ and figure) and docs/benchmarks.md is redrawn from it. The databases are dropped
 Usage:
   .venv/bin/python scripts/bench/run_all.py --sizes 100000 --databases spatialite,postgis
   .venv/bin/python scripts/bench/run_all.py --sizes 1000000 --runs 20 --rebuild-max 0
+  .venv/bin/python scripts/bench/run_all.py --only submission,photo,payload --first-start-runs 0
 """
 
 from __future__ import annotations
@@ -115,6 +116,40 @@ def sites_at(commit: str) -> dict[str, object]:
     return {f"sites.py at {short} (before)": module}
 
 
+SERVICE_BENCHMARKS = ("submission", "photo", "payload")
+
+
+def bench_service(args: argparse.Namespace, only: set[str] | None) -> tuple[list[Figure], dict]:
+    """4. submission (per database), 5. photo ingest and 8b. the PWA payload (no N needed)."""
+    from fieldaudit.bench.payload import bench_payload
+    from fieldaudit.bench.photo_ingest import bench_photo_ingest
+    from fieldaudit.bench.submission import bench_submission, profile_submission
+
+    figures: list[Figure] = []
+    profiles: dict[str, str] = {}
+    wanted = [b for b in SERVICE_BENCHMARKS if only is None or b in only]
+    if "payload" in wanted:
+        print("PWA payload ...", flush=True)
+        figures += bench_payload()
+    if "photo" in wanted:
+        print("photo ingest ...", flush=True)
+        figures += bench_photo_ingest(args.photo_runs)
+    if "submission" in wanted:
+        for kind in args.databases.split(","):
+            print(f"{kind}: report submission throughput ...", flush=True)
+            figures += bench_submission(
+                kind,
+                runs=args.submission_runs,
+                seconds=args.submission_seconds,
+                workers=args.submission_workers,
+                threads=args.submission_threads,
+                connections=args.submission_connections,
+            )
+            if args.profile:
+                profiles[kind] = profile_submission(kind)
+    return figures, profiles
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000", help="comma-separated N")
@@ -123,15 +158,21 @@ def main() -> None:
     parser.add_argument(
         "--rebuild-max",
         type=int,
-        default=5000,
-        help="run the full sites rebuild only up to this N (it is slow today)",
+        default=1_000_000,
+        help="run the full sites rebuild only up to this N (default 1,000,000)",
     )
     parser.add_argument("--first-start-runs", type=int, default=10)
     parser.add_argument(
         "--only",
         help="comma-separated benchmarks: bulk load, viewport, zoomed out, duplicate check, "
-        "site join, rebuild (default: all)",
+        "site join, rebuild, submission, photo, payload (default: all)",
     )
+    parser.add_argument("--submission-runs", type=int, default=5)
+    parser.add_argument("--submission-seconds", type=float, default=10.0)
+    parser.add_argument("--submission-workers", type=int, default=2)
+    parser.add_argument("--submission-threads", type=int, default=4)
+    parser.add_argument("--submission-connections", type=int, default=16)
+    parser.add_argument("--photo-runs", type=int, default=30)
     parser.add_argument("--profile", action="store_true", help="profile sites.join_site")
     parser.add_argument(
         "--compare-strategies",
@@ -165,7 +206,11 @@ def main() -> None:
     if args.first_start_runs:
         print("first start ...")
         figures += bench_first_start(args.first_start_runs)
-    for n in (int(v) for v in args.sizes.split(",") if v):
+    only = set(args.only.split(",")) if args.only else None
+    service_figures, service_profiles = bench_service(args, only)
+    figures += service_figures
+    sizes = args.sizes if only is None or only - set(SERVICE_BENCHMARKS) else ""
+    for n in (int(v) for v in sizes.split(",") if v):
         dataset = None
         for kind in args.databases.split(","):
             print(f"{kind} N={n:,}: generate, cluster and load ...", flush=True)
@@ -205,8 +250,9 @@ def main() -> None:
     print(table(figures))
     run.update(
         {
-            "databases": "; ".join(sorted(set(versions))) or "SpatiaLite only",
-            "sizes": args.sizes,
+            "databases": "; ".join(sorted(set(versions)))
+            or (args.databases if service_figures else "SpatiaLite only"),
+            "sizes": sizes or "none (benchmarks independent of N)",
             "comment": args.comment,
             "seconds": round(time.perf_counter() - started),
         }
@@ -223,6 +269,11 @@ def main() -> None:
         comment = "; ".join(filter(None, [earlier_run.get("comment"), args.merge_label]))
         merge(args.store, earlier, {**earlier_run, "comment": comment})
     data = merge(args.store, figures, run)
+    if service_profiles:
+        data.setdefault("submission_profiles", {}).update(service_profiles)
+        args.store.write_text(
+            json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     if profiles:
         data.setdefault("profiles", {})
         for text in profiles:
@@ -234,6 +285,10 @@ def main() -> None:
     if data.get("profiles"):
         outro += "\n\n## Where sites.join_site spends its time (measured)\n\n" + "\n\n".join(
             data["profiles"].values()
+        )
+    if data.get("submission_profiles"):
+        outro += "\n\n## Where a report submission spends its time (measured)\n\n" + "\n\n".join(
+            data["submission_profiles"].values()
         )
     args.doc.write_text(
         render(data, INTRO_FILE.read_text(encoding="utf-8"), outro), encoding="utf-8"

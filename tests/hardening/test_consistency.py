@@ -86,3 +86,23 @@ def test_startup_removes_staging_files_of_ended_processes(app, db):
     assert not stale.exists() and not unnamed_old.exists() and unnamed_new.exists()
     assert remove_stale_staging(media) == 0
     assert not check_media(db.session, media).findings
+
+
+def test_check_finds_stale_site_cells_and_repair_recounts_them(runner, db, make_report):
+    from sqlalchemy import update
+
+    from fieldaudit.models import BarrierSite
+
+    make_report()
+    make_report(dx=500)
+    db.session.execute(update(BarrierSite).values(status="rejected"))  # bypasses the ORM
+    db.session.commit()
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1
+    # Two sites 500 m apart: their own cells at 10 to 200 m (and 500 m), shared ones above.
+    assert "site_cells (10," in result.output
+    assert int(result.output.splitlines()[-1].split()[0]) >= 11
+    repaired = runner.invoke(args=["check", "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    assert "Recounted the map's site cells" in repaired.output
+    assert "0 problems" in repaired.output

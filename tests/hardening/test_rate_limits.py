@@ -8,6 +8,8 @@ from fieldaudit import create_app
 from fieldaudit.extensions import db as _db
 from fieldaudit.web.security import RATE_LIMITS
 
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
 
 @pytest.fixture
 def limited_app(app):
@@ -87,3 +89,34 @@ def test_every_limited_endpoint_exists(app, endpoint):
     assert endpoint in app.view_functions
     key, default, methods = RATE_LIMITS[endpoint]
     assert key.startswith("RATELIMIT_") and "/" in default and methods == ("POST",)
+
+
+def test_two_workers_share_the_limit_through_redis(limited_app, herlev, make_report_payload):
+    """Gunicorn runs several worker processes; with memory:// each counts alone, with a
+    redis:// storage (FIELDAUDIT_RATELIMIT_STORAGE_URI) they share one count."""
+    import uuid
+
+    import redis
+
+    server = redis.Redis.from_url(REDIS_URL)
+    server.ping()  # the test command starts Redis (scripts/test.sh)
+    prefix = f"fieldaudit-test-{uuid.uuid4().hex}"
+    shared = {
+        "RATELIMIT_REPORTS": "3/minute",
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": prefix,
+    }
+    workers = [limited_app(**shared).test_client() for _ in range(2)]
+    statuses = [
+        workers[number % 2].post("/api/v1/reports", json=make_report_payload()).status_code
+        for number in range(4)
+    ]
+    assert statuses == [201, 201, 201, 429]
+    assert server.keys(f"*{prefix}*")
+    server.delete(*server.keys(f"*{prefix}*"))
+    alone = [limited_app(RATELIMIT_REPORTS="3/minute").test_client() for _ in range(2)]
+    statuses = [
+        alone[number % 2].post("/api/v1/reports", json=make_report_payload()).status_code
+        for number in range(4)
+    ]
+    assert statuses == [201, 201, 201, 201]  # memory://: each worker counts only its own
