@@ -262,7 +262,10 @@ def test_reports_survive_a_bad_network_exactly_once(app, runner, phone):
         status.wait_for(timeout=90_000)
     except Exception as error:
         left = page.evaluate(OUTBOX_ITEMS)
-        raise AssertionError(f"outbox not empty: {left}; {network.counts}") from error
+        sending = page.evaluate("() => document.documentElement.dataset.outboxSending || 'no'")
+        raise AssertionError(
+            f"outbox not empty (sending: {sending}): {left}; {network.counts}"
+        ) from error
     elapsed = time.monotonic() - started
 
     # The server: every filed report once, nothing else.

@@ -195,17 +195,29 @@ export function drain() {
   draining = true;
   // Another tab of the app may be sending: wait for it, then look at what is left.
   const sending = navigator.locks ? navigator.locks.request(LOCK_NAME, drainLocked) : drainLocked();
-  return sending.finally(() => {
-    draining = false;
-    delete document.documentElement.dataset.outboxSending;
-  });
+  return sending
+    .catch(() => {
+      // Reading or writing the phone's storage failed: nothing was removed, look again soon.
+      clearTimeout(timer);
+      timer = setTimeout(drain, FIRST_DELAY_MS);
+    })
+    .finally(() => {
+      draining = false;
+      delete document.documentElement.dataset.outboxSending;
+      // A wake-up (the timer, "online", "Send nu") that came after the last look at the
+      // outbox, while the lock was being released, must not be lost: look again.
+      if (again) drain();
+    });
 }
 
 async function drainLocked() {
-  const tried = new Set();
   let recovered = false; // the last attempt was delivered: the connection works now
   do {
     again = false;
+    // Tried in this pass. A wake-up ("online", "Send nu", the timer) starts a new pass in which
+    // every item may go again: kept across passes, an item "Send nu" had made due again would
+    // be skipped while the timer set for it woke the loop again and again, without end.
+    const tried = new Set();
     for (;;) {
       const items = (await outboxStore.all()).sort((a, b) => a.queuedAt - b.queuedAt);
       const now = Date.now();
