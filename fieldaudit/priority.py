@@ -29,6 +29,7 @@ import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -117,6 +118,7 @@ PRESETS: dict[str, Preset] = {
     )
 }
 DEFAULT_PRESET = "balanced"
+OPEN_STATUS_VALUES = frozenset(s.value for s in OPEN_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -212,10 +214,26 @@ def group_factor(groups: Iterable[str], preset: Preset, weights: Weights = WEIGH
     return ranked[0] + weights.extra_group_share * sum(ranked[1:])
 
 
+@lru_cache(maxsize=1024)
+def _default_group_factors(groups: tuple[str, ...]) -> Mapping[str, float]:
+    """``group_factor`` of every preset with the published weights (a site's groups are one
+    of few combinations, so a full rebuild computes each once)."""
+    return MappingProxyType({code: group_factor(groups, p) for code, p in PRESETS.items()})
+
+
+def _group_factors(groups: Sequence[str], weights: Weights) -> Mapping[str, float]:
+    if weights is WEIGHTS:
+        return _default_group_factors(tuple(groups))
+    return {code: group_factor(groups, p, weights) for code, p in PRESETS.items()}
+
+
 def worst_measurement(
     category_code: str, measurements: Iterable[Mapping[str, Any]]
 ) -> MeasurementVerdict | None:
     """The measured value furthest beyond its rule (median per value over the reports)."""
+    measurements = [m for m in measurements if m]
+    if not measurements:
+        return None
     cat = category(category_code)
     if cat is None:
         return None
@@ -264,7 +282,7 @@ def compute(
     no_alternative = share >= weights.no_alternative_share and facts.no_alternative_reports > 0
     last_seen = facts.last_seen if facts.last_seen.tzinfo else facts.last_seen.replace(tzinfo=UTC)
     stale = now - last_seen > timedelta(days=weights.stale_after_days)
-    is_open = facts.status in {s.value for s in OPEN_STATUSES}
+    is_open = facts.status in OPEN_STATUS_VALUES
     common = (
         weights.base
         * severity
@@ -275,17 +293,15 @@ def compute(
         * (weights.stale_factor if stale else 1.0)
         * (1.0 if is_open else weights.closed_factor)
     )
-    scores = {
-        code: round(common * group_factor(facts.groups, preset, weights), 2)
-        for code, preset in PRESETS.items()
-    }
+    group_factors = _group_factors(facts.groups, weights)
+    scores = {code: round(common * factor, 2) for code, factor in group_factors.items()}
     factors: dict[str, Any] = {
         "version": FACTORS_VERSION,
         "category": facts.category,
         "severity": {"value": facts.severity, "factor": severity},
         "groups": {
             "codes": sorted(facts.groups),
-            "factor": _round(group_factor(facts.groups, PRESETS[DEFAULT_PRESET], weights)),
+            "factor": _round(group_factors[DEFAULT_PRESET]),
         },
         "area": {
             "id": facts.area_id,
@@ -440,8 +456,9 @@ def facts_for(session: Session, site: BarrierSite, reports: Sequence[Any]) -> Si
     """Gather a site's facts from the site and its reports (ORM objects, or rows with the
     columns status, tags, measurements, reporter_id and device_token_hash)."""
     counting = [r for r in reports if r.status not in EXCLUDED_REPORT_STATUSES]
-    known = {key for r in counting if (key := reporter_key(r)) is not None}
-    anonymous = sum(1 for r in counting if reporter_key(r) is None)
+    keys = [reporter_key(r) for r in counting]
+    known = {key for key in keys if key is not None}
+    anonymous = keys.count(None)
     area = _area_facts(session, site.area_id)
     verified = site.status in (Status.VERIFIED.value, Status.PLANNED.value) or any(
         r.status == Status.VERIFIED.value for r in counting

@@ -418,11 +418,13 @@ class _Scorer:
     def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
         self.now = now
+        # json.dumps' own output, without its check for cycles (the factors are plain trees).
+        self.encode = json.JSONEncoder(check_circular=False).encode
 
     def score(self, site: NewSite, reports: Sequence[ReportFacts]) -> tuple[float, str]:
         """The balanced score and the factors as JSON text."""
         score, factors = compute(facts_for(self.session, site, reports), self.now)  # type: ignore[arg-type]
-        return score, json.dumps(factors)
+        return score, self.encode(factors)
 
 
 # --- writing ---------------------------------------------------------------------------------

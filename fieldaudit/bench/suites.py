@@ -604,7 +604,7 @@ def bench_rebuild(loaded: Loaded, variants: dict[str, Any] | None = None) -> lis
             steps.clear()
             count = module.rebuild_sites(db.session)
             elapsed = time.perf_counter() - started
-            detail = ", ".join(f"{k} {v:.1f} s" for k, v in steps.items() if v >= 0.05)
+            detail = ", ".join(f"{k} {v:.2f} s" for k, v in steps.items())
             results[name] = (elapsed, count, f"; {detail}" if detail else "")
             db.session.rollback()
             db.session.expunge_all()
