@@ -93,8 +93,8 @@ def render(data: dict[str, Any], intro: str, outro: str) -> str:
         parts.append(
             f"- run {number}: {run['date']}; {run['cores']} cores, {run['ram_gb']} GB RAM, "
             f"{run['cpu']}; Python {run['python']}; {run['databases']}; N = {run['sizes']}; "
-            f"load average at start {run['load']} (other engineers' work ran on the same "
-            f"2 cores){'; ' + run['comment'] if run.get('comment') else ''}"
+            f"load average at start {run['load']}"
+            f"{'; ' + run['comment'] if run.get('comment') else ''}"
         )
     parts += ["", outro.strip(), ""]
     return "\n".join(parts)

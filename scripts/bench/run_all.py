@@ -150,6 +150,20 @@ def bench_service(args: argparse.Namespace, only: set[str] | None) -> tuple[list
     return figures, profiles
 
 
+def write_document(data: dict, doc: Path) -> None:
+    """docs/benchmarks.md from the stored figures, the intro, the outro and the profiles."""
+    outro = OUTRO_FILE.read_text(encoding="utf-8")
+    if data.get("profiles"):
+        outro += "\n\n## Where sites.join_site spends its time (measured)\n\n" + "\n\n".join(
+            data["profiles"].values()
+        )
+    if data.get("submission_profiles"):
+        outro += "\n\n## Where a report submission spends its time (measured)\n\n" + "\n\n".join(
+            data["submission_profiles"].values()
+        )
+    doc.write_text(render(data, INTRO_FILE.read_text(encoding="utf-8"), outro), encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000", help="comma-separated N")
@@ -195,7 +209,16 @@ def main() -> None:
     parser.add_argument("--comment", default="")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--store", type=Path, default=ROOT / "docs" / "benchmarks.json")
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="only write the document again from the store (after editing the intro or outro)",
+    )
     args = parser.parse_args()
+    if args.render_only:
+        write_document(json.loads(args.store.read_text(encoding="utf-8")), args.doc)
+        print(f"wrote {args.doc}")
+        return
 
     variants = sites_at(args.compare_sites_from) if args.compare_sites_from else None
     run = machine()
@@ -281,18 +304,7 @@ def main() -> None:
         args.store.write_text(
             json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-    outro = OUTRO_FILE.read_text(encoding="utf-8")
-    if data.get("profiles"):
-        outro += "\n\n## Where sites.join_site spends its time (measured)\n\n" + "\n\n".join(
-            data["profiles"].values()
-        )
-    if data.get("submission_profiles"):
-        outro += "\n\n## Where a report submission spends its time (measured)\n\n" + "\n\n".join(
-            data["submission_profiles"].values()
-        )
-    args.doc.write_text(
-        render(data, INTRO_FILE.read_text(encoding="utf-8"), outro), encoding="utf-8"
-    )
+    write_document(data, args.doc)
     print(f"\nwrote {args.doc}")
 
 
