@@ -47,6 +47,8 @@ from __future__ import annotations
 import gc
 import io
 import json
+import os
+import pickle
 import struct
 import time
 from collections import Counter
@@ -330,58 +332,70 @@ def plan_rebuild(
         np.fromiter((c.cy for c in clusters), dtype=float, count=len(clusters)),
     )
     scorer = _Scorer(session, now)
-    sites: list[NewSite] = []
-    site_of_report: list[int | None] = [None] * total
+    site_ids: list[int] = []
     next_id = first_new_id
-    for cluster, area_id in zip(clusters, area_ids, strict=True):
+    for cluster in clusters:
         old_id = predecessor.get(cluster.number)
         if old_id is None:
-            site_id, next_id = next_id, next_id + 1
+            site_ids.append(next_id)
+            next_id += 1
         else:
-            site_id = old_id  # a successor keeps its predecessor's id
-        members = cluster.members
-        for i in members:
+            site_ids.append(old_id)  # a successor keeps its predecessor's id
+    site_of_report: list[int | None] = [None] * total
+    for cluster, site_id in zip(clusters, site_ids, strict=True):
+        for i in cluster.members:
             site_of_report[i] = site_id
-        old = old_sites.get(old_id) if old_id is not None else None
-        kinds = confirmations.get(old_id, []) if old_id is not None else []
-        counts = {kind: count for kind, count, _ in kinds}
-        first_seen = min(created[i] for i in members)
-        moments = [created[i] for i in members]
-        moments += [_aware(latest) for _, _, latest in kinds if latest is not None]
-        member_tags = [parsed[tags_raw[i]] or [] for i in members]
-        site = NewSite(
-            id=site_id,
-            category=cluster.category,
-            x=cluster.cx,
-            y=cluster.cy,
-            status=old.status if old else Status.NEW.value,
-            severity=median_severity(severities[i] for i in members),
-            groups=sorted({g for i in members for g in parsed[groups_raw[i]] or []}),
-            tag_counts=dict(sorted(Counter(t for tags in member_tags for t in tags).items())),
-            report_count=len(members),
-            confirmation_count=counts.get("still_there", 0),
-            fixed_claim_count=counts.get("fixed_now", 0),
-            first_seen=first_seen,
-            last_seen=max(moments),
-            area_id=area_id,
-            priority_score=0.0,
-            priority_factors="{}",
-            planned_year=old.planned_year if old else None,
-            planned_cost_dkk=old.planned_cost_dkk if old else None,
-            status_reason=old.status_reason if old else "",
-        )
-        reports = [
-            ReportFacts(
-                statuses[i],
-                tags,
-                parsed[measurements_raw[i]] or {},
-                reporter_ids[i],
-                devices[i],
+
+    def build(first: int, last: int) -> list[NewSite]:
+        """The sites of clusters[first:last] with their aggregates and scores."""
+        built: list[NewSite] = []
+        for number in range(first, last):
+            cluster, area_id, site_id = clusters[number], area_ids[number], site_ids[number]
+            old_id = predecessor.get(cluster.number)
+            members = cluster.members
+            old = old_sites.get(old_id) if old_id is not None else None
+            kinds = confirmations.get(old_id, []) if old_id is not None else []
+            counts = {kind: count for kind, count, _ in kinds}
+            moments = [created[i] for i in members]
+            first_seen = min(moments)
+            moments += [_aware(latest) for _, _, latest in kinds if latest is not None]
+            member_tags = [parsed[tags_raw[i]] or [] for i in members]
+            site = NewSite(
+                id=site_id,
+                category=cluster.category,
+                x=cluster.cx,
+                y=cluster.cy,
+                status=old.status if old else Status.NEW.value,
+                severity=median_severity(severities[i] for i in members),
+                groups=sorted({g for i in members for g in parsed[groups_raw[i]] or []}),
+                tag_counts=dict(sorted(Counter(t for tags in member_tags for t in tags).items())),
+                report_count=len(members),
+                confirmation_count=counts.get("still_there", 0),
+                fixed_claim_count=counts.get("fixed_now", 0),
+                first_seen=first_seen,
+                last_seen=max(moments),
+                area_id=area_id,
+                priority_score=0.0,
+                priority_factors="{}",
+                planned_year=old.planned_year if old else None,
+                planned_cost_dkk=old.planned_cost_dkk if old else None,
+                status_reason=old.status_reason if old else "",
             )
-            for i, tags in zip(members, member_tags, strict=True)
-        ]
-        site.priority_score, site.priority_factors = scorer.score(site, reports)
-        sites.append(site)
+            reports = [
+                ReportFacts(
+                    statuses[i],
+                    tags,
+                    parsed[measurements_raw[i]] or {},
+                    reporter_ids[i],
+                    devices[i],
+                )
+                for i, tags in zip(members, member_tags, strict=True)
+            ]
+            site.priority_score, site.priority_factors = scorer.score(site, reports)
+            built.append(site)
+        return built
+
+    sites = in_two_processes(build, len(clusters))
 
     clock.lap("aggregate and score")
     successor = {old: old for old in successor_number}
@@ -396,6 +410,48 @@ def plan_rebuild(
         old_duplicate_of,
         successor,
     )
+
+
+# Below this many sites the aggregation runs in one process (forking costs more than it saves).
+PARALLEL_MIN_SITES = 20_000
+
+
+def in_two_processes(
+    work: Callable[[int, int], list[Any]], count: int, minimum: int | None = None
+) -> list[Any]:
+    """``work(0, count)``, with the second half computed by a forked child process while this
+    one computes the first, when there are at least ``minimum`` items, two cores and ``fork``.
+
+    The child inherits everything read so far (copy-on-write), touches no database connection,
+    sends its result back through a pipe (pickled) and leaves with ``os._exit`` (nothing of the
+    parent's, such as its database connections, is closed or flushed by it).
+    """
+    minimum = PARALLEL_MIN_SITES if minimum is None else minimum
+    if count < max(2, minimum) or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+        return work(0, count)
+    half = count // 2
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        status = 1
+        try:
+            os.close(read_fd)
+            with os.fdopen(write_fd, "wb") as out:
+                pickle.dump(work(half, count), out, protocol=pickle.HIGHEST_PROTOCOL)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    incoming = os.fdopen(read_fd, "rb")
+    try:
+        first = work(0, half)
+        second = pickle.load(incoming)
+    finally:
+        incoming.close()  # a child still writing gets a broken pipe and ends
+        _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise RuntimeError(f"the rebuild's second process failed (status {status})")
+    return first + second
 
 
 class _Clock:

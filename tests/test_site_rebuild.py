@@ -245,3 +245,56 @@ def test_a_stale_site_is_rewritten_in_place(db, make_report):
     assert site_of(db, first).id == site.id
     assert described(db) == fresh
     assert differences(db.session) == []
+
+
+def test_two_processes_build_the_same_sites_as_one(db, make_report, reviewer, monkeypatch):
+    # The aggregation and scoring run in a forked second process above PARALLEL_MIN_SITES;
+    # forced here with a few sites, the outcome must equal the one-process rebuild.
+    from fieldaudit import site_rebuild
+
+    for n in range(12):
+        for dx, severity in ((0, "high"), (2, "low")):
+            make_report(
+                dx=40 * n + dx,
+                category=("step", "kerb", "signage")[n % 3],
+                severity=severity,
+                measurements={},
+            )
+    lifecycle.verify_report(db.session, db.session.scalars(select(BarrierReport)).first(), reviewer)
+    db.session.commit()
+    rebuild(db)
+    alone = described(db)
+    monkeypatch.setattr(site_rebuild, "PARALLEL_MIN_SITES", 2)
+    calls = []
+    real = site_rebuild.in_two_processes
+    monkeypatch.setattr(
+        site_rebuild,
+        "in_two_processes",
+        lambda work, count, minimum=None: calls.append(count) or real(work, count, minimum),
+    )
+    rebuild(db)
+    assert calls == [12] and described(db) == alone
+    assert differences(db.session) == []
+
+
+def test_in_two_processes_splits_and_joins_in_order():
+    from fieldaudit.site_rebuild import in_two_processes
+
+    def work(first, last):
+        return [(n, n * n) for n in range(first, last)]
+
+    assert in_two_processes(work, 101, minimum=2) == work(0, 101)
+    assert in_two_processes(work, 1, minimum=2) == work(0, 1)
+    assert in_two_processes(work, 0, minimum=2) == []
+
+
+def test_a_failing_second_process_is_an_error_not_a_short_result():
+    from fieldaudit.site_rebuild import in_two_processes
+
+    def work(first, last):
+        if first > 0:
+            raise ValueError("the second half breaks")
+        return list(range(first, last))
+
+    with pytest.raises((RuntimeError, EOFError)):
+        in_two_processes(work, 10, minimum=2)
