@@ -53,7 +53,7 @@ import struct
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -162,6 +162,18 @@ class NewSite:
     planned_year: int | None
     planned_cost_dkk: int | None
     status_reason: str
+
+
+NEW_SITE_FIELDS = tuple(f.name for f in fields(NewSite))
+
+
+def _site_values(site: NewSite) -> tuple[Any, ...]:
+    """A site as a plain tuple (pickled in half the time of the object)."""
+    return tuple(getattr(site, name) for name in NEW_SITE_FIELDS)
+
+
+def _site_from(values: tuple[Any, ...]) -> NewSite:
+    return NewSite(*values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,10 +358,10 @@ def plan_rebuild(
         for i in cluster.members:
             site_of_report[i] = site_id
 
-    def build(first: int, last: int) -> list[NewSite]:
-        """The sites of clusters[first:last] with their aggregates and scores."""
+    def build(numbers: range) -> list[NewSite]:
+        """The sites of these clusters with their aggregates and scores."""
         built: list[NewSite] = []
-        for number in range(first, last):
+        for number in numbers:
             cluster, area_id, site_id = clusters[number], area_ids[number], site_ids[number]
             old_id = predecessor.get(cluster.number)
             members = cluster.members
@@ -395,7 +407,7 @@ def plan_rebuild(
             built.append(site)
         return built
 
-    sites = in_two_processes(build, len(clusters))
+    sites = in_two_processes(build, len(clusters), pack=_site_values, unpack=_site_from)
 
     clock.lap("aggregate and score")
     successor = {old: old for old in successor_number}
@@ -417,41 +429,54 @@ PARALLEL_MIN_SITES = 20_000
 
 
 def in_two_processes(
-    work: Callable[[int, int], list[Any]], count: int, minimum: int | None = None
+    work: Callable[[range], list[Any]],
+    count: int,
+    minimum: int | None = None,
+    pack: Callable[[Any], Any] | None = None,
+    unpack: Callable[[Any], Any] | None = None,
 ) -> list[Any]:
-    """``work(0, count)``, with the second half computed by a forked child process while this
-    one computes the first, when there are at least ``minimum`` items, two cores and ``fork``.
+    """``work(range(count))``, one item per number, in order. With at least ``minimum``
+    items, two cores and ``fork``, a forked child process does the odd numbers while this one
+    does the even ones (alternating, so both get as many old and new sites).
 
     The child inherits everything read so far (copy-on-write), touches no database connection,
-    sends its result back through a pipe (pickled) and leaves with ``os._exit`` (nothing of the
-    parent's, such as its database connections, is closed or flushed by it).
+    sends its items back through a pipe (pickled, each through ``pack``; ``unpack`` here) and
+    leaves with ``os._exit`` (nothing of the parent's, such as its database connections, is
+    closed or flushed by it).
     """
     minimum = PARALLEL_MIN_SITES if minimum is None else minimum
     if count < max(2, minimum) or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
-        return work(0, count)
-    half = count // 2
+        return work(range(count))
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child
         status = 1
         try:
             os.close(read_fd)
+            items = work(range(1, count, 2))
             with os.fdopen(write_fd, "wb") as out:
-                pickle.dump(work(half, count), out, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(
+                    [pack(item) for item in items] if pack else items,
+                    out,
+                    protocol=pickle.HIGHEST_PROTOCOL,
+                )
             status = 0
         finally:
             os._exit(status)
     os.close(write_fd)
     incoming = os.fdopen(read_fd, "rb")
     try:
-        first = work(0, half)
-        second = pickle.load(incoming)
+        even = work(range(0, count, 2))
+        odd = pickle.load(incoming)
     finally:
         incoming.close()  # a child still writing gets a broken pipe and ends
         _, status = os.waitpid(pid, 0)
-    if status != 0:
+    if status != 0 or len(odd) != count // 2:
         raise RuntimeError(f"the rebuild's second process failed (status {status})")
-    return first + second
+    result: list[Any] = [None] * count
+    result[0::2] = even
+    result[1::2] = [unpack(item) for item in odd] if unpack else odd
+    return result
 
 
 class _Clock:

@@ -270,7 +270,7 @@ def test_two_processes_build_the_same_sites_as_one(db, make_report, reviewer, mo
     monkeypatch.setattr(
         site_rebuild,
         "in_two_processes",
-        lambda work, count, minimum=None: calls.append(count) or real(work, count, minimum),
+        lambda work, count, **options: calls.append(count) or real(work, count, **options),
     )
     rebuild(db)
     assert calls == [12] and described(db) == alone
@@ -280,21 +280,23 @@ def test_two_processes_build_the_same_sites_as_one(db, make_report, reviewer, mo
 def test_in_two_processes_splits_and_joins_in_order():
     from fieldaudit.site_rebuild import in_two_processes
 
-    def work(first, last):
-        return [(n, n * n) for n in range(first, last)]
+    def work(numbers):
+        return [(n, n * n) for n in numbers]
 
-    assert in_two_processes(work, 101, minimum=2) == work(0, 101)
-    assert in_two_processes(work, 1, minimum=2) == work(0, 1)
+    everything = work(range(101))
+    assert in_two_processes(work, 101, minimum=2) == everything
+    assert in_two_processes(work, 101, minimum=2, pack=list, unpack=tuple) == everything
+    assert in_two_processes(work, 1, minimum=2) == work(range(1))
     assert in_two_processes(work, 0, minimum=2) == []
 
 
 def test_a_failing_second_process_is_an_error_not_a_short_result():
     from fieldaudit.site_rebuild import in_two_processes
 
-    def work(first, last):
-        if first > 0:
-            raise ValueError("the second half breaks")
-        return list(range(first, last))
+    def work(numbers):
+        if numbers.start == 1:
+            raise ValueError("the second process's part breaks")
+        return list(numbers)
 
     with pytest.raises((RuntimeError, EOFError)):
         in_two_processes(work, 10, minimum=2)
