@@ -225,18 +225,29 @@ def cell_features(cells: Sequence[GridCell], cell_m: float) -> list[dict[str, An
     ]
 
 
+Cells = tuple[float, list[GridCell]]
+
+
+def _stored_level(bbox: BBox, max_features: int) -> int | None:
+    """The stored cell size (``site_cells.LEVELS``) the map would use for a box, if any."""
+    cell = cell_size_for(bbox, max_features)
+    return int(cell) if cell == int(cell) and int(cell) in LEVELS else None
+
+
+def _many_stored(session: Session, level: int, bbox: BBox, max_features: int) -> Cells | None:
+    cells = cells_in_box(session, level, bbox)
+    if sum(c.sites for c in cells) <= max_features:
+        return None
+    return float(level), [GridCell(c.x, c.y, c.sites, c.high, c.reports) for c in cells]
+
+
 def stored_cells(
     session: Session, bbox: BBox, max_features: int = MAX_FEATURES
 ) -> tuple[float, list[GridCell]] | None:
     """The default map's cells for a box from ``site_cells`` when they hold more than
     ``max_features`` sites; None when the sites themselves fit (or no stored size fits)."""
-    cell = cell_size_for(bbox, max_features)
-    if int(cell) not in LEVELS or cell != int(cell):
-        return None
-    cells = cells_in_box(session, int(cell), bbox)
-    if sum(c.sites for c in cells) <= max_features:
-        return None
-    return cell, [GridCell(c.x, c.y, c.sites, c.high, c.reports) for c in cells]
+    level = _stored_level(bbox, max_features)
+    return None if level is None else _many_stored(session, level, bbox, max_features)
 
 
 def _clustered(cells: Sequence[GridCell], cell: float) -> dict[str, Any]:
@@ -248,6 +259,35 @@ def _clustered(cells: Sequence[GridCell], cell: float) -> dict[str, Any]:
     }
 
 
+def viewport_content(
+    session: Session,
+    bbox: BBox,
+    categories: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+    max_features: int = MAX_FEATURES,
+) -> tuple[list[SitePoint], None] | tuple[None, Cells]:
+    """What a viewport shows: its sites when there are at most ``max_features``, else grid
+    cells (cell size, cells).
+
+    For the default map the stored cells around the box decide: more sites than
+    ``max_features`` in them, and they are the answer; fewer, and the sites are read at once
+    (no count first; the cells around the box hold every site in it). Filtered maps count
+    first, then read the sites or group them in SQL.
+    """
+    level = _stored_level(bbox, max_features)
+    if categories is None and statuses is None and level is not None:
+        many = _many_stored(session, level, bbox, max_features)
+        if many is not None:
+            return None, many
+        sites = sites_in_bbox(session, bbox, limit=max_features + 1)
+        if len(sites) <= max_features:  # (always, unless the stored counts are stale)
+            return sites, None
+    elif count_in_bbox(session, bbox, categories, statuses, max_features + 1) <= max_features:
+        return sites_in_bbox(session, bbox, categories, statuses), None
+    cell = cell_size_for(bbox, max_features)
+    return None, (cell, grid_counts(session, bbox, cell, categories, statuses, max_features))
+
+
 def map_features(
     session: Session,
     bbox: BBox,
@@ -257,16 +297,10 @@ def map_features(
 ) -> dict[str, Any]:
     """The map's answer for an EPSG:25832 viewport: a GeoJSON FeatureCollection of at most
     ``max_features`` features, the sites themselves or, when there are more, grid cells."""
-    if categories is None and statuses is None:
-        stored = stored_cells(session, bbox, max_features)
-        if stored is not None:
-            return _clustered(stored[1], stored[0])
-    count = count_in_bbox(session, bbox, categories, statuses, max_features + 1)
-    if count <= max_features:
-        sites = sites_in_bbox(session, bbox, categories, statuses)
-        return {"type": "FeatureCollection", "features": site_features(sites), "clustered": False}
-    cell = cell_size_for(bbox, max_features)
-    return _clustered(grid_counts(session, bbox, cell, categories, statuses, max_features), cell)
+    sites, cells = viewport_content(session, bbox, categories, statuses, max_features)
+    if cells is not None:
+        return _clustered(cells[1], cells[0])
+    return {"type": "FeatureCollection", "features": site_features(sites), "clustered": False}
 
 
 _encoded: dict[str, str] = {}
@@ -289,14 +323,9 @@ def map_features_json(
 ) -> str:
     """``map_features`` serialised straight to GeoJSON text (the same document as
     ``json.dumps(map_features(...))`` parses to), without building a dict per feature."""
-    if categories is None and statuses is None:
-        stored = stored_cells(session, bbox, max_features)
-        if stored is not None:
-            return json.dumps(_clustered(stored[1], stored[0]))
-    count = count_in_bbox(session, bbox, categories, statuses, max_features + 1)
-    if count > max_features:
-        return json.dumps(map_features(session, bbox, categories, statuses, max_features))
-    sites = sites_in_bbox(session, bbox, categories, statuses)
+    sites, cells = viewport_content(session, bbox, categories, statuses, max_features)
+    if cells is not None:
+        return json.dumps(_clustered(cells[1], cells[0]))
     parts = []
     for site, (lon, lat) in zip(
         sites, _lonlats([s.x for s in sites], [s.y for s in sites]), strict=True

@@ -128,7 +128,9 @@ def test_rebuild_after_bulk_writes_and_differences_are_found(herlev, make_report
     assert len(differences(session)) == cells
 
 
-def test_the_default_map_reads_stored_cells_and_agrees_with_counting_live(herlev, make_report):
+def test_the_default_map_reads_stored_cells_and_agrees_with_counting_live(
+    herlev, make_report, monkeypatch
+):
     import json
 
     from fieldaudit.map_aggregation import (
@@ -162,3 +164,27 @@ def test_the_default_map_reads_stored_cells_and_agrees_with_counting_live(herlev
     # Enough room for every site: the sites themselves; a filter counts live.
     assert not map_features(session, box, max_features=len(sites))["clustered"]
     assert map_features(session, box, categories=["step"], max_features=5)["clustered"]
+    # Few enough sites in the stored cells: the sites are read at once, without a count first.
+    from fieldaudit import map_aggregation
+
+    def no_count(*_args, **_kwargs):
+        raise AssertionError("the default map counted live")
+
+    monkeypatch.setattr(map_aggregation, "count_in_bbox", no_count)
+    answer = map_features(session, box, max_features=len(sites))
+    assert sorted(f["id"] for f in answer["features"]) == sorted(s.id for s in sites)
+
+
+def test_stale_stored_cells_never_give_more_features_than_allowed(herlev, make_report):
+    from fieldaudit.map_aggregation import map_features
+
+    for n in range(8):
+        make_report(dx=30 * n, measurements={})
+    session = herlev.session
+    x, y = session.execute(
+        select(func.avg(func.ST_X(BarrierSite.geom)), func.avg(func.ST_Y(BarrierSite.geom)))
+    ).one()
+    box = (x - 1500, y - 1500, x + 1500, y + 1500)
+    session.execute(delete(site_cells))  # stale: the cells say there is nothing here
+    answer = map_features(session, box, max_features=5)
+    assert answer["clustered"] and sum(f["properties"]["count"] for f in answer["features"]) == 8
