@@ -241,15 +241,6 @@ def _many_stored(session: Session, level: int, bbox: BBox, max_features: int) ->
     return float(level), [GridCell(c.x, c.y, c.sites, c.high, c.reports) for c in cells]
 
 
-def stored_cells(
-    session: Session, bbox: BBox, max_features: int = MAX_FEATURES
-) -> tuple[float, list[GridCell]] | None:
-    """The default map's cells for a box from ``site_cells`` when they hold more than
-    ``max_features`` sites; None when the sites themselves fit (or no stored size fits)."""
-    level = _stored_level(bbox, max_features)
-    return None if level is None else _many_stored(session, level, bbox, max_features)
-
-
 def _clustered(cells: Sequence[GridCell], cell: float) -> dict[str, Any]:
     return {
         "type": "FeatureCollection",

@@ -138,7 +138,7 @@ def test_the_default_map_reads_stored_cells_and_agrees_with_counting_live(
         map_features,
         map_features_json,
         sites_in_bbox,
-        stored_cells,
+        viewport_content,
     )
 
     rng = random.Random(3)
@@ -150,7 +150,7 @@ def test_the_default_map_reads_stored_cells_and_agrees_with_counting_live(
     ).one()
     box = (x - 1500, y - 1500, x + 1500, y + 1500)
     sites = sites_in_bbox(session, box)
-    stored = stored_cells(session, box, max_features=5)
+    _sites, stored = viewport_content(session, box, max_features=5)
     assert stored is not None
     cell, cells = stored
     live = grid_counts(session, box, cell)
