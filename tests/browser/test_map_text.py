@@ -90,3 +90,13 @@ def test_review_map_tooltip_is_text(map_page, make_user, make_report):
     assert_text_only(
         map_page, tooltip_of(map_page, "review-map", "path.leaflet-interactive[stroke='#2e7d32']")
     )
+
+
+def test_field_app_strips_control_characters_before_queueing(map_page):
+    """plainText (js/text.js), used by the capture form for the description and the name."""
+    map_page.goto("/")
+    cleaned = map_page.evaluate(
+        """async () => (await import("/static/js/text.js")).plainText(
+            "Trin\\u000bved\\u0001 indgangen\\r\\nHøjt\\tnok\\u0085\\u009f!")"""
+    )
+    assert cleaned == "Trin\nved indgangen\nHøjt\tnok\n!"
