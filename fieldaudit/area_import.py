@@ -1,6 +1,7 @@
 """Reading area layers (GeoJSON, GeoPackage, Shapefile) into validated EPSG:25832 areas.
 
 The whole file is read and checked before anything is stored, so a broken file changes nothing.
+Names and descriptions lose control characters (``plain_text``: imported text is stripped).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from fieldaudit.areas import AreaFeature, as_multipolygon, upsert_area
 from fieldaudit.crs import METRIC, WGS84, reproject
+from fieldaudit.plain_text import clean_line, clean_text
 from fieldaudit.taxonomy import AREA_KIND_CODES
 
 NAME_FIELDS = ("name", "navn", "Name", "NAVN", "titel")
@@ -120,7 +122,7 @@ def read_area_file(
     plan = AreaImportPlan(source_srid)
     for index, raw in enumerate(geometries):
         record = {name: field_data[i][index] for i, name in enumerate(names)}
-        name = str(_field(record, NAME_FIELDS) or "").strip()
+        name = clean_line(str(_field(record, NAME_FIELDS) or ""))
         feature_kind = kind or str(_field(record, KIND_FIELDS) or "").strip()
         problem = _check_feature(raw, name, feature_kind)
         if problem:
@@ -146,8 +148,8 @@ def read_area_file(
                 kind=feature_kind,
                 geometry=polygons,
                 importance=_importance(_field(record, IMPORTANCE_FIELDS)),
-                description=str(record.get("description") or "")[:2000],
-                source=str(record.get("source") or path.name)[:2000],
+                description=clean_text(str(record.get("description") or ""))[:2000],
+                source=clean_text(str(record.get("source") or path.name))[:2000],
                 approximate=bool(record.get("approximate") or False),
             )
         )

@@ -53,6 +53,7 @@ from sqlalchemy.orm import Session
 from fieldaudit import redaction
 from fieldaudit.errors import ConflictError, DomainError, Problem, ValidationError
 from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, Photo, User
+from fieldaudit.plain_text import clean_text
 from fieldaudit.priority import score_site
 from fieldaudit.sites import coordinates, join_site, refresh_site
 from fieldaudit.spatial import backend
@@ -216,7 +217,9 @@ def _wrong_status(current: str) -> ConflictError:
 
 
 def _text(value: str, field_name: str, required: bool) -> str:
-    text = (value or "").strip()
+    """A reason or note as stored: control characters stripped (people type and paste these;
+    see ``plain_text``), trimmed, and checked for length."""
+    text = clean_text(value or "").strip()
     if required and len(text) < MIN_REASON:
         raise ValidationError(
             _problem(

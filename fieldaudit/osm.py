@@ -13,6 +13,7 @@ from shapely.ops import polygonize, unary_union
 from fieldaudit.areas import AreaFeature, as_multipolygon
 from fieldaudit.config import HERLEV_BBOX_WGS84
 from fieldaudit.crs import METRIC, WGS84, reproject
+from fieldaudit.plain_text import clean_line, clean_text
 
 OVERPASS_URL = "https://overpass-api.de/api/interpreter"
 PATH_HALF_WIDTH_M = 3.0
@@ -119,7 +120,8 @@ def parse_overpass(answer: dict[str, Any]) -> tuple[list[AreaFeature], list[str]
         if polygons is None or polygons.is_empty:
             skipped.append(f"{label}: no polygon")
             continue
-        name = (tags.get("name") or "").strip() or f"{kind} (OSM {label})"
+        # Anyone can edit OpenStreetMap: control characters are stripped (see ``plain_text``).
+        name = clean_line(str(tags.get("name") or "")) or f"{kind} (OSM {label})"
         key = (name, kind)
         if key in features:  # a named path split into several ways: join them
             joined = as_multipolygon(unary_union([features[key].geometry, polygons]))
@@ -130,7 +132,7 @@ def parse_overpass(answer: dict[str, Any]) -> tuple[list[AreaFeature], list[str]
             kind=kind,
             geometry=polygons,
             importance=AREA_IMPORTANCE.get(kind, 1.0),
-            description=tags.get("description", "")[:2000],
+            description=clean_text(str(tags.get("description") or ""))[:2000],
             source=f"{OSM_SOURCE}, {label}",
         )
     return list(features.values()), skipped

@@ -19,6 +19,7 @@ from fieldaudit.areas import ServiceArea, area_for_point
 from fieldaudit.crs import METRIC, to_metric
 from fieldaudit.errors import ConflictError, Problem, ValidationError
 from fieldaudit.models import BarrierReport, User
+from fieldaudit.plain_text import text_problem
 from fieldaudit.sites import join_site
 from fieldaudit.status import Status
 from fieldaudit.taxonomy import Group, Label, Severity, category, tags_for
@@ -274,6 +275,7 @@ def check_report(
             )
         )
         show_name, reporter_name = False, ""
+    problems += _control_characters({"description": description, "reporter_name": reporter_name})
 
     if problems:
         raise ValidationError(problems)
@@ -293,6 +295,11 @@ def check_report(
         show_name=show_name,
         reporter_name=reporter_name.strip() if show_name else "",
     )
+
+
+def _control_characters(fields: dict[str, Any]) -> list[Problem]:
+    """Text with control characters is refused, naming the field (see ``plain_text``)."""
+    return [p for name, value in fields.items() if (p := text_problem(value, name)) is not None]
 
 
 def _check_measurements(raw: Any, cat: Any, problems: list[Problem]) -> dict[str, dict[str, Any]]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+
+from fieldaudit.web.forms import AppForm
 
 try:  # WTForms 3.3 deprecates (value, label) tuples
     from wtforms import SelectChoice
@@ -28,7 +29,7 @@ def role_choices(lang: str) -> list[Any]:
     return [option(role.value, ROLE_LABELS[role].get(lang)) for role in Role]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     """Sign in with e-mail and password."""
 
     email = EmailField(
@@ -44,7 +45,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(AppForm):
     """Accept an invitation: choose a password."""
 
     display_name = StringField(
@@ -74,7 +75,7 @@ class InvitationForm(FlaskForm):
     )
 
 
-class InviteForm(FlaskForm):
+class InviteForm(AppForm):
     """An administrator invites someone."""
 
     email = EmailField(
@@ -86,7 +87,7 @@ class InviteForm(FlaskForm):
     role = SelectField(lazy_gettext("Rolle"), validators=[DataRequired()])
 
 
-class UserForm(FlaskForm):
+class UserForm(AppForm):
     """An administrator changes a user's role or deactivates the account."""
 
     role = SelectField(lazy_gettext("Rolle"), validators=[DataRequired()])

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from flask import Response, flash, redirect, render_template, session, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, logout_user
-from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash
 from wtforms import BooleanField, PasswordField
 from wtforms.validators import DataRequired, Length
@@ -26,9 +25,10 @@ from fieldaudit.extensions import db
 from fieldaudit.models import BarrierReport
 from fieldaudit.privacy import delete_account, export_personal_data
 from fieldaudit.status import Role
+from fieldaudit.web.forms import AppForm
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(AppForm):
     """Confirm the deletion of one's own account with the password and a checkbox."""
 
     password = PasswordField(

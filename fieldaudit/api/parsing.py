@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from fieldaudit.api.errors import ApiError
 from fieldaudit.models import User
+from fieldaudit.plain_text import text_problem
 
 DEVICE_TOKEN_HEADER = "X-Device-Token"
 DEVICE_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
@@ -194,22 +195,13 @@ def check_fields_text(payload: Any, fields: tuple[str, ...]) -> None:
 
 
 def check_text(value: Any, field: str = "") -> None:
-    """Refuse strings a database cannot store: NUL characters and unpaired surrogates (422)."""
+    """Refuse control characters, NUL and unpaired surrogates, naming the field (422).
+
+    Refused, not stripped: see ``fieldaudit.plain_text`` for why each boundary does what."""
     if isinstance(value, str):
-        bad = "\x00" in value
-        if not bad:
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                bad = True
-        if bad:
-            raise ApiError(
-                422,
-                field,
-                "invalid_text",
-                "Teksten indeholder tegn, der ikke kan gemmes.",
-                "The text contains characters that cannot be stored.",
-            )
+        problem = text_problem(value, field)
+        if problem is not None:
+            raise ApiError(422, field, "invalid_text", problem.message.da, problem.message.en)
     elif isinstance(value, dict):
         for key, item in value.items():
             check_text(key, field or str(key))

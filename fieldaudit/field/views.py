@@ -34,6 +34,7 @@ THEME_COLOUR = "#0b4f6c"
 ENTRY_SCRIPTS = ("js/field/app.js", "js/field/mine.js")
 MODULES = (
     "icons/pin.svg",
+    "js/text.js",
     "js/field/config.js",
     "js/field/store.js",
     "js/field/outbox.js",

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from fieldaudit.crs import to_wgs84
 from fieldaudit.errors import Problem
 from fieldaudit.models import Area, BarrierReport, BarrierSite, HistoryEntry, Photo
+from fieldaudit.plain_text import clean_xml_tree, text_problem
 from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Status
 from fieldaudit.taxonomy import (
     CATEGORIES,
@@ -751,6 +752,19 @@ _FIELD_NAMES = {
 }
 
 
+def refuse_control_characters(items: Iterable[tuple[str, str]], lang: str) -> None:
+    """Refuse a POST whose fields hold control characters or NUL: 400, naming every field.
+
+    Refused, not stripped: the client is a program that can be told (see ``plain_text``)."""
+    descriptions = [
+        f"{name}: {problem.message.get(lang)}"
+        for name, value in items
+        if (problem := text_problem(value, name)) is not None
+    ]
+    if descriptions:
+        raise Open311Error(400, *descriptions)
+
+
 def problems_as_error(problems: list[Problem], lang: str) -> Open311Error:
     """Turn FieldAudit's validation problems into one Open311 400 error."""
     descriptions = []
@@ -809,6 +823,7 @@ def to_xml(root: str, value: Any, item: str | None = None) -> bytes:
     else:
         for key, child in value.items():
             _append(element, key, child)
+    clean_xml_tree(element)  # text stored before control characters were refused, echoed input
     ET.indent(element, space="  ")
     body = ET.tostring(element, encoding="unicode", short_empty_elements=True)
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n").encode("utf-8")

@@ -181,6 +181,7 @@ def create_request(fmt: str) -> Response:
             ).get(lang),
         )
     form = request.form
+    gr.refuse_control_characters(form.items(multi=True), lang)
     cat = gr.find_service(form.get("service_code"), lang)
     payload = gr.report_payload(form, gr.read_attributes(form.items(multi=True)), cat, lang)
     service_area = cached_service_area(

@@ -44,6 +44,7 @@ from fieldaudit.models import (
     Photo,
 )
 from fieldaudit.photos import media_path
+from fieldaudit.plain_text import clean_xml_tree
 from fieldaudit.sites import CONFIRMATION_KINDS, add_confirmation
 from fieldaudit.status import STATUS_LABELS, Status
 from fieldaudit.taxonomy import (
@@ -428,7 +429,7 @@ def _atom(
         ET.SubElement(entry, f"{{{ATOM}}}updated").text = _iso(item["updated"])
         ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=item["url"])
         ET.SubElement(entry, f"{{{ATOM}}}content", type="text").text = item["content"]
-    body = ET.tostring(feed, encoding="unicode", xml_declaration=False)
+    body = ET.tostring(clean_xml_tree(feed), encoding="unicode", xml_declaration=False)
     response = current_app.response_class(
         '<?xml version="1.0" encoding="utf-8"?>\n' + body,
         mimetype="application/atom+xml",

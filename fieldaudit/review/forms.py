@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext
-from flask_wtf import FlaskForm
 from wtforms import (
     DecimalField,
     IntegerField,
@@ -24,6 +23,7 @@ from fieldaudit.taxonomy import (
     GROUP_LABELS,
     SEVERITIES,
 )
+from fieldaudit.web.forms import AppForm
 
 
 class CheckboxesField(SelectMultipleField):
@@ -33,7 +33,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(AppForm):
     """Verify a report."""
 
     note = TextAreaField(
@@ -42,7 +42,7 @@ class VerifyForm(FlaskForm):
     )
 
 
-class RejectForm(FlaskForm):
+class RejectForm(AppForm):
     """Reject a report with a reason."""
 
     reason = TextAreaField(
@@ -54,7 +54,7 @@ class RejectForm(FlaskForm):
     )
 
 
-class DuplicateForm(FlaskForm):
+class DuplicateForm(AppForm):
     """Merge a report into the site it duplicates."""
 
     site_choice = RadioField(
@@ -78,7 +78,7 @@ class DuplicateForm(FlaskForm):
         return None
 
 
-class CorrectForm(FlaskForm):
+class CorrectForm(AppForm):
     """Correct category, severity, groups and tags."""
 
     category = SelectField(lazy_gettext("Kategori"), validators=[DataRequired()])
@@ -108,7 +108,7 @@ class CorrectForm(FlaskForm):
         self.tags.choices = [option(code, label) for code, label in tags.items()]
 
 
-class NoteForm(FlaskForm):
+class NoteForm(AppForm):
     """A note on a report or a site, internal or public."""
 
     text = TextAreaField(
@@ -126,7 +126,7 @@ class NoteForm(FlaskForm):
     )
 
 
-class HideForm(FlaskForm):
+class HideForm(AppForm):
     """Hide (or show again) a report or a photo."""
 
     reason = StringField(
@@ -134,7 +134,7 @@ class HideForm(FlaskForm):
     )
 
 
-class RedactForm(FlaskForm):
+class RedactForm(AppForm):
     """Black out a rectangle of a photo, given in percent of its width and height."""
 
     left = DecimalField(
@@ -162,7 +162,7 @@ class RedactForm(FlaskForm):
     )
 
 
-class PlanForm(FlaskForm):
+class PlanForm(AppForm):
     """Plan the repair of a site."""
 
     year = IntegerField(
@@ -175,7 +175,7 @@ class PlanForm(FlaskForm):
     )
 
 
-class FixForm(FlaskForm):
+class FixForm(AppForm):
     """Mark a site as fixed."""
 
     note = TextAreaField(
@@ -184,7 +184,7 @@ class FixForm(FlaskForm):
     )
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(AppForm):
     """Close or reopen a site, with a reason."""
 
     reason = TextAreaField(

@@ -7,7 +7,6 @@ call ``lifecycle``, commit once, redirect (Post/Redirect/Get). A form with error
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -280,7 +279,8 @@ def _point(report: BarrierReport) -> tuple[float, float]:
     return to_wgs84(x, y)
 
 
-def _map_data(report: BarrierReport, nearby: list[lifecycle.NearbySite]) -> str:
+def _map_data(report: BarrierReport, nearby: list[lifecycle.NearbySite]) -> dict[str, Any]:
+    """The small map's GeoJSON; the template writes it with ``tojson`` (names may hold markup)."""
     lon, lat = _point(report)
     features = [
         {
@@ -305,7 +305,7 @@ def _map_data(report: BarrierReport, nearby: list[lifecycle.NearbySite]) -> str:
                 "properties": {"kind": "area", "label": report.area.name},
             }
         )
-    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+    return {"type": "FeatureCollection", "features": features}
 
 
 def render_detail(report: BarrierReport, failed: dict[str, Any] | None = None, status: int = 200):

@@ -1,4 +1,6 @@
 // The public map of Herlev's areas, drawn from FieldAudit's own GeoJSON so it works without tiles.
+import { textElement } from "./text.js";
+
 const element = document.getElementById("areas-map");
 
 const KIND_COLOURS = {
@@ -34,7 +36,7 @@ async function drawAreas() {
       };
     },
     onEachFeature: (feature, featureLayer) => {
-      featureLayer.bindTooltip(feature.properties.name);
+      featureLayer.bindTooltip(textElement(feature.properties.name));
     },
   }).addTo(map);
   map.fitBounds(layer.getBounds(), { padding: [8, 8] });

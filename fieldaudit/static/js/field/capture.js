@@ -1,5 +1,6 @@
 // The capture flow: a few big steps, each with its own heading, errors next to the field and in a
 // summary, and the duplicate check before sending. The report goes into the outbox first.
+import { plainText } from "../text.js";
 import { config, formatNumber, label, t } from "./config.js";
 import { gpsFromFile } from "./exif.js";
 import { categoryLabel, PositionMap, severityLabel } from "./map.js";
@@ -488,10 +489,10 @@ class Capture {
       groups: [...this.form.querySelectorAll('input[name="groups"]:checked')].map((box) => box.value),
       tags: [...this.form.querySelectorAll('input[name="tags"]:checked')].map((box) => box.value),
       measurements: this.measurements(),
-      description: $("description").value.trim(),
+      description: plainText($("description").value).trim(),
       created_at: new Date().toISOString(),
       show_name: showName,
-      reporter_name: showName ? $("reporter-name").value.trim() : "",
+      reporter_name: showName ? plainText($("reporter-name").value).trim() : "",
     };
     return payload;
   }

@@ -1,6 +1,7 @@
 // The capture map: Herlev's areas from our own data (so it works without tiles), the pin with
 // the position's accuracy circle, and known barrier sites coloured by severity, clustered when
 // zoomed out. Everything on it is also available without the map (place list, site list).
+import { textElement } from "../text.js";
 import { config, label, t } from "./config.js";
 
 const HERLEV_CENTRE = [55.735, 12.427];
@@ -16,8 +17,11 @@ function categoryLabel(code) {
   return category ? label(category.label) : code;
 }
 
-function escapeAttribute(text) {
-  return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+function siteIcon(name, severity) {
+  const icon = textElement(SEVERITY_LETTER[severity] || "?");
+  icon.setAttribute("role", "img");
+  icon.setAttribute("aria-label", name);
+  return icon;
 }
 
 export class PositionMap {
@@ -52,7 +56,7 @@ export class PositionMap {
           iconCreateFunction: (cluster) =>
             L.divIcon({
               className: "site-cluster",
-              html: `<span>${cluster.getChildCount()}</span>`,
+              html: textElement(cluster.getChildCount()),
               iconSize: [44, 44],
             }),
         })
@@ -155,7 +159,7 @@ export class PositionMap {
         keyboard: false,
         icon: L.divIcon({
           className: `site-icon severity-${site.severity}`,
-          html: `<span role="img" aria-label="${escapeAttribute(name)}">${SEVERITY_LETTER[site.severity] || "?"}</span>`,
+          html: siteIcon(name, site.severity),
           iconSize: [32, 32],
         }),
       });

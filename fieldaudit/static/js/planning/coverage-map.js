@@ -1,5 +1,6 @@
 // The coverage map: each area coloured by when it was last audited (never, over a year ago,
 // within a year), drawn from the page's own GeoJSON so it works without background tiles.
+import { textElement } from "../text.js";
 import { drawInto, herlevMap } from "./herlev-map.js";
 
 drawInto("coverage-map", async (element) => {
@@ -13,7 +14,7 @@ drawInto("coverage-map", async (element) => {
       fillOpacity: 0.45,
     }),
     onEachFeature: (feature, featureLayer) => {
-      featureLayer.bindTooltip(`${feature.properties.name}: ${feature.properties.label}`);
+      featureLayer.bindTooltip(textElement(`${feature.properties.name}: ${feature.properties.label}`));
     },
   }).addTo(map);
   if (layer.getBounds().isValid()) {

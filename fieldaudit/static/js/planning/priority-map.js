@@ -1,5 +1,6 @@
 // The planners' map: the sites of the current list page as numbered markers coloured by
 // priority band, over FieldAudit's own areas (works without background tiles).
+import { textElement } from "../text.js";
 import { drawInto, herlevMap } from "./herlev-map.js";
 
 drawInto("priority-map", async (element) => {
@@ -23,7 +24,7 @@ drawInto("priority-map", async (element) => {
   for (const point of [...points].reverse()) {
     const icon = L.divIcon({
       className: `prio-marker prio-${point.class}`,
-      html: `<span>${Number(point.rank)}</span>`,
+      html: textElement(Number(point.rank)),
       iconSize: [30, 30],
     });
     const marker = L.marker([point.lat, point.lon], {

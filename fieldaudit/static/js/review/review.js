@@ -1,6 +1,7 @@
 // The review page: move focus to an error summary, draw the small map, and let a mouse or
 // touch user drag the rectangle to black out on a photo (the number fields stay the way to do it
 // with a keyboard).
+import { textElement } from "../text.js";
 
 const summary = document.querySelector(".error-summary[data-autofocus]");
 if (summary) {
@@ -20,7 +21,7 @@ async function drawMap(element, data) {
   const layer = L.geoJSON(data, {
     pointToLayer: (feature, latlng) => L.circleMarker(latlng, styles[feature.properties.kind] || styles.site),
     style: (feature) => (feature.properties.kind === "area" ? { color: "#2e7d32", weight: 2, fillOpacity: 0.1 } : {}),
-    onEachFeature: (feature, featureLayer) => featureLayer.bindTooltip(feature.properties.label),
+    onEachFeature: (feature, featureLayer) => featureLayer.bindTooltip(textElement(feature.properties.label)),
   }).addTo(map);
   const points = data.features.filter((f) => f.properties.kind !== "area");
   const bounds = L.geoJSON({ type: "FeatureCollection", features: points }).getBounds();
