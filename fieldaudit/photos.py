@@ -14,13 +14,14 @@ import hashlib
 import io
 import os
 import tempfile
+import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 from sqlalchemy.orm import Session
 
@@ -32,8 +33,17 @@ register_heif_opener()
 
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
 MAX_PHOTOS = 3
-# Pillow warns above 89 MP and refuses above 179 MP; we refuse anything above 100 MP ourselves.
-MAX_PIXELS = 100_000_000
+# A phone photo has at most about 50 MP; a few hundred KB of PNG can claim far more (issue 12).
+# Checked from the header before any decoding; Pillow's own guard is set to the same cap for
+# formats whose header and data disagree (its warning is turned into a refusal below).
+MAX_PIXELS = 50_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# Photos decoded at the same time in one process (FIELDAUDIT_PHOTO_WORKERS): each may hold up to
+# MAX_PIXELS x 4 bytes, so this bounds the memory of photo processing per server process.
+DEFAULT_PHOTO_WORKERS = 2
+PHOTO_WAIT_S = 60.0
+# Pixels are converted and shrunk in bands of about this many bytes, never as a full-size copy.
+BAND_BYTES = 4 * 1024 * 1024
 DISPLAY_MAX_PX = 1600
 THUMB_MAX_PX = 320
 DISPLAY_QUALITY = 82
@@ -133,6 +143,56 @@ class StagedPhotos:
         self.folders = []
 
 
+class PhotosBusyError(DomainError):
+    """Every photo slot of the process stayed busy too long: try again (HTTP 503)."""
+
+    status = 503
+
+
+@dataclass
+class _PhotoSlots:
+    """The process-wide bound on photos being decoded at once."""
+
+    size: int
+    wait_s: float
+    semaphore: threading.BoundedSemaphore
+
+
+_slots = _PhotoSlots(
+    DEFAULT_PHOTO_WORKERS, PHOTO_WAIT_S, threading.BoundedSemaphore(DEFAULT_PHOTO_WORKERS)
+)
+
+
+def configure_photo_workers(size: int, wait_s: float = PHOTO_WAIT_S) -> None:
+    """Set how many photos this process decodes at once and how long a request waits for one."""
+    size = max(1, int(size))
+    if size != _slots.size:
+        _slots.semaphore = threading.BoundedSemaphore(size)
+        _slots.size = size
+    _slots.wait_s = wait_s
+
+
+@contextlib.contextmanager
+def photo_slot() -> Iterator[None]:
+    """Hold one of the process's photo slots while decoding; PhotosBusyError if none frees up."""
+    semaphore = _slots.semaphore
+    if not semaphore.acquire(timeout=_slots.wait_s):
+        raise PhotosBusyError(
+            Problem(
+                "photos",
+                "photos_busy",
+                Label(
+                    "Serveren behandler mange fotos lige nu. Prøv igen om lidt.",
+                    "The server is processing many photos right now. Try again in a moment.",
+                ),
+            )
+        )
+    try:
+        yield
+    finally:
+        semaphore.release()
+
+
 def _problem(field_name: str, code: str, da: str, en: str) -> ValidationError:
     return ValidationError(Problem(field_name, code, Label(da, en)))
 
@@ -186,15 +246,25 @@ def _bomb(field_name: str) -> ValidationError:
     )
 
 
-def _to_srgb(image: Image.Image) -> Image.Image:
-    """Convert pixels described by an embedded ICC profile to sRGB (the profile is then dropped)."""
+def _srgb_transform(image: Image.Image) -> ImageCms.ImageCmsTransform | None:
+    """The transform from an embedded ICC profile to sRGB, or None (no or unusable profile)."""
     icc = image.info.get("icc_profile")
     if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
-        return image
+        return None
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
-        converted = ImageCms.profileToProfile(image, source, _SRGB, outputMode=output_mode)
+        return ImageCms.buildTransform(source, _SRGB, image.mode, output_mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return None
+
+
+def _to_srgb(image: Image.Image, transform: ImageCms.ImageCmsTransform | None) -> Image.Image:
+    """Convert pixels described by an embedded ICC profile to sRGB (the profile is then dropped)."""
+    if transform is None:
+        return image
+    try:
+        converted = ImageCms.applyTransform(image, transform)
     except (ImageCms.PyCMSError, OSError, ValueError):
         return image
     return converted if converted is not None else image
@@ -216,6 +286,64 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image
 
 
+def _reduction(size: tuple[int, int]) -> int:
+    """The integer factor Pillow's ``thumbnail(..., reducing_gap=2.0)`` would reduce by first."""
+    return max(1, int(max(size) / DISPLAY_MAX_PX / 2.0))
+
+
+def _shrunk_rgb(image: Image.Image) -> Image.Image:
+    """The decoded image in 8-bit sRGB, reduced by an integer factor, converted band by band.
+
+    Each band is a few MB, so converting (alpha onto white, 16-bit, ICC) and reducing a 50 MP
+    photo costs little more than its decoded pixels, instead of several full-size copies.
+    """
+    factor = _reduction(image.size)
+    transform = _srgb_transform(image)
+    if factor == 1 and transform is None and image.mode == "RGB":
+        return image  # already what is wanted (a JPEG decoded at a reduced scale)
+    width, height = image.size
+    rows = max(factor, BAND_BYTES // (width * 4) // factor * factor)
+    result = Image.new("RGB", (-(-width // factor), -(-height // factor)), (255, 255, 255))
+    for top in range(0, height, rows):
+        band = _to_rgb(_to_srgb(image.crop((0, top, width, min(height, top + rows))), transform))
+        result.paste(band.reduce(factor) if factor > 1 else band, (0, top // factor))
+    return result
+
+
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation of an image (1, upright, when absent or unreadable)."""
+    try:
+        value = image.getexif().get(ExifTags.Base.Orientation, 1)
+    except (OSError, SyntaxError, ValueError, TypeError):
+        return 1
+    return value if isinstance(value, int) else 1
+
+
+def _decode(image: Image.Image, field_name: str) -> Image.Image:
+    """Decode the pixels (JPEG at a reduced scale) and return them upright, in sRGB, shrunk."""
+    if image.format == "JPEG":
+        # Let libjpeg decode at 1/2, 1/4 or 1/8 scale while staying above display size.
+        ratio = DISPLAY_MAX_PX / max(image.size)
+        image.draft("RGB", (int(image.width * ratio), int(image.height * ratio)))
+    image.load()
+    if image.width * image.height > MAX_PIXELS:  # a header that did not tell the truth
+        raise _bomb(field_name)
+    orientation = _orientation(image)
+    shrunk = _shrunk_rgb(image)
+    return shrunk.transpose(_UPRIGHT[orientation]) if orientation in _UPRIGHT else shrunk
+
+
 def _jpeg(image: Image.Image, quality: int, own: bool = False) -> bytes:
     """Encode as JPEG with no metadata at all (no EXIF, ICC, XMP or comments).
 
@@ -235,16 +363,9 @@ def render_photo(
     """Check and convert an upload; return display JPEG, thumbnail JPEG, display width, height."""
     image = _open_checked(data, field_name, max_bytes)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), photo_slot():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            if image.format == "JPEG":
-                # Let libjpeg decode at 1/2, 1/4 or 1/8 scale while staying above display size.
-                ratio = DISPLAY_MAX_PX / max(image.size)
-                image.draft("RGB", (int(image.width * ratio), int(image.height * ratio)))
-            image.load()
-            image = ImageOps.exif_transpose(image)
-            image = _to_srgb(image)
-            image = _to_rgb(image)
+            image = _decode(image, field_name)
             # Hamming is an antialiasing downscaling filter about 2.5x faster than Lanczos.
             image.thumbnail((DISPLAY_MAX_PX, DISPLAY_MAX_PX), Image.Resampling.HAMMING, 2.0)
             width, height = image.size
