@@ -17,12 +17,12 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
-from pillow_heif import register_heif_opener
+from pillow_heif import open_heif, register_heif_opener
 from sqlalchemy.orm import Session
 
 from fieldaudit.errors import DomainError, Problem, ValidationError
@@ -38,9 +38,13 @@ MAX_PHOTOS = 3
 # formats whose header and data disagree (its warning is turned into a refusal below).
 MAX_PIXELS = 50_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-# Photos decoded at the same time in one process (FIELDAUDIT_PHOTO_WORKERS): each may hold up to
-# MAX_PIXELS x 4 bytes, so this bounds the memory of photo processing per server process.
-DEFAULT_PHOTO_WORKERS = 2
+# Decoding a 50 MP PNG or HEIC peaks at about 250-300 MB (4 bytes a pixel, plus the decoder's
+# own buffer for HEIC); a WebP holds three full copies (libwebp, bytes, Pillow), so it gets a
+# lower cap (phones do not shoot WebP; 16 MP is still above any WebP seen from a phone app).
+FORMAT_MAX_PIXELS = {"WEBP": 16_000_000}
+# Photos decoded at the same time in one process (FIELDAUDIT_PHOTO_WORKERS): with about 300 MB
+# each at most, this bounds the memory of photo processing per server (gunicorn worker) process.
+DEFAULT_PHOTO_WORKERS = 1
 PHOTO_WAIT_S = 60.0
 # Pixels are converted and shrunk in bands of about this many bytes, never as a full-size copy.
 BAND_BYTES = 4 * 1024 * 1024
@@ -52,6 +56,11 @@ ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "HEIF": "HEIC"
 PHOTO_DIR = "photos"
 TMP_DIR = "tmp"
 _SRGB = ImageCms.createProfile("sRGB")
+# Pillow keeps image memory in blocks of 16 MB, under glibc's largest mmap threshold (32 MB), so
+# a decoded photo's blocks come from the malloc arena of the thread that decoded it and stay
+# there when freed (a gthread worker has one arena per thread: the RSS grew by a full photo per
+# thread). 64 MB blocks are mapped and unmapped directly: freed memory goes back to the system.
+Image.core.set_block_size(64 * 1024 * 1024)
 
 
 class StorageFullError(DomainError):
@@ -214,10 +223,11 @@ def _open_checked(data: bytes, field_name: str, max_bytes: int) -> Image.Image:
             probe = Image.open(io.BytesIO(data))
             image_format = probe.format or ""
             width, height = probe.size
-            if image_format in ACCEPTED_FORMATS and width * height <= MAX_PIXELS:
+            cap = pixel_cap(image_format)
+            if image_format in ACCEPTED_FORMATS and width * height <= cap:
                 probe.verify()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _bomb(field_name) from None
+        raise _bomb(field_name, MAX_PIXELS) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise _problem(
             field_name,
@@ -232,29 +242,34 @@ def _open_checked(data: bytes, field_name: str, max_bytes: int) -> Image.Image:
             "Fotoet skal være JPEG, PNG, WebP eller HEIC.",
             "The photo must be JPEG, PNG, WebP or HEIC.",
         )
-    if width * height > MAX_PIXELS or width < 1 or height < 1:
-        raise _bomb(field_name)
+    if width * height > cap or width < 1 or height < 1:
+        raise _bomb(field_name, cap)
     return Image.open(io.BytesIO(data))
 
 
-def _bomb(field_name: str) -> ValidationError:
+def pixel_cap(image_format: str) -> int:
+    """The most pixels a photo of this format may have (checked before decoding)."""
+    return FORMAT_MAX_PIXELS.get(image_format, MAX_PIXELS)
+
+
+def _bomb(field_name: str, cap: int) -> ValidationError:
     return _problem(
         field_name,
         "photo_too_many_pixels",
-        f"Fotoet har for mange pixels (højst {MAX_PIXELS // 1_000_000} megapixel).",
-        f"The photo has too many pixels (at most {MAX_PIXELS // 1_000_000} megapixels).",
+        f"Fotoet har for mange pixels (højst {cap // 1_000_000} megapixel).",
+        f"The photo has too many pixels (at most {cap // 1_000_000} megapixels).",
     )
 
 
-def _srgb_transform(image: Image.Image) -> ImageCms.ImageCmsTransform | None:
+def _srgb_transform(mode: str, info: dict) -> ImageCms.ImageCmsTransform | None:
     """The transform from an embedded ICC profile to sRGB, or None (no or unusable profile)."""
-    icc = image.info.get("icc_profile")
-    if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
+    icc = info.get("icc_profile")
+    if not icc or mode not in ("RGB", "RGBA", "CMYK"):
         return None
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
-        return ImageCms.buildTransform(source, _SRGB, image.mode, output_mode)
+        output_mode = "RGBA" if mode == "RGBA" else "RGB"
+        return ImageCms.buildTransform(source, _SRGB, mode, output_mode)
     except (ImageCms.PyCMSError, OSError, ValueError):
         return None
 
@@ -291,21 +306,59 @@ def _reduction(size: tuple[int, int]) -> int:
     return max(1, int(max(size) / DISPLAY_MAX_PX / 2.0))
 
 
-def _shrunk_rgb(image: Image.Image) -> Image.Image:
-    """The decoded image in 8-bit sRGB, reduced by an integer factor, converted band by band.
+@dataclass(frozen=True)
+class _Pixels:
+    """Decoded pixels that can be read a band of rows at a time."""
+
+    size: tuple[int, int]
+    mode: str
+    info: dict
+    band: Callable[[int, int], Image.Image]  # rows [top, bottom) as an image of the same mode
+
+
+def _pillow_pixels(image: Image.Image) -> _Pixels:
+    """The pixels of a loaded Pillow image."""
+    width = image.width
+    return _Pixels(
+        image.size,
+        image.mode,
+        image.info,
+        lambda top, bottom: image.crop((0, top, width, bottom)),
+    )
+
+
+def _heif_pixels(data: bytes) -> _Pixels:
+    """The pixels of a HEIC photo, read from libheif's buffer (Pillow's load() would copy them
+    all: 50 MP cost 350 MB instead of 150). libheif has already turned them upright."""
+    heif = open_heif(io.BytesIO(data))
+    width, height = heif.size
+    mode, stride = heif.mode, heif.stride
+    buffer = memoryview(heif.data)
+
+    def band(top: int, bottom: int) -> Image.Image:
+        rows = buffer[top * stride : bottom * stride]
+        return Image.frombuffer(mode, (width, bottom - top), rows, "raw", mode, stride, 1)
+
+    info = {key: value for key, value in heif.info.items() if key == "icc_profile"}
+    return _Pixels((width, height), mode, info, band)
+
+
+def _shrunk_rgb(pixels: _Pixels) -> Image.Image:
+    """The decoded pixels in 8-bit sRGB, reduced by an integer factor, converted band by band.
 
     Each band is a few MB, so converting (alpha onto white, 16-bit, ICC) and reducing a 50 MP
     photo costs little more than its decoded pixels, instead of several full-size copies.
     """
-    factor = _reduction(image.size)
-    transform = _srgb_transform(image)
-    if factor == 1 and transform is None and image.mode == "RGB":
-        return image  # already what is wanted (a JPEG decoded at a reduced scale)
-    width, height = image.size
+    factor = _reduction(pixels.size)
+    transform = _srgb_transform(pixels.mode, pixels.info)
+    width, height = pixels.size
+    if factor == 1 and transform is None and pixels.mode == "RGB":
+        return pixels.band(0, height)  # already what is wanted (e.g. a JPEG decoded scaled)
     rows = max(factor, BAND_BYTES // (width * 4) // factor * factor)
     result = Image.new("RGB", (-(-width // factor), -(-height // factor)), (255, 255, 255))
     for top in range(0, height, rows):
-        band = _to_rgb(_to_srgb(image.crop((0, top, width, min(height, top + rows))), transform))
+        band = pixels.band(top, min(height, top + rows))
+        band = _to_rgb(_to_srgb(band, transform))
         result.paste(band.reduce(factor) if factor > 1 else band, (0, top // factor))
     return result
 
@@ -330,17 +383,21 @@ def _orientation(image: Image.Image) -> int:
     return value if isinstance(value, int) else 1
 
 
-def _decode(image: Image.Image, field_name: str) -> Image.Image:
+def _decode(image: Image.Image, data: bytes, field_name: str) -> Image.Image:
     """Decode the pixels (JPEG at a reduced scale) and return them upright, in sRGB, shrunk."""
-    if image.format == "JPEG":
-        # Let libjpeg decode at 1/2, 1/4 or 1/8 scale while staying above display size.
-        ratio = DISPLAY_MAX_PX / max(image.size)
-        image.draft("RGB", (int(image.width * ratio), int(image.height * ratio)))
-    image.load()
-    if image.width * image.height > MAX_PIXELS:  # a header that did not tell the truth
-        raise _bomb(field_name)
-    orientation = _orientation(image)
-    shrunk = _shrunk_rgb(image)
+    if image.format == "HEIF":
+        pixels, orientation = _heif_pixels(data), 1
+    else:
+        if image.format == "JPEG":
+            # Let libjpeg decode at 1/2, 1/4 or 1/8 scale while staying above display size.
+            ratio = DISPLAY_MAX_PX / max(image.size)
+            image.draft("RGB", (int(image.width * ratio), int(image.height * ratio)))
+        image.load()
+        pixels, orientation = _pillow_pixels(image), _orientation(image)
+    cap = pixel_cap(image.format or "")
+    if pixels.size[0] * pixels.size[1] > cap:  # a header that did not tell the truth
+        raise _bomb(field_name, cap)
+    shrunk = _shrunk_rgb(pixels)
     return shrunk.transpose(_UPRIGHT[orientation]) if orientation in _UPRIGHT else shrunk
 
 
@@ -365,7 +422,7 @@ def render_photo(
     try:
         with warnings.catch_warnings(), photo_slot():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = _decode(image, field_name)
+            image = _decode(image, data, field_name)
             # Hamming is an antialiasing downscaling filter about 2.5x faster than Lanczos.
             image.thumbnail((DISPLAY_MAX_PX, DISPLAY_MAX_PX), Image.Resampling.HAMMING, 2.0)
             width, height = image.size
@@ -374,7 +431,7 @@ def render_photo(
             image.thumbnail((THUMB_MAX_PX, THUMB_MAX_PX), Image.Resampling.LANCZOS, 2.0)
             thumbnail = _jpeg(image, THUMB_QUALITY, own=True)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _bomb(field_name) from None
+        raise _bomb(field_name, MAX_PIXELS) from None
     except (OSError, SyntaxError, ValueError, EOFError):
         raise _problem(
             field_name,

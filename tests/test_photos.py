@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image, ImageCms
 
+from fieldaudit.bench.photo_ingest import flat_png
 from fieldaudit.errors import ValidationError
 from fieldaudit.photos import (
     DEFAULT_PHOTO_WORKERS,
@@ -234,25 +235,6 @@ def test_a_12_megapixel_jpeg_becomes_display_and_thumbnail():
     assert max(Image.open(io.BytesIO(thumbnail)).size) == 320
 
 
-def flat_png(width: int, height: int, pixel: bytes = b"\x0a\xc8\x1e\x80") -> bytes:
-    """A PNG of one flat colour (RGBA by default), written row by row: a few hundred KB on disk
-    for any size, and never the whole image in this process's memory."""
-    colour_type = {1: 0, 3: 2, 4: 6}[len(pixel)]
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-        )
-
-    row = b"\x00" + pixel * width
-    packer = zlib.compressobj(9)
-    body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
-    header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
-    )
-
-
 def peak_rss_growth_mb(action) -> tuple[float, object]:
     """Run ``action`` and return how far this process's peak RSS rose above its RSS before."""
     status = Path("/proc/self/status")
@@ -316,3 +298,13 @@ def test_photo_processing_waits_for_a_free_slot_and_then_answers_busy(tmp_path: 
         staged.discard()
     finally:
         configure_photo_workers(DEFAULT_PHOTO_WORKERS)
+
+
+def test_a_webp_has_a_lower_pixel_cap_because_decoding_it_holds_three_copies(tmp_path: Path):
+    webp = encode(Image.new("RGB", (5000, 4000), RED), "WEBP", lossless=True)
+    with pytest.raises(ValidationError) as caught:
+        stage_photos([webp], tmp_path)
+    assert caught.value.first.code == "photo_too_many_pixels"
+    assert "16 megapixel" in caught.value.first.message.da
+    allowed = encode(Image.new("RGB", (4000, 4000), RED), "WEBP", lossless=True)
+    assert render_photo(allowed)[2:] == (1600, 1600)
