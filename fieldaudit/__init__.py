@@ -34,6 +34,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from fieldaudit.consistency import remove_stale_staging
 
     remove_stale_staging(app.config["MEDIA_DIR"])
+    from fieldaudit.photos import configure_photo_workers
+
+    configure_photo_workers(app.config["PHOTO_WORKERS"])
 
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]

@@ -15,10 +15,13 @@ import pyogrio
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 from shapely import make_valid, wkb
+from shapely.geometry import MultiPolygon, Polygon, box
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from fieldaudit.areas import AreaFeature, as_multipolygon, upsert_area
-from fieldaudit.crs import METRIC, WGS84, reproject
+from fieldaudit.config import HERLEV_BBOX_WGS84
+from fieldaudit.crs import METRIC, WGS84, bbox_to_metric, reproject
 from fieldaudit.plain_text import clean_line, clean_text
 from fieldaudit.taxonomy import AREA_KIND_CODES
 
@@ -26,6 +29,9 @@ NAME_FIELDS = ("name", "navn", "Name", "NAVN", "titel")
 KIND_FIELDS = ("kind", "type", "kategori", "Kind")
 IMPORTANCE_FIELDS = ("importance", "vaegt", "weight")
 SUPPORTED_SRIDS = (WGS84, METRIC)
+# Every imported area lies within Herlev's bounding box widened by this much (the municipality
+# plus its surroundings; a larger or farther polygon is a mistake or an attack).
+NEAR_HERLEV_M = 5_000.0
 
 
 class AreaFileError(Exception):
@@ -128,19 +134,9 @@ def read_area_file(
         if problem:
             plan.skipped.append(SkippedFeature(index, name, problem))
             continue
-        geometry = reproject(wkb.loads(bytes(raw)), source_srid, METRIC)
-        if not geometry.is_valid:
-            geometry = make_valid(geometry)
-        polygons = as_multipolygon(geometry)
-        if polygons is None or polygons.is_empty or polygons.area < 1.0:
-            plan.skipped.append(
-                SkippedFeature(index, name, "not a polygon (or empty after repair)")
-            )
-            continue
-        if not _plausible_metric(polygons.bounds):
-            plan.skipped.append(
-                SkippedFeature(index, name, f"coordinates do not fit EPSG:{source_srid}")
-            )
+        polygons, reason = checked_polygons(reproject(wkb.loads(bytes(raw)), source_srid, METRIC))
+        if polygons is None:
+            plan.skipped.append(SkippedFeature(index, name, f"{reason} (EPSG:{source_srid})"))
             continue
         plan.features.append(
             AreaFeature(
@@ -169,12 +165,47 @@ def _check_feature(raw: Any, name: str, kind: str) -> str | None:
     return None
 
 
-def _plausible_metric(bounds: tuple[float, float, float, float]) -> bool:
-    """Tell whether bounds in EPSG:25832 lie in or near Denmark (UTM 32N's useful range)."""
-    minx, miny, maxx, maxy = bounds
-    return all(math.isfinite(v) for v in bounds) and (
-        minx > -500_000 and maxx < 1_500_000 and miny > 5_500_000 and maxy < 7_000_000
+def herlev_window() -> Polygon:
+    """The box (EPSG:25832) every area must lie in: Herlev's bounding box widened by 5 km."""
+    min_x, min_y, max_x, max_y = bbox_to_metric(HERLEV_BBOX_WGS84)
+    return box(
+        min_x - NEAR_HERLEV_M, min_y - NEAR_HERLEV_M, max_x + NEAR_HERLEV_M, max_y + NEAR_HERLEV_M
     )
+
+
+def checked_polygons(geometry: BaseGeometry | None) -> tuple[MultiPolygon | None, str]:
+    """An area's geometry (EPSG:25832) as valid polygons near Herlev, or None and the reason.
+
+    The one rule for every importer (area files and OpenStreetMap): finite coordinates, inside
+    ``herlev_window()`` (so neither far away nor spanning the globe), repaired if invalid, and
+    at least 1 m² of polygon.
+    """
+    if geometry is None or geometry.is_empty:
+        return None, "no geometry"
+    bounds = geometry.bounds
+    if not all(math.isfinite(value) for value in bounds):
+        return None, "coordinates are not finite numbers"
+    window = herlev_window().bounds
+    if not (
+        bounds[0] >= window[0]
+        and bounds[1] >= window[1]
+        and bounds[2] <= window[2]
+        and bounds[3] <= window[3]
+    ):
+        return (
+            None,
+            f"outside Herlev (more than {NEAR_HERLEV_M / 1000:.0f} km from the municipality)",
+        )
+    if not geometry.is_valid:
+        geometry = make_valid(geometry)
+    polygons = as_multipolygon(geometry)
+    if polygons is None or polygons.is_empty or polygons.area < 1.0:
+        return None, "not a polygon (or empty after repair)"
+    if not polygons.is_valid:
+        polygons = as_multipolygon(make_valid(polygons))
+        if polygons is None or polygons.is_empty:
+            return None, "not a polygon (or empty after repair)"
+    return polygons, ""
 
 
 def import_areas(session: Session, plan: AreaImportPlan) -> AreaImportResult:

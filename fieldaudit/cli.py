@@ -77,23 +77,25 @@ def import_command(
 @click.option("--url", default=osm.OVERPASS_URL, show_default=True)
 def fetch_osm_command(print_query: bool, from_file: Path | None, url: str) -> None:
     """Import Herlev's parks, playgrounds, squares and paths from OpenStreetMap."""
-    import json
-
     query = osm.overpass_query()
     if print_query:
         click.echo(query)
         return
-    if from_file is not None:
-        answer = json.loads(from_file.read_text(encoding="utf-8"))
-    else:
-        click.echo(f"Asking {url} ...")
-        try:
+    try:
+        if from_file is not None:
+            answer = osm.load_answer(from_file)
+        else:
+            click.echo(f"Asking {url} ...")
             answer = osm.fetch(query, url)
-        except OSError as exc:
-            raise click.ClickException(
-                f"OpenStreetMap could not be reached ({exc}); nothing changed."
-            ) from exc
-    features, skipped = osm.parse_overpass(answer)
+        features, skipped = osm.parse_overpass(answer)
+    except OSError as exc:
+        raise click.ClickException(
+            f"OpenStreetMap could not be reached ({exc}); nothing changed."
+        ) from exc
+    except AreaFileError as exc:
+        raise click.ClickException(f"{exc} Nothing changed.") from exc
+    for reason in skipped[:10]:
+        click.echo(f"Skipped {reason}")
     created = updated = 0
     with click.progressbar(features, label="Importing areas") as bar:
         for feature in bar:

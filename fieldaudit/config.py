@@ -41,6 +41,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAX_PHOTOS_PER_REPORT": 3,
         "MAX_PHOTO_BYTES": 15 * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 3 * 15 * 1024 * 1024 + 1024 * 1024,
+        # Photos one server process decodes at once (each up to 50 MP, at most about 300 MB).
+        "PHOTO_WORKERS": 1,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "JSON_SORT_KEYS": False,

@@ -14,14 +14,15 @@ import hashlib
 import io
 import os
 import tempfile
+import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
-from pillow_heif import register_heif_opener
+from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
+from pillow_heif import open_heif, register_heif_opener
 from sqlalchemy.orm import Session
 
 from fieldaudit.errors import DomainError, Problem, ValidationError
@@ -32,8 +33,21 @@ register_heif_opener()
 
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
 MAX_PHOTOS = 3
-# Pillow warns above 89 MP and refuses above 179 MP; we refuse anything above 100 MP ourselves.
-MAX_PIXELS = 100_000_000
+# A phone photo has at most about 50 MP; a few hundred KB of PNG can claim far more (issue 12).
+# Checked from the header before any decoding; Pillow's own guard is set to the same cap for
+# formats whose header and data disagree (its warning is turned into a refusal below).
+MAX_PIXELS = 50_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# Decoding a 50 MP PNG or HEIC peaks at about 250-300 MB (4 bytes a pixel, plus the decoder's
+# own buffer for HEIC); a WebP holds three full copies (libwebp, bytes, Pillow), so it gets a
+# lower cap (phones do not shoot WebP; 16 MP is still above any WebP seen from a phone app).
+FORMAT_MAX_PIXELS = {"WEBP": 16_000_000}
+# Photos decoded at the same time in one process (FIELDAUDIT_PHOTO_WORKERS): with about 300 MB
+# each at most, this bounds the memory of photo processing per server (gunicorn worker) process.
+DEFAULT_PHOTO_WORKERS = 1
+PHOTO_WAIT_S = 60.0
+# Pixels are converted and shrunk in bands of about this many bytes, never as a full-size copy.
+BAND_BYTES = 4 * 1024 * 1024
 DISPLAY_MAX_PX = 1600
 THUMB_MAX_PX = 320
 DISPLAY_QUALITY = 82
@@ -42,6 +56,11 @@ ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "HEIF": "HEIC"
 PHOTO_DIR = "photos"
 TMP_DIR = "tmp"
 _SRGB = ImageCms.createProfile("sRGB")
+# Pillow keeps image memory in blocks of 16 MB, under glibc's largest mmap threshold (32 MB), so
+# a decoded photo's blocks come from the malloc arena of the thread that decoded it and stay
+# there when freed (a gthread worker has one arena per thread: the RSS grew by a full photo per
+# thread). 64 MB blocks are mapped and unmapped directly: freed memory goes back to the system.
+Image.core.set_block_size(64 * 1024 * 1024)
 
 
 class StorageFullError(DomainError):
@@ -133,6 +152,56 @@ class StagedPhotos:
         self.folders = []
 
 
+class PhotosBusyError(DomainError):
+    """Every photo slot of the process stayed busy too long: try again (HTTP 503)."""
+
+    status = 503
+
+
+@dataclass
+class _PhotoSlots:
+    """The process-wide bound on photos being decoded at once."""
+
+    size: int
+    wait_s: float
+    semaphore: threading.BoundedSemaphore
+
+
+_slots = _PhotoSlots(
+    DEFAULT_PHOTO_WORKERS, PHOTO_WAIT_S, threading.BoundedSemaphore(DEFAULT_PHOTO_WORKERS)
+)
+
+
+def configure_photo_workers(size: int, wait_s: float = PHOTO_WAIT_S) -> None:
+    """Set how many photos this process decodes at once and how long a request waits for one."""
+    size = max(1, int(size))
+    if size != _slots.size:
+        _slots.semaphore = threading.BoundedSemaphore(size)
+        _slots.size = size
+    _slots.wait_s = wait_s
+
+
+@contextlib.contextmanager
+def photo_slot() -> Iterator[None]:
+    """Hold one of the process's photo slots while decoding; PhotosBusyError if none frees up."""
+    semaphore = _slots.semaphore
+    if not semaphore.acquire(timeout=_slots.wait_s):
+        raise PhotosBusyError(
+            Problem(
+                "photos",
+                "photos_busy",
+                Label(
+                    "Serveren behandler mange fotos lige nu. Prøv igen om lidt.",
+                    "The server is processing many photos right now. Try again in a moment.",
+                ),
+            )
+        )
+    try:
+        yield
+    finally:
+        semaphore.release()
+
+
 def _problem(field_name: str, code: str, da: str, en: str) -> ValidationError:
     return ValidationError(Problem(field_name, code, Label(da, en)))
 
@@ -154,10 +223,11 @@ def _open_checked(data: bytes, field_name: str, max_bytes: int) -> Image.Image:
             probe = Image.open(io.BytesIO(data))
             image_format = probe.format or ""
             width, height = probe.size
-            if image_format in ACCEPTED_FORMATS and width * height <= MAX_PIXELS:
+            cap = pixel_cap(image_format)
+            if image_format in ACCEPTED_FORMATS and width * height <= cap:
                 probe.verify()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _bomb(field_name) from None
+        raise _bomb(field_name, MAX_PIXELS) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise _problem(
             field_name,
@@ -172,29 +242,44 @@ def _open_checked(data: bytes, field_name: str, max_bytes: int) -> Image.Image:
             "Fotoet skal være JPEG, PNG, WebP eller HEIC.",
             "The photo must be JPEG, PNG, WebP or HEIC.",
         )
-    if width * height > MAX_PIXELS or width < 1 or height < 1:
-        raise _bomb(field_name)
+    if width * height > cap or width < 1 or height < 1:
+        raise _bomb(field_name, cap)
     return Image.open(io.BytesIO(data))
 
 
-def _bomb(field_name: str) -> ValidationError:
+def pixel_cap(image_format: str) -> int:
+    """The most pixels a photo of this format may have (checked before decoding)."""
+    return FORMAT_MAX_PIXELS.get(image_format, MAX_PIXELS)
+
+
+def _bomb(field_name: str, cap: int) -> ValidationError:
     return _problem(
         field_name,
         "photo_too_many_pixels",
-        f"Fotoet har for mange pixels (højst {MAX_PIXELS // 1_000_000} megapixel).",
-        f"The photo has too many pixels (at most {MAX_PIXELS // 1_000_000} megapixels).",
+        f"Fotoet har for mange pixels (højst {cap // 1_000_000} megapixel).",
+        f"The photo has too many pixels (at most {cap // 1_000_000} megapixels).",
     )
 
 
-def _to_srgb(image: Image.Image) -> Image.Image:
-    """Convert pixels described by an embedded ICC profile to sRGB (the profile is then dropped)."""
-    icc = image.info.get("icc_profile")
-    if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
-        return image
+def _srgb_transform(mode: str, info: dict) -> ImageCms.ImageCmsTransform | None:
+    """The transform from an embedded ICC profile to sRGB, or None (no or unusable profile)."""
+    icc = info.get("icc_profile")
+    if not icc or mode not in ("RGB", "RGBA", "CMYK"):
+        return None
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
-        converted = ImageCms.profileToProfile(image, source, _SRGB, outputMode=output_mode)
+        output_mode = "RGBA" if mode == "RGBA" else "RGB"
+        return ImageCms.buildTransform(source, _SRGB, mode, output_mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return None
+
+
+def _to_srgb(image: Image.Image, transform: ImageCms.ImageCmsTransform | None) -> Image.Image:
+    """Convert pixels described by an embedded ICC profile to sRGB (the profile is then dropped)."""
+    if transform is None:
+        return image
+    try:
+        converted = ImageCms.applyTransform(image, transform)
     except (ImageCms.PyCMSError, OSError, ValueError):
         return image
     return converted if converted is not None else image
@@ -216,6 +301,106 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image
 
 
+def _reduction(size: tuple[int, int]) -> int:
+    """The integer factor Pillow's ``thumbnail(..., reducing_gap=2.0)`` would reduce by first."""
+    return max(1, int(max(size) / DISPLAY_MAX_PX / 2.0))
+
+
+@dataclass(frozen=True)
+class _Pixels:
+    """Decoded pixels that can be read a band of rows at a time."""
+
+    size: tuple[int, int]
+    mode: str
+    info: dict
+    band: Callable[[int, int], Image.Image]  # rows [top, bottom) as an image of the same mode
+
+
+def _pillow_pixels(image: Image.Image) -> _Pixels:
+    """The pixels of a loaded Pillow image."""
+    width = image.width
+    return _Pixels(
+        image.size,
+        image.mode,
+        image.info,
+        lambda top, bottom: image.crop((0, top, width, bottom)),
+    )
+
+
+def _heif_pixels(data: bytes) -> _Pixels:
+    """The pixels of a HEIC photo, read from libheif's buffer (Pillow's load() would copy them
+    all: 50 MP cost 350 MB instead of 150). libheif has already turned them upright."""
+    heif = open_heif(io.BytesIO(data))
+    width, height = heif.size
+    mode, stride = heif.mode, heif.stride
+    buffer = memoryview(heif.data)
+
+    def band(top: int, bottom: int) -> Image.Image:
+        rows = buffer[top * stride : bottom * stride]
+        return Image.frombuffer(mode, (width, bottom - top), rows, "raw", mode, stride, 1)
+
+    info = {key: value for key, value in heif.info.items() if key == "icc_profile"}
+    return _Pixels((width, height), mode, info, band)
+
+
+def _shrunk_rgb(pixels: _Pixels) -> Image.Image:
+    """The decoded pixels in 8-bit sRGB, reduced by an integer factor, converted band by band.
+
+    Each band is a few MB, so converting (alpha onto white, 16-bit, ICC) and reducing a 50 MP
+    photo costs little more than its decoded pixels, instead of several full-size copies.
+    """
+    factor = _reduction(pixels.size)
+    transform = _srgb_transform(pixels.mode, pixels.info)
+    width, height = pixels.size
+    if factor == 1 and transform is None and pixels.mode == "RGB":
+        return pixels.band(0, height)  # already what is wanted (e.g. a JPEG decoded scaled)
+    rows = max(factor, BAND_BYTES // (width * 4) // factor * factor)
+    result = Image.new("RGB", (-(-width // factor), -(-height // factor)), (255, 255, 255))
+    for top in range(0, height, rows):
+        band = pixels.band(top, min(height, top + rows))
+        band = _to_rgb(_to_srgb(band, transform))
+        result.paste(band.reduce(factor) if factor > 1 else band, (0, top // factor))
+    return result
+
+
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation of an image (1, upright, when absent or unreadable)."""
+    try:
+        value = image.getexif().get(ExifTags.Base.Orientation, 1)
+    except (OSError, SyntaxError, ValueError, TypeError):
+        return 1
+    return value if isinstance(value, int) else 1
+
+
+def _decode(image: Image.Image, data: bytes, field_name: str) -> Image.Image:
+    """Decode the pixels (JPEG at a reduced scale) and return them upright, in sRGB, shrunk."""
+    if image.format == "HEIF":
+        pixels, orientation = _heif_pixels(data), 1
+    else:
+        if image.format == "JPEG":
+            # Let libjpeg decode at 1/2, 1/4 or 1/8 scale while staying above display size.
+            ratio = DISPLAY_MAX_PX / max(image.size)
+            image.draft("RGB", (int(image.width * ratio), int(image.height * ratio)))
+        image.load()
+        pixels, orientation = _pillow_pixels(image), _orientation(image)
+    cap = pixel_cap(image.format or "")
+    if pixels.size[0] * pixels.size[1] > cap:  # a header that did not tell the truth
+        raise _bomb(field_name, cap)
+    shrunk = _shrunk_rgb(pixels)
+    return shrunk.transpose(_UPRIGHT[orientation]) if orientation in _UPRIGHT else shrunk
+
+
 def _jpeg(image: Image.Image, quality: int, own: bool = False) -> bytes:
     """Encode as JPEG with no metadata at all (no EXIF, ICC, XMP or comments).
 
@@ -235,16 +420,9 @@ def render_photo(
     """Check and convert an upload; return display JPEG, thumbnail JPEG, display width, height."""
     image = _open_checked(data, field_name, max_bytes)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), photo_slot():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            if image.format == "JPEG":
-                # Let libjpeg decode at 1/2, 1/4 or 1/8 scale while staying above display size.
-                ratio = DISPLAY_MAX_PX / max(image.size)
-                image.draft("RGB", (int(image.width * ratio), int(image.height * ratio)))
-            image.load()
-            image = ImageOps.exif_transpose(image)
-            image = _to_srgb(image)
-            image = _to_rgb(image)
+            image = _decode(image, data, field_name)
             # Hamming is an antialiasing downscaling filter about 2.5x faster than Lanczos.
             image.thumbnail((DISPLAY_MAX_PX, DISPLAY_MAX_PX), Image.Resampling.HAMMING, 2.0)
             width, height = image.size
@@ -253,7 +431,7 @@ def render_photo(
             image.thumbnail((THUMB_MAX_PX, THUMB_MAX_PX), Image.Resampling.LANCZOS, 2.0)
             thumbnail = _jpeg(image, THUMB_QUALITY, own=True)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _bomb(field_name) from None
+        raise _bomb(field_name, MAX_PIXELS) from None
     except (OSError, SyntaxError, ValueError, EOFError):
         raise _problem(
             field_name,

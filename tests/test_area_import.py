@@ -169,8 +169,51 @@ SQUARE = {
             ),
             "unknown kind",
         ),
+        (
+            lambda p: geojson_file(
+                p,
+                [
+                    {
+                        "type": "Feature",
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [
+                                [[12.57, 55.68], [12.58, 55.68], [12.58, 55.69], [12.57, 55.68]]
+                            ],
+                        },
+                        "properties": {"name": "Kongens Have", "kind": "park"},
+                    }
+                ],
+            ),
+            "outside Herlev",
+        ),
+        (
+            lambda p: geojson_file(
+                p,
+                [
+                    {
+                        "type": "Feature",
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [[[-179, -80], [179, -80], [179, 80], [-179, -80]]],
+                        },
+                        "properties": {"name": "Jorden", "kind": "park"},
+                    }
+                ],
+            ),
+            "no usable polygons",
+        ),
     ],
-    ids=["broken-json", "broken-gpkg", "no-polygons", "unknown-crs", "no-name", "bad-kind"],
+    ids=[
+        "broken-json",
+        "broken-gpkg",
+        "no-polygons",
+        "unknown-crs",
+        "no-name",
+        "bad-kind",
+        "far-away",
+        "globe",
+    ],
 )
 def test_bad_files_are_refused_and_change_nothing(runner, herlev, tmp_path, make, message):
     before = stored_areas(herlev)

@@ -1,6 +1,11 @@
 """Backup and restore of the SpatiaLite database with its media folder."""
 
+import contextlib
+import hashlib
+import io
 import json
+import os
+import sqlite3
 import tarfile
 from pathlib import Path
 
@@ -66,3 +71,192 @@ def test_damaged_backup_restores_nothing(app, runner, herlev, tmp_path):
 def test_postgis_points_to_pg_dump(runner, tmp_path):
     result = runner.invoke(args=["backup", str(tmp_path / "x.tar.gz")])
     assert result.exit_code != 0 and "pg_dump" in result.output
+
+
+# --- Tampered archives (issue 12, hole 5): each is refused and changes nothing. ---------------
+
+
+def database_file(app) -> Path:
+    return Path(app.config["DATABASE_URL"].removeprefix("sqlite:///"))
+
+
+def installation(app) -> dict[str, bytes]:
+    """Every byte of the installation: the database file(s) and each media file."""
+    database = database_file(app)
+    media = Path(app.config["MEDIA_DIR"])
+    state = {
+        path.name: path.read_bytes()
+        for path in database.parent.iterdir()
+        if path.name.startswith(database.name)
+    }
+    state.update(
+        {f"media/{p.relative_to(media)}": p.read_bytes() for p in media.rglob("*") if p.is_file()}
+    )
+    state.update({f"media-dir/{p.relative_to(media)}": b"" for p in media.rglob("*")})
+    return state
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def tar_file(name: str, data: bytes) -> tuple[tarfile.TarInfo, bytes]:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    return info, data
+
+
+def tar_link(name: str, target: str, kind: bytes) -> tuple[tarfile.TarInfo, bytes]:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = target
+    return info, b""
+
+
+def write_archive(path: Path, members, files: dict[str, str]) -> Path:
+    """A .tar.gz with manifest.json listing ``files`` (name -> sha256), then ``members``."""
+    manifest = json.dumps({"format": "fieldaudit-backup/1", "created": "now", "files": files})
+    with tarfile.open(path, "w:gz") as tar:
+        for info, data in [tar_file("manifest.json", manifest.encode()), *members]:
+            tar.addfile(info, io.BytesIO(data) if data else None)
+    return path
+
+
+def sqlite_bytes(tmp_path: Path, *statements: str) -> bytes:
+    path = tmp_path / f"other-{len(statements)}.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        for statement in statements:
+            conn.execute(statement)
+        conn.commit()
+    return path.read_bytes()
+
+
+@pytest.fixture
+def good_backup(app, runner, herlev, tmp_path):
+    """A real backup's database and photo, the installation afterwards changed (a newer state)."""
+    media = Path(app.config["MEDIA_DIR"])
+    photo = media / "photos" / "ab" / "abc.jpg"
+    photo.parent.mkdir(parents=True)
+    photo.write_bytes(b"\xff\xd8 a photo")
+    archive = tmp_path / "good.tar.gz"
+    assert runner.invoke(args=["backup", str(archive)]).exit_code == 0
+    with tarfile.open(archive) as tar:
+        database = tar.extractfile("database.sqlite").read()
+    (media / "photos" / "ab" / "new.jpg").write_bytes(b"\xff\xd8 taken after the backup")
+    herlev.session.remove()
+    herlev.engine.dispose()  # the WAL is checkpointed now, not by the restore command
+    return database, photo.read_bytes()
+
+
+def attack(name, tmp_path, database, photo):
+    """The members and manifest of each tampered archive."""
+    db_entry = tar_file("database.sqlite", database)
+    photo_entry = tar_file("media/photos/ab/abc.jpg", photo)
+    listed = {"database.sqlite": sha(database), "media/photos/ab/abc.jpg": sha(photo)}
+    if name == "unlisted-member":
+        extra = tar_file("media/photos/ev/evil.jpg", b"not in the manifest")
+        return [db_entry, photo_entry, extra], listed
+    if name == "symlink-to-database":
+        # The old restore followed it: the photo URL then served the password hashes.
+        link = tar_link("media/photos/ab/abc.jpg", "../../../database.sqlite", tarfile.SYMTYPE)
+        return [db_entry, link], {**listed, "media/photos/ab/abc.jpg": sha(database)}
+    if name == "hardlink-to-database":
+        link = tar_link("media/photos/ab/abc.jpg", "database.sqlite", tarfile.LNKTYPE)
+        return [db_entry, link], {**listed, "media/photos/ab/abc.jpg": sha(database)}
+    if name == "unsafe-path":
+        escape = tar_file("media/../../escaped.txt", b"outside")
+        return [db_entry, photo_entry, escape], {
+            **listed,
+            "media/../../escaped.txt": sha(b"outside"),
+        }
+    if name == "no-database":
+        return [photo_entry], {"media/photos/ab/abc.jpg": sha(photo)}
+    if name == "not-sqlite":
+        text = b"this is not a database at all\n" * 100
+        return [tar_file("database.sqlite", text), photo_entry], {
+            **listed,
+            "database.sqlite": sha(text),
+        }
+    if name == "corrupt-sqlite":
+        broken = bytearray(database)
+        for page in range(2, min(len(broken) // 4096, 40)):
+            broken[page * 4096 : page * 4096 + 64] = b"\xa5" * 64
+        broken = bytes(broken)
+        return [tar_file("database.sqlite", broken), photo_entry], {
+            **listed,
+            "database.sqlite": sha(broken),
+        }
+    if name == "no-migration-table":
+        other = sqlite_bytes(tmp_path, "CREATE TABLE t (x)")
+        return [tar_file("database.sqlite", other), photo_entry], {
+            **listed,
+            "database.sqlite": sha(other),
+        }
+    if name == "unknown-revision":
+        other = sqlite_bytes(
+            tmp_path,
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)",
+            "INSERT INTO alembic_version VALUES ('9999')",
+        )
+        return [tar_file("database.sqlite", other), photo_entry], {
+            **listed,
+            "database.sqlite": sha(other),
+        }
+    if name == "tampered-sha":
+        return [db_entry, tar_file("media/photos/ab/abc.jpg", b"\xff\xd8 swapped")], listed
+    raise AssertionError(name)
+
+
+ATTACKS = {
+    "unlisted-member": "not in the manifest",
+    "symlink-to-database": "not a regular file",
+    "hardlink-to-database": "not a regular file",
+    "unsafe-path": "unsafe path",
+    "no-database": "no database",
+    "not-sqlite": "not a SQLite database",
+    "corrupt-sqlite": "integrity",
+    "no-migration-table": "not a FieldAudit database",
+    "unknown-revision": "unknown migration",
+    "tampered-sha": "damaged",
+}
+
+
+@spatialite_only
+@pytest.mark.parametrize(("name", "message"), list(ATTACKS.items()), ids=list(ATTACKS))
+def test_a_tampered_backup_is_refused_and_changes_nothing(
+    app, runner, good_backup, tmp_path, name, message
+):
+    members, files = attack(name, tmp_path, *good_backup)
+    archive = write_archive(tmp_path / f"{name}.tar.gz", members, files)
+    before = installation(app)
+    result = runner.invoke(args=["restore", str(archive), "--yes"])
+    assert result.exit_code != 0
+    assert message in result.output and "nothing was changed" in result.output, result.output
+    assert installation(app) == before
+    assert not (tmp_path / "escaped.txt").exists()
+    leftovers = [p.name for p in database_file(app).parent.iterdir() if "restore" in p.name]
+    assert leftovers == []
+
+
+@spatialite_only
+def test_a_failed_swap_is_rolled_back(app, good_backup, tmp_path, monkeypatch):
+    database, photo = good_backup
+    archive = write_archive(
+        tmp_path / "good-again.tar.gz",
+        [tar_file("database.sqlite", database), tar_file("media/photos/ab/abc.jpg", photo)],
+        {"database.sqlite": sha(database), "media/photos/ab/abc.jpg": sha(photo)},
+    )
+    before = installation(app)
+    real_replace = os.replace
+    failures = []
+
+    def replace_fails_on_the_database(source, target):
+        if not failures and Path(target) == database_file(app):  # fails once, not on undo
+            failures.append(source)
+            raise OSError(28, "No space left on device")  # the last step of the swap
+        return real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace_fails_on_the_database)
+    with pytest.raises(BackupError, match="nothing was changed"):
+        restore_backup(archive, database_file(app), Path(app.config["MEDIA_DIR"]))
+    assert failures and installation(app) == before

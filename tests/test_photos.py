@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import struct
 import zlib
 from pathlib import Path
@@ -10,12 +11,17 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image, ImageCms
 
+from fieldaudit.bench.photo_ingest import flat_png
 from fieldaudit.errors import ValidationError
 from fieldaudit.photos import (
+    DEFAULT_PHOTO_WORKERS,
     DISPLAY_MAX_PX,
     MAX_PHOTO_BYTES,
     THUMB_MAX_PX,
+    PhotosBusyError,
+    configure_photo_workers,
     media_path,
+    photo_slot,
     render_photo,
     stage_photos,
     sweep_temporary_files,
@@ -182,7 +188,7 @@ def png_claiming(width: int, height: int) -> bytes:
         (encode(two_halves(), "GIF"), "photo_format"),
         (encode(two_halves(), "BMP"), "photo_format"),
         (png_claiming(20_000, 20_000), "photo_too_many_pixels"),  # Pillow's own bomb error
-        (png_claiming(11_000, 10_000), "photo_too_many_pixels"),  # above our limit
+        (png_claiming(8000, 6500), "photo_too_many_pixels"),  # above our limit (50 MP)
         (b"\xff\xd8" + b"\x00" * (MAX_PHOTO_BYTES + 1), "photo_too_large"),
     ],
     ids=["text", "empty", "truncated-jpeg", "truncated-png", "gif", "bmp", "bomb", "big", "15mb"],
@@ -227,3 +233,78 @@ def test_a_12_megapixel_jpeg_becomes_display_and_thumbnail():
     assert (width, height) == (1600, 1200)
     assert Image.open(io.BytesIO(display)).size == (1600, 1200)
     assert max(Image.open(io.BytesIO(thumbnail)).size) == 320
+
+
+def peak_rss_growth_mb(action) -> tuple[float, object]:
+    """Run ``action`` and return how far this process's peak RSS rose above its RSS before."""
+    status = Path("/proc/self/status")
+
+    def field_kb(name: str) -> int:
+        line = next(x for x in status.read_text().splitlines() if x.startswith(name))
+        return int(line.split()[1])
+
+    Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
+    before = field_kb("VmRSS:")
+    result = action()
+    return (field_kb("VmHWM:") - before) / 1024, result
+
+
+def test_a_small_png_of_88_megapixels_is_refused_without_decoding_it(
+    client, herlev, make_report_payload
+):
+    # Issue 12, hole 4: a 360 KB PNG of 9400 x 9400 RGBA took 1.1-1.5 GB to process.
+    bomb = flat_png(9400, 9400)
+    assert len(bomb) < 1024 * 1024
+    headers = {"X-Device-Token": "device-token-" + "c" * 40}
+    files = {
+        "report": (io.BytesIO(json.dumps(make_report_payload()).encode()), "r.json"),
+        "photos": [(io.BytesIO(bomb), "foto.png", "image/png")],
+    }
+    growth, response = peak_rss_growth_mb(
+        lambda: client.post(
+            "/api/v1/reports?lang=en",
+            data=files,
+            content_type="multipart/form-data",
+            headers=headers,
+        )
+    )
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["error"] == "photo_too_many_pixels" and body["field"] == "photos[0]"
+    assert "50 megapixels" in body["message"]
+    assert growth < 60, f"refusing the photo raised the peak RSS by {growth:.0f} MB"
+
+
+def test_the_largest_allowed_png_is_processed_in_little_more_than_its_own_pixels():
+    # 7000 x 7000 RGBA (49 MP, under the cap): 196 MB of pixels once decoded. Converting it to
+    # RGB on white and shrinking it works band by band, so no full-size copy is ever made.
+    data = flat_png(7000, 7000)
+    growth, (display, _thumbnail, width, height) = peak_rss_growth_mb(lambda: render_photo(data))
+    assert (width, height) == (1600, 1600)
+    assert close_to(Image.open(io.BytesIO(display)).getpixel((800, 800)), (133, 228, 142), 6)
+    assert growth < 196 + 80, f"processing raised the peak RSS by {growth:.0f} MB"
+
+
+def test_photo_processing_waits_for_a_free_slot_and_then_answers_busy(tmp_path: Path):
+    configure_photo_workers(1, wait_s=0.2)
+    try:
+        # Another request is decoding a photo and holds the only slot.
+        with photo_slot(), pytest.raises(PhotosBusyError) as caught:
+            stage_photos([encode(two_halves(), "PNG")], tmp_path)
+        assert caught.value.status == 503 and caught.value.first.code == "photos_busy"
+        assert not list(tmp_path.rglob("*.jpg"))
+        staged = stage_photos([encode(two_halves(), "PNG")], tmp_path)  # the slot is free again
+        assert len(staged.photos) == 1
+        staged.discard()
+    finally:
+        configure_photo_workers(DEFAULT_PHOTO_WORKERS)
+
+
+def test_a_webp_has_a_lower_pixel_cap_because_decoding_it_holds_three_copies(tmp_path: Path):
+    webp = encode(Image.new("RGB", (5000, 4000), RED), "WEBP", lossless=True)
+    with pytest.raises(ValidationError) as caught:
+        stage_photos([webp], tmp_path)
+    assert caught.value.first.code == "photo_too_many_pixels"
+    assert "16 megapixel" in caught.value.first.message.da
+    allowed = encode(Image.new("RGB", (4000, 4000), RED), "WEBP", lossless=True)
+    assert render_photo(allowed)[2:] == (1600, 1600)

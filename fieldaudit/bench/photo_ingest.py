@@ -19,8 +19,10 @@ import functools
 import io
 import shutil
 import statistics
+import struct
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +113,25 @@ def make_photo(width: int = WIDTH, height: int = HEIGHT, seed: int = 12) -> byte
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=90, exif=exif)
     return buffer.getvalue()
+
+
+def flat_png(width: int, height: int, pixel: bytes = b"\x0a\xc8\x1e\x80") -> bytes:
+    """A PNG of one flat colour (RGBA by default), written row by row: a few hundred KB for any
+    size (9400 x 9400 is the decompression bomb of issue 12), never whole in this memory."""
+    colour_type = {1: 0, 3: 2, 4: 6}[len(pixel)]
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    row = b"\x00" + pixel * width
+    packer = zlib.compressobj(9)
+    body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    )
 
 
 def fieldaudit_ingest(data: bytes, media_dir: Path) -> tuple[int, int]:

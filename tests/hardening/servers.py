@@ -52,10 +52,18 @@ def running_in_group(group: int) -> list[int]:
 class Gunicorn:
     """``gunicorn 'fieldaudit:create_app()'`` on a loopback port; start, kill, restart."""
 
-    def __init__(self, env: dict[str, str], log: Path, workers: int = 1, port: int = 0) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        log: Path,
+        workers: int = 1,
+        port: int = 0,
+        options: tuple[str, ...] = (),
+    ) -> None:
         self.env = env
         self.log = log
         self.workers = workers
+        self.options = options  # more gunicorn options, e.g. ("--worker-class", "gthread")
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -74,6 +82,7 @@ class Gunicorn:
                     f"127.0.0.1:{self.port}",
                     "--timeout",
                     "120",
+                    *self.options,
                     "fieldaudit:create_app()",
                 ],
                 env=self.env,
