@@ -2,7 +2,9 @@
 
 A zoomed-in viewport gets each site as a GeoJSON point; a zoomed-out one (more sites than
 ``MAX_FEATURES``) gets them counted per square grid cell, the cell chosen so the answer never
-holds more than ``MAX_FEATURES`` cells. For the default map (every visible site) the counts
+holds more than ``MAX_FEATURES`` cells. Only public sites are shown (``lifecycle.visible_site_clause``), and
+the asker's own sites under review when the caller names them (``own_site_ids``); the cells
+count public sites only. For the default map (every public site) the counts
 are read from ``site_cells`` (kept up to date on every change, see fieldaudit/site_cells.py):
 one read through its key both decides (the cells touching the box hold more than
 ``MAX_FEATURES`` sites) and answers. Filtered maps, and boxes so small that their cell is
@@ -22,8 +24,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from fieldaudit.crs import BBox, many_to_wgs84
+from fieldaudit.lifecycle import visible_site_clause
 from fieldaudit.models import BarrierSite
-from fieldaudit.site_cells import HIDDEN_STATUSES, LEVELS, cells_in_box
+from fieldaudit.site_cells import LEVELS, cells_in_box
 from fieldaudit.spatial import backend
 
 MAX_FEATURES = 2000
@@ -66,11 +69,14 @@ def _in_box(session: Session, bbox: BBox) -> Any:
     return x.between(bbox[0], bbox[2]) & y.between(bbox[1], bbox[3])
 
 
-def _filters(categories: Sequence[str] | None, statuses: Sequence[str] | None) -> list[Any]:
-    where: list[Any] = []
-    if statuses is None:
-        where.append(BarrierSite.status.not_in(HIDDEN_STATUSES))
-    else:
+def _filters(
+    categories: Sequence[str] | None,
+    statuses: Sequence[str] | None,
+    own_site_ids: Sequence[int] = (),
+) -> list[Any]:
+    """Public sites (and the asker's own under review), narrowed by categories and statuses."""
+    where: list[Any] = [visible_site_clause(own_site_ids)]
+    if statuses is not None:
         where.append(BarrierSite.status.in_(list(statuses)))
     if categories:
         where.append(BarrierSite.category.in_(list(categories)))
@@ -83,6 +89,7 @@ def sites_in_bbox(
     categories: Sequence[str] | None = None,
     statuses: Sequence[str] | None = None,
     limit: int | None = None,
+    own_site_ids: Sequence[int] = (),
 ) -> list[SitePoint]:
     """The sites in an EPSG:25832 box (through the spatial index for viewports), at most ``limit``."""
     stmt = select(
@@ -93,7 +100,7 @@ def sites_in_bbox(
         BarrierSite.severity,
         BarrierSite.status,
         BarrierSite.report_count,
-    ).where(_in_box(session, bbox), *_filters(categories, statuses))
+    ).where(_in_box(session, bbox), *_filters(categories, statuses, own_site_ids))
     if limit is not None:
         stmt = stmt.limit(limit)
     return [SitePoint(*row) for row in session.execute(stmt)]
@@ -105,11 +112,12 @@ def count_in_bbox(
     categories: Sequence[str] | None = None,
     statuses: Sequence[str] | None = None,
     up_to: int = MAX_FEATURES + 1,
+    own_site_ids: Sequence[int] = (),
 ) -> int:
     """How many sites lie in the box, counting no further than ``up_to``."""
     inner = (
         select(BarrierSite.id)
-        .where(_in_box(session, bbox), *_filters(categories, statuses))
+        .where(_in_box(session, bbox), *_filters(categories, statuses, own_site_ids))
         .limit(up_to)
         .subquery()
     )
@@ -136,6 +144,7 @@ def grid_counts(
     categories: Sequence[str] | None = None,
     statuses: Sequence[str] | None = None,
     max_cells: int = MAX_FEATURES,
+    own_site_ids: Sequence[int] = (),
 ) -> list[GridCell]:
     """Sites in the box counted per square cell of a fixed grid (so panning keeps cells), in SQL.
 
@@ -158,7 +167,7 @@ def grid_counts(
             case((BarrierSite.severity == "high", 1), else_=0).label("high"),
             BarrierSite.report_count.label("reports"),
         )
-        .where(_in_box(session, bbox), *_filters(categories, statuses))
+        .where(_in_box(session, bbox), *_filters(categories, statuses, own_site_ids))
         .subquery()
     )
     stmt = select(
@@ -256,27 +265,33 @@ def viewport_content(
     categories: Sequence[str] | None = None,
     statuses: Sequence[str] | None = None,
     max_features: int = MAX_FEATURES,
+    own_site_ids: Sequence[int] = (),
 ) -> tuple[list[SitePoint], None] | tuple[None, Cells]:
     """What a viewport shows: its sites when there are at most ``max_features``, else grid
     cells (cell size, cells).
 
     For the default map the stored cells around the box decide: more sites than
     ``max_features`` in them, and they are the answer; fewer, and the sites are read at once
-    (no count first; the cells around the box hold every site in it). Filtered maps count
-    first, then read the sites or group them in SQL.
+    (no count first; the cells around the box hold every public site in it). Filtered maps
+    count first, then read the sites or group them in SQL. ``own_site_ids`` (the asker's own
+    sites under review) join the sites, and the cells counted in SQL, never the stored cells.
     """
     level = _stored_level(bbox, max_features)
+    own = own_site_ids
     if categories is None and statuses is None and level is not None:
         many = _many_stored(session, level, bbox, max_features)
         if many is not None:
             return None, many
-        sites = sites_in_bbox(session, bbox, limit=max_features + 1)
-        if len(sites) <= max_features:  # (always, unless the stored counts are stale)
+        sites = sites_in_bbox(session, bbox, limit=max_features + 1, own_site_ids=own)
+        if len(sites) <= max_features:  # (always, unless stale counts or many own sites)
             return sites, None
-    elif count_in_bbox(session, bbox, categories, statuses, max_features + 1) <= max_features:
-        return sites_in_bbox(session, bbox, categories, statuses), None
+    elif count_in_bbox(session, bbox, categories, statuses, max_features + 1, own) <= max_features:
+        return sites_in_bbox(session, bbox, categories, statuses, own_site_ids=own), None
     cell = cell_size_for(bbox, max_features)
-    return None, (cell, grid_counts(session, bbox, cell, categories, statuses, max_features))
+    return None, (
+        cell,
+        grid_counts(session, bbox, cell, categories, statuses, max_features, own),
+    )
 
 
 def map_features(
@@ -285,10 +300,11 @@ def map_features(
     categories: Sequence[str] | None = None,
     statuses: Sequence[str] | None = None,
     max_features: int = MAX_FEATURES,
+    own_site_ids: Sequence[int] = (),
 ) -> dict[str, Any]:
     """The map's answer for an EPSG:25832 viewport: a GeoJSON FeatureCollection of at most
     ``max_features`` features, the sites themselves or, when there are more, grid cells."""
-    sites, cells = viewport_content(session, bbox, categories, statuses, max_features)
+    sites, cells = viewport_content(session, bbox, categories, statuses, max_features, own_site_ids)
     if cells is not None:
         return _clustered(cells[1], cells[0])
     return {"type": "FeatureCollection", "features": site_features(sites), "clustered": False}
@@ -311,10 +327,11 @@ def map_features_json(
     categories: Sequence[str] | None = None,
     statuses: Sequence[str] | None = None,
     max_features: int = MAX_FEATURES,
+    own_site_ids: Sequence[int] = (),
 ) -> str:
     """``map_features`` serialised straight to GeoJSON text (the same document as
     ``json.dumps(map_features(...))`` parses to), without building a dict per feature."""
-    sites, cells = viewport_content(session, bbox, categories, statuses, max_features)
+    sites, cells = viewport_content(session, bbox, categories, statuses, max_features, own_site_ids)
     if cells is not None:
         return json.dumps(_clustered(cells[1], cells[0]))
     parts = []

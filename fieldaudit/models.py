@@ -106,6 +106,10 @@ class BarrierSite(db.Model):
     tag_counts: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
     report_count: Mapped[int] = mapped_column(Integer, default=0, active_history=True)
     confirmation_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Of those, the ones without an account (their weight in the priority is capped).
+    anonymous_confirmation_count: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
     fixed_claim_count: Mapped[int] = mapped_column(Integer, default=0)
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -210,6 +214,8 @@ class SiteConfirmation(db.Model):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     device_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Who and which day, hashed (sites.confirmation_count_key): a site counts each key once.
+    count_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class Photo(db.Model):

@@ -10,7 +10,10 @@
 - **area**: the importance of the area the site lies in (``Area.importance``, 0-10; 1 when
   the site lies in no known area).
 - **evidence**: 1 + 0.2 per further independent reporter + 0.1 per "still there"
-  confirmation, at most 2; × 1.25 when the Disability Council has verified it.
+  confirmation, at most 2; × 1.25 when the Disability Council has verified it. A site counts
+  one confirmation per account, else device, else client address per day
+  (``sites.confirmation_count_key``), and confirmations without an account add at most 0.3
+  together (anyone can make up a device or a new address).
 - **measurement**: 1 + 0.5 × how far the worst measurement (the median of the site's reports
   per measured value) lies beyond its Danish threshold, as a ratio capped at 2 (so 1-2).
 - **no_alternative**: × 1.5 when at least half of the site's reports carry the tag "no
@@ -136,6 +139,7 @@ class Weights:
     no_area_importance: float = 1.0
     evidence_per_extra_reporter: float = 0.2
     evidence_per_confirmation: float = 0.1
+    evidence_anonymous_confirmations_max: float = 0.3
     evidence_max: float = 2.0
     verified_factor: float = 1.25
     measurement_weight: float = 0.5
@@ -204,6 +208,7 @@ class SiteFacts:
     area_id: int | None = None
     area_name: str | None = None
     area_importance: float | None = None
+    anonymous_confirmations: int = 0
 
 
 def group_factor(groups: Iterable[str], preset: Preset, weights: Weights = WEIGHTS) -> float:
@@ -255,6 +260,17 @@ def _round(value: float) -> float:
     return round(value, 4)
 
 
+def confirmation_evidence(confirmations: int, anonymous: int, weights: Weights = WEIGHTS) -> float:
+    """What counted 'still there' confirmations add to the evidence factor: each one its
+    share, but those without an account together at most ``evidence_anonymous_confirmations_max``."""
+    anonymous = min(max(anonymous, 0), confirmations)
+    with_account = confirmations - anonymous
+    return weights.evidence_per_confirmation * with_account + min(
+        weights.evidence_per_confirmation * anonymous,
+        weights.evidence_anonymous_confirmations_max,
+    )
+
+
 def compute(
     facts: SiteFacts, now: datetime | None = None, weights: Weights = WEIGHTS
 ) -> tuple[float, dict[str, Any]]:
@@ -271,7 +287,7 @@ def compute(
         weights.evidence_max,
         1.0
         + weights.evidence_per_extra_reporter * max(0, facts.independent_reporters - 1)
-        + weights.evidence_per_confirmation * facts.confirmations,
+        + confirmation_evidence(facts.confirmations, facts.anonymous_confirmations, weights),
     )
     if facts.verified:
         evidence *= weights.verified_factor
@@ -313,6 +329,7 @@ def compute(
             "reports": facts.report_count,
             "independent_reporters": facts.independent_reporters,
             "confirmations": facts.confirmations,
+            "anonymous_confirmations": facts.anonymous_confirmations,
             "verified": facts.verified,
             "factor": _round(evidence),
         },
@@ -471,6 +488,7 @@ def facts_for(session: Session, site: BarrierSite, reports: Sequence[Any]) -> Si
         report_count=len(counting),
         independent_reporters=len(known) + anonymous,
         confirmations=site.confirmation_count or 0,
+        anonymous_confirmations=site.anonymous_confirmation_count or 0,
         verified=verified,
         no_alternative_reports=sum(1 for r in counting if NO_ALTERNATIVE_ROUTE in (r.tags or [])),
         measurements=[r.measurements or {} for r in counting],

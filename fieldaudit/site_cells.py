@@ -3,10 +3,11 @@
 A zoomed-out map cannot draw a million points; it draws grid cells with their counts. Counting
 them on each request means reading every site in the view (hundreds of milliseconds at
 1,000,000 reports), so the counts are kept in ``site_cells`` instead, one row per cell of a
-fixed square grid at each size in ``LEVELS``: how many visible sites lie in it, how many of
-them are of high severity, their reports, and the sum of their offsets from the cell's corner
-(so a cell is drawn where its sites are on average). A map then reads at most a couple of
-thousand rows through the primary key.
+fixed square grid at each size in ``LEVELS``: how many public sites lie in it (verified,
+planned, fixed or closed: ``status.PUBLIC_SITE_STATUSES``; a site under review or rejected is
+never counted, so a cell cannot betray it), how many of them are of high severity, their
+reports, and the sum of their offsets from the cell's corner (so a cell is drawn where its
+sites are on average). A map then reads at most a couple of thousand rows through the key.
 
 Every change to a site made through the ORM (a new site, a site that moves, changes severity,
 report count or status, a deleted site) updates the cells in the same flush and transaction
@@ -40,12 +41,12 @@ from sqlalchemy.orm import Session
 
 from fieldaudit.models import BarrierSite, site_cells
 from fieldaudit.spatial import SpatialBackend, backend
-from fieldaudit.status import Status
+from fieldaudit.status import PUBLIC_SITE_STATUSES
 
 # Cell sizes in metres: the round sizes the map chooses (1, 2, 5 x 10^k) from 10 m to 5 km.
 LEVELS = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
-# Sites the maps show: everything but rejected ones and merged duplicates.
-HIDDEN_STATUSES = (Status.REJECTED.value, Status.DUPLICATE.value)
+# Sites the cells count: the public ones only (the rule of ``lifecycle.site_is_public``).
+COUNTED_STATUSES = PUBLIC_SITE_STATUSES
 HIGH = "high"
 
 
@@ -79,7 +80,7 @@ def cell_of(x: float, y: float, level: int) -> tuple[int, int]:
 
 
 def _state(x: Any, y: Any, status: Any, severity: Any, reports: Any) -> SiteState | None:
-    if status in HIDDEN_STATUSES or x is None:
+    if status not in COUNTED_STATUSES or x is None:
         return None
     return SiteState(float(x), float(y), severity == HIGH, int(reports or 0))
 
@@ -208,7 +209,7 @@ def _cells_sql(level: int, spatial: SpatialBackend) -> Any:
             case((BarrierSite.severity == HIGH, 1), else_=0).label("high"),
             BarrierSite.report_count.label("reports"),
         )
-        .where(BarrierSite.status.not_in(HIDDEN_STATUSES))
+        .where(BarrierSite.status.in_(COUNTED_STATUSES))
         .subquery()
     )
     return select(
@@ -224,7 +225,7 @@ def _cells_sql(level: int, spatial: SpatialBackend) -> Any:
 
 
 def rebuild_site_cells(session: Session) -> int:
-    """Count every visible site afresh (after bulk writes); return the number of cells."""
+    """Count every public site afresh (after bulk writes); return the number of cells."""
     session.flush()
     connection = session.connection()
     connection.execute(delete(site_cells))

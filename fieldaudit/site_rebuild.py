@@ -67,7 +67,13 @@ from fieldaudit.crs import METRIC
 from fieldaudit.models import BarrierReport, BarrierSite, SiteConfirmation
 from fieldaudit.priority import compute, facts_for
 from fieldaudit.site_cells import rebuild_site_cells
-from fieldaudit.sites import EXCLUDED_REPORT_STATUSES, median_severity
+from fieldaudit.sites import (
+    CONFIRMATION_ANONYMOUS,
+    CONFIRMATION_COUNTED,
+    EXCLUDED_REPORT_STATUSES,
+    confirmation_totals,
+    median_severity,
+)
 from fieldaudit.status import Status
 
 Progress = Callable[[int, int], None]
@@ -100,9 +106,10 @@ OLD_SITES = select(
 CONFIRMATIONS = select(
     SiteConfirmation.site_id,
     SiteConfirmation.kind,
-    func.count(),
+    CONFIRMATION_ANONYMOUS,
+    CONFIRMATION_COUNTED,
     func.max(SiteConfirmation.created_at),
-).group_by(SiteConfirmation.site_id, SiteConfirmation.kind)
+).group_by(SiteConfirmation.site_id, SiteConfirmation.kind, CONFIRMATION_ANONYMOUS)
 
 SITE_COLUMNS = (
     "id",
@@ -114,6 +121,7 @@ SITE_COLUMNS = (
     "tag_counts",
     "report_count",
     "confirmation_count",
+    "anonymous_confirmation_count",
     "fixed_claim_count",
     "first_seen",
     "last_seen",
@@ -153,6 +161,7 @@ class NewSite:
     tag_counts: dict[str, int]
     report_count: int
     confirmation_count: int
+    anonymous_confirmation_count: int
     fixed_claim_count: int
     first_seen: datetime
     last_seen: datetime
@@ -258,9 +267,9 @@ def plan_rebuild(
     old_sites = {
         row[0]: OldSite(row[1], row[2] or "", row[3], row[4]) for row in session.execute(OLD_SITES)
     }
-    confirmations: dict[int, list[tuple[str, int, Any]]] = {}
-    for site_id, kind, count, latest in session.execute(CONFIRMATIONS):
-        confirmations.setdefault(site_id, []).append((kind, count, latest))
+    confirmations: dict[int, list[tuple[str, int, int, Any]]] = {}
+    for site_id, kind, anonymous, count, latest in session.execute(CONFIRMATIONS):
+        confirmations.setdefault(site_id, []).append((kind, anonymous, count, latest))
     total = len(rows)
     clock.lap("read")
     if not rows:
@@ -366,11 +375,12 @@ def plan_rebuild(
             old_id = predecessor.get(cluster.number)
             members = cluster.members
             old = old_sites.get(old_id) if old_id is not None else None
-            kinds = confirmations.get(old_id, []) if old_id is not None else []
-            counts = {kind: count for kind, count, _ in kinds}
+            totals = confirmation_totals(
+                confirmations.get(old_id, []) if old_id is not None else []
+            )
             moments = [created[i] for i in members]
             first_seen = min(moments)
-            moments += [_aware(latest) for _, _, latest in kinds if latest is not None]
+            moments += [_aware(latest) for latest in totals.latest]
             member_tags = [parsed[tags_raw[i]] or [] for i in members]
             site = NewSite(
                 id=site_id,
@@ -382,8 +392,9 @@ def plan_rebuild(
                 groups=sorted({g for i in members for g in parsed[groups_raw[i]] or []}),
                 tag_counts=dict(sorted(Counter(t for tags in member_tags for t in tags).items())),
                 report_count=len(members),
-                confirmation_count=counts.get("still_there", 0),
-                fixed_claim_count=counts.get("fixed_now", 0),
+                confirmation_count=totals.still_there,
+                anonymous_confirmation_count=totals.anonymous_still_there,
+                fixed_claim_count=totals.fixed_now,
                 first_seen=first_seen,
                 last_seen=max(moments),
                 area_id=area_id,
@@ -649,6 +660,7 @@ def _write_postgresql(cursor: Any, plan: Plan, clock: _Clock) -> None:
                     encode(s.tag_counts),
                     s.report_count,
                     s.confirmation_count,
+                    s.anonymous_confirmation_count,
                     s.fixed_claim_count,
                     s.first_seen,
                     s.last_seen,
@@ -714,6 +726,7 @@ def _write_sqlite(cursor: Any, plan: Plan, clock: _Clock) -> None:
                 encode(s.tag_counts),
                 s.report_count,
                 s.confirmation_count,
+                s.anonymous_confirmation_count,
                 s.fixed_claim_count,
                 _sqlite_time(s.first_seen),
                 _sqlite_time(s.last_seen),

@@ -17,10 +17,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import Float, Integer, bindparam, func, select
+from sqlalchemy import Float, Integer, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from fieldaudit.areas import area_for_point
@@ -55,11 +56,23 @@ COUNTING_REPORTS = COUNTING_COLUMNS.where(BarrierReport.site_id == bindparam("si
 MEMBERS = COUNTING_COLUMNS.add_columns(BarrierReport.site_id.label("member_of")).where(
     BarrierReport.site_id.in_(bindparam("site_ids", expanding=True))
 )
-CONFIRMATIONS = (
-    select(SiteConfirmation.kind, func.count(), func.max(SiteConfirmation.created_at))
-    .where(SiteConfirmation.site_id == bindparam("site_id"))
-    .group_by(SiteConfirmation.kind)
+# Confirmations count once per count key (the account, else the device, else the client
+# address, per local day: ``confirmation_count_key``), apart for those without an account.
+CONFIRMATION_ANONYMOUS = case((SiteConfirmation.reporter_id.is_(None), 1), else_=0)
+CONFIRMATION_COUNTED = func.count(
+    func.distinct(func.coalesce(SiteConfirmation.count_key, SiteConfirmation.uuid))
 )
+CONFIRMATIONS = (
+    select(
+        SiteConfirmation.kind,
+        CONFIRMATION_ANONYMOUS,
+        CONFIRMATION_COUNTED,
+        func.max(SiteConfirmation.created_at),
+    )
+    .where(SiteConfirmation.site_id == bindparam("site_id"))
+    .group_by(SiteConfirmation.kind, CONFIRMATION_ANONYMOUS)
+)
+CONFIRMATION_DAY = ZoneInfo("Europe/Copenhagen")
 LOOK_UP_AREA: Any = object()
 OPEN_STATUS_VALUES = [s.value for s in OPEN_STATUSES]
 
@@ -262,7 +275,7 @@ def _refresh(
     area_id: Any = LOOK_UP_AREA,
 ) -> None:
     """Set a site's aggregates from its counting reports (rows or objects), their EPSG:25832
-    coordinates and its confirmations as (kind, count, latest) rows; then score it."""
+    coordinates and its confirmations as ``CONFIRMATIONS`` rows; then score it."""
     mean_x = statistics.fmean(xs)
     mean_y = statistics.fmean(ys)
     site.geom = from_shape(Point(mean_x, mean_y), srid=METRIC)
@@ -270,12 +283,11 @@ def _refresh(
     site.groups = sorted({g for r in reports for g in r.groups})
     site.tag_counts = dict(sorted(Counter(t for r in reports for t in r.tags).items()))
     site.report_count = len(reports)
-    counts = {kind: count for kind, count, _ in confirmations}
-    site.confirmation_count = counts.get("still_there", 0)
-    site.fixed_claim_count = counts.get("fixed_now", 0)
-    moments = [_aware(r.created_at) for r in reports] + [
-        _aware(latest) for _, _, latest in confirmations if latest is not None
-    ]
+    totals = confirmation_totals(confirmations)
+    site.confirmation_count = totals.still_there
+    site.anonymous_confirmation_count = totals.anonymous_still_there
+    site.fixed_claim_count = totals.fixed_now
+    moments = [_aware(r.created_at) for r in reports] + [_aware(m) for m in totals.latest]
     site.first_seen = min(_aware(r.created_at) for r in reports)
     site.last_seen = max(moments)
     if area_id is LOOK_UP_AREA:
@@ -302,6 +314,52 @@ def rebuild_sites(session: Session, progress: Any = None) -> int:
 
 
 CONFIRMATION_KINDS = ("still_there", "fixed_now")
+
+
+@dataclass(frozen=True)
+class ConfirmationTotals:
+    """A site's counted confirmations: 'still there' (and how many of them without an account),
+    'fixed now', and the latest moment of each kind."""
+
+    still_there: int = 0
+    anonymous_still_there: int = 0
+    fixed_now: int = 0
+    latest: tuple[Any, ...] = ()
+
+
+def confirmation_totals(rows: Iterable[Sequence[Any]]) -> ConfirmationTotals:
+    """Add up ``CONFIRMATIONS`` rows: (kind, anonymous 0/1, counted, latest)."""
+    still_there = anonymous = fixed_now = 0
+    latest = []
+    for kind, is_anonymous, counted, moment in rows:
+        if kind == "still_there":
+            still_there += counted
+            anonymous += counted if is_anonymous else 0
+        elif kind == "fixed_now":
+            fixed_now += counted
+        if moment is not None:
+            latest.append(moment)
+    return ConfirmationTotals(still_there, anonymous, fixed_now, tuple(latest))
+
+
+def confirmation_count_key(
+    reporter_id: int | None,
+    device_token_hash: str | None,
+    client_key: str | None,
+    received_at: datetime,
+) -> str:
+    """What a confirmation counts as: one per account, else per device, else per client
+    address (already a keyed hash), per day in Herlev; SHA-256 of who and the day."""
+    if reporter_id is not None:
+        who = f"user:{reporter_id}"
+    elif device_token_hash:
+        who = f"device:{device_token_hash}"
+    elif client_key:
+        who = f"address:{client_key}"
+    else:
+        who = "unknown"
+    day = _aware(received_at).astimezone(CONFIRMATION_DAY).date().isoformat()
+    return hashlib.sha256(f"{who}|{day}".encode()).hexdigest()
 
 
 def record_confirmation(
@@ -344,8 +402,16 @@ def add_confirmation(
     created_at: datetime,
     reporter_id: int | None = None,
     device_token_hash: str | None = None,
+    client_key: str | None = None,
+    now: datetime | None = None,
 ) -> tuple[SiteConfirmation, bool]:
-    """Record a 'still there' / 'fixed now' once per UUID; its content is site, kind and time."""
+    """Record a 'still there' / 'fixed now' once per UUID; its content is site, kind and time.
+
+    A site counts one confirmation of a kind per account, else device, else client address
+    (``client_key``, a keyed hash of it) per day of receipt (``now``); more are stored but
+    not counted.
+    """
+    received_at = (now or datetime.now(UTC)).astimezone(UTC)
     content = {"site_id": site.id, "kind": kind, "created_at": created_at.isoformat()}
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
     return record_confirmation(
@@ -356,7 +422,11 @@ def add_confirmation(
             content_hash=digest,
             kind=kind,
             created_at=created_at,
+            received_at=received_at,
             reporter_id=reporter_id,
             device_token_hash=device_token_hash,
+            count_key=confirmation_count_key(
+                reporter_id, device_token_hash, client_key, received_at
+            ),
         ),
     )

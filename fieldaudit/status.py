@@ -31,6 +31,21 @@ STATUS_LABELS: dict[Status, Label] = {
 
 OPEN_STATUSES = frozenset({Status.NEW, Status.VERIFIED, Status.PLANNED})
 
+# What the public sees, decided here once (``lifecycle`` applies it; every public page, feed,
+# map, API, export and the zoomed-out map's cell counts follow it):
+# sites a reviewer has verified (a new site is under review, a rejected one is no barrier) ...
+PUBLIC_SITE_STATUSES = (
+    Status.VERIFIED.value,
+    Status.PLANNED.value,
+    Status.FIXED.value,
+    Status.CLOSED.value,
+)
+# ... and the reports a reviewer has accepted: only their text and photos are public (a
+# rejected report shows its status and public reason, a new one nothing but its status).
+ACCEPTED_REPORT_STATUSES = frozenset(
+    {Status.VERIFIED, Status.DUPLICATE, Status.PLANNED, Status.FIXED, Status.CLOSED}
+)
+
 
 class Role(StrEnum):
     """What a user may do."""

@@ -339,6 +339,26 @@ def make_report(db: Any) -> Callable[..., Any]:
     return make
 
 
+@pytest.fixture
+def make_public_report(
+    db: Any, make_report: Callable[..., Any], make_user: Callable[..., Any]
+) -> Callable[..., Any]:
+    """Factory: ``make_report``, then verified by a reviewer, so its site is public."""
+    from fieldaudit import lifecycle
+
+    reviewers: list[Any] = []
+
+    def make(**arguments: Any) -> Any:
+        if not reviewers:
+            reviewers.append(make_user("reviewer"))
+        report = make_report(**arguments)
+        lifecycle.verify_report(db.session, report, reviewers[0])
+        db.session.commit()
+        return report
+
+    return make
+
+
 def jpeg_bytes(width: int = 400, height: int = 300, colour: tuple[int, int, int] = (200, 30, 30)):
     """A plain JPEG image in memory."""
     import io

@@ -7,9 +7,9 @@ import random
 HERLEV = "12.39,55.70,12.46,55.76"
 
 
-def test_few_sites_come_as_sites_with_their_ids(client, herlev, make_report):
-    first = make_report()
-    make_report(dx=300, category="kerb", severity="low", measurements={})
+def test_few_sites_come_as_sites_with_their_ids(client, herlev, make_public_report):
+    first = make_public_report()
+    make_public_report(dx=300, category="kerb", severity="low", measurements={})
     response = client.get(f"/api/v1/map?bbox={HERLEV}")
     assert response.status_code == 200
     assert response.mimetype == "application/geo+json"
@@ -20,17 +20,17 @@ def test_few_sites_come_as_sites_with_their_ids(client, herlev, make_report):
     assert feature["properties"] == {
         "category": "step",
         "severity": "high",
-        "status": "new",
+        "status": "verified",
         "report_count": 1,
     }
     lon, lat = feature["geometry"]["coordinates"]
     assert abs(lon - 12.4437) < 1e-4 and abs(lat - 55.7189) < 1e-4
 
 
-def test_many_sites_come_as_cells_that_add_up(app, client, herlev, make_report):
+def test_many_sites_come_as_cells_that_add_up(app, client, herlev, make_public_report):
     rng = random.Random(8)
     for _ in range(12):
-        make_report(dx=rng.uniform(-900, 900), dy=rng.uniform(-900, 900), measurements={})
+        make_public_report(dx=rng.uniform(-900, 900), dy=rng.uniform(-900, 900), measurements={})
     everything = client.get(f"/api/v1/map?bbox={HERLEV}").get_json()
     assert not everything["clustered"] and len(everything["features"]) == 12
     app.config["MAP_MAX_FEATURES"] = 5  # so that 12 sites are "many"

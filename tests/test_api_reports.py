@@ -399,11 +399,12 @@ def test_nearby_is_the_duplicate_check(client, db, herlev, make_report_payload, 
     assert client.get(query).get_json()["sites"] == []  # only open sites
 
 
-def test_nearby_returns_at_most_five(client, herlev, make_report_payload):
+def test_nearby_returns_at_most_five(client, db, herlev, make_report_payload, make_user):
     lat, lon = STATION
     for i in range(7):  # 7 sites 12 m apart (more than the 10 m merge radius)
         payload = make_report_payload(lat=lat + i * 0.000108, created_at=f"2026-11-1{i}T10:00:00Z")
         assert post_report(client, payload, token=None).status_code == 201
+    review_all(db, make_user)
     data = client.get(f"/api/v1/sites/nearby?lat={lat}&lon={lon}&category=step&accuracy=100")
     sites = data.get_json()["sites"]
     assert len(sites) == 5
@@ -438,7 +439,9 @@ def test_confirmation_is_idempotent_by_uuid(client, db, herlev, make_report_payl
     assert first.get_json()["site"]["confirmation_count"] == 1
     again = client.post(url, json=body, headers={"X-Device-Token": TOKEN})
     assert again.status_code == 200 and again.get_json()["uuid"] == body["uuid"]
-    conflict = client.post(url, json={**body, "kind": "fixed_now"})
+    conflict = client.post(
+        url, json={**body, "kind": "fixed_now"}, headers={"X-Device-Token": TOKEN}
+    )
     assert conflict.status_code == 409 and conflict.get_json()["field"] == "uuid"
     assert count(db, SiteConfirmation) == 1
     assert db.session.get(BarrierSite, site_id).confirmation_count == 1
@@ -535,7 +538,9 @@ def test_unreviewed_photos_are_only_for_the_reporter_and_staff(
     assert fetch(client, url)[0] == 200  # the reporting device
     assert fetch(client, url, token=OTHER_TOKEN)[0] == 404
     assert fetch(client, url, token=None)[0] == 404
-    nearby = client.get("/api/v1/sites/nearby?lat=55.7189&lon=12.4437&category=step").get_json()
-    assert [site["thumbnail_url"] for site in nearby["sites"]] == [None]
+    nearby_url = "/api/v1/sites/nearby?lat=55.7189&lon=12.4437&category=step"
+    own = client.get(nearby_url, headers={"X-Device-Token": TOKEN}).get_json()
+    assert [site["thumbnail_url"] for site in own["sites"]] == [None]
+    assert client.get(nearby_url).get_json()["sites"] == []
     review_all(db, make_user)
     assert fetch(client, url, token=None)[0] == 200  # public once reviewed

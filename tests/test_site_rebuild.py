@@ -124,11 +124,15 @@ def test_successor_takes_over_review_state_confirmations_and_history(db, make_re
     site.status, site.status_reason = "planned", "Udbedres med fortovet."
     site.planned_year, site.planned_cost_dkk = 2027, 45_000
     db.session.commit()
-    add_confirmation(db.session, site, "00000000-0000-4000-8000-000000000001", "still_there", LATER)
+    first_uuid, second_uuid = (f"00000000-0000-4000-8000-00000000000{n}" for n in (1, 3))
+    add_confirmation(db.session, site, first_uuid, "still_there", LATER, device_token_hash="a" * 64)
     add_confirmation(
         db.session, site, "00000000-0000-4000-8000-000000000002", "fixed_now", LATER + timedelta(1)
     )
-    add_confirmation(db.session, site, "00000000-0000-4000-8000-000000000003", "still_there", LATER)
+    # Two devices count twice (one device, or no device from one address, would count once).
+    add_confirmation(
+        db.session, site, second_uuid, "still_there", LATER, device_token_hash="b" * 64
+    )
     db.session.commit()
     old_id = site.id
     history = db.session.scalar(
@@ -146,6 +150,7 @@ def test_successor_takes_over_review_state_confirmations_and_history(db, make_re
         45_000,
     )
     assert (new.confirmation_count, new.fixed_claim_count) == (2, 1)
+    assert new.anonymous_confirmation_count == 2
     assert new.last_seen.replace(tzinfo=UTC) == LATER + timedelta(1)
     assert new.report_count == 2
     assert new.priority_factors["status"]["value"] == "planned"

@@ -372,10 +372,20 @@ def _schemas() -> dict[str, Any]:
         },
         "Nearby": {
             "type": "object",
-            "required": ["radius_m", "sites"],
+            "required": ["radius_m", "sites", "under_review"],
             "properties": {
                 "radius_m": {"type": "number"},
                 "sites": {"type": "array", "maxItems": 5, "items": _ref("NearbySite")},
+                "under_review": {
+                    "description": "Someone else's report of this category under review "
+                    "nearby: only the distance to it, rounded up to 10 m.",
+                    "type": ["object", "null"],
+                    "required": ["category", "within_m"],
+                    "properties": {
+                        "category": {"type": "string"},
+                        "within_m": {"type": "integer", "minimum": 10},
+                    },
+                },
             },
         },
         "ConfirmationInput": {
@@ -592,8 +602,10 @@ def _paths() -> dict[str, Any]:
         "/api/v1/sites": {
             "get": {
                 "operationId": "listSites",
-                "summary": "Open barrier sites in a bounding box, as GeoJSON (WGS84).",
+                "summary": "Open public barrier sites (and the asker's own under review) in a "
+                "bounding box, as GeoJSON (WGS84).",
                 "parameters": [
+                    _device_header(),
                     {
                         "name": "bbox",
                         "in": "query",
@@ -624,9 +636,11 @@ def _paths() -> dict[str, Any]:
         "/api/v1/map": {
             "get": {
                 "operationId": "mapOfSites",
-                "summary": "Visible sites in a bounding box for a map: the sites themselves "
-                "(at most 2,000) or, when there are more, grid cells with counts (WGS84).",
+                "summary": "Public sites (and the asker's own under review) in a bounding box "
+                "for a map: the sites themselves (at most 2,000) or, when there are more, grid "
+                "cells with counts of public sites (WGS84).",
                 "parameters": [
+                    _device_header(),
                     {
                         "name": "bbox",
                         "in": "query",
@@ -634,7 +648,7 @@ def _paths() -> dict[str, Any]:
                         "description": "minlon,minlat,maxlon,maxlat in WGS84; default Herlev. "
                         "Clipped to the area around Herlev.",
                         "schema": {"type": "string", "pattern": BBOX_PATTERN.pattern},
-                    }
+                    },
                 ],
                 "responses": {
                     "200": {
@@ -648,9 +662,11 @@ def _paths() -> dict[str, Any]:
         "/api/v1/sites/nearby": {
             "get": {
                 "operationId": "nearbySites",
-                "summary": "The duplicate check: open sites of a category within "
-                "max(30 m, accuracy + 10 m), nearest first, at most 5.",
+                "summary": "The duplicate check: open public sites of a category (and the "
+                "asker's own under review) within max(30 m, accuracy + 10 m), nearest first, "
+                "at most 5.",
                 "parameters": [
+                    _device_header(),
                     {
                         "name": "lat",
                         "in": "query",

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, object_session
 
 from fieldaudit.areas import area_index
 from fieldaudit.crs import to_wgs84
-from fieldaudit.lifecycle import public_report_clause
+from fieldaudit.lifecycle import public_report_content_clause
 from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, Photo, SiteConfirmation
 from fieldaudit.status import STATUS_LABELS, Status
 from fieldaudit.taxonomy import category, judge
@@ -138,10 +138,10 @@ def report_json(report: BarrierReport, notes: list[dict[str, Any]] | None = None
 
 
 def site_thumbnails(session: Session, site_ids: Iterable[int]) -> dict[int, int]:
-    """The first public photo of each site (from its reviewed, visible reports), by site id.
+    """The first public photo of each site (from its accepted, visible reports), by site id.
 
-    Photos of reports not yet reviewed are never linked: nobody has checked them for faces
-    or number plates yet.
+    Photos of reports not yet reviewed are never linked (nobody has checked them for faces
+    or number plates yet), nor those of rejected reports.
     """
     ids = list(site_ids)
     if not ids:
@@ -151,7 +151,7 @@ def site_thumbnails(session: Session, site_ids: Iterable[int]) -> dict[int, int]
         .join(Photo, Photo.report_id == BarrierReport.id)
         .where(
             BarrierReport.site_id.in_(ids),
-            public_report_clause(),
+            public_report_content_clause(),
             Photo.hidden.is_(False),
         )
         .order_by(BarrierReport.received_at, BarrierReport.id, Photo.position)

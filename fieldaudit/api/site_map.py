@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Response, current_app
 
-from fieldaudit.api.sites import SEARCH_BOX, _bbox_argument
+from fieldaudit.api.sites import SEARCH_BOX, _bbox_argument, own_site_ids
 from fieldaudit.api.views import api
 from fieldaudit.crs import bbox_to_metric
 from fieldaudit.extensions import db
@@ -17,7 +17,8 @@ EMPTY = '{"type":"FeatureCollection","features":[],"clustered":false}'
 
 @api.get("/map")
 def map_of_sites():
-    """Visible barrier sites in a WGS84 box as GeoJSON: sites, or grid cells when too many."""
+    """Public barrier sites (and the asker's own under review) in a WGS84 box as GeoJSON:
+    sites, or grid cells of public sites when too many."""
     min_lon, min_lat, max_lon, max_lat = _bbox_argument()
     clipped = (
         max(min_lon, SEARCH_BOX[0]),
@@ -31,5 +32,6 @@ def map_of_sites():
             db.session,
             bbox_to_metric(clipped),
             max_features=min(current_app.config["MAP_MAX_FEATURES"], MAX_FEATURES),
+            own_site_ids=own_site_ids(),
         )
     return Response(body, mimetype="application/geo+json")

@@ -1,4 +1,9 @@
-"""Barrier sites for the field app: the map (bbox), the duplicate check and confirmations."""
+"""Barrier sites for the field app: the map (bbox), the duplicate check and confirmations.
+
+Anyone sees the public sites (``lifecycle.visible_site_clause``); the device (X-Device-Token)
+or account that reported a site under review sees that one too. Of other sites under review
+the duplicate check tells only that one lies within about so many metres.
+"""
 
 from __future__ import annotations
 
@@ -29,12 +34,19 @@ from fieldaudit.config import HERLEV_BBOX_WGS84
 from fieldaudit.crs import bbox_to_metric, to_metric
 from fieldaudit.errors import Problem, ValidationError
 from fieldaudit.extensions import db
+from fieldaudit.lifecycle import (
+    duplicate_check,
+    own_unreviewed_site_ids,
+    site_is_public,
+    visible_site_clause,
+)
 from fieldaudit.models import BarrierSite
 from fieldaudit.reports import check_created_at, parse_uuid
-from fieldaudit.sites import CONFIRMATION_KINDS, add_confirmation, nearby_open_sites
+from fieldaudit.sites import CONFIRMATION_KINDS, add_confirmation
 from fieldaudit.spatial import backend
 from fieldaudit.status import OPEN_STATUSES
 from fieldaudit.taxonomy import CATEGORIES_BY_CODE, Label
+from fieldaudit.web.client import client_address_key
 
 # Sites are only looked for around Herlev: a bbox is clipped to this box (WGS84).
 SEARCH_MARGIN_DEG = 0.05
@@ -53,6 +65,12 @@ MAX_SITE_LIMIT = 2000
 
 
 BBOX_PATTERN = re.compile(r"^-?[0-9]{1,3}(\.[0-9]{1,12})?(,-?[0-9]{1,3}(\.[0-9]{1,12})?){3}$")
+
+
+def own_site_ids() -> list[int]:
+    """The asking device's (or signed-in user's) own sites under review."""
+    user = signed_in_user()
+    return own_unreviewed_site_ids(db.session, user.id if user else None, device_token_hash())
 
 
 def _bbox_argument() -> tuple[float, float, float, float]:
@@ -74,7 +92,8 @@ def _bbox_argument() -> tuple[float, float, float, float]:
 
 @api.get("/sites")
 def sites_in_bbox():
-    """Open barrier sites inside a WGS84 bounding box, as a GeoJSON FeatureCollection.
+    """Open public barrier sites (and the asker's own under review) inside a WGS84 bounding
+    box, as a GeoJSON FeatureCollection.
 
     The box is clipped to the area around Herlev; a box outside it (or inverted) finds nothing.
     """
@@ -95,6 +114,7 @@ def sites_in_bbox():
                 .where(
                     spatial.bbox_filter(BarrierSite.geom, bbox_to_metric(clipped)),
                     BarrierSite.status.in_([s.value for s in OPEN_STATUSES]),
+                    visible_site_clause(own_site_ids()),
                 )
                 .order_by(BarrierSite.priority_score.desc(), BarrierSite.id)
                 .limit(limit)
@@ -113,7 +133,9 @@ def sites_in_bbox():
 
 @api.get("/sites/nearby")
 def nearby_sites():
-    """The duplicate check: open sites of a category within max(30 m, accuracy + 10 m), at most 5."""
+    """The duplicate check: open sites of a category within max(30 m, accuracy + 10 m), at most 5
+    (public ones and the asker's own), and ``under_review`` when a report of the category is
+    being reviewed nearby: only its distance, rounded up to 10 m."""
     lat = query_number("lat", -90, 90)
     lon = query_number("lon", -180, 180)
     accuracy = query_number("accuracy", 0, MAX_ACCURACY_M, required=False)
@@ -129,24 +151,28 @@ def nearby_sites():
     assert lat is not None and lon is not None
     radius = max(NEARBY_MIN_RADIUS_M, (accuracy or 0.0) + NEARBY_ACCURACY_MARGIN_M)
     found = []
+    under_review = None
     inside = SEARCH_BOX[0] <= lon <= SEARCH_BOX[2] and SEARCH_BOX[1] <= lat <= SEARCH_BOX[3]
     if inside:
         x, y = to_metric(lon, lat)
-        found = nearby_open_sites(db.session, code, x, y, radius, NEARBY_LIMIT)
-    thumbnails = site_thumbnails(db.session, [site.id for site, _ in found])
+        check = duplicate_check(db.session, code, x, y, radius, own_site_ids(), NEARBY_LIMIT)
+        found = check.sites
+        if check.under_review_within_m is not None:
+            under_review = {"category": code, "within_m": check.under_review_within_m}
+    thumbnails = site_thumbnails(db.session, [near.site.id for near in found])
     results = []
-    for site, distance in found:
-        feature = site_feature(site, thumbnails.get(site.id))
+    for near in found:
+        feature = site_feature(near.site, thumbnails.get(near.site.id))
         lon_site, lat_site = feature["geometry"]["coordinates"]
         results.append(
             {
                 **feature["properties"],
-                "distance_m": round(distance, 1),
+                "distance_m": round(near.distance_m, 1),
                 "lat": lat_site,
                 "lon": lon_site,
             }
         )
-    return jsonify({"radius_m": radius, "sites": results})
+    return jsonify({"radius_m": radius, "sites": results, "under_review": under_review})
 
 
 def _confirmation_problem(field: str, code: str, da: str, en: str) -> Problem:
@@ -194,7 +220,7 @@ def confirm_site(site_id: str):
     if problems:
         raise ValidationError(problems)
     site = db.session.get(BarrierSite, number) if (number := parse_id(site_id)) else None
-    if site is None:
+    if site is None or not (site_is_public(site) or site.id in own_site_ids()):
         raise ApiError(404, "site_id", "not_found", "Stedet findes ikke.", "No such site.")
     user = signed_in_user()
     confirmation, created = add_confirmation(
@@ -205,6 +231,8 @@ def confirm_site(site_id: str):
         created_at,
         reporter_id=user.id if user else None,
         device_token_hash=device,
+        client_key=client_address_key(),
+        now=now,
     )
     db.session.commit()
     thumbnails = site_thumbnails(db.session, [site.id])

@@ -72,7 +72,10 @@ def site_from_members(number: int, cluster: Cluster, members: Iterable[Any]) -> 
         category=cluster.category,
         x=cluster.cx,
         y=cluster.cy,
-        status=Status.NEW.value,
+        # As the lifecycle derives it: verified once one of its reports is.
+        status=Status.VERIFIED.value
+        if any(m.status == Status.VERIFIED.value for m in members)
+        else Status.NEW.value,
         severity=median_severity(m.severity for m in members),
         groups=sorted({g for m in members for g in m.groups}),
         tag_counts=dict(sorted(Counter(t for m in members for t in m.tags).items())),

@@ -355,7 +355,8 @@ def generate(
         else:
             description = f"{by_code[code].label.da} {WHERE_DA[klass]} ({place})."
         draw = status_l[i]
-        status = rejected if draw < 0.02 else verified if draw < 0.10 else new
+        # A steady state: most reports reviewed (the public map shows verified sites only).
+        status = rejected if draw < 0.02 else new if draw < 0.12 else verified
         h = raw_uuids[i].tobytes().hex()
         report_uuid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
         x = bx_l[b] + noise_l[i][0]

@@ -29,7 +29,6 @@ from fieldaudit.bench.load import areas_from_database, load, load_plain
 from fieldaudit.crs import METRIC, to_wgs84
 from fieldaudit.extensions import db
 from fieldaudit.map_aggregation import (
-    HIDDEN_STATUSES,
     MAX_FEATURES,
     map_features,
     map_features_json,
@@ -37,7 +36,7 @@ from fieldaudit.map_aggregation import (
     sites_in_bbox,
 )
 from fieldaudit.models import Area, BarrierReport
-from fieldaudit.site_cells import rebuild_site_cells
+from fieldaudit.site_cells import COUNTED_STATUSES, rebuild_site_cells
 from fieldaudit.sites import (
     CANDIDATE_SITES,
     join_site,
@@ -183,17 +182,17 @@ def _sample_points(loaded: Loaded, runs: int, seed: int) -> list[Any]:
 
 
 def _raw_bbox_sql(kind: str) -> str:
-    hidden = ", ".join(f"'{s}'" for s in HIDDEN_STATUSES)
+    counted = ", ".join(f"'{s}'" for s in COUNTED_STATUSES)
     columns = "id, ST_X(geom), ST_Y(geom), category, severity, status, report_count"
     if kind == "postgis":
         return (
             f"SELECT {columns} FROM barrier_sites WHERE geom && "
-            f"ST_MakeEnvelope(%s, %s, %s, %s, {METRIC}) AND status NOT IN ({hidden})"
+            f"ST_MakeEnvelope(%s, %s, %s, %s, {METRIC}) AND status IN ({counted})"
         )
     return (
         f"SELECT {columns} FROM barrier_sites WHERE ROWID IN (SELECT ROWID FROM SpatialIndex "
         "WHERE f_table_name = 'barrier_sites' AND f_geometry_column = 'geom' "
-        f"AND search_frame = BuildMbr(?, ?, ?, ?, {METRIC})) AND status NOT IN ({hidden})"
+        f"AND search_frame = BuildMbr(?, ?, ?, ?, {METRIC})) AND status IN ({counted})"
     )
 
 
@@ -364,14 +363,14 @@ def bench_zoomed_out(loaded: Loaded, runs: int = 15) -> list[Figure]:
         cell = cell_size_for(bbox)
         x0 = math.floor(bbox[0] / cell) * cell - cell
         y0 = math.floor(bbox[1] / cell) * cell - cell
-        hidden = ", ".join(f"'{s}'" for s in HIDDEN_STATUSES)
+        counted = ", ".join(f"'{s}'" for s in COUNTED_STATUSES)
         raw_sql = (
             f"SELECT avg(x), avg(y), count(*), sum(high), sum(reports) FROM ("
             f"SELECT CAST((ST_X(geom) - {x0}) / {cell} AS INTEGER) AS gx, "
             f"CAST((ST_Y(geom) - {y0}) / {cell} AS INTEGER) AS gy, ST_X(geom) AS x, "
             "ST_Y(geom) AS y, CASE WHEN severity = 'high' THEN 1 ELSE 0 END AS high, "
             "report_count AS reports FROM barrier_sites "
-            f"WHERE status NOT IN ({hidden})) AS s GROUP BY gx, gy"
+            f"WHERE status IN ({counted})) AS s GROUP BY gx, gy"
         )
         raw = _raw(app)
         cursor = raw.cursor()

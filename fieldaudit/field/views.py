@@ -104,6 +104,9 @@ def js_strings() -> dict[str, str]:
             "Uden forbindelse kan vi ikke tjekke, om barrieren er meldt. "
             "Send din rapport; den sendes, når der er forbindelse."
         ),
+        "nearby_under_review": _(
+            "En rapport om samme slags barriere inden for ca. {m} m er ved at blive gennemgået."
+        ),
         "nearby_item": _("{distance} m væk · {reports} rapporter · {confirmations} bekræftelser"),
         "this_is_it": _("Det er den her"),
         "done_report": _(

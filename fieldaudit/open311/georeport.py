@@ -9,9 +9,10 @@ What the public sees of a report (at least as strict as ``lifecycle.report_is_pu
 * unreviewed reports (status ``new``; volunteers' reports stay private until Handicaprådet has
   looked at them) are never listed. Looked up by their id (the answer to a POST) or their
   token, they show only their status, category and dates: no position, text or photo;
-* reviewed reports show position, area, status and, once accepted (verified, duplicate,
-  planned, fixed, closed), the reporter's description and the first photo that is not hidden.
-  A rejected report shows no text or photo;
+* reviewed reports show area, status and, once accepted (verified, duplicate, planned,
+  fixed, closed), the exact position, the reporter's description and the first photo that is
+  not hidden. A rejected report shows no position, text or photo (the rule of
+  ``status.ACCEPTED_REPORT_STATUSES``, as on its public page);
 * never the reporter's identity (account, name, e-mail, device) and never internal notes: the
   ``status_notes`` carry the status label and the reason given with the latest *public* status
   change; ``updated_datetime`` is the time of the latest public history entry.
@@ -43,7 +44,7 @@ from fieldaudit.crs import to_wgs84
 from fieldaudit.errors import Problem
 from fieldaudit.models import Area, BarrierReport, BarrierSite, HistoryEntry, Photo
 from fieldaudit.plain_text import clean_xml_tree, text_problem
-from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Status
+from fieldaudit.status import ACCEPTED_REPORT_STATUSES, OPEN_STATUSES, STATUS_LABELS, Status
 from fieldaudit.taxonomy import (
     CATEGORIES,
     GROUP_LABELS,
@@ -74,9 +75,7 @@ SERVICES_CHANGESET = "2026-11-23 16:00"
 LANGUAGES = ("da", "en")
 
 # Statuses whose reports a reviewer has accepted: their text and photos are public.
-ACCEPTED_STATUSES = frozenset(
-    {Status.VERIFIED, Status.DUPLICATE, Status.PLANNED, Status.FIXED, Status.CLOSED}
-)
+ACCEPTED_STATUSES = ACCEPTED_REPORT_STATUSES
 # A verified report takes the state of its site once the site has moved on.
 SITE_OVERRIDES = (Status.PLANNED.value, Status.FIXED.value, Status.CLOSED.value)
 
@@ -615,7 +614,7 @@ def public_request(
         + ([extras.updated[report.id]] if report.id in extras.updated else [])
     )
     lat = lon = None
-    if reviewed:
+    if accepted:
         point = to_shape(report.geom)
         lon, lat = to_wgs84(point.x, point.y)
         lat, lon = round(lat, 7), round(lon, 7)

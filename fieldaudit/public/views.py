@@ -1,7 +1,8 @@
 """The public side: the map of Herlev's areas and the public record of barriers.
 
-What is public is decided in ``lifecycle`` (``report_is_public``, ``site_is_public``,
-``photo_is_public``, ``public_history``): reviewed and not hidden. Reporters are anonymous unless
+What is public is decided in ``lifecycle`` (``report_is_public``, ``report_content_is_public``,
+``site_is_public``, ``photo_is_public``, ``public_history``): reviewed and not hidden; of a
+rejected report only its status, public reason, category, area and date. Reporters are anonymous unless
 they chose to show their name; no e-mail, account, device or internal note is ever rendered here.
 """
 
@@ -56,6 +57,7 @@ from fieldaudit.taxonomy import (
     SEVERITIES,
     category,
 )
+from fieldaudit.web.client import client_address_key
 
 public = Blueprint("public", __name__, template_folder="templates")
 
@@ -334,6 +336,7 @@ def site(site_id: int):
         new_look=lifecycle.needs_new_look(site),
         confirmed=_confirmed_here(site.id),
         photo_is_public=lifecycle.photo_is_public,
+        content_is_public=lifecycle.report_content_is_public,
     )
 
 
@@ -351,7 +354,14 @@ def confirm(site_id: int):
     now = datetime.now(UTC)
     user = current_user._get_current_object() if current_user.is_authenticated else None
     add_confirmation(
-        db.session, site, str(uuid.uuid4()), kind, now, reporter_id=user.id if user else None
+        db.session,
+        site,
+        str(uuid.uuid4()),
+        kind,
+        now,
+        reporter_id=user.id if user else None,
+        client_key=client_address_key(),
+        now=now,
     )
     db.session.commit()
     confirmed = dict(session.get("confirmed_sites", {}))
@@ -380,6 +390,7 @@ def report(report_id: int):
         site=site,
         history=history,
         cat=category(found.category),
+        content_public=lifecycle.report_content_is_public(found),
         photos=[p for p in found.photos if lifecycle.photo_is_public(p)],
     )
 

@@ -72,6 +72,21 @@ def phone(browser: Any, live_server: Any) -> Iterator[tuple[Any, Any]]:
     assert errors == []
 
 
+def publish(app: Any, site_id: int) -> None:
+    """A reviewer verifies the site's reports, so everyone sees it (not only its reporter)."""
+    from fieldaudit import lifecycle
+    from fieldaudit.models import User
+
+    with app.app_context():
+        reviewer = User(email="reviewer-browser@example.org", role="reviewer")
+        db.session.add(reviewer)
+        for report in db.session.scalars(
+            select(BarrierReport).where(BarrierReport.site_id == site_id)
+        ):
+            lifecycle.verify_report(db.session, report, reviewer)
+        db.session.commit()
+
+
 def open_capture(page: Any) -> None:
     page.goto("/indberet")
     page.wait_for_selector("html[data-capture-ready='true']", state="attached", timeout=TIMEOUT_MS)
@@ -174,6 +189,7 @@ def test_the_duplicate_prompt_turns_a_report_into_a_confirmation(app, phone, mak
     created = app.test_client().post("/api/v1/reports", json=existing)
     assert created.status_code == 201
     site_id = created.get_json()["site_id"]
+    publish(app, site_id)
 
     open_capture(page)
     page.get_by_role("button", name="Brug min position").click()
@@ -195,6 +211,39 @@ def test_the_duplicate_prompt_turns_a_report_into_a_confirmation(app, phone, mak
         (confirmation,) = db.session.scalars(select(SiteConfirmation)).all()
         assert (confirmation.site_id, confirmation.kind) == (site_id, "still_there")
         assert db.session.get(BarrierSite, site_id).confirmation_count == 1
+
+
+def test_the_duplicate_check_tells_of_a_report_under_review_without_showing_it(
+    app, phone, make_report_payload
+):
+    _context, page = phone
+    someone_else = make_report_payload(
+        lat=55.71895, lon=12.44372, category="kerb", measurements={}, description="Hemmelig"
+    )
+    assert app.test_client().post("/api/v1/reports", json=someone_else).status_code == 201
+
+    open_capture(page)
+    page.get_by_role("button", name="Brug min position").click()
+    page.locator("#position-status").filter(has_text="nøjagtig").wait_for()
+    next_step(page, "h-category")
+    fill_category_and_severity(page, "kerb", "medium")
+    next_step(page, "h-photos")
+    next_step(page, "h-review")
+    status = page.locator("#nearby-status")
+    status.filter(has_text="er ved at blive gennemgået").wait_for(timeout=TIMEOUT_MS)
+    assert status.inner_text() == (
+        "En rapport om samme slags barriere inden for ca. 10 m er ved at blive gennemgået."
+    )
+    assert page.locator("#nearby-list .nearby-item").count() == 0
+    assert "Hemmelig" not in page.content()
+    # The report can still be sent; then this phone sees its own report on the map and list.
+    page.get_by_role("button", name="Send rapporten").click()
+    page.locator("#done-title").wait_for()
+    wait_until_all_sent(page)
+    page.get_by_role("button", name="Meld en barriere mere").click()
+    page.get_by_role("button", name="Brug min position").click()
+    own = page.locator("#site-list li").filter(has_text="Modtaget").first
+    own.wait_for(state="attached", timeout=TIMEOUT_MS)  # (inside the closed list's details)
 
 
 def file_report_from_place(page: Any, place: str, category: str, severity: str) -> None:
@@ -241,6 +290,7 @@ def test_every_step_passes_axe(app, phone, make_report_payload):
         "/api/v1/reports", json=make_report_payload(category="step", measurements={})
     )
     assert created.status_code == 201
+    publish(app, created.get_json()["site_id"])
     open_capture(page)
     found = {"position": axe_violations(page)}
     page.get_by_role("button", name="Næste").click()  # nothing chosen: the error summary

@@ -88,13 +88,13 @@ def test_startup_removes_staging_files_of_ended_processes(app, db):
     assert not check_media(db.session, media).findings
 
 
-def test_check_finds_stale_site_cells_and_repair_recounts_them(runner, db, make_report):
+def test_check_finds_stale_site_cells_and_repair_recounts_them(runner, db, make_public_report):
     from sqlalchemy import update
 
     from fieldaudit.models import BarrierSite
 
-    make_report()
-    make_report(dx=500)
+    make_public_report()
+    make_public_report(dx=500)
     db.session.execute(update(BarrierSite).values(status="rejected"))  # bypasses the ORM
     db.session.commit()
     result = runner.invoke(args=["check"])

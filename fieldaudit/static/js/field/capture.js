@@ -6,6 +6,7 @@ import { gpsFromFile } from "./exif.js";
 import { categoryLabel, PositionMap, severityLabel } from "./map.js";
 import { addConfirmation, addReport } from "./outbox.js";
 import { MAX_PHOTOS, metresBetween, shrink } from "./photos.js";
+import { deviceToken } from "./store.js";
 
 const STEPS = ["position", "category", "severity", "details", "photos", "review"];
 const NEARBY_TIMEOUT_MS = 8000;
@@ -427,7 +428,8 @@ class Capture {
     const timeout = setTimeout(() => controller.abort(), NEARBY_TIMEOUT_MS);
     let data;
     try {
-      const response = await fetch(`${config.urls.nearby}?${query}`, { signal: controller.signal });
+      const headers = { "X-Device-Token": await deviceToken() };
+      const response = await fetch(`${config.urls.nearby}?${query}`, { headers, signal: controller.signal });
       data = response.ok ? await response.json() : null;
     } catch {
       data = null;
@@ -438,11 +440,13 @@ class Capture {
       status.textContent = t("nearby_offline");
       return;
     }
+    // Someone else's report under review nearby: only that it exists, about how far away.
+    const underReview = data.under_review ? t("nearby_under_review", { m: data.under_review.within_m }) : "";
     if (!data.sites.length) {
-      status.textContent = t("nearby_none");
+      status.textContent = underReview || t("nearby_none");
       return;
     }
-    status.textContent = t("nearby_found", { n: data.sites.length });
+    status.textContent = [t("nearby_found", { n: data.sites.length }), underReview].filter(Boolean).join(" ");
     list.replaceChildren(...data.sites.map((site) => this.nearbyItem(site)));
   }
 

@@ -3,6 +3,7 @@
 // zoomed out. Everything on it is also available without the map (place list, site list).
 import { textElement } from "../text.js";
 import { config, label, t } from "./config.js";
+import { deviceToken } from "./store.js";
 
 const HERLEV_CENTRE = [55.735, 12.427];
 const SEVERITY_LETTER = { low: "L", medium: "M", high: "H" };
@@ -136,7 +137,9 @@ export class PositionMap {
     const bounds = this.map.getBounds();
     const bbox = [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()].map((v) => v.toFixed(5)).join(",");
     try {
-      const response = await fetch(`${config.urls.sites}?bbox=${bbox}&limit=500`);
+      // With the device token the answer also holds this phone's own reports under review.
+      const headers = { "X-Device-Token": await deviceToken() };
+      const response = await fetch(`${config.urls.sites}?bbox=${bbox}&limit=500`, { headers });
       if (!response.ok) return;
       this.drawSites(await response.json());
     } catch {
