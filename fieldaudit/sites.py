@@ -344,9 +344,14 @@ def add_confirmation(
     created_at: datetime,
     reporter_id: int | None = None,
     device_token_hash: str | None = None,
+    time_sent: bool = True,
 ) -> tuple[SiteConfirmation, bool]:
-    """Record a 'still there' / 'fixed now' once per UUID; its content is site, kind and time."""
-    content = {"site_id": site.id, "kind": kind, "created_at": created_at.isoformat()}
+    """Record a 'still there' / 'fixed now' once per UUID; its content is site, kind and time.
+
+    ``time_sent`` False: ``created_at`` is the server's fallback, not content (a retry matches).
+    """
+    sent_time = created_at.isoformat() if time_sent else None
+    content = {"site_id": site.id, "kind": kind, "created_at": sent_time}
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
     return record_confirmation(
         session,

@@ -205,6 +205,7 @@ def confirm_site(site_id: str):
         created_at,
         reporter_id=user.id if user else None,
         device_token_hash=device,
+        time_sent=payload.get("created_at") is not None,
     )
     db.session.commit()
     thumbnails = site_thumbnails(db.session, [site.id])

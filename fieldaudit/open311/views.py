@@ -171,7 +171,17 @@ def token(token: str, fmt: str) -> Response:
 def create_request(fmt: str) -> Response:
     """POST Service Request: a trusted system (with an API key) submits a report."""
     lang = _lang()
-    api_key = find_api_key(db.session, request.values.get("api_key"))
+    if "api_key" in request.args:
+        raise gr.Open311Error(
+            400,
+            gr.Label(
+                "Send api_key i forespørgslens indhold (POST-data), ikke i adressen: en nøgle i "
+                "adressen havner i logfiler. Bed om en ny nøgle, hvis den har stået i en adresse.",
+                "Send api_key in the request body (POST data), not in the URL: a key in the URL "
+                "ends up in access logs. Ask for a new key if it has been in a URL.",
+            ).get(lang),
+        )
+    api_key = find_api_key(db.session, request.form.get("api_key"))
     if api_key is None:
         raise gr.Open311Error(
             403,
