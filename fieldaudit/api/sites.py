@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from flask import jsonify, request
+from flask import jsonify
 from sqlalchemy import select
 
 from fieldaudit.api.errors import ApiError
@@ -35,6 +35,8 @@ from fieldaudit.sites import CONFIRMATION_KINDS, add_confirmation, nearby_open_s
 from fieldaudit.spatial import backend
 from fieldaudit.status import OPEN_STATUSES
 from fieldaudit.taxonomy import CATEGORIES_BY_CODE, Label
+from fieldaudit.web import query
+from fieldaudit.web.query import BBOX, CHOICE, INT, NUMBER, Param, query_params
 
 # Sites are only looked for around Herlev: a bbox is clipped to this box (WGS84).
 SEARCH_MARGIN_DEG = 0.05
@@ -52,12 +54,13 @@ DEFAULT_SITE_LIMIT = 1000
 MAX_SITE_LIMIT = 2000
 
 
+BBOX_PARAM = Param(BBOX, ("12.40,55.71,12.46,55.76",))
 BBOX_PATTERN = re.compile(r"^-?[0-9]{1,3}(\.[0-9]{1,12})?(,-?[0-9]{1,3}(\.[0-9]{1,12})?){3}$")
 
 
 def _bbox_argument() -> tuple[float, float, float, float]:
     """The bbox parameter: four decimal numbers (default Herlev's box)."""
-    raw = request.args.get("bbox")
+    raw = query.arg("bbox")
     if raw is None:
         return HERLEV_BBOX_WGS84
     if not BBOX_PATTERN.fullmatch(raw):
@@ -73,6 +76,7 @@ def _bbox_argument() -> tuple[float, float, float, float]:
 
 
 @api.get("/sites")
+@query_params(bbox=BBOX_PARAM, limit=Param(INT, ("10",)))
 def sites_in_bbox():
     """Open barrier sites inside a WGS84 bounding box, as a GeoJSON FeatureCollection.
 
@@ -112,12 +116,18 @@ def sites_in_bbox():
 
 
 @api.get("/sites/nearby")
+@query_params(
+    lat=Param(NUMBER, ("55.7189",)),
+    lon=Param(NUMBER, ("12.4437",)),
+    accuracy=Param(NUMBER, ("8",)),
+    category=Param(CHOICE, ("step", "kerb")),
+)
 def nearby_sites():
     """The duplicate check: open sites of a category within max(30 m, accuracy + 10 m), at most 5."""
     lat = query_number("lat", -90, 90)
     lon = query_number("lon", -180, 180)
     accuracy = query_number("accuracy", 0, MAX_ACCURACY_M, required=False)
-    code = request.args.get("category")
+    code = query.arg("category")
     if code not in CATEGORIES_BY_CODE:
         raise ApiError(
             400,
