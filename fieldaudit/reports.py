@@ -48,13 +48,17 @@ class ReportDraft:
     show_name: bool
     reporter_name: str
     photo_hashes: list[str] = field(default_factory=list)
+    time_sent: bool = True  # False when created_at is the server's fallback (arrival) time
 
     def content_hash(self) -> str:
-        """A fingerprint of the content, so a resubmission can be told from a different report."""
+        """A fingerprint of what the client sent, so a resubmission can be told from a different
+        report. The server's fallback time is not content: a retry of a report sent without
+        ``created_at`` is the same report."""
         content = asdict(self)
+        del content["time_sent"]
         content["x"] = round(self.x, 3)
         content["y"] = round(self.y, 3)
-        content["created_at"] = self.created_at.isoformat()
+        content["created_at"] = self.created_at.isoformat() if self.time_sent else None
         encoded = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(encoded).hexdigest()
 
@@ -294,6 +298,7 @@ def check_report(
         created_at=created_at,
         show_name=show_name,
         reporter_name=reporter_name.strip() if show_name else "",
+        time_sent=payload.get("created_at") is not None,
     )
 
 

@@ -404,15 +404,18 @@ def add_confirmation(
     device_token_hash: str | None = None,
     client_key: str | None = None,
     now: datetime | None = None,
+    time_sent: bool = True,
 ) -> tuple[SiteConfirmation, bool]:
     """Record a 'still there' / 'fixed now' once per UUID; its content is site, kind and time.
 
     A site counts one confirmation of a kind per account, else device, else client address
     (``client_key``, a keyed hash of it) per day of receipt (``now``); more are stored but
-    not counted.
+    not counted. ``time_sent`` False: ``created_at`` is the server's fallback, not content
+    (a retry matches).
     """
     received_at = (now or datetime.now(UTC)).astimezone(UTC)
-    content = {"site_id": site.id, "kind": kind, "created_at": created_at.isoformat()}
+    sent_time = created_at.isoformat() if time_sent else None
+    content = {"site_id": site.id, "kind": kind, "created_at": sent_time}
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
     return record_confirmation(
         session,

@@ -544,3 +544,33 @@ def test_unreviewed_photos_are_only_for_the_reporter_and_staff(
     assert client.get(nearby_url).get_json()["sites"] == []
     review_all(db, make_user)
     assert fetch(client, url, token=None)[0] == 200  # public once reviewed
+
+
+def test_a_retry_without_created_at_replays_the_stored_report(
+    client, db, herlev, make_report_payload
+):
+    """created_at is optional; the server's fallback time must not make a retry a conflict."""
+    payload = make_report_payload()
+    del payload["created_at"]
+    first = post_report(client, payload)
+    assert first.status_code == 201, first.get_json()
+    again = post_report(client, payload)
+    assert again.status_code == 200, again.get_json()
+    assert again.get_json() == first.get_json()
+    changed = post_report(client, {**payload, "severity": "low"})
+    assert changed.status_code == 409
+    assert count(db, BarrierReport) == 1
+
+
+def test_a_confirmation_retried_without_created_at_is_a_replay(
+    client, db, herlev, make_report_payload
+):
+    site_id = post_report(client, make_report_payload()).get_json()["site_id"]
+    url = f"/api/v1/sites/{site_id}/confirmations"
+    body = {"uuid": str(uuid.uuid4()), "kind": "still_there"}
+    first = client.post(url, json=body)
+    assert first.status_code == 201, first.get_json()
+    again = client.post(url, json=body)
+    assert again.status_code == 200, again.get_json()
+    assert again.get_json()["uuid"] == first.get_json()["uuid"]
+    assert client.post(url, json={**body, "kind": "fixed_now"}).status_code == 409

@@ -696,3 +696,31 @@ def test_the_review_lifecycle_reaches_open311_and_ogc(client, db, api_key, make_
     db.session.commit()
     (record,) = client.get(f"{BASE}/requests.json?status=closed&lang=en").get_json()
     assert record["status"] == "closed" and record["status_notes"].startswith("Fixed")
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_api_key_in_the_query_string_is_refused(client, herlev, api_key, fmt):
+    """The specification puts api_key in the POST body; in the URL it lands in access logs."""
+    response = client.post(f"{BASE}/requests.{fmt}?api_key={api_key}", data=post_form())
+    assert response.status_code == 400
+    if fmt == "json":
+        body = response.get_json()
+        assert_like(body, SPEC_ERROR)
+        assert body[0]["code"] == 400 and "api_key" in body[0]["description"]
+    else:
+        assert xml_root(response).findtext("error/code") == "400"
+    # Also when the body has the key too: the one in the URL is already exposed.
+    both = client.post(f"{BASE}/requests.json?api_key={api_key}", data=post_form(api_key))
+    assert both.status_code == 400
+    assert herlev.session.scalar(select(BarrierReport)) is None
+
+
+def test_api_key_in_the_query_string_does_not_authenticate(client, herlev, api_key):
+    """Only the body's api_key counts: a valid key in the URL with an invalid one in the body
+    is refused like any invalid key, never stored as a report."""
+    response = client.post(f"{BASE}/requests.json?api_key={api_key}", data=post_form("not-a-key"))
+    assert response.status_code in (400, 403)
+    assert herlev.session.scalar(select(BarrierReport)) is None
+    english = client.post(f"{BASE}/requests.json?api_key={api_key}&lang=en", data=post_form())
+    assert "api_key" in english.get_json()[0]["description"]
+    assert "body" in english.get_json()[0]["description"]

@@ -1,6 +1,7 @@
 """The domain layer refuses bad reports with clear messages and stores good ones exactly once."""
 
 import math
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -93,3 +94,21 @@ def test_store_is_idempotent_and_conflicts_on_other_content(
         store_report(herlev.session, check_report(changed, service_area))
     assert herlev.session.scalar(select(func.count()).select_from(BarrierReport)) == 1
     assert herlev.session.scalar(select(func.count()).select_from(BarrierSite)) == 1
+
+
+def test_a_retry_without_created_at_is_the_same_content(herlev, make_report_payload, service_area):
+    """The server's fallback time is not content: a retry a second later is the same report."""
+    payload = make_report_payload()
+    del payload["created_at"]
+    first = check_report(payload, service_area, now=datetime(2026, 11, 20, 10, 0, tzinfo=UTC))
+    retry = check_report(payload, service_area, now=datetime(2026, 11, 20, 10, 1, tzinfo=UTC))
+    assert first.content_hash() == retry.content_hash()
+    report, created = store_report(herlev.session, first)
+    again, created_again = store_report(herlev.session, retry)
+    assert created and not created_again and again.id == report.id
+    # What the client did send still counts: another time is other content.
+    with pytest.raises(ConflictError):
+        store_report(
+            herlev.session,
+            check_report({**payload, "created_at": "2026-11-19T10:00:00Z"}, service_area),
+        )

@@ -32,6 +32,8 @@ from fieldaudit.errors import DomainError
 from fieldaudit.extensions import db
 from fieldaudit.models import User
 from fieldaudit.status import ROLE_LABELS, Role
+from fieldaudit.web import query
+from fieldaudit.web.query import TEXT, Param, query_params
 
 bp = Blueprint("accounts", __name__, template_folder="templates", url_prefix="/konto")
 
@@ -81,11 +83,12 @@ def apply_problems(form, error: DomainError) -> None:
 
 
 @bp.route("/log-ind", methods=["GET", "POST"])
+@query_params(next=Param(TEXT, ("/barrierer",)))
 def login():
     """Sign in with e-mail and password (throttled per account and per client)."""
     form = LoginForm()
     if request.method == "GET":
-        form.next.data = safe_next(request.args.get("next")) or ""
+        form.next.data = safe_next(query.arg("next")) or ""
     status = 200
     if form.validate_on_submit():
         try:

@@ -7,10 +7,11 @@ from typing import Any
 
 from flask import jsonify
 
-from fieldaudit.api.parsing import DEVICE_TOKEN_HEADER, DEVICE_TOKEN_PATTERN, MAX_ID
+from fieldaudit.api.parsing import DEVICE_TOKEN_HEADER, DEVICE_TOKEN_PATTERN
 from fieldaudit.api.sites import BBOX_PATTERN, MAX_ACCURACY_M, MAX_SITE_LIMIT
 from fieldaudit.api.views import api
 from fieldaudit.config import HERLEV_BBOX_WGS84
+from fieldaudit.params import MAX_ID
 from fieldaudit.reports import MAX_DESCRIPTION, MAX_NAME
 from fieldaudit.sites import CONFIRMATION_KINDS
 from fieldaudit.status import Status

@@ -4,30 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from typing import Any
 
 from flask import request
 from flask_login import current_user
 
+from fieldaudit import params
 from fieldaudit.api.errors import ApiError
 from fieldaudit.models import User
 from fieldaudit.plain_text import text_problem
+from fieldaudit.web import query
 
 DEVICE_TOKEN_HEADER = "X-Device-Token"
 DEVICE_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
-MAX_ID = 2**31 - 1  # the databases' integer keys; a larger id cannot exist
 PHOTOS_FIELD = "photos"
 REPORT_FIELD = "report"
 
 
 def parse_id(raw: str) -> int | None:
     """A database id from a path segment: 1 to 2^31-1 in plain digits, else None."""
-    if not re.fullmatch(r"[0-9]{1,10}", raw):
-        return None
-    number = int(raw)
-    return number if 0 < number <= MAX_ID else None
+    return params.record_id(raw)
 
 
 def device_token_hash() -> str | None:
@@ -144,7 +141,7 @@ def report_request(max_photos: int, max_photo_bytes: int) -> tuple[Any, list[byt
 
 def query_number(name: str, minimum: float, maximum: float, required: bool = True) -> float | None:
     """A finite number from the query string, within bounds (400 otherwise)."""
-    raw = request.args.get(name)
+    raw = query.arg(name)
     if raw is None or raw == "":
         if required:
             raise ApiError(
@@ -155,11 +152,8 @@ def query_number(name: str, minimum: float, maximum: float, required: bool = Tru
                 f"The parameter '{name}' is missing.",
             )
         return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or not minimum <= value <= maximum:
+    value = params.finite_number(raw, minimum, maximum)
+    if value is None:
         raise ApiError(
             400,
             name,
@@ -172,10 +166,11 @@ def query_number(name: str, minimum: float, maximum: float, required: bool = Tru
 
 def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
     """An integer from the query string within bounds, or the default."""
-    raw = request.args.get(name)
+    raw = query.arg(name)
     if raw is None or raw == "":
         return default
-    if not re.fullmatch(r"[0-9]{1,9}", raw) or not minimum <= int(raw) <= maximum:
+    value = params.ascii_int(raw, minimum, maximum)
+    if value is None:
         raise ApiError(
             400,
             name,
@@ -183,7 +178,7 @@ def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
             f"'{name}' skal være et heltal mellem {minimum} og {maximum}.",
             f"'{name}' must be a whole number from {minimum} to {maximum}.",
         )
-    return int(raw)
+    return value
 
 
 def check_fields_text(payload: Any, fields: tuple[str, ...]) -> None:

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 from flask import Response, current_app
 
-from fieldaudit.api.sites import SEARCH_BOX, _bbox_argument, own_site_ids
+from fieldaudit.api.sites import BBOX_PARAM, SEARCH_BOX, _bbox_argument, own_site_ids
 from fieldaudit.api.views import api
 from fieldaudit.crs import bbox_to_metric
 from fieldaudit.extensions import db
 from fieldaudit.map_aggregation import MAX_FEATURES, map_features_json
+from fieldaudit.web.query import query_params
 
 EMPTY = '{"type":"FeatureCollection","features":[],"clustered":false}'
 
 
 @api.get("/map")
+@query_params(bbox=BBOX_PARAM)
 def map_of_sites():
     """Public barrier sites (and the asker's own under review) in a WGS84 box as GeoJSON:
     sites, or grid cells of public sites when too many."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from flask import jsonify, request
+from flask import jsonify
 from sqlalchemy import select
 
 from fieldaudit.api.errors import ApiError
@@ -46,7 +46,9 @@ from fieldaudit.sites import CONFIRMATION_KINDS, add_confirmation
 from fieldaudit.spatial import backend
 from fieldaudit.status import OPEN_STATUSES
 from fieldaudit.taxonomy import CATEGORIES_BY_CODE, Label
+from fieldaudit.web import query
 from fieldaudit.web.client import client_address_key
+from fieldaudit.web.query import BBOX, CHOICE, INT, NUMBER, Param, query_params
 
 # Sites are only looked for around Herlev: a bbox is clipped to this box (WGS84).
 SEARCH_MARGIN_DEG = 0.05
@@ -64,6 +66,7 @@ DEFAULT_SITE_LIMIT = 1000
 MAX_SITE_LIMIT = 2000
 
 
+BBOX_PARAM = Param(BBOX, ("12.40,55.71,12.46,55.76",))
 BBOX_PATTERN = re.compile(r"^-?[0-9]{1,3}(\.[0-9]{1,12})?(,-?[0-9]{1,3}(\.[0-9]{1,12})?){3}$")
 
 
@@ -75,7 +78,7 @@ def own_site_ids() -> list[int]:
 
 def _bbox_argument() -> tuple[float, float, float, float]:
     """The bbox parameter: four decimal numbers (default Herlev's box)."""
-    raw = request.args.get("bbox")
+    raw = query.arg("bbox")
     if raw is None:
         return HERLEV_BBOX_WGS84
     if not BBOX_PATTERN.fullmatch(raw):
@@ -91,6 +94,7 @@ def _bbox_argument() -> tuple[float, float, float, float]:
 
 
 @api.get("/sites")
+@query_params(bbox=BBOX_PARAM, limit=Param(INT, ("10",)))
 def sites_in_bbox():
     """Open public barrier sites (and the asker's own under review) inside a WGS84 bounding
     box, as a GeoJSON FeatureCollection.
@@ -132,6 +136,12 @@ def sites_in_bbox():
 
 
 @api.get("/sites/nearby")
+@query_params(
+    lat=Param(NUMBER, ("55.7189",)),
+    lon=Param(NUMBER, ("12.4437",)),
+    accuracy=Param(NUMBER, ("8",)),
+    category=Param(CHOICE, ("step", "kerb")),
+)
 def nearby_sites():
     """The duplicate check: open sites of a category within max(30 m, accuracy + 10 m), at most 5
     (public ones and the asker's own), and ``under_review`` when a report of the category is
@@ -139,7 +149,7 @@ def nearby_sites():
     lat = query_number("lat", -90, 90)
     lon = query_number("lon", -180, 180)
     accuracy = query_number("accuracy", 0, MAX_ACCURACY_M, required=False)
-    code = request.args.get("category")
+    code = query.arg("category")
     if code not in CATEGORIES_BY_CODE:
         raise ApiError(
             400,
@@ -233,6 +243,7 @@ def confirm_site(site_id: str):
         device_token_hash=device,
         client_key=client_address_key(),
         now=now,
+        time_sent=payload.get("created_at") is not None,
     )
     db.session.commit()
     thumbnails = site_thumbnails(db.session, [site.id])

@@ -22,12 +22,14 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Select, and_, exists, false, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from fieldaudit import params
 from fieldaudit.areas import AreaIndex, area_index
 from fieldaudit.config import HERLEV_BBOX_WGS84
 from fieldaudit.crs import METRIC, WGS84, reproject, transformer
 from fieldaudit.geojson import wgs84_geometry
 from fieldaudit.lifecycle import public_site_clause
 from fieldaudit.models import Area, BarrierReport, BarrierSite
+from fieldaudit.params import ParameterError
 from fieldaudit.spatial import backend
 from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Status
 from fieldaudit.taxonomy import AREA_KINDS, SEVERITIES, Label, Severity, category
@@ -42,21 +44,12 @@ CONFORMANCE = (
 )
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_OFFSET = 10_000_000  # far beyond any collection; keeps OFFSET a small integer
 # Where EPSG:25832 coordinates stay meaningful (its area of use with a wide margin): a query
 # box is cut to this before it is transformed, so no stored feature can lie outside it.
 METRIC_DOMAIN_WGS84 = (-16.0, 30.0, 40.0, 85.0)
 # About 1 km: enough points along a box edge for the curved edges in EPSG:25832.
 DENSIFY_DEG = 0.01
-
-
-class ParameterError(ValueError):
-    """A query parameter that is unknown or has an invalid value (HTTP 400)."""
-
-    def __init__(self, parameter: str, code: str, message: Label) -> None:
-        self.parameter = parameter
-        self.code = code
-        self.message = message
-        super().__init__(f"{parameter}: {message.en}")
 
 
 # -- parameters -----------------------------------------------------------------------------
@@ -80,7 +73,8 @@ def parse_limit(value: str | None) -> int:
     """The page size: an integer from 1 to MAX_LIMIT, DEFAULT_LIMIT when not given."""
     if value is None or value == "":
         return DEFAULT_LIMIT
-    if not re.fullmatch(r"\d+", value) or not 1 <= int(value) <= MAX_LIMIT:
+    limit = params.ascii_int(value, 1, MAX_LIMIT)
+    if limit is None:
         raise ParameterError(
             "limit",
             "invalid_limit",
@@ -89,20 +83,24 @@ def parse_limit(value: str | None) -> int:
                 f"limit must be a whole number from 1 to {MAX_LIMIT}.",
             ),
         )
-    return int(value)
+    return limit
 
 
 def parse_offset(value: str | None) -> int:
-    """How many matching features to skip: an integer of 0 or more."""
+    """How many matching features to skip: an integer from 0 to MAX_OFFSET."""
     if value is None or value == "":
         return 0
-    if not re.fullmatch(r"\d+", value):
+    offset = params.ascii_int(value, 0, MAX_OFFSET)
+    if offset is None:
         raise ParameterError(
             "offset",
             "invalid_offset",
-            Label("offset skal være et heltal på 0 eller mere.", "offset must be 0 or more."),
+            Label(
+                f"offset skal være et heltal fra 0 til {MAX_OFFSET}.",
+                f"offset must be a whole number from 0 to {MAX_OFFSET}.",
+            ),
         )
-    return int(value)
+    return offset
 
 
 def _bbox_error() -> ParameterError:
@@ -122,10 +120,10 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
     """A CRS84 bounding box (4 numbers, or 6 with heights, which are ignored); None if absent."""
     if value is None:
         return None
-    try:
-        numbers = [float(part) for part in value.split(",")]
-    except ValueError:
-        raise _bbox_error() from None
+    parts = [params.finite_number(part, -math.inf, math.inf) for part in value.split(",")]
+    if None in parts:
+        raise _bbox_error()
+    numbers = [n for n in parts if n is not None]
     if len(numbers) == 6:
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
@@ -149,17 +147,16 @@ def _datetime_error() -> ParameterError:
     )
 
 
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
 def _instant(text: str) -> datetime:
-    if not _RFC3339.match(text):
+    moment = params.utc_datetime(text) if _RFC3339.fullmatch(text) else None
+    if moment is None:
         raise _datetime_error()
-    try:
-        moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
-    except ValueError:
-        raise _datetime_error() from None
-    return moment.astimezone(UTC)
+    return moment
 
 
 def parse_datetime(value: str | None) -> tuple[datetime | None, datetime | None] | None:
@@ -419,10 +416,11 @@ def temporal_extent(session: Session, collection: Collection) -> list[str | None
 
 def find_feature(session: Session, collection: Collection, feature_id: str) -> Any | None:
     """The public feature with ``feature_id`` in a collection, or None."""
-    if not re.fullmatch(r"\d{1,18}", feature_id):
+    number = params.record_id(feature_id)
+    if number is None:
         return None
     model = collection.model
-    return session.scalars(collection.query().where(model.id == int(feature_id))).first()
+    return session.scalars(collection.query().where(model.id == number)).first()
 
 
 PROPERTY_LABELS: dict[str, Label] = {

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fieldaudit.ogc.features import COLLECTIONS, CONFORMANCE, CRS84, DEFAULT_LIMIT, MAX_LIMIT
+from fieldaudit.ogc.features import (
+    COLLECTIONS,
+    CONFORMANCE,
+    CRS84,
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    MAX_OFFSET,
+)
 
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 
@@ -227,7 +234,12 @@ def openapi_document(base_url: str, title: str, description: str) -> dict[str, A
                     "in": "query",
                     "required": False,
                     "description": "How many matching features to skip (paging).",
-                    "schema": {"type": "integer", "minimum": 0, "default": 0},
+                    "schema": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "maximum": MAX_OFFSET,
+                        "default": 0,
+                    },
                     "style": "form",
                     "explode": False,
                 },

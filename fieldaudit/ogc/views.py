@@ -7,6 +7,7 @@ document links to its HTML twin (``alternate``) and back.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +22,9 @@ from fieldaudit.ogc.openapi import (
     openapi_document,
 )
 from fieldaudit.taxonomy import Label
+from fieldaudit.web import query
 from fieldaudit.web.i18n import select_language
+from fieldaudit.web.query import BBOX, CHOICE, DATETIME, INT, Param, query_params
 
 ogc = Blueprint("ogc", __name__, template_folder="templates")
 
@@ -38,6 +41,21 @@ DESCRIPTION = Label(
     "Public data on accessibility barriers and public spaces in Herlev Municipality as OGC API "
     "- Features (GeoJSON, WGS 84). Read directly by QGIS and GDAL.",
 )
+
+
+# Every query parameter of the API definition, declared on the views that take it.
+PARAMETERS = {
+    "f": Param(CHOICE, FORMATS),
+    "lang": Param(CHOICE, LANGUAGES),
+    "bbox": Param(BBOX, ("12.40,55.71,12.46,55.76",)),
+    "datetime": Param(DATETIME, ("2026-01-01T00:00:00Z/..",)),
+    "limit": Param(INT, ("10",)),
+    "offset": Param(INT, ("0", "10")),
+}
+
+
+def _declares(names: tuple[str, ...]) -> Callable[[Any], Any]:
+    return query_params(**{name: PARAMETERS[name] for name in names})
 
 
 class HttpProblem(Exception):
@@ -71,7 +89,7 @@ def _error(status: int, ogc_code: str, code: str, message: str, field: str | Non
 
 def _lang() -> str:
     """?lang=, else for HTML the app's language (cookie), else Accept-Language; Danish first."""
-    asked = request.args.get("lang")
+    asked = query.arg("lang")
     if asked in LANGUAGES:
         return asked
     if g.get("ogc_format") == "html":
@@ -96,12 +114,13 @@ def http_problem(error: HttpProblem) -> Response:
 
 def _negotiate(allowed: tuple[str, ...], media_type: str) -> str:
     """Refuse unknown parameters; return the encoding to answer in: 'json' or 'html'."""
-    ft.check_known(request.args, allowed)
-    if "lang" in request.args and request.args["lang"] not in LANGUAGES:
+    ft.check_known(query.all_args(), allowed)
+    lang = query.arg("lang")
+    if lang is not None and lang not in LANGUAGES:
         raise ft.ParameterError(
             "lang", "invalid_lang", Label("lang skal være da eller en.", "lang must be da or en.")
         )
-    f = request.args.get("f")
+    f = query.arg("f")
     if f is not None:
         if f not in FORMATS:
             raise ft.ParameterError(
@@ -139,8 +158,8 @@ def _link(href: str, rel: str, media_type: str, title: str) -> dict[str, str]:
 def _self_links(endpoint: str, fmt: str, media_type: str, title: str, **values: Any) -> list:
     """``self`` in the encoding answered and ``alternate`` in the other one."""
     lang = _lang()
-    args = {k: v for k, v in request.args.items() if k != "f"}
-    here = _url(endpoint, **values, **request.args.to_dict())
+    args = {k: v for k, v in query.all_args().items() if k != "f"}
+    here = _url(endpoint, **values, **query.all_args().to_dict())
     if fmt == "html":
         return [
             _link(here, "self", HTML, title),
@@ -227,6 +246,7 @@ def _find_collection(collection_id: str) -> ft.Collection:
 
 
 @ogc.get("/", strict_slashes=False)
+@_declares(PAGE_PARAMETERS)
 def landing() -> Response:
     """The landing page: links to the API definition, the conformance classes and the data."""
     fmt = _negotiate(PAGE_PARAMETERS, JSON)
@@ -275,6 +295,7 @@ def landing() -> Response:
 
 
 @ogc.get("/api")
+@_declares(("f", "lang"))
 def api_definition() -> Response:
     """The OpenAPI 3.0 definition of this API (as HTML: its documentation)."""
     fmt = _negotiate(("f", "lang"), OPENAPI_MEDIA_TYPE)
@@ -305,6 +326,7 @@ def api_definition() -> Response:
 
 
 @ogc.get("/conformance")
+@_declares(PAGE_PARAMETERS)
 def conformance() -> Response:
     """The conformance classes this API implements."""
     fmt = _negotiate(PAGE_PARAMETERS, JSON)
@@ -318,6 +340,7 @@ def conformance() -> Response:
 
 
 @ogc.get("/collections")
+@_declares(PAGE_PARAMETERS)
 def collections() -> Response:
     """The feature collections with their extents."""
     fmt = _negotiate(PAGE_PARAMETERS, JSON)
@@ -336,6 +359,7 @@ def collections() -> Response:
 
 
 @ogc.get("/collections/<collection_id>")
+@_declares(PAGE_PARAMETERS)
 def collection(collection_id: str) -> Response:
     """One feature collection."""
     found = _find_collection(collection_id)
@@ -348,22 +372,23 @@ def collection(collection_id: str) -> Response:
 
 
 @ogc.get("/collections/<collection_id>/items")
+@_declares(ITEMS_PARAMETERS)
 def items(collection_id: str) -> Response:
     """The features of a collection, filtered by bbox and datetime, a page at a time."""
     found = _find_collection(collection_id)
     fmt = _negotiate(ITEMS_PARAMETERS, GEOJSON)
     lang = _lang()
-    limit = ft.parse_limit(request.args.get("limit"))
-    offset = ft.parse_offset(request.args.get("offset"))
-    bbox = ft.parse_bbox(request.args.get("bbox"))
-    interval = ft.parse_datetime(request.args.get("datetime"))
+    limit = ft.parse_limit(query.arg("limit"))
+    offset = ft.parse_offset(query.arg("offset"))
+    bbox = ft.parse_bbox(query.arg("bbox"))
+    interval = ft.parse_datetime(query.arg("datetime"))
 
     stmt = ft.items_statement(db.session, found, bbox, interval)
     matched = ft.count(db.session, stmt)
     rows = db.session.scalars(stmt.limit(limit).offset(offset)).all()
     features = [found.feature(row, lang) for row in rows]
 
-    args = request.args.to_dict()
+    args = query.all_args().to_dict()
     page_type = HTML if fmt == "html" else GEOJSON
 
     def page(at: int) -> str:
@@ -410,6 +435,7 @@ def items(collection_id: str) -> Response:
 
 
 @ogc.get("/collections/<collection_id>/items/<feature_id>")
+@_declares(PAGE_PARAMETERS)
 def item(collection_id: str, feature_id: str) -> Response:
     """One feature."""
     found = _find_collection(collection_id)

@@ -40,6 +40,7 @@ from shapely.ops import unary_union
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from fieldaudit import params
 from fieldaudit.crs import to_wgs84
 from fieldaudit.errors import Problem
 from fieldaudit.models import Area, BarrierReport, BarrierSite, HistoryEntry, Photo
@@ -177,24 +178,13 @@ def w3_datetime(moment: datetime) -> str:
     return aware.astimezone(LOCAL_TIME).isoformat(timespec="seconds")
 
 
-_SPACE_OFFSET = re.compile(r" (\d{2}:?\d{2})$")
-
-
 def parse_w3_datetime(value: str) -> datetime | None:
     """Parse a W3C/ISO 8601 date and time with a time zone (Z or ±hh:mm); None if it is not one.
 
-    A '+' sent unencoded in a query string arrives as a space; it is read back as '+'.
+    A '+' sent unencoded in a query string arrives as a space; it is read back as '+'. The year
+    is bounded (``params.MIN_YEAR`` to ``params.MAX_YEAR``), so the 90-day window stays in range.
     """
-    text = _SPACE_OFFSET.sub(r"+\1", value.strip())
-    if "T" not in text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return None
-    return moment.astimezone(UTC)
+    return params.utc_datetime(value)
 
 
 def _number_text(value: float, lang: str) -> str:
@@ -369,13 +359,15 @@ def parse_request_filters(args: Mapping[str, str], now: datetime, lang: str) -> 
     errors: list[str] = []
     raw_ids = _comma_list(args.get("service_request_id"))
     if raw_ids:
-        ids = [int(i) for i in raw_ids if i.isdigit()]
+        ids = [i for i in map(params.record_id, raw_ids) if i is not None]
         if len(ids) != len(raw_ids):
             errors.append(
                 _t(
                     lang,
-                    "service_request_id skal være heltal adskilt af komma.",
-                    "service_request_id must be whole numbers separated by commas.",
+                    f"service_request_id skal være heltal fra 1 til {params.MAX_ID} adskilt af "
+                    "komma.",
+                    f"service_request_id must be whole numbers from 1 to {params.MAX_ID} "
+                    "separated by commas.",
                 )
             )
         elif len(ids) > MAX_IDS:
@@ -417,9 +409,11 @@ def parse_request_filters(args: Mapping[str, str], now: datetime, lang: str) -> 
                 _t(
                     lang,
                     f"{name} skal være en dato og tid i W3C-format med tidszone, "
-                    "f.eks. 2026-01-01T00:00:00Z.",
+                    f"f.eks. 2026-01-01T00:00:00Z, mellem år {params.MIN_YEAR} og "
+                    f"{params.MAX_YEAR}.",
                     f"{name} must be a W3C date and time with a time zone, "
-                    "e.g. 2026-01-01T00:00:00Z.",
+                    f"e.g. 2026-01-01T00:00:00Z, from the year {params.MIN_YEAR} to "
+                    f"{params.MAX_YEAR}.",
                 )
             )
     if errors:

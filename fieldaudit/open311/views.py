@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from fieldaudit import params
 from fieldaudit.apikeys import find_api_key
 from fieldaudit.areas import service_area as cached_service_area
 from fieldaudit.config import HERLEV_BBOX_WGS84
@@ -20,17 +21,33 @@ from fieldaudit.models import BarrierReport, HistoryEntry, Photo
 from fieldaudit.open311 import georeport as gr
 from fieldaudit.reports import check_report, store_report
 from fieldaudit.status import Status
+from fieldaudit.web import query
+from fieldaudit.web.query import (
+    CHOICE,
+    DATETIME,
+    LIST,
+    TEXT,
+    Param,
+    declare_blueprint,
+    query_params,
+)
 
 open311 = Blueprint("open311", __name__)
+# Read on every route (from the query string, or the body of a POST).
+declare_blueprint(
+    "open311",
+    lang=Param(CHOICE, ("da", "en", "en-GB")),
+    locale=Param(CHOICE, ("da_DK", "en")),
+    hl=Param(CHOICE, ("en",)),
+    jurisdiction_id=Param(CHOICE, (gr.JURISDICTION_ID,)),
+)
 
 FORMATS = "<any(json, xml):fmt>"
 MIME = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 
 
 def _lang() -> str:
-    return gr.language(
-        request.values.get("lang") or request.values.get("locale") or request.values.get("hl")
-    )
+    return gr.language(query.value("lang") or query.value("locale") or query.value("hl"))
 
 
 def _format() -> str:
@@ -59,7 +76,7 @@ def open311_error(error: gr.Open311Error) -> Response:
 @open311.before_request
 def jurisdiction() -> None:
     """Refuse a jurisdiction_id other than Herlev's (the parameter is optional here)."""
-    gr.check_jurisdiction(request.values.get("jurisdiction_id"), _lang())
+    gr.check_jurisdiction(query.value("jurisdiction_id"), _lang())
 
 
 @open311.get("/")
@@ -121,10 +138,17 @@ def _records(rows: list[tuple[BarrierReport, str]], lang: str) -> list[dict[str,
 
 
 @open311.get(f"/requests.{FORMATS}")
+@query_params(
+    service_request_id=Param(LIST, ("1", "1,2")),
+    service_code=Param(LIST, ("step", "kerb,step")),
+    start_date=Param(DATETIME, ("2026-01-01T00:00:00Z",)),
+    end_date=Param(DATETIME, ("2026-02-01T00:00:00+01:00",)),
+    status=Param(LIST, ("open", "closed", "open,closed")),
+)
 def request_list(fmt: str) -> Response:
     """GET Service Requests, with the standard filters."""
     lang = _lang()
-    filters = gr.parse_request_filters(request.args, datetime.now(UTC), lang)
+    filters = gr.parse_request_filters(query.declared_args(), datetime.now(UTC), lang)
     rows = gr.find_requests(db.session, filters)
     return _respond(fmt, _records(rows, lang), "service_requests", "request")
 
@@ -133,11 +157,8 @@ def request_list(fmt: str) -> Response:
 def request_detail(request_id: str, fmt: str) -> Response:
     """GET Service Request: one report by its service_request_id."""
     lang = _lang()
-    rows = (
-        gr.find_requests(db.session, gr.RequestFilters(ids=[int(request_id)]))
-        if request_id.isdigit()
-        else []
-    )
+    number = params.record_id(request_id)
+    rows = gr.find_requests(db.session, gr.RequestFilters(ids=[number])) if number else []
     if not rows:
         raise gr.Open311Error(
             404,
@@ -168,10 +189,21 @@ def token(token: str, fmt: str) -> Response:
 
 
 @open311.post(f"/requests.{FORMATS}")
+@query_params(api_key=Param(TEXT))  # read only to refuse it there: the key belongs in the body
 def create_request(fmt: str) -> Response:
     """POST Service Request: a trusted system (with an API key) submits a report."""
     lang = _lang()
-    api_key = find_api_key(db.session, request.values.get("api_key"))
+    if query.arg("api_key") is not None:
+        raise gr.Open311Error(
+            400,
+            gr.Label(
+                "Send api_key i forespørgslens indhold (POST-data), ikke i adressen: en nøgle i "
+                "adressen havner i logfiler. Bed om en ny nøgle, hvis den har stået i en adresse.",
+                "Send api_key in the request body (POST data), not in the URL: a key in the URL "
+                "ends up in access logs. Ask for a new key if it has been in a URL.",
+            ).get(lang),
+        )
+    api_key = find_api_key(db.session, request.form.get("api_key"))
     if api_key is None:
         raise gr.Open311Error(
             403,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import Session
 
+from fieldaudit import params
 from fieldaudit.errors import ValidationError
 from fieldaudit.lifecycle import INVALID_COST, plan_site
 from fieldaudit.models import Area, BarrierSite, HistoryEntry, User
@@ -40,7 +41,7 @@ class SiteFilter:
         status = args.get("status") or OPEN
         preset = args.get("preset") or DEFAULT_PRESET
         return cls(
-            area_id=int(area) if area.isdigit() else None,
+            area_id=params.record_id(area),
             category=code if code and category(code) else None,
             group=group if group in Group.__members__ else None,
             status=status if status in {OPEN, ALL} | {s.value for s in Status} else OPEN,

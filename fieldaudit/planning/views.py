@@ -23,7 +23,7 @@ from flask_login import current_user
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 
-from fieldaudit import lifecycle
+from fieldaudit import lifecycle, params
 from fieldaudit.area_stats import COVERAGE_COLOURS, COVERAGE_LABELS, area_statistics, never_audited
 from fieldaudit.authz import require_role
 from fieldaudit.errors import DomainError
@@ -45,7 +45,19 @@ from fieldaudit.priority import (
 )
 from fieldaudit.status import STATUS_LABELS, Role, Status
 from fieldaudit.taxonomy import CATEGORIES, GROUP_LABELS, MUNICIPALITY, SEVERITIES, category
+from fieldaudit.web import query
 from fieldaudit.web.i18n import select_language
+from fieldaudit.web.query import CHOICE, ID, INT, Param, query_params
+
+MAX_PAGE = 100_000
+# The ranked list's filters (SiteFilter.from_args), shared by the list and its exports.
+FILTER_PARAMETERS = {
+    "area": Param(ID, ("1",)),
+    "category": Param(CHOICE, ("step",)),
+    "group": Param(CHOICE, ("WHEEL",)),
+    "status": Param(CHOICE, ("open", "all", "verified")),
+    "preset": Param(CHOICE, ("balanced",)),
+}
 
 planning = Blueprint("planning", __name__, template_folder="templates")
 
@@ -76,8 +88,7 @@ def _choices(lang: str) -> dict[str, Any]:
 
 
 def _page_number() -> int:
-    raw = request.args.get("side", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    return params.ascii_int(query.arg("side"), 1, MAX_PAGE) or 1
 
 
 def _map_points(rows: list[Any]) -> list[dict[str, Any]]:
@@ -96,10 +107,11 @@ def _map_points(rows: list[Any]) -> list[dict[str, Any]]:
 
 @planning.get("/")
 @require_role(Role.PLANNER)
+@query_params(**FILTER_PARAMETERS, side=Param(INT, ("1", "2")))
 def index():
     """The ranked list of sites (with a map of the same page), filters and export links."""
     lang = select_language()
-    site_filter = SiteFilter.from_args(request.args)
+    site_filter = SiteFilter.from_args(query.declared_args())
     page = _page_number()
     sites, total = ranked_sites(
         db.session, site_filter, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
@@ -159,11 +171,11 @@ def _export_links(site_filter: SiteFilter) -> list[tuple[str, str, str]]:
 
 @planning.get("/omraader")
 @require_role(Role.PLANNER)
+@query_params(preset=FILTER_PARAMETERS["preset"])
 def areas():
     """Statistics per area and the coverage map for planning audit walks."""
     lang = select_language()
-    preset = request.args.get("preset", "balanced")
-    preset = preset if preset in PRESETS else "balanced"
+    preset = params.choice(query.arg("preset"), PRESETS, "balanced")
     stats = area_statistics(db.session, preset)
     now = datetime.now(UTC)
     geometries = {
@@ -281,12 +293,13 @@ def fix(site_id: int):
 
 @planning.get("/eksport.<fmt>")
 @require_role(Role.PLANNER)
+@query_params(**FILTER_PARAMETERS, kolonner=Param(CHOICE, ("da", "en")))
 def export(fmt: str):
     """The current filter's sites as GeoJSON, CSV, GeoPackage, or a printable map (PNG/PDF)."""
     if fmt not in EXPORT_FORMATS:
         abort(404)
     lang = select_language()
-    site_filter = SiteFilter.from_args(request.args)
+    site_filter = SiteFilter.from_args(query.declared_args())
     sites, _total = ranked_sites(db.session, site_filter)
     rows = site_rows(db.session, sites, site_filter.preset, lang)
     now = datetime.now(UTC)
@@ -301,7 +314,7 @@ def export(fmt: str):
             },
         )
     elif fmt == "csv":
-        data = csv_export.sites_csv_bytes(rows, danish=request.args.get("kolonner") == "da")
+        data = csv_export.sites_csv_bytes(rows, danish=query.arg("kolonner") == "da")
     elif fmt == "gpkg":
         data = gpkg_export.geopackage_bytes(
             rows,

@@ -33,7 +33,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from fieldaudit import lifecycle
+from fieldaudit import lifecycle, params
 from fieldaudit.extensions import db
 from fieldaudit.geojson import wgs84_geometry
 from fieldaudit.lifecycle import ACTION_LABELS
@@ -57,7 +57,9 @@ from fieldaudit.taxonomy import (
     SEVERITIES,
     category,
 )
+from fieldaudit.web import query
 from fieldaudit.web.client import client_address_key
+from fieldaudit.web.query import CHOICE, FLAG, ID, INT, Param, query_params
 
 public = Blueprint("public", __name__, template_folder="templates")
 
@@ -192,17 +194,25 @@ def index():
 # --- the public list and map of barriers ----------------------------------------------------------
 
 
+MAX_PAGE = 100_000
+SITE_FILTERS = {
+    "status": Param(CHOICE, tuple(lifecycle.PUBLIC_SITE_STATUSES)),
+    "area": Param(ID, ("1",)),
+    "category": Param(CHOICE, tuple(c.code for c in CATEGORIES)),
+    "new_look": Param(FLAG, ("1",)),
+    "page": Param(INT, ("1", "2")),
+}
+
+
 def _site_filters() -> dict[str, Any]:
-    status = request.args.get("status", "")
-    area = request.args.get("area", "")
-    code = request.args.get("category", "")
-    page = request.args.get("page", "1")
+    """The list's filters; a value that is not one of the form's falls back to 'no filter'."""
+    code = query.arg("category") or ""
     return {
-        "status": status if status in lifecycle.PUBLIC_SITE_STATUSES else "",
-        "area": int(area) if area.isdigit() else None,
+        "status": params.choice(query.arg("status"), lifecycle.PUBLIC_SITE_STATUSES, ""),
+        "area": params.record_id(query.arg("area")),
         "category": code if category(code) else "",
-        "new_look": request.args.get("new_look") == "1",
-        "page": max(1, min(int(page), 100_000)) if page.isdigit() else 1,
+        "new_look": query.arg("new_look") == "1",
+        "page": params.ascii_int(query.arg("page"), 1, MAX_PAGE) or 1,
     }
 
 
@@ -223,6 +233,7 @@ def _site_conditions(filters: dict[str, Any]) -> list[Any]:
 
 
 @public.get("/barrierer")
+@query_params(**SITE_FILTERS)
 def sites():
     """The public list (and map) of verified barriers and their status."""
     filters = _site_filters()
@@ -261,6 +272,7 @@ def sites():
 
 
 @public.get("/barrierer.geojson")
+@query_params(**SITE_FILTERS)
 def sites_geojson():
     """The public barriers as GeoJSON (WGS84) for the map; the same filters as the list."""
     filters = _site_filters()

@@ -20,7 +20,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     send_file,
     url_for,
 )
@@ -29,7 +28,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from fieldaudit import lifecycle, redaction, statistics
+from fieldaudit import lifecycle, params, redaction, statistics
 from fieldaudit.accounts.forms import option
 from fieldaudit.accounts.views import apply_problems, lang
 from fieldaudit.authz import has_role, require_role
@@ -66,6 +65,8 @@ from fieldaudit.taxonomy import (
     judge,
     tags_for,
 )
+from fieldaudit.web import query
+from fieldaudit.web.query import CHOICE, DATE, ID, INT, Param, query_params
 
 bp = Blueprint("review", __name__, template_folder="templates", url_prefix="/gennemgang")
 
@@ -85,6 +86,9 @@ def private_dir() -> Path:
 # --- the queue ---------------------------------------------------------------------------------
 
 
+MAX_PAGE = 100_000
+
+
 @dataclass
 class QueueFilter:
     """The queue's filters, read from the query string (unknown values are ignored)."""
@@ -102,26 +106,20 @@ class QueueFilter:
     def from_args(cls, args: Any) -> QueueFilter:
         """Parse the query string."""
 
-        def day(name: str) -> date | None:
-            try:
-                return date.fromisoformat(args.get(name, ""))
-            except ValueError:
-                return None
-
         status = args.get("status", Status.NEW.value)
         area = args.get("area", "")
         page = args.get("page", "1")
         return cls(
             status=status if status in {s.value for s in Status} | {""} else Status.NEW.value,
-            area=int(area) if area.isdigit() else None,
+            area=params.record_id(area),
             category=args.get("category", "") if category(args.get("category", "")) else "",
             group=args.get("group", "") if args.get("group") in {g.value for g in Group} else "",
             severity=args.get("severity", "")
             if args.get("severity") in {s.value for s in Severity}
             else "",
-            since=day("since"),
-            until=day("until"),
-            page=max(1, min(int(page), 100_000)) if page.isdigit() else 1,
+            since=params.iso_date(args.get("since")),
+            until=params.iso_date(args.get("until")),
+            page=params.ascii_int(page, 1, MAX_PAGE) or 1,
         )
 
     def args(self, **changes: Any) -> dict[str, Any]:
@@ -164,9 +162,19 @@ def _matches_group(report: BarrierReport, group: str) -> bool:
 
 @bp.get("/")
 @require_role(*REVIEWERS)
+@query_params(
+    status=Param(CHOICE, tuple(s.value for s in Status)),
+    area=Param(ID, ("1",)),
+    category=Param(CHOICE, ("step",)),
+    group=Param(CHOICE, ("WHEEL",)),
+    severity=Param(CHOICE, ("high",)),
+    since=Param(DATE, ("2026-01-01",)),
+    until=Param(DATE, ("2026-12-31",)),
+    page=Param(INT, ("1",)),
+)
 def queue():
     """Reports to review, oldest first, with filters and pages."""
-    filters = QueueFilter.from_args(request.args)
+    filters = QueueFilter.from_args(query.declared_args())
     stmt = (
         select(BarrierReport)
         .options(selectinload(BarrierReport.area), selectinload(BarrierReport.photos))
@@ -655,10 +663,13 @@ def site_act(site_id: int, action: str):
 
 
 def _day(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return params.iso_date(query.arg(name))
+
+
+STATISTICS_PARAMETERS = {
+    "since": Param(DATE, ("2026-01-01",)),
+    "until": Param(DATE, ("2026-12-31",)),
+}
 
 
 def _statistics_context() -> dict[str, Any]:
@@ -703,6 +714,7 @@ def _statistics_context() -> dict[str, Any]:
 
 @bp.get("/statistik")
 @require_role(*STAFF)
+@query_params(**STATISTICS_PARAMETERS)
 def statistics_page():
     """Counts, reports per month and times to review and fix, as charts and tables."""
     return render_template("review/statistics.html", **_statistics_context())
@@ -710,6 +722,7 @@ def statistics_page():
 
 @bp.get("/statistik/statusrapport")
 @require_role(*STAFF)
+@query_params(**STATISTICS_PARAMETERS)
 def status_report():
     """A printable status report for the council meeting."""
     context = _statistics_context()

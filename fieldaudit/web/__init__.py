@@ -5,6 +5,7 @@ from flask import Flask
 from fieldaudit.web.assets import init_assets
 from fieldaudit.web.errors import init_error_handlers
 from fieldaudit.web.i18n import init_i18n
+from fieldaudit.web.query import init_query
 
 
 def register_blueprints(app: Flask) -> None:
@@ -21,6 +22,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldaudit.public import public
     from fieldaudit.review import review
 
+    init_query(app)  # before any route: <int:...> is a bounded id
     login_manager.init_app(app)
     init_i18n(app)
     init_error_handlers(app)

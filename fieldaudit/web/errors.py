@@ -9,6 +9,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from fieldaudit.extensions import db
+from fieldaudit.params import ParameterError
+from fieldaudit.web.i18n import select_language
 
 RETRY_AFTER_S = 30
 JSON_PREFIXES = ("/api/",)
@@ -33,13 +35,21 @@ def _titles() -> dict[int, str]:
     }
 
 
-def error_response(status: int, code: str, retry_after: int | None = None):
-    """Build an error response in the format the client expects."""
+def error_response(
+    status: int,
+    code: str,
+    retry_after: int | None = None,
+    detail: str = "",
+    field: str = "",
+):
+    """Build an error response in the format the client expects (``detail``: what was wrong)."""
     message = _titles().get(status, _titles()[500])
     if _wants_json():
-        response = jsonify({"error": code, "message": message, "field": ""})
+        response = jsonify({"error": code, "message": detail or message, "field": field})
     else:
-        response = make_response(render_template("errors.html", status=status, message=message))
+        response = make_response(
+            render_template("errors.html", status=status, message=message, detail=detail)
+        )
     response.status_code = status
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
@@ -57,6 +67,12 @@ def init_error_handlers(app: Flask) -> None:
             if name.lower() != "content-type":  # e.g. Allow on 405, Retry-After on 429
                 response.headers[name] = value
         return response
+
+    @app.errorhandler(ParameterError)
+    def parameter_error(error: ParameterError):
+        # Blueprints with their own error format (API, OGC, ...) answer before this does.
+        detail = error.message.get(select_language())
+        return error_response(400, error.code, detail=detail, field=error.parameter)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)

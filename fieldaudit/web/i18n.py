@@ -20,6 +20,8 @@ from babel.messages.pofile import read_po
 from flask import Flask, request
 from flask_babel import Babel, format_date, format_decimal, format_time
 
+from fieldaudit.web import query
+
 LANGUAGES = ("da", "en")
 DEFAULT_LANGUAGE = "da"
 LANG_COOKIE = "lang"
@@ -30,7 +32,7 @@ babel = Babel()
 
 def select_language() -> str:
     """The language of this request: ?lang=, then the remembered cookie, then Danish."""
-    asked = request.args.get("lang")
+    asked = query.arg("lang")
     if asked in LANGUAGES:
         return asked
     remembered = request.cookies.get(LANG_COOKIE)
@@ -102,7 +104,7 @@ def init_i18n(app: Flask) -> None:
 
     @app.after_request
     def remember_language(response):
-        asked = request.args.get("lang")
+        asked = query.arg("lang")
         if asked in LANGUAGES and request.cookies.get(LANG_COOKIE) != asked:
             response.set_cookie(
                 LANG_COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax", httponly=True

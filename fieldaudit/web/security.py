@@ -10,6 +10,8 @@ from flask import Flask, abort, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from fieldaudit.web import query
+
 
 def content_security_policy(tile_url: str) -> str:
     """Build the CSP; map tiles are the only third-party origin, and only if configured."""
@@ -68,7 +70,7 @@ def init_request_guards(app: Flask) -> None:
         top = (request.blueprint or "").split(".")[0]
         if request.endpoint is None or top in SELF_CHECKING_BLUEPRINTS:
             return None
-        values = [*request.args.values()]
+        values = [*query.all_args().values()]
         if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
             "application/x-www-form-urlencoded",
             "multipart/form-data",

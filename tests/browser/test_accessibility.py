@@ -162,3 +162,31 @@ def test_dark_mode_keeps_contrast_and_reduced_motion_stops_animation(
 
 def test_the_table_covers_pages_for_every_role():
     assert {"public.index", "field.capture", "review.queue", "planning.index"} <= set(EXPECT)
+
+
+# A tile server as in production (config.TILE_URL), on a port where nothing answers: the map
+# draws its attribution ("Leaflet | Kort: © OpenStreetMap-bidragydere"), links in running text.
+UNREACHABLE_TILES = "http://127.0.0.1:9/{z}/{x}/{y}.png"
+EMPTY_STATE_PAGES = ("/", "/barrierer", "/barrierer?status=fixed", "/indberet")
+
+
+def test_empty_pages_with_map_tiles_pass_axe(app, browser, live_server):
+    """A fresh install without barriers, with map tiles configured: zero axe violations.
+
+    The other tests run without tiles (no network), so the map's attribution never appeared.
+    """
+    app.config["TILE_URL"] = UNREACHABLE_TILES
+    problems = []
+    attributions = 0
+    for viewport in VIEWPORTS:
+        context = _open(browser, app, live_server.url, None, viewport)
+        page = context.new_page()
+        for url in EMPTY_STATE_PAGES:
+            page.goto(url)
+            _settle(page)
+            attributions += page.locator(".leaflet-control-attribution a").count()
+            for violation in axe_violations(page):
+                problems.append(f"{viewport} {url}: {violation}")
+        context.close()
+    assert attributions >= 2 * len(VIEWPORTS)  # the case is really there
+    assert not problems, "\n".join(problems)
