@@ -563,9 +563,10 @@ def test_a_retry_without_created_at_replays_the_stored_report(
 
 
 def test_a_confirmation_retried_without_created_at_is_a_replay(
-    client, db, herlev, make_report_payload
+    client, db, herlev, make_report_payload, make_user
 ):
     site_id = post_report(client, make_report_payload()).get_json()["site_id"]
+    review_all(db, make_user)  # only a public site can be confirmed by anyone
     url = f"/api/v1/sites/{site_id}/confirmations"
     body = {"uuid": str(uuid.uuid4()), "kind": "still_there"}
     first = client.post(url, json=body)
