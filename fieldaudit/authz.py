@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import abort, redirect, request, url_for
 from flask_login import LoginManager, current_user
+from sqlalchemy import select
 
 from fieldaudit.extensions import db
 from fieldaudit.models import User
@@ -30,9 +31,16 @@ ROLE_IMPLIES: dict[Role, set[Role]] = {
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Load the signed-in user for Flask-Login."""
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_token: str) -> User | None:
+    """Load the signed-in user for Flask-Login by the session token the cookie holds.
+
+    Never by the integer id: SQLite gives a deleted user's id to the next account. The token
+    changes when the user signs out or their password, role or active state changes, so an
+    old cookie (or remember-me cookie) then loads nobody.
+    """
+    if not session_token or len(session_token) > 64:
+        return None
+    user = db.session.scalar(select(User).where(User.session_token == session_token))
     return user if user is not None and user.active else None
 
 
