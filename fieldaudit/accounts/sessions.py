@@ -67,9 +67,9 @@ def sign_in(user: User) -> None:
 
 
 def forget_session() -> None:
-    """Drop the signed-in user from this session (the browser's cookie)."""
-    logout_user()
+    """Drop the signed-in user from this session (and any remember-me cookie)."""
     session.clear()
+    logout_user()  # after clear(): it marks a remember-me cookie to be deleted
 
 
 def sign_out() -> None:
@@ -102,10 +102,12 @@ def init_sessions(app: Flask) -> None:
 
     @app.before_request
     def check_session():
-        if request.endpoint in UNCHECKED_ENDPOINTS or "_user_id" not in session:
+        if request.endpoint in UNCHECKED_ENDPOINTS:
             return None
-        if not current_user.is_authenticated:  # a replaced token, a deleted or inactive user
-            forget_session()
+        # From the session or a remember-me cookie (which has no stamps, so it ends below).
+        if not current_user.is_authenticated:
+            if "_user_id" in session:  # a replaced token, a deleted or inactive user
+                forget_session()
             return None
         now = time.time()
         reason = expiry_reason(session, current_user.role, now, lifetime, idle)
