@@ -282,14 +282,14 @@ class ApiKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class LoginThrottle(db.Model):
+class LoginAttempts(db.Model):
     """Failed sign-ins counted per (e-mail, client address) pair or per client address.
 
     ``key`` is a SHA-256 of the pair or the address, so neither is stored in the clear;
     ``email_hash`` (pairs only) lets ``fieldaudit users unlock`` find every lock of an e-mail.
     """
 
-    __tablename__ = "login_throttle"
+    __tablename__ = "login_attempts"
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     email_hash: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from fieldaudit.accounts import throttle
 from fieldaudit.accounts import users as accounts
 from fieldaudit.errors import ConflictError, ValidationError
-from fieldaudit.models import LoginThrottle, User
+from fieldaudit.models import LoginAttempts, User
 from fieldaudit.status import Role
 
 from .conftest import TEST_PASSWORD
@@ -115,8 +115,8 @@ def test_second_series_of_failures_locks_longer(db, make_user):
             with pytest.raises((accounts.LoginRefused, accounts.TooManyAttempts)):
                 accounts.authenticate(db.session, user.email, "nej", "10.0.0.1", moment)
     locked = db.session.scalar(
-        select(LoginThrottle.locked_until).where(
-            LoginThrottle.key == throttle.pair_key(user.email, "10.0.0.1")
+        select(LoginAttempts.locked_until).where(
+            LoginAttempts.key == throttle.pair_key(user.email, "10.0.0.1")
         )
     )
     lock = 2 * timedelta(minutes=throttle.LOCK_MINUTES)

@@ -80,7 +80,8 @@ def sign_out() -> None:
     forget_session()
 
 
-def _ended_message(reason: str, lifetime: timedelta, idle: timedelta) -> str:
+def ended_message(reason: str, lifetime: timedelta, idle: timedelta) -> str:
+    """What the person is told when their session has ended for ``reason``."""
     if reason == "idle":
         return gettext(
             "Du er logget ud, fordi du ikke har brugt FieldAudit i %(minutes)s minutter. "
@@ -113,7 +114,7 @@ def init_sessions(app: Flask) -> None:
         reason = expiry_reason(session, current_user.role, now, lifetime, idle)
         if reason is not None:
             forget_session()
-            flash(_ended_message(reason, lifetime, idle), "error")
+            flash(ended_message(reason, lifetime, idle), "error")
             return None
         session[LAST_SEEN] = int(now)
         return None

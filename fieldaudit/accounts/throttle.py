@@ -1,6 +1,6 @@
 """Sign-in throttling in the database (no Flask), shared by every worker process.
 
-Two counters, both in ``login_throttle`` (one row per key, updated atomically):
+Two counters, both in ``login_attempts`` (one row per key, updated atomically):
 
 * per (e-mail, client address) pair: after ``MAX_FAILED_LOGINS`` failures the pair is locked
   for ``LOCK_MINUTES`` minutes, doubling with every further series (at most ``MAX_LOCK``). Only
@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, case, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from fieldaudit.models import LoginThrottle
+from fieldaudit.models import LoginAttempts
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
@@ -77,11 +77,11 @@ def refused(session: Session, email: str, client: str, now: datetime) -> bool:
     """Tell whether sign-in for ``email`` from ``client`` is refused without checking anything."""
     rows = session.execute(
         select(
-            LoginThrottle.key,
-            LoginThrottle.failures,
-            LoginThrottle.window_start,
-            LoginThrottle.locked_until,
-        ).where(LoginThrottle.key.in_([pair_key(email, client), client_key(client)]))
+            LoginAttempts.key,
+            LoginAttempts.failures,
+            LoginAttempts.window_start,
+            LoginAttempts.locked_until,
+        ).where(LoginAttempts.key.in_([pair_key(email, client), client_key(client)]))
     ).all()
     for key, failures, window_start, locked_until in rows:
         if key == client_key(client):
@@ -101,11 +101,11 @@ def _count(
 ) -> int:
     """Add one failure to ``key`` (counting from 1 again when ``is_stale``); return the count."""
     bump = (
-        update(LoginThrottle)
-        .where(LoginThrottle.key == key)
+        update(LoginAttempts)
+        .where(LoginAttempts.key == key)
         .values(
-            failures=case((is_stale, 1), else_=LoginThrottle.failures + 1),
-            window_start=case((is_stale, now), else_=LoginThrottle.window_start),
+            failures=case((is_stale, 1), else_=LoginAttempts.failures + 1),
+            window_start=case((is_stale, now), else_=LoginAttempts.window_start),
             last_failure_at=now,
         )
         .execution_options(synchronize_session=False)
@@ -114,7 +114,7 @@ def _count(
         try:
             with session.begin_nested():
                 session.execute(
-                    insert(LoginThrottle).values(
+                    insert(LoginAttempts).values(
                         key=key,
                         email_hash=email_hash,
                         failures=1,
@@ -124,7 +124,7 @@ def _count(
                 )
         except IntegrityError:  # another worker inserted it first
             session.execute(bump)
-    return session.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == key)) or 0
+    return session.scalar(select(LoginAttempts.failures).where(LoginAttempts.key == key)) or 0
 
 
 def record_failure(session: Session, email: str, client: str, now: datetime) -> Lockout | None:
@@ -134,7 +134,7 @@ def record_failure(session: Session, email: str, client: str, now: datetime) -> 
         session,
         client_key(client),
         None,
-        LoginThrottle.window_start <= now - CLIENT_WINDOW,
+        LoginAttempts.window_start <= now - CLIENT_WINDOW,
         now,
     )
     key = pair_key(email, client)
@@ -142,15 +142,15 @@ def record_failure(session: Session, email: str, client: str, now: datetime) -> 
         session,
         key,
         email_key(email),
-        LoginThrottle.last_failure_at <= now - FORGET_AFTER,
+        LoginAttempts.last_failure_at <= now - FORGET_AFTER,
         now,
     )
     if failures % MAX_FAILED_LOGINS:
         return None
     until = now + lock_length(failures)
     session.execute(
-        update(LoginThrottle)
-        .where(LoginThrottle.key == key)
+        update(LoginAttempts)
+        .where(LoginAttempts.key == key)
         .values(locked_until=until)
         .execution_options(synchronize_session=False)
     )
@@ -160,8 +160,8 @@ def record_failure(session: Session, email: str, client: str, now: datetime) -> 
 def forget_pair(session: Session, email: str, client: str) -> None:
     """Forget the failures of a pair (after it signed in successfully)."""
     session.execute(
-        delete(LoginThrottle)
-        .where(LoginThrottle.key == pair_key(email, client))
+        delete(LoginAttempts)
+        .where(LoginAttempts.key == pair_key(email, client))
         .execution_options(synchronize_session=False)
     )
 
@@ -169,8 +169,8 @@ def forget_pair(session: Session, email: str, client: str) -> None:
 def unlock(session: Session, email: str) -> int:
     """Lift every lock of an e-mail and forget its failures; return from how many addresses."""
     rows = session.execute(
-        delete(LoginThrottle)
-        .where(LoginThrottle.email_hash == email_key(email))
+        delete(LoginAttempts)
+        .where(LoginAttempts.email_hash == email_key(email))
         .execution_options(synchronize_session=False)
     )
     return rows.rowcount or 0
@@ -179,10 +179,10 @@ def unlock(session: Session, email: str) -> int:
 def _forget_old(session: Session, now: datetime) -> None:
     """Delete rows nobody needs any more, so the table stays small."""
     session.execute(
-        delete(LoginThrottle)
+        delete(LoginAttempts)
         .where(
-            LoginThrottle.last_failure_at < now - FORGET_AFTER,
-            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now),
+            LoginAttempts.last_failure_at < now - FORGET_AFTER,
+            or_(LoginAttempts.locked_until.is_(None), LoginAttempts.locked_until < now),
         )
         .execution_options(synchronize_session=False)
     )

@@ -19,7 +19,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from fieldaudit.accounts import users as accounts
-from fieldaudit.accounts.sessions import LAST_SEEN, SIGNED_IN_AT, expiry_reason
+from fieldaudit.accounts.sessions import LAST_SEEN, SIGNED_IN_AT, ended_message, expiry_reason
 from fieldaudit.models import User
 from fieldaudit.status import Role
 from tests.conftest import TEST_DB, TEST_PASSWORD
@@ -238,8 +238,17 @@ def test_the_session_lasts_12_hours_from_signing_in(app, make_user):
         session[SIGNED_IN_AT] = int(time.time()) - 12 * 3600 - 1
         session[LAST_SEEN] = int(time.time())
     assert_sent_to_sign_in(get(client, MY_DATA_PAGE))
-    page = get(client, "/konto/log-ind?lang=en").get_data(as_text=True)
-    assert "You were signed out because you signed in 12 hours ago" in page
+    page = get(client, "/konto/log-ind").get_data(as_text=True)
+    assert "det er 12 timer siden, du loggede ind" in page
+
+
+def test_the_session_ended_messages_are_in_english_too(app):
+    lifetime, idle = timedelta(hours=12), timedelta(minutes=30)
+    with app.test_request_context("/?lang=en"):
+        assert ended_message("lifetime", lifetime, idle) == (
+            "You were signed out because you signed in 12 hours ago. Please sign in again."
+        )
+        assert "have not used FieldAudit for 30 minutes" in ended_message("idle", lifetime, idle)
 
 
 def test_the_lifetime_cannot_be_left_to_flask(database_template, tmp_path):

@@ -11,7 +11,7 @@ token here (which also signs everybody out once).
 
 Failed sign-ins were counted on the account (``users.failed_logins`` / ``locked_until``), so
 anyone could lock anyone out; they are now counted per (e-mail, client address) pair and per
-client address in ``login_throttle``. The two old columns are dropped with SQLite's own
+client address in ``login_attempts``. The two old columns are dropped with SQLite's own
 ``ALTER TABLE ... DROP COLUMN`` (3.35+), not a batch copy: the reports' foreign keys to
 ``users`` are ON DELETE SET NULL, and dropping the table in a copy would unlink them.
 """
@@ -41,30 +41,30 @@ def upgrade():
     op.drop_column("users", "failed_logins")
     op.drop_column("users", "locked_until")
     op.create_table(
-        "login_throttle",
+        "login_attempts",
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("email_hash", sa.String(length=64), nullable=True),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("key", name=op.f("pk_login_throttle")),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_login_attempts")),
     )
     op.create_index(
-        op.f("ix_login_throttle_email_hash"), "login_throttle", ["email_hash"], unique=False
+        op.f("ix_login_attempts_email_hash"), "login_attempts", ["email_hash"], unique=False
     )
     op.create_index(
-        op.f("ix_login_throttle_last_failure_at"),
-        "login_throttle",
+        op.f("ix_login_attempts_last_failure_at"),
+        "login_attempts",
         ["last_failure_at"],
         unique=False,
     )
 
 
 def downgrade():
-    op.drop_index(op.f("ix_login_throttle_last_failure_at"), table_name="login_throttle")
-    op.drop_index(op.f("ix_login_throttle_email_hash"), table_name="login_throttle")
-    op.drop_table("login_throttle")
+    op.drop_index(op.f("ix_login_attempts_last_failure_at"), table_name="login_attempts")
+    op.drop_index(op.f("ix_login_attempts_email_hash"), table_name="login_attempts")
+    op.drop_table("login_attempts")
     op.add_column("users", sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True))
     op.add_column(
         "users", sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0")
