@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import abort, redirect, request, url_for
 from flask_login import LoginManager, current_user
@@ -52,6 +53,17 @@ def has_role(user: Any, *roles: Role) -> bool:
     return any(role in held for role in roles)
 
 
+def _come_back_to() -> str | None:
+    """Where to go after signing in: this page, or for a form sent after the session ended
+    (idle, 12 h) the page the form was on, since a sent form cannot be opened again."""
+    if request.method == "GET":
+        return request.full_path
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or not referrer.path.startswith("/"):
+        return None
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+
+
 def require_role(*roles: Role) -> Callable:
     """Decorator: the view needs a signed-in user with one of ``roles``."""
 
@@ -59,7 +71,7 @@ def require_role(*roles: Role) -> Callable:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
-                return redirect(url_for(login_manager.login_view, next=request.full_path))
+                return redirect(url_for(login_manager.login_view, next=_come_back_to()))
             if not has_role(current_user, *roles):
                 abort(403)
             return view(*args, **kwargs)

@@ -308,3 +308,42 @@ def test_every_user_has_a_distinct_session_token(db, make_user):
     tokens = {user.get_id() for user in users}
     assert len(tokens) == 4 and all(len(token) >= 40 for token in tokens)
     assert all(user.get_id() != str(user.id) for user in users)
+
+
+def test_a_form_sent_after_the_session_ended_comes_back_to_its_page(app, make_user, make_report):
+    """Signing in again leads to the page the form was on (not to the form's POST address,
+    which would be a 405), so the reviewer can send it again."""
+    reviewer = make_user("reviewer")
+    page = f"/gennemgang/rapporter/{make_report().id}"
+    client = signed_in_client(app, reviewer.email)
+    assert get(client, page).status_code == 200
+    with client.session_transaction() as session:
+        session[LAST_SEEN] = int(time.time()) - 31 * 60
+    _forget_cached_user()
+    response = client.post(
+        f"{page}/note",
+        data={"csrf_token": csrf_token(app, client), "note": "Set på stedet"},
+        headers={"Referer": f"http://localhost{page}"},
+    )
+    assert_sent_to_sign_in(response)
+    assert response.headers["Location"] == f"/konto/log-ind?next={page}"
+    again = post(
+        client,
+        "/konto/log-ind",
+        {
+            "email": reviewer.email,
+            "password": TEST_PASSWORD,
+            "csrf_token": csrf_token(app, client),
+            "next": page,
+        },
+    )
+    assert again.headers["Location"] == page
+    # A referrer on another site is not followed.
+    _forget_cached_user()
+    stranger = app.test_client()
+    elsewhere = stranger.post(
+        f"{page}/note",
+        data={"csrf_token": csrf_token(app, stranger)},
+        headers={"Referer": "https://evil.example/x"},
+    )
+    assert elsewhere.headers["Location"] == "/konto/log-ind"
