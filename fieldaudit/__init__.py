@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session as OrmSession
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fieldaudit import config as configuration
+from fieldaudit.accounts.users import track_session_tokens
 from fieldaudit.database import attach_spatialite, engine_options, is_sqlite
 from fieldaudit.extensions import db, migrate
 from fieldaudit.site_cells import track_site_cells
@@ -43,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     db.init_app(app)
     track_site_cells(OrmSession)
+    track_session_tokens(OrmSession)  # a password, role or active change ends the sessions
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     if is_sqlite(app.config["DATABASE_URL"]):
         with app.app_context():

@@ -43,6 +43,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 3 * 15 * 1024 * 1024 + 1024 * 1024,
         # Photos one server process decodes at once (each up to 50 MP, at most about 300 MB).
         "PHOTO_WORKERS": 1,
+        # A signed-in session ends this long after signing in, and a reviewer's, planner's or
+        # admin's after this long without a request (fieldaudit/accounts/sessions.py).
+        "SESSION_LIFETIME_HOURS": 12,
+        "IDLE_TIMEOUT_MINUTES": 30,
+        # Strict-Transport-Security max-age, sent only when ENV_NAME is "production".
+        "HSTS_SECONDS": 365 * 24 * 3600,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "JSON_SORT_KEYS": False,

@@ -6,6 +6,7 @@ are computed in the database without transforms. WGS84 is produced only at the e
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +40,11 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 def utcnow() -> datetime:
     """Return the current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+def new_session_token() -> str:
+    """A fresh random session token (what a signed-in session's cookie names its user by)."""
+    return secrets.token_urlsafe(32)
 
 
 class Area(db.Model):
@@ -76,14 +82,20 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     invite_token_hash: Mapped[str | None] = mapped_column(String(128), index=True)
     invite_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Names the user in the session cookie instead of the (reusable) integer id; replaced on
+    # sign-out, password, role and active changes, which ends every session of the user.
+    session_token: Mapped[str | None] = mapped_column(
+        String(64), unique=True, index=True, default=new_session_token
+    )
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    def get_id(self) -> str | None:  # Flask-Login: what the session cookie holds
+        return self.session_token
 
 
 class BarrierSite(db.Model):
@@ -274,3 +286,20 @@ class ApiKey(db.Model):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoginAttempts(db.Model):
+    """Failed sign-ins counted per (e-mail, client address) pair or per client address.
+
+    ``key`` is a SHA-256 of the pair or the address, so neither is stored in the clear;
+    ``email_hash`` (pairs only) lets ``fieldaudit users unlock`` find every lock of an e-mail.
+    """
+
+    __tablename__ = "login_attempts"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -261,9 +261,10 @@ def login(client: Any, make_user: Callable[..., Any]) -> Callable[..., Any]:
 
     def sign_in(role: str = "volunteer", user: Any = None) -> Any:
         user = user or make_user(role)
+        from fieldaudit.accounts.sessions import session_values
+
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
-            session["_fresh"] = True
+            session.update(session_values(user))
         # Requests share the test's app context (and so ``g``): forget a cached user.
         from flask import g, has_app_context
 

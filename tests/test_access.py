@@ -16,6 +16,7 @@ import pytest
 from flask import g, has_app_context
 from shapely.geometry import MultiPolygon, box
 
+from fieldaudit.accounts.sessions import session_values
 from fieldaudit.accounts.users import invite_user
 from fieldaudit.areas import AreaFeature, upsert_area
 from fieldaudit.authz import ROLE_IMPLIES
@@ -257,8 +258,7 @@ def _sign_in(client: Any, user: Any) -> None:
     with client.session_transaction() as session:
         session.clear()
         if user is not None:
-            session["_user_id"] = str(user.id)
-            session["_fresh"] = True
+            session.update(session_values(user))
     if has_app_context():
         g.pop("_login_user", None)
 

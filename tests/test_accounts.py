@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from fieldaudit.accounts import throttle
 from fieldaudit.accounts import users as accounts
 from fieldaudit.errors import ConflictError, ValidationError
-from fieldaudit.models import User
+from fieldaudit.models import LoginAttempts, User
 from fieldaudit.status import Role
 
 from .conftest import TEST_PASSWORD
@@ -79,55 +80,62 @@ def test_protected_page_sends_anonymous_to_login_with_next(client):
     assert response.headers["Location"].startswith("/konto/log-ind?next=")
 
 
-def test_wrong_password_is_counted_and_locks_the_account(client, db, make_user, csrf):
+def test_wrong_password_is_counted_and_locks_the_pair(client, db, make_user, csrf):
     user = make_user("reviewer")
-    for _ in range(accounts.MAX_FAILED_LOGINS - 1):
+    for _ in range(throttle.MAX_FAILED_LOGINS - 1):
         response = post_login(client, csrf, user.email, "forkert adgangskode")
         assert response.status_code == 401
         assert "Forkert e-mail eller adgangskode" in response.get_data(as_text=True)
     response = post_login(client, csrf, user.email, "forkert adgangskode")
     assert response.status_code == 429
-    db.session.expire_all()
-    assert db.session.get(User, user.id).locked_until is not None
-    # Even the right password is refused while the account is locked.
+    # Even the right password is refused from this address while the lock lasts.
     assert post_login(client, csrf, user.email, TEST_PASSWORD).status_code == 429
 
 
 def test_lock_expires_and_success_resets_the_counter(db, make_user):
     user = make_user("reviewer")
-    throttle = accounts.ClientThrottle()
-    for minute in range(accounts.MAX_FAILED_LOGINS):
+    for _ in range(throttle.MAX_FAILED_LOGINS):
         with pytest.raises((accounts.LoginRefused, accounts.TooManyAttempts)):
-            accounts.authenticate(db.session, user.email, "nej", f"10.0.0.{minute}", throttle, NOW)
-    later = NOW + timedelta(minutes=accounts.LOCK_MINUTES, seconds=1)
-    assert accounts.authenticate(db.session, user.email, TEST_PASSWORD, "10.1.1.1", throttle, later)
-    assert user.failed_logins == 0 and user.locked_until is None
+            accounts.authenticate(db.session, user.email, "nej", "10.0.0.1", NOW)
+    with pytest.raises(accounts.TooManyAttempts):
+        accounts.authenticate(db.session, user.email, TEST_PASSWORD, "10.0.0.1", NOW)
+    later = NOW + timedelta(minutes=throttle.LOCK_MINUTES, seconds=1)
+    assert accounts.authenticate(db.session, user.email, TEST_PASSWORD, "10.0.0.1", later)
     assert user.last_login_at is not None
+    # The success forgot the pair's failures: one more wrong password does not lock it again.
+    with pytest.raises(accounts.LoginRefused):
+        accounts.authenticate(db.session, user.email, "nej", "10.0.0.1", later)
 
 
 def test_second_series_of_failures_locks_longer(db, make_user):
-    user = make_user("reviewer", failed_logins=accounts.MAX_FAILED_LOGINS)
-    throttle = accounts.ClientThrottle(limit=1000)
-    for _ in range(accounts.MAX_FAILED_LOGINS):
-        with pytest.raises((accounts.LoginRefused, accounts.TooManyAttempts)):
-            accounts.authenticate(db.session, user.email, "nej", "10.0.0.1", throttle, NOW)
-    locked = accounts._aware(user.locked_until)
-    assert locked == NOW + timedelta(minutes=2 * accounts.LOCK_MINUTES)
+    user = make_user("reviewer")
+    after_first_lock = NOW + timedelta(minutes=throttle.LOCK_MINUTES, seconds=1)
+    for moment in (NOW, after_first_lock):
+        for _ in range(throttle.MAX_FAILED_LOGINS):
+            with pytest.raises((accounts.LoginRefused, accounts.TooManyAttempts)):
+                accounts.authenticate(db.session, user.email, "nej", "10.0.0.1", moment)
+    locked = db.session.scalar(
+        select(LoginAttempts.locked_until).where(
+            LoginAttempts.key == throttle.pair_key(user.email, "10.0.0.1")
+        )
+    )
+    lock = 2 * timedelta(minutes=throttle.LOCK_MINUTES)
+    assert accounts._aware(locked) == after_first_lock + lock
+    assert throttle.lock_length(50 * throttle.MAX_FAILED_LOGINS) == throttle.MAX_LOCK
 
 
 def test_client_throttle_also_covers_unknown_emails(db):
-    throttle = accounts.ClientThrottle(limit=3, window=timedelta(minutes=15))
-    for n in range(3):
+    for n in range(throttle.CLIENT_LIMIT):
         with pytest.raises(accounts.LoginRefused):
-            accounts.authenticate(db.session, f"nobody{n}@x.dk", "pw", "10.9.9.9", throttle, NOW)
+            accounts.authenticate(db.session, f"nobody{n}@x.dk", "pw", "10.9.9.9", NOW)
     with pytest.raises(accounts.TooManyAttempts):
-        accounts.authenticate(db.session, "other@x.dk", "pw", "10.9.9.9", throttle, NOW)
-    # Another address is not affected, and the window slides.
+        accounts.authenticate(db.session, "other@x.dk", "pw", "10.9.9.9", NOW)
+    # Another address is not affected, and the window ends.
     with pytest.raises(accounts.LoginRefused):
-        accounts.authenticate(db.session, "other@x.dk", "pw", "10.9.9.8", throttle, NOW)
+        accounts.authenticate(db.session, "other@x.dk", "pw", "10.9.9.8", NOW)
     with pytest.raises(accounts.LoginRefused):
         accounts.authenticate(
-            db.session, "other@x.dk", "pw", "10.9.9.9", throttle, NOW + timedelta(minutes=16)
+            db.session, "other@x.dk", "pw", "10.9.9.9", NOW + throttle.CLIENT_WINDOW
         )
 
 

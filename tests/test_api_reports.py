@@ -16,6 +16,7 @@ from openapi_spec_validator import validate as validate_spec
 from PIL import ExifTags, Image
 from sqlalchemy import func, select
 
+from fieldaudit.accounts.sessions import session_values
 from fieldaudit.api.openapi import document
 from fieldaudit.models import (
     BarrierReport,
@@ -90,8 +91,7 @@ def fetch(client, url: str, token: str | None = TOKEN) -> tuple[int, str, bytes]
 def sign_in(client, user: User) -> None:
     """Sign in through the session as Flask-Login does."""
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
+        session.update(session_values(user))
     # Requests share the ``db`` fixture's app context, where Flask-Login caches the user in g.
     g.pop("_login_user", None)
 

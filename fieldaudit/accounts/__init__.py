@@ -2,18 +2,18 @@
 
 ``init_accounts(app)`` sets up what every form and session of the app relies on: CSRF
 protection for every POST (except the JSON API blueprints, which take no forms and no
-cookies' word for anything), secure session cookie flags, and a readable 400 page when a
-form's token is missing or stale.
+cookies' word for anything), secure session cookie flags, the session's lifetime and idle
+timeout (``accounts/sessions.py``), and a readable 400 page when a form's token is missing or
+stale.
 """
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from fieldaudit.accounts import privacy_views  # noqa: F401  ('my data' routes, issue 8)
+from fieldaudit.accounts.sessions import init_sessions
 from fieldaudit.accounts.views import bp as accounts
 
 __all__ = ["CSRF_EXEMPT_BLUEPRINTS", "accounts", "csrf", "init_accounts"]
@@ -35,7 +35,6 @@ def init_accounts(app: Flask) -> None:
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True
     app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
     # Checked below for every blueprint but the exempt ones.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
@@ -56,6 +55,8 @@ def init_accounts(app: Flask) -> None:
             return None
         csrf.protect()
         return None
+
+    init_sessions(app)  # after the CSRF check: a form is checked against the session it came with
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError):

@@ -1,4 +1,4 @@
-"""``fieldaudit users ...``: create, invite, list users and set their roles."""
+"""``fieldaudit users ...``: create, invite, list and unlock users and set their roles."""
 
 from __future__ import annotations
 
@@ -101,6 +101,18 @@ def activate_command(email: str) -> None:
     accounts.set_active(db.session, user, True)
     db.session.commit()
     click.echo(f"{user.email} is active.")
+
+
+@users_cli.command("unlock")
+@click.argument("email")
+def unlock_command(email: str) -> None:
+    """Lift a user's sign-in locks (after too many wrong passwords), from every address."""
+    user = _user(email)
+    addresses = accounts.unlock(db.session, user.email)
+    db.session.commit()
+    click.echo(
+        f"{user.email} can sign in again (failed sign-ins forgotten from {addresses} address(es))."
+    )
 
 
 @users_cli.command("list")

@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from flask import Response, flash, redirect, render_template, session, url_for
+from flask import Response, flash, redirect, render_template, url_for
 from flask_babel import gettext, lazy_gettext
-from flask_login import current_user, logout_user
+from flask_login import current_user
 from werkzeug.security import check_password_hash
 from wtforms import BooleanField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from fieldaudit.accounts import users as accounts
+from fieldaudit.accounts.sessions import forget_session
 from fieldaudit.accounts.views import apply_problems, bp
 from fieldaudit.authz import require_role
 from fieldaudit.errors import DomainError
@@ -94,8 +95,7 @@ def delete_own_account():
             status = error.status
         else:
             db.session.commit()
-            logout_user()
-            session.clear()
+            forget_session()  # the user's row, and with it the session token, is gone
             flash(
                 gettext(
                     "Din konto er slettet. %(count)s rapporter er bevaret uden dit navn.",

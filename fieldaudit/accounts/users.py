@@ -1,16 +1,15 @@
-"""Accounts: password hashing, login throttling, invitations, roles (no Flask).
+"""Accounts: password hashing, sign-in, sessions, invitations, roles (no Flask).
 
-Passwords are hashed with scrypt (werkzeug, N=2^15, r=8, p=1). A login is refused without
-saying whether the e-mail exists. Two throttles work together:
+Passwords are hashed with scrypt (werkzeug, N=2^15, r=8, p=1). A sign-in is refused without
+saying whether the e-mail exists: an unknown e-mail, a wrong password and an inactive account
+get the same answer, and failures are throttled per (e-mail, client address) pair and per
+address in the database (``fieldaudit.accounts.throttle``), the same for unknown e-mails as for
+known ones. Every lockout is logged (``fieldaudit.accounts``), and ``unlock`` lifts them.
 
-* per account: after ``MAX_FAILED_LOGINS`` wrong passwords in a row the account is locked for
-  ``LOCK_MINUTES`` minutes, doubling with every further series of failures (at most a day);
-  the counter lives in ``users.failed_logins`` / ``users.locked_until``, so it holds across
-  processes and restarts;
-* per client address: ``ClientThrottle`` counts failed attempts for any e-mail, known or not,
-  in a sliding window. It lives in the memory of one process (with N gunicorn workers an
-  address gets at most N times the limit), which is enough to stop guessing against unknown
-  e-mails without an extra table.
+A signed-in session names its user by ``users.session_token``, never by the integer id (SQLite
+gives a deleted user's id to the next account). ``track_session_tokens`` replaces the token
+whenever a user's password, role or active state changes, and ``end_sessions`` does on sign-out,
+so every session of the user ends; deleting the user deletes the token with the row.
 
 Invitations are one-time links: the token is shown once, only its SHA-256 is stored in
 ``users.invite_token_hash``, and it expires after ``INVITE_DAYS`` days.
@@ -19,31 +18,32 @@ Invitations are one-time links: the token is shown once, only its SHA-256 is sto
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
-import threading
-from collections import deque
 from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from fieldaudit.accounts import throttle
 from fieldaudit.errors import ConflictError, DomainError, NotFoundError, Problem, ValidationError
-from fieldaudit.models import User
+from fieldaudit.models import User, new_session_token
 from fieldaudit.status import Role
 from fieldaudit.taxonomy import Label
 
 PASSWORD_METHOD = "scrypt:32768:8:1"
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
-MAX_FAILED_LOGINS = 5
-LOCK_MINUTES = 15
-MAX_LOCK = timedelta(days=1)
 INVITE_DAYS = 7
-CLIENT_LIMIT = 20
-CLIENT_WINDOW = timedelta(minutes=15)
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# A change of any of these ends every session of the user.
+SESSION_ENDING_CHANGES = ("password_hash", "role", "active")
+
+log = logging.getLogger("fieldaudit.accounts")
 
 # Checked against when the e-mail is unknown, so both answers take the same time.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16), method=PASSWORD_METHOD)
@@ -56,7 +56,7 @@ class LoginRefused(DomainError):
 
 
 class TooManyAttempts(DomainError):
-    """Too many failed logins from this client or for this account: HTTP 429."""
+    """Too many failed logins for this e-mail from this client, or from the client: HTTP 429."""
 
     status = 429
 
@@ -168,40 +168,6 @@ def parse_role(value: str) -> Role:
         ) from None
 
 
-class ClientThrottle:
-    """Failed logins per client address in a sliding window, in this process's memory."""
-
-    def __init__(self, limit: int = CLIENT_LIMIT, window: timedelta = CLIENT_WINDOW) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque[datetime]] = {}
-        self._lock = threading.Lock()
-
-    def _trim(self, key: str, now: datetime) -> deque[datetime]:
-        failures = self._failures.setdefault(key, deque())
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
-
-    def blocked(self, key: str, now: datetime | None = None) -> bool:
-        """Tell whether the client has used up its failed attempts."""
-        with self._lock:
-            return len(self._trim(key, _now(now))) >= self.limit
-
-    def record_failure(self, key: str, now: datetime | None = None) -> None:
-        """Count one failed attempt by the client."""
-        with self._lock:
-            self._trim(key, _now(now)).append(_now(now))
-            if len(self._failures) > 100_000:  # forget idle clients, keep memory bounded
-                for idle in [k for k, v in self._failures.items() if not v]:
-                    del self._failures[idle]
-
-    def reset(self, key: str) -> None:
-        """Forget a client's failures (after a successful login)."""
-        with self._lock:
-            self._failures.pop(key, None)
-
-
 def find_user(session: Session, email: str) -> User | None:
     """The user with an e-mail address (case-insensitive), or None."""
     return session.scalar(select(User).where(User.email == normalise_email(email)))
@@ -212,45 +178,77 @@ def authenticate(
     email: str,
     password: str,
     client: str,
-    throttle: ClientThrottle,
     now: datetime | None = None,
 ) -> User:
     """Check an e-mail and password; return the user or raise LoginRefused / TooManyAttempts.
 
-    Failed attempts are counted on the account and for the client; the caller commits in
-    both cases so the counters are kept.
+    The answer depends only on the e-mail, the address and the password, never on whether the
+    account exists. Failures are counted (the caller commits in every case to keep them).
     """
     now = _now(now)
-    if throttle.blocked(client, now):
+    email = normalise_email(email)[:254]
+    if throttle.refused(session, email, client, now):
         raise TooManyAttempts(TOO_MANY)
     user = find_user(session, email)
-    if user is None or not user.active or user.password_hash is None:
-        check_password_hash(_DUMMY_HASH, password)
-        throttle.record_failure(client, now)
-        raise LoginRefused(WRONG_LOGIN)
-    locked_until = _aware(user.locked_until)
-    if locked_until is not None and locked_until > now:
-        throttle.record_failure(client, now)
-        raise TooManyAttempts(TOO_MANY)
-    if not check_password_hash(user.password_hash, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        throttle.record_failure(client, now)
-        if user.failed_logins % MAX_FAILED_LOGINS == 0:
-            series = user.failed_logins // MAX_FAILED_LOGINS
-            lock = min(timedelta(minutes=LOCK_MINUTES) * 2 ** (series - 1), MAX_LOCK)
-            user.locked_until = now + lock
-            session.flush()
-            raise TooManyAttempts(TOO_MANY)
-        session.flush()
-        raise LoginRefused(WRONG_LOGIN)
-    user.failed_logins = 0
-    user.locked_until = None
+    usable = user is not None and user.active and user.password_hash is not None
+    # Without a usable account a dummy hash is checked, so both answers take the same time.
+    matches = check_password_hash(user.password_hash if usable else _DUMMY_HASH, password)
+    if not (usable and matches):
+        _count_failure(session, email, client, now)
+    assert user is not None and user.password_hash is not None
+    throttle.forget_pair(session, email, client)
     user.last_login_at = now
     if not user.password_hash.startswith(PASSWORD_METHOD + "$"):
         user.password_hash = hash_password(password)
-    throttle.reset(client)
+    if user.session_token is None:
+        user.session_token = new_session_token()
     session.flush()
     return user
+
+
+def _count_failure(session: Session, email: str, client: str, now: datetime) -> NoReturn:
+    """Count a failed sign-in, log a lockout it causes, and raise the answer."""
+    lockout = throttle.record_failure(session, email, client, now)
+    session.flush()
+    if lockout is None:
+        raise LoginRefused(WRONG_LOGIN)
+    log.warning(
+        "Sign-in locked for %s from %s until %s after %d failed attempts",
+        email,
+        client,
+        lockout.until.isoformat(timespec="seconds"),
+        lockout.failures,
+    )
+    raise TooManyAttempts(TOO_MANY)
+
+
+def unlock(session: Session, email: str) -> int:
+    """Lift every sign-in lock of an e-mail; return from how many addresses it had failures."""
+    return throttle.unlock(session, normalise_email(email))
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every signed-in session of a user (on sign-out): a new session token."""
+    user.session_token = new_session_token()
+    session.flush()
+
+
+def _rotate_changed_tokens(session: Session, _context: Any, _instances: Any) -> None:
+    for user in session.dirty:
+        if not isinstance(user, User):
+            continue
+        state = inspect(user)
+        if any(state.attrs[name].history.has_changes() for name in SESSION_ENDING_CHANGES):
+            user.session_token = new_session_token()
+
+
+def track_session_tokens(session_class: type[Session]) -> None:
+    """End a user's sessions whenever their password, role or active state changes.
+
+    An ORM hook, so no code path that changes them can forget it.
+    """
+    if not event.contains(session_class, "before_flush", _rotate_changed_tokens):
+        event.listen(session_class, "before_flush", _rotate_changed_tokens)
 
 
 def create_user(
@@ -367,8 +365,6 @@ def accept_invitation(
     user.password_hash = hash_password(password)
     user.invite_token_hash = None
     user.invite_expires_at = None
-    user.failed_logins = 0
-    user.locked_until = None
     if display_name.strip():
         user.display_name = display_name.strip()[:120]
     session.flush()
@@ -376,13 +372,12 @@ def accept_invitation(
 
 
 def set_password(session: Session, user: User, password: str) -> None:
-    """Give a user a new password (and unlock the account)."""
+    """Give a user a new password (which ends their sessions) and lift their sign-in locks."""
     problems = password_problems(password, user.email)
     if problems:
         raise ValidationError(problems)
     user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
+    throttle.unlock(session, user.email)
     session.flush()
 
 

@@ -12,11 +12,10 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from fieldaudit.accounts import users as accounts
 from fieldaudit.accounts.forms import (
@@ -27,6 +26,7 @@ from fieldaudit.accounts.forms import (
     option,
     role_choices,
 )
+from fieldaudit.accounts.sessions import sign_in, sign_out
 from fieldaudit.authz import has_role, require_role
 from fieldaudit.errors import DomainError
 from fieldaudit.extensions import db
@@ -36,8 +36,6 @@ from fieldaudit.web import query
 from fieldaudit.web.query import TEXT, Param, query_params
 
 bp = Blueprint("accounts", __name__, template_folder="templates", url_prefix="/konto")
-
-throttle = accounts.ClientThrottle()
 
 ACTIVE_CHOICES = ("1", "0")
 
@@ -85,7 +83,7 @@ def apply_problems(form, error: DomainError) -> None:
 @bp.route("/log-ind", methods=["GET", "POST"])
 @query_params(next=Param(TEXT, ("/barrierer",)))
 def login():
-    """Sign in with e-mail and password (throttled per account and per client)."""
+    """Sign in with e-mail and password (throttled per e-mail and address, and per address)."""
     form = LoginForm()
     if request.method == "GET":
         form.next.data = safe_next(query.arg("next")) or ""
@@ -97,7 +95,6 @@ def login():
                 form.email.data or "",
                 form.password.data or "",
                 request.remote_addr or "unknown",
-                throttle,
             )
         except DomainError as error:
             db.session.commit()  # keep the failure counters
@@ -106,9 +103,7 @@ def login():
         else:
             db.session.commit()
             destination = safe_next(form.next.data) or home_for(user)
-            session.clear()  # a fresh session for the signed-in user
-            login_user(user)
-            session.permanent = True
+            sign_in(user)
             return redirect(destination)
     elif form.is_submitted():
         status = 422
@@ -117,9 +112,8 @@ def login():
 
 @bp.post("/log-ud")
 def logout():
-    """Sign out (a POST with a CSRF token, so no other site can sign anyone out)."""
-    logout_user()
-    session.clear()
+    """Sign out everywhere (a POST with a CSRF token, so no other site can sign anyone out)."""
+    sign_out()
     flash(gettext("Du er logget ud."), "success")
     return redirect(url_for("public.index"))
 
@@ -144,9 +138,7 @@ def invitation(token: str):
             status = 422
         else:
             db.session.commit()
-            session.clear()
-            login_user(user)
-            session.permanent = True
+            sign_in(user)
             flash(gettext("Velkommen. Din konto er klar."), "success")
             return redirect(home_for(user))
     elif form.is_submitted():

@@ -1,4 +1,5 @@
-"""Security headers: a strict Content-Security-Policy (no inline script) and friends."""
+"""Security headers: a strict Content-Security-Policy (no inline script), HSTS in production,
+``Cache-Control: no-store`` on everything personal, request guards and rate limits."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import math
 import time
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, request
+from flask import Flask, abort, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from fieldaudit.api.parsing import DEVICE_TOKEN_HEADER
 from fieldaudit.web import query
 
 
@@ -36,12 +38,43 @@ def content_security_policy(tile_url: str) -> str:
     )
 
 
+# Public, content-hashed files: browsers and shared caches may keep them, even when a signed-in
+# user's browser asks (every other answer to a signed-in user is ``no-store``).
+CACHEABLE_ENDPOINTS = frozenset({"static", "vendor.file"})
+# Personal data answered to whoever holds a device token (the views check it themselves).
+PERSONAL_DATA_ENDPOINTS = frozenset({"api.my_data", "api.my_reports"})
+# Sent only in production (served over HTTPS behind the proxy): browsers then refuse plain HTTP.
+HSTS_HEADER = "max-age={seconds}; includeSubDomains"
+
+
+def must_not_be_stored(app: Flask) -> bool:
+    """Tell whether this request's answer is personal: no browser or proxy may keep it.
+
+    That is every page behind sign-in (a view with ``required_roles``), every answer to a
+    signed-in user or to a device token, and the personal-data endpoints.
+    """
+    endpoint = request.endpoint
+    if endpoint in CACHEABLE_ENDPOINTS:
+        return False
+    if endpoint in PERSONAL_DATA_ENDPOINTS or DEVICE_TOKEN_HEADER in request.headers:
+        return True
+    if getattr(app.view_functions.get(endpoint or ""), "required_roles", None):
+        return True
+    return "_user_id" in session
+
+
 def init_security_headers(app: Flask) -> None:
     """Add security headers to every response."""
     policy = content_security_policy(app.config.get("TILE_URL", ""))
+    hsts = HSTS_HEADER.format(seconds=int(app.config.get("HSTS_SECONDS", 0)))
+    production = app.config.get("ENV_NAME") == "production"
 
     @app.after_request
     def add_headers(response):
+        if must_not_be_stored(app):
+            response.headers["Cache-Control"] = "no-store"
+        if production:
+            response.headers.setdefault("Strict-Transport-Security", hsts)
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from fieldaudit.accounts.sessions import session_values
 from tests.browser.axe import axe_violations
 from tests.test_access import (  # the one table of routes, roles and arguments
     EXPECT,
@@ -44,7 +45,7 @@ def _session_cookie(app: Any, user: Any, live_url: str) -> list[dict[str, Any]]:
     if user is None:
         return []
     serializer = app.session_interface.get_signing_serializer(app)
-    value = serializer.dumps({"_user_id": str(user.id), "_fresh": True})
+    value = serializer.dumps(session_values(user))
     return [
         {"name": app.config.get("SESSION_COOKIE_NAME", "session"), "value": value, "url": live_url}
     ]

@@ -1,7 +1,7 @@
 """confirmations count once per person and day; cells count public sites only
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-24 10:00:00
 
 * ``site_confirmations.count_key``: SHA-256 of who confirmed (the account, else the device,
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
