@@ -55,6 +55,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from statistics import fmean
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -73,6 +74,7 @@ from fieldaudit.sites import (
     EXCLUDED_REPORT_STATUSES,
     confirmation_totals,
     median_severity,
+    shown_reports,
 )
 from fieldaudit.status import Status
 
@@ -374,6 +376,12 @@ def plan_rebuild(
             cluster, area_id, site_id = clusters[number], area_ids[number], site_ids[number]
             old_id = predecessor.get(cluster.number)
             members = cluster.members
+            shown = [members[k] for k in shown_reports([statuses[i] for i in members])]
+            if len(shown) < len(members):  # unreviewed reports of a reviewed site don't count
+                members = shown
+                x, y = fmean(xs[i] for i in shown), fmean(ys[i] for i in shown)
+            else:
+                x, y = cluster.cx, cluster.cy
             old = old_sites.get(old_id) if old_id is not None else None
             totals = confirmation_totals(
                 confirmations.get(old_id, []) if old_id is not None else []
@@ -385,8 +393,8 @@ def plan_rebuild(
             site = NewSite(
                 id=site_id,
                 category=cluster.category,
-                x=cluster.cx,
-                y=cluster.cy,
+                x=x,
+                y=y,
                 status=old.status if old else Status.NEW.value,
                 severity=median_severity(severities[i] for i in members),
                 groups=sorted({g for i in members for g in parsed[groups_raw[i]] or []}),

@@ -29,13 +29,16 @@ from fieldaudit.crs import METRIC
 from fieldaudit.errors import ConflictError, Problem
 from fieldaudit.models import BarrierReport, BarrierSite, SiteConfirmation
 from fieldaudit.spatial import backend
-from fieldaudit.status import OPEN_STATUSES, Status
+from fieldaudit.status import ACCEPTED_REPORT_STATUSES, OPEN_STATUSES, Status
 from fieldaudit.taxonomy import SEVERITIES, Label, Severity, category
 
 SAME_REPORTER_WINDOW = timedelta(minutes=10)
 CANDIDATE_SITES = 8
 # Reports that no longer describe a barrier do not hold a site together.
 EXCLUDED_REPORT_STATUSES = (Status.REJECTED.value,)
+ACCEPTED_REPORT_VALUES = frozenset(status.value for status in ACCEPTED_REPORT_STATUSES)
+# A report in one of these makes its site public (a merged duplicate alone does not).
+VERIFYING_REPORT_VALUES = ACCEPTED_REPORT_VALUES - {Status.DUPLICATE.value}
 
 SEVERITY_BY_RANK = {info.rank: severity for severity, info in SEVERITIES.items()}
 # Built once: building and caching a statement costs more than running it on a small site.
@@ -238,6 +241,17 @@ def join_site(session: Session, report: BarrierReport, x: float, y: float) -> Ba
     return site
 
 
+def shown_reports(statuses: Sequence[str | None]) -> list[int]:
+    """The positions of the counting reports a site's aggregates and score come from: once the
+    council has verified a report of the site (so the site is public), its accepted reports
+    (verified and later, and duplicates merged into it); until then all of them (a site under
+    review, which only staff see). So an unreviewed report never changes what the public sees
+    of a site, nor how a public site ranks; it counts once the council accepts it."""
+    if not any(status in VERIFYING_REPORT_VALUES for status in statuses):
+        return list(range(len(statuses)))
+    return [i for i, status in enumerate(statuses) if status in ACCEPTED_REPORT_VALUES]
+
+
 def median_severity(severities: Iterable[str]) -> str:
     """The median severity (the higher middle value when the count is even)."""
     ranks = [SEVERITIES[Severity(s)].rank for s in severities]
@@ -275,7 +289,13 @@ def _refresh(
     area_id: Any = LOOK_UP_AREA,
 ) -> None:
     """Set a site's aggregates from its counting reports (rows or objects), their EPSG:25832
-    coordinates and its confirmations as ``CONFIRMATIONS`` rows; then score it."""
+    coordinates and its confirmations as ``CONFIRMATIONS`` rows; then score it. Only the
+    ``shown_reports`` count."""
+    shown = shown_reports([r.status for r in reports])
+    if len(shown) < len(reports):
+        reports = [reports[i] for i in shown]
+        xs = [xs[i] for i in shown]
+        ys = [ys[i] for i in shown]
     mean_x = statistics.fmean(xs)
     mean_y = statistics.fmean(ys)
     site.geom = from_shape(Point(mean_x, mean_y), srid=METRIC)
