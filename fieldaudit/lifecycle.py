@@ -53,6 +53,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from geoalchemy2.shape import to_shape
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
@@ -1052,7 +1053,21 @@ class DuplicateCheck:
     under_review_within_m: int | None
 
 
-UNDER_REVIEW_ROUNDING_M = 10
+# A site under review is placed on a grid of this many metres before the check, and the check
+# answers yes within UNDER_REVIEW_WITHIN_M of its cell's centre, whatever the asker's accuracy:
+# probing the answer's edge from many points finds the cell, never the reported position.
+UNDER_REVIEW_CELL_M = 40.0
+UNDER_REVIEW_WITHIN_M = 30
+
+
+def grid_cell_centre(
+    x: float, y: float, cell_m: float = UNDER_REVIEW_CELL_M
+) -> tuple[float, float]:
+    """The centre of the grid cell (EPSG:25832, ``cell_m`` wide) that holds a point."""
+    return (
+        (math.floor(x / cell_m) + 0.5) * cell_m,
+        (math.floor(y / cell_m) + 0.5) * cell_m,
+    )
 
 
 def duplicate_check(
@@ -1065,8 +1080,9 @@ def duplicate_check(
     limit: int = 5,
 ) -> DuplicateCheck:
     """Open sites of a category near an EPSG:25832 point that the asker may see (public, or
-    their own under review), and the distance to the nearest other site under review, rounded
-    up to 10 m (no id, text, photo or time of it)."""
+    their own under review), and whether another site of the category is under review about
+    ``UNDER_REVIEW_WITHIN_M`` from it (its grid cell's centre is; no id, text, photo, time or
+    distance of it)."""
     spatial = backend(session)
     distance = spatial.distance(BarrierSite.geom, x, y).label("distance")
     same_kind = select(BarrierSite, distance).where(BarrierSite.category == category_code)
@@ -1079,11 +1095,11 @@ def duplicate_check(
     under_review = same_kind.where(BarrierSite.status == Status.NEW.value)
     if own_site_ids:
         under_review = under_review.where(BarrierSite.id.not_in(list(own_site_ids)))
-    nearest = session.execute(
-        spatial.nearest(under_review, BarrierSite.geom, x, y, radius_m, 1)
-    ).first()
-    within = None
-    if nearest is not None:
-        steps = max(1, math.ceil(float(nearest[1]) / UNDER_REVIEW_ROUNDING_M))
-        within = steps * UNDER_REVIEW_ROUNDING_M
-    return DuplicateCheck(sites, within)
+    reach = UNDER_REVIEW_WITHIN_M + UNDER_REVIEW_CELL_M / math.sqrt(2)
+    candidates = session.execute(spatial.nearest(under_review, BarrierSite.geom, x, y, reach, 20))
+    for site, _distance in candidates.all():
+        point = to_shape(site.geom)
+        cx, cy = grid_cell_centre(point.x, point.y)
+        if math.hypot(cx - x, cy - y) <= UNDER_REVIEW_WITHIN_M:
+            return DuplicateCheck(sites, UNDER_REVIEW_WITHIN_M)
+    return DuplicateCheck(sites, None)

@@ -378,13 +378,14 @@ def _schemas() -> dict[str, Any]:
                 "radius_m": {"type": "number"},
                 "sites": {"type": "array", "maxItems": 5, "items": _ref("NearbySite")},
                 "under_review": {
-                    "description": "Someone else's report of this category under review "
-                    "nearby: only the distance to it, rounded up to 10 m.",
+                    "description": "Someone else's report of this category is under review "
+                    "about within_m (30) metres away; its position is taken to a 40 m grid "
+                    "first, so nothing more is told of where it is.",
                     "type": ["object", "null"],
                     "required": ["category", "within_m"],
                     "properties": {
                         "category": {"type": "string"},
-                        "within_m": {"type": "integer", "minimum": 10},
+                        "within_m": {"type": "integer", "minimum": 30, "maximum": 30},
                     },
                 },
             },

@@ -145,7 +145,7 @@ def sites_in_bbox():
 def nearby_sites():
     """The duplicate check: open sites of a category within max(30 m, accuracy + 10 m), at most 5
     (public ones and the asker's own), and ``under_review`` when a report of the category is
-    being reviewed nearby: only its distance, rounded up to 10 m."""
+    being reviewed about 30 m away (its position taken to a 40 m grid; nothing else of it)."""
     lat = query_number("lat", -90, 90)
     lon = query_number("lon", -180, 180)
     accuracy = query_number("accuracy", 0, MAX_ACCURACY_M, required=False)

@@ -124,6 +124,8 @@ RATE_LIMITS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "api.create_report": ("RATELIMIT_REPORTS", "60/minute;600/hour", ("POST",)),
     "api.confirm_site": ("RATELIMIT_CONFIRMATIONS", "60/minute;600/hour", ("POST",)),
     "public.confirm": ("RATELIMIT_CONFIRMATIONS", "60/minute;600/hour", ("POST",)),
+    # The duplicate check: a person asks once or twice per report; probing it is slowed down.
+    "api.nearby_sites": ("RATELIMIT_NEARBY", "30/minute;300/hour", ("GET",)),
     # Password guessing (on top of the per-account throttle in accounts/users.py).
     "accounts.login": ("RATELIMIT_LOGIN", "10/minute;100/hour", ("POST",)),
     "accounts.invitation": ("RATELIMIT_PASSWORD_FORMS", "10/minute;100/hour", ("POST",)),

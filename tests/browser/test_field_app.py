@@ -232,7 +232,7 @@ def test_the_duplicate_check_tells_of_a_report_under_review_without_showing_it(
     status = page.locator("#nearby-status")
     status.filter(has_text="er ved at blive gennemgået").wait_for(timeout=TIMEOUT_MS)
     assert status.inner_text() == (
-        "En rapport om samme slags barriere inden for ca. 10 m er ved at blive gennemgået."
+        "En rapport om samme slags barriere inden for ca. 30 m er ved at blive gennemgået."
     )
     assert page.locator("#nearby-list .nearby-item").count() == 0
     assert "Hemmelig" not in page.content()
