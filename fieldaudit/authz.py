@@ -1,7 +1,8 @@
-"""Who may do what: the one place where access is checked.
+"""Access to the views: who is signed in, and the roles a view needs.
 
 Views declare the roles they need with ``@require_role(...)``; anonymous visitors are sent to
-the login page, signed-in users without the role get 403.
+the login page, signed-in users without the role get 403. Which role implies which is the one
+table in ``permissions`` (shared with the domain's checks of each action).
 """
 
 from __future__ import annotations
@@ -17,18 +18,11 @@ from sqlalchemy import select
 
 from fieldaudit.extensions import db
 from fieldaudit.models import User
+from fieldaudit.permissions import holds
 from fieldaudit.status import Role
 
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
-
-# Roles that include the powers of others.
-ROLE_IMPLIES: dict[Role, set[Role]] = {
-    Role.VOLUNTEER: {Role.VOLUNTEER},
-    Role.REVIEWER: {Role.REVIEWER, Role.VOLUNTEER},
-    Role.PLANNER: {Role.PLANNER, Role.VOLUNTEER},
-    Role.ADMIN: set(Role),
-}
 
 
 @login_manager.user_loader
@@ -46,11 +40,8 @@ def load_user(session_token: str) -> User | None:
 
 
 def has_role(user: Any, *roles: Role) -> bool:
-    """Tell whether a (possibly anonymous) user holds one of ``roles``."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    held = ROLE_IMPLIES.get(Role(user.role), set())
-    return any(role in held for role in roles)
+    """Tell whether a (possibly anonymous) user holds one of ``roles`` (``permissions.holds``)."""
+    return bool(getattr(user, "is_authenticated", False)) and holds(user, *roles)
 
 
 def _come_back_to() -> str | None:

@@ -2,7 +2,7 @@
 
 A zoomed-in viewport gets each site as a GeoJSON point; a zoomed-out one (more sites than
 ``MAX_FEATURES``) gets them counted per square grid cell, the cell chosen so the answer never
-holds more than ``MAX_FEATURES`` cells. Only public sites are shown (``lifecycle.visible_site_clause``), and
+holds more than ``MAX_FEATURES`` cells. Only public sites are shown (``visibility.visible_site_clause``), and
 the asker's own sites under review when the caller names them (``own_site_ids``); the cells
 count public sites only. For the default map (every public site) the counts
 are read from ``site_cells`` (kept up to date on every change, see fieldaudit/site_cells.py):
@@ -24,10 +24,10 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from fieldaudit.crs import BBox, many_to_wgs84
-from fieldaudit.lifecycle import visible_site_clause
 from fieldaudit.models import BarrierSite
 from fieldaudit.site_cells import LEVELS, cells_in_box
 from fieldaudit.spatial import backend
+from fieldaudit.visibility import visible_site_clause
 
 MAX_FEATURES = 2000
 # Above this box area (m²) the spatial index costs more than it saves (it hands back most of

@@ -45,7 +45,7 @@ from fieldaudit.status import PUBLIC_SITE_STATUSES
 
 # Cell sizes in metres: the round sizes the map chooses (1, 2, 5 x 10^k) from 10 m to 5 km.
 LEVELS = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
-# Sites the cells count: the public ones only (the rule of ``lifecycle.site_is_public``).
+# Sites the cells count: the public ones only (the rule of ``visibility.site_is_public``).
 COUNTED_STATUSES = PUBLIC_SITE_STATUSES
 HIGH = "high"
 

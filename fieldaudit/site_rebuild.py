@@ -16,7 +16,7 @@
    site without a predecessor is new and gets an id above every old one; old sites without a
    successor are deleted (with their confirmations and history).
 3. **Merged duplicates stay merged**: a report a reviewer merged into a site
-   (``lifecycle.mark_duplicate``: status 'duplicate', ``duplicate_of_site_id`` = the target)
+   (``report_review.mark_duplicate``: status 'duplicate', ``duplicate_of_site_id`` = the target)
    joins the successor of its target whatever the distance, and does not vote in (2). Only
    when the target has no successor is it clustered by distance like any other report
    (after all the others, in arrival order); a site it starts that way may succeed the target.

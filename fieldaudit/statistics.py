@@ -21,10 +21,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fieldaudit.lifecycle import FIX_ACTIONS, Action, needs_new_look
 from fieldaudit.models import Area, BarrierReport, BarrierSite, HistoryEntry
-from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Status
+from fieldaudit.status import FIX_ACTIONS, OPEN_STATUSES, STATUS_LABELS, Action, Status
 from fieldaudit.taxonomy import CATEGORIES, GROUP_LABELS, Group, Label, category
+from fieldaudit.visibility import needs_new_look
 
 REVIEW_ACTIONS = (Action.VERIFY.value, Action.REJECT.value, Action.DUPLICATE.value)
 MAX_MONTHS = 24

@@ -345,7 +345,7 @@ def make_public_report(
     db: Any, make_report: Callable[..., Any], make_user: Callable[..., Any]
 ) -> Callable[..., Any]:
     """Factory: ``make_report``, then verified by a reviewer, so its site is public."""
-    from fieldaudit import lifecycle
+    from fieldaudit import report_review
 
     reviewers: list[Any] = []
 
@@ -353,7 +353,7 @@ def make_public_report(
         if not reviewers:
             reviewers.append(make_user("reviewer"))
         report = make_report(**arguments)
-        lifecycle.verify_report(db.session, report, reviewers[0])
+        report_review.verify_report(db.session, report, reviewers[0])
         db.session.commit()
         return report
 

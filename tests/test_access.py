@@ -19,9 +19,9 @@ from shapely.geometry import MultiPolygon, box
 from fieldaudit.accounts.sessions import session_values
 from fieldaudit.accounts.users import invite_user
 from fieldaudit.areas import AreaFeature, upsert_area
-from fieldaudit.authz import ROLE_IMPLIES
 from fieldaudit.crs import to_metric
-from fieldaudit.lifecycle import verify_report
+from fieldaudit.permissions import ROLE_IMPLIES
+from fieldaudit.report_review import verify_report
 from fieldaudit.status import Role
 
 ROLES = ("anonymous", "volunteer", "reviewer", "planner", "admin")

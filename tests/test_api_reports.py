@@ -339,8 +339,8 @@ def test_hidden_photos_are_never_served(client, db, herlev, make_report_payload)
 
 def review_all(db, make_user):
     """Verify every stored report, so its photos become public."""
-    from fieldaudit.lifecycle import verify_report
     from fieldaudit.models import BarrierReport
+    from fieldaudit.report_review import verify_report
 
     reviewer = make_user("reviewer")
     for report in db.session.scalars(select(BarrierReport)).all():

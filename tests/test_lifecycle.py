@@ -7,11 +7,13 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from fieldaudit import lifecycle, redaction
+from fieldaudit import permissions, redaction, report_review, site_decisions, visibility
 from fieldaudit.errors import ConflictError, ValidationError
-from fieldaudit.lifecycle import Action, PermissionDenied
+from fieldaudit.history import add_note, merged_into, public_history
 from fieldaudit.models import BarrierSite, HistoryEntry
+from fieldaudit.permissions import PermissionDenied
 from fieldaudit.photos import media_path
+from fieldaudit.status import Action
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -49,17 +51,17 @@ def history(db, **where):
     ],
 )
 def test_roles(make_user, role, action, allowed):
-    assert lifecycle.may(make_user(role), action) is allowed
+    assert permissions.may(make_user(role), action) is allowed
 
 
 def test_inactive_user_may_nothing(make_user):
-    assert not lifecycle.may(make_user("admin", active=False), Action.VERIFY)
+    assert not permissions.may(make_user("admin", active=False), Action.VERIFY)
 
 
 def test_verify_makes_the_site_verified_and_is_recorded(db, make_report, reviewer):
     report = make_report()
     assert report.site.status == "new"
-    lifecycle.verify_report(db.session, report, reviewer, note="Set på stedet.", now=NOW)
+    report_review.verify_report(db.session, report, reviewer, note="Set på stedet.", now=NOW)
     db.session.commit()
     assert report.status == "verified" and report.site.status == "verified"
     (entry,) = history(db, action="verify")
@@ -74,26 +76,26 @@ def test_volunteer_and_planner_cannot_verify(db, make_report, make_user):
     report = make_report()
     for role in ("volunteer", "planner"):
         with pytest.raises(PermissionDenied):
-            lifecycle.verify_report(db.session, report, make_user(role))
+            report_review.verify_report(db.session, report, make_user(role))
     assert report.status == "new"
 
 
 def test_reject_needs_a_reason(db, make_report, reviewer):
     report = make_report()
     with pytest.raises(ValidationError) as error:
-        lifecycle.reject_report(db.session, report, reviewer, "  ")
+        report_review.reject_report(db.session, report, reviewer, "  ")
     assert error.value.first.field == "reason"
-    lifecycle.reject_report(db.session, report, reviewer, "Trinnet er fjernet.", now=NOW)
+    report_review.reject_report(db.session, report, reviewer, "Trinnet er fjernet.", now=NOW)
     assert report.status == "rejected" and report.status_reason == "Trinnet er fjernet."
     assert report.site.status == "rejected"
 
 
 def test_rejected_report_can_be_verified_again_but_not_rejected_twice(db, make_report, reviewer):
     report = make_report()
-    lifecycle.reject_report(db.session, report, reviewer, "Forkert sted.")
+    report_review.reject_report(db.session, report, reviewer, "Forkert sted.")
     with pytest.raises(ConflictError):
-        lifecycle.reject_report(db.session, report, reviewer, "Igen.")
-    lifecycle.verify_report(db.session, report, reviewer)
+        report_review.reject_report(db.session, report, reviewer, "Igen.")
+    report_review.verify_report(db.session, report, reviewer)
     assert report.status == "verified" and report.site.status == "verified"
 
 
@@ -101,26 +103,26 @@ def test_site_stays_verified_while_one_report_is_verified(db, make_report, revie
     first = make_report()
     second = make_report(dx=2)
     assert first.site_id == second.site_id
-    lifecycle.verify_report(db.session, first, reviewer)
-    lifecycle.reject_report(db.session, second, reviewer, "Dobbelt indsendt.")
+    report_review.verify_report(db.session, first, reviewer)
+    report_review.reject_report(db.session, second, reviewer, "Dobbelt indsendt.")
     assert first.site.status == "verified"
     assert first.site.report_count == 1
 
 
 def test_duplicate_merges_the_report_into_the_target_site(db, make_report, reviewer):
     target_report = make_report()
-    lifecycle.verify_report(db.session, target_report, reviewer)
+    report_review.verify_report(db.session, target_report, reviewer)
     target = target_report.site
     duplicate = make_report(dx=30)  # too far to merge automatically
     old_site = duplicate.site
     assert old_site.id != target.id
-    lifecycle.mark_duplicate(db.session, duplicate, reviewer, target, "Samme trin.", now=NOW)
+    report_review.mark_duplicate(db.session, duplicate, reviewer, target, "Samme trin.", now=NOW)
     db.session.commit()
     assert duplicate.status == "duplicate"
     assert duplicate.site_id == target.id and duplicate.duplicate_of_site_id == target.id
     assert target.report_count == 2 and target.status == "verified"
     assert old_site.report_count == 0 and old_site.status == "duplicate"
-    assert lifecycle.merged_into(db.session, old_site) == target.id
+    assert merged_into(db.session, old_site) == target.id
     (entry,) = history(db, action="duplicate")
     assert entry.before["site_id"] == old_site.id and entry.after["site_id"] == target.id
     assert history(db, action="merged_in")[0].site_id == target.id
@@ -129,14 +131,14 @@ def test_duplicate_merges_the_report_into_the_target_site(db, make_report, revie
 def test_duplicate_needs_another_open_site(db, make_report, reviewer):
     report = make_report()
     with pytest.raises(ValidationError):
-        lifecycle.mark_duplicate(db.session, report, reviewer, report.site)
+        report_review.mark_duplicate(db.session, report, reviewer, report.site)
     with pytest.raises(ValidationError):
-        lifecycle.mark_duplicate(db.session, report, reviewer, None)
+        report_review.mark_duplicate(db.session, report, reviewer, None)
 
 
 def test_correction_keeps_before_and_after(db, make_report, reviewer):
     report = make_report(groups=["WHEEL"])
-    entry = lifecycle.correct_report(
+    entry = report_review.correct_report(
         db.session,
         report,
         reviewer,
@@ -153,13 +155,13 @@ def test_correction_keeps_before_and_after(db, make_report, reviewer):
     }
     assert report.site.severity == "medium"
     assert report.site.tag_counts == {"no_alternative_route": 1}
-    assert lifecycle.correct_report(db.session, report, reviewer, severity="medium") is None
+    assert report_review.correct_report(db.session, report, reviewer, severity="medium") is None
 
 
 def test_category_correction_moves_the_report_to_a_site_of_that_category(db, make_report, reviewer):
     report = make_report()
     old_site = report.site
-    entry = lifecycle.correct_report(db.session, report, reviewer, category_code="surface")
+    entry = report_review.correct_report(db.session, report, reviewer, category_code="surface")
     assert report.category == "surface" and report.site.category == "surface"
     assert report.site_id != old_site.id
     assert report.measurements == {}  # the step height does not fit a surface
@@ -170,7 +172,7 @@ def test_category_correction_moves_the_report_to_a_site_of_that_category(db, mak
 def test_correction_refuses_unknown_values(db, make_report, reviewer):
     report = make_report()
     with pytest.raises(ValidationError) as error:
-        lifecycle.correct_report(
+        report_review.correct_report(
             db.session, report, reviewer, severity="huge", groups=["X"], tags=["nope"]
         )
     assert {p.field for p in error.value.problems} == {"severity", "groups", "tags"}
@@ -178,75 +180,75 @@ def test_correction_refuses_unknown_values(db, make_report, reviewer):
 
 def test_notes_public_and_internal(db, make_report, reviewer, planner):
     report = make_report()
-    lifecycle.add_note(db.session, reviewer, "Intern bemærkning", False, report=report)
-    lifecycle.add_note(db.session, reviewer, "Offentlig bemærkning", True, report=report)
-    lifecycle.add_note(db.session, planner, "Budget i 2027", False, site=report.site)
+    add_note(db.session, reviewer, "Intern bemærkning", False, report=report)
+    add_note(db.session, reviewer, "Offentlig bemærkning", True, report=report)
+    add_note(db.session, planner, "Budget i 2027", False, site=report.site)
     with pytest.raises(PermissionDenied):
-        lifecycle.add_note(db.session, planner, "Nej", True, report=report)
-    public = lifecycle.public_history(db.session, [report.id], [report.site_id])
+        add_note(db.session, planner, "Nej", True, report=report)
+    public = public_history(db.session, [report.id], [report.site_id])
     assert [e.reason for e in public if e.action == "note"] == ["Offentlig bemærkning"]
 
 
 def test_hide_report_and_photo_are_internal(db, make_report, make_photo, reviewer):
     report = make_report()
     photo = make_photo(report)
-    lifecycle.verify_report(db.session, report, reviewer)
-    assert lifecycle.report_is_public(report) and lifecycle.photo_is_public(photo)
-    lifecycle.set_photo_hidden(db.session, photo, reviewer, True, "Ansigt")
-    assert not lifecycle.photo_is_public(photo)
-    lifecycle.set_report_hidden(db.session, report, reviewer, True, "Personoplysninger")
-    assert not lifecycle.report_is_public(report)
+    report_review.verify_report(db.session, report, reviewer)
+    assert visibility.report_is_public(report) and visibility.photo_is_public(photo)
+    report_review.set_photo_hidden(db.session, photo, reviewer, True, "Ansigt")
+    assert not visibility.photo_is_public(photo)
+    report_review.set_report_hidden(db.session, report, reviewer, True, "Personoplysninger")
+    assert not visibility.report_is_public(report)
     entries = history(db, report_id=report.id)
     assert {e.action for e in entries if not e.public} == {"hide_photo", "hide_report"}
-    assert lifecycle.set_report_hidden(db.session, report, reviewer, True) is None
+    assert report_review.set_report_hidden(db.session, report, reviewer, True) is None
 
 
 def test_new_reports_are_not_public(db, make_report):
     report = make_report()
-    assert not lifecycle.report_is_public(report)
-    assert not lifecycle.site_is_public(report.site)
+    assert not visibility.report_is_public(report)
+    assert not visibility.site_is_public(report.site)
 
 
 def test_planner_plans_fixes_and_reports_follow(db, make_report, reviewer, planner):
     report = make_report()
-    lifecycle.verify_report(db.session, report, reviewer)
+    report_review.verify_report(db.session, report, reviewer)
     site = report.site
     with pytest.raises(PermissionDenied):
-        lifecycle.plan_site(db.session, site, reviewer, 2027)
+        site_decisions.plan_site(db.session, site, reviewer, 2027)
     with pytest.raises(ValidationError) as error:
-        lifecycle.plan_site(db.session, site, planner, 1999, cost_dkk=-5, now=NOW)
+        site_decisions.plan_site(db.session, site, planner, 1999, cost_dkk=-5, now=NOW)
     assert {p.field for p in error.value.problems} == {"year", "cost"}
-    lifecycle.plan_site(db.session, site, planner, 2027, 45_000, now=NOW)
+    site_decisions.plan_site(db.session, site, planner, 2027, 45_000, now=NOW)
     assert site.status == "planned" and site.planned_year == 2027
     assert site.planned_cost_dkk == 45_000 and report.status == "planned"
-    lifecycle.fix_site(db.session, site, planner, "Rampe bygget.", now=NOW)
+    site_decisions.fix_site(db.session, site, planner, "Rampe bygget.", now=NOW)
     assert site.status == "fixed" and report.status == "fixed"
     (fix,) = history(db, action="fix")
     assert fix.before == {"status": "planned"} and fix.after == {"status": "fixed"}
     with pytest.raises(ConflictError):
-        lifecycle.fix_site(db.session, site, planner)
-    lifecycle.reopen_site(db.session, site, planner, "Stadig et trin.")
+        site_decisions.fix_site(db.session, site, planner)
+    site_decisions.reopen_site(db.session, site, planner, "Stadig et trin.")
     assert site.status == "verified" and report.status == "verified"
 
 
 def test_close_needs_reason_and_a_verified_site(db, make_report, reviewer, planner):
     report = make_report()
     with pytest.raises(ConflictError):
-        lifecycle.close_site(db.session, report.site, planner, "Privat grund.")
-    lifecycle.verify_report(db.session, report, reviewer)
+        site_decisions.close_site(db.session, report.site, planner, "Privat grund.")
+    report_review.verify_report(db.session, report, reviewer)
     with pytest.raises(ValidationError):
-        lifecycle.close_site(db.session, report.site, planner, "")
-    lifecycle.close_site(db.session, report.site, planner, "Privat grund.")
+        site_decisions.close_site(db.session, report.site, planner, "")
+    site_decisions.close_site(db.session, report.site, planner, "Privat grund.")
     assert report.site.status == "closed" and report.site.status_reason == "Privat grund."
 
 
 def test_review_does_not_undo_a_planners_decision(db, make_report, reviewer, planner):
     report = make_report()
-    lifecycle.verify_report(db.session, report, reviewer)
-    lifecycle.plan_site(db.session, report.site, planner, NOW.year + 1, now=NOW)
+    report_review.verify_report(db.session, report, reviewer)
+    site_decisions.plan_site(db.session, report.site, planner, NOW.year + 1, now=NOW)
     second = make_report(dx=1)
     assert second.site_id == report.site_id
-    lifecycle.reject_report(db.session, second, reviewer, "Dublet af samme person.")
+    report_review.reject_report(db.session, second, reviewer, "Dublet af samme person.")
     assert report.site.status == "planned"
 
 
@@ -254,27 +256,27 @@ def test_needs_new_look_after_four_years(db, make_report):
     site = make_report().site
     site.status = "verified"
     site.last_seen = NOW - timedelta(days=4 * 365 + 2)
-    assert lifecycle.needs_new_look(site, NOW)
+    assert visibility.needs_new_look(site, NOW)
     site.last_seen = NOW - timedelta(days=3 * 365)
-    assert not lifecycle.needs_new_look(site, NOW)
+    assert not visibility.needs_new_look(site, NOW)
     site.last_seen = NOW - timedelta(days=5 * 365)
     site.status = "fixed"
-    assert not lifecycle.needs_new_look(site, NOW)
+    assert not visibility.needs_new_look(site, NOW)
 
 
 def test_derived_status():
-    assert lifecycle.derived_status(["new", "verified"]) == "verified"
-    assert lifecycle.derived_status(["new", "rejected"]) == "new"
-    assert lifecycle.derived_status(["rejected", "rejected"]) == "rejected"
-    assert lifecycle.derived_status(["duplicate"]) == "new"
-    assert lifecycle.derived_status([]) == "duplicate"
+    assert report_review.derived_status(["new", "verified"]) == "verified"
+    assert report_review.derived_status(["new", "rejected"]) == "new"
+    assert report_review.derived_status(["rejected", "rejected"]) == "rejected"
+    assert report_review.derived_status(["duplicate"]) == "new"
+    assert report_review.derived_status([]) == "duplicate"
 
 
 def test_nearby_sites_are_duplicate_candidates(db, make_report):
     report = make_report()
     near = make_report(dx=25, category="surface", measurements={})
     far = make_report(dx=500)
-    found = [n.site.id for n in lifecycle.nearby_sites(db.session, report)]
+    found = [n.site.id for n in report_review.nearby_sites(db.session, report)]
     assert near.site_id in found and far.site_id not in found
     assert report.site_id not in found
 
@@ -291,7 +293,7 @@ def test_redaction_blacks_out_and_keeps_the_original_privately(
     private = tmp_path / "private"
     old_display, old_thumb = photo.display_name, photo.thumb_name
     box = redaction.box_from_percent(10, 20, 30, 40)
-    result = lifecycle.redact_photo(
+    result = report_review.redact_photo(
         db.session, photo, reviewer, [box], media, private, "Nummerplade"
     )
     db.session.commit()
@@ -313,7 +315,7 @@ def test_redaction_blacks_out_and_keeps_the_original_privately(
 
     # A second redaction keeps the first original, and removes the intermediate version.
     middle = photo.display_name
-    result = lifecycle.redact_photo(
+    result = report_review.redact_photo(
         db.session, photo, reviewer, [redaction.box_from_percent(60, 60, 10, 10)], media, private
     )
     db.session.commit()
@@ -335,7 +337,7 @@ def test_redaction_never_removes_files_shared_with_another_photo(
     second = make_photo(make_report(dx=100))  # the same picture in another report
     assert first.display_name == second.display_name
     media = Path(app.config["MEDIA_DIR"])
-    result = lifecycle.redact_photo(
+    result = report_review.redact_photo(
         db.session,
         first,
         reviewer,
@@ -371,7 +373,7 @@ def test_box_pixels_stay_inside_the_image():
 def test_only_reviewers_redact(db, make_report, make_photo, planner, app, tmp_path):
     photo = make_photo(make_report())
     with pytest.raises(PermissionDenied):
-        lifecycle.redact_photo(
+        report_review.redact_photo(
             db.session,
             photo,
             planner,
@@ -384,12 +386,13 @@ def test_only_reviewers_redact(db, make_report, make_photo, planner, app, tmp_pa
 
 def test_sites_are_not_lost(db, make_report, reviewer):
     report = make_report()
-    lifecycle.verify_report(db.session, report, reviewer)
+    report_review.verify_report(db.session, report, reviewer)
     assert db.session.get(BarrierSite, report.site_id) is not None
 
 
 def test_a_decided_site_is_rescored(db, make_user, make_report):
-    from fieldaudit.lifecycle import close_site, verify_report
+    from fieldaudit.report_review import verify_report
+    from fieldaudit.site_decisions import close_site
 
     reviewer, planner = make_user("reviewer"), make_user("planner")
     report = make_report()

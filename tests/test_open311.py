@@ -21,11 +21,12 @@ from geoalchemy2.shape import to_shape
 from PIL import Image
 from sqlalchemy import select
 
-from fieldaudit import lifecycle
+from fieldaudit import report_review, site_decisions
 from fieldaudit.apikeys import create_api_key, hash_key
 from fieldaudit.areas import load_service_area
 from fieldaudit.config import HERLEV_BBOX_WGS84
 from fieldaudit.crs import bbox_to_metric, to_wgs84
+from fieldaudit.history import add_note
 from fieldaudit.models import ApiKey, Area, BarrierReport, HistoryEntry, Photo
 from fieldaudit.reports import check_report, store_report
 from fieldaudit.taxonomy import CATEGORIES
@@ -673,8 +674,8 @@ def test_the_review_lifecycle_reaches_open311_and_ogc(client, db, api_key, make_
     report = db.session.get(BarrierReport, posted.get_json()[0]["service_request_id"])
     assert client.get(f"{BASE}/requests.json").get_json() == []
 
-    lifecycle.add_note(db.session, reviewer, "Intern: ringede til Karen.", False, report=report)
-    lifecycle.verify_report(db.session, report, reviewer, note="Set på stedet.")
+    add_note(db.session, reviewer, "Intern: ringede til Karen.", False, report=report)
+    report_review.verify_report(db.session, report, reviewer, note="Set på stedet.")
     db.session.commit()
     response = client.get(f"{BASE}/requests.json")
     (record,) = response.get_json()
@@ -685,14 +686,14 @@ def test_the_review_lifecycle_reaches_open311_and_ogc(client, db, api_key, make_
     sites = client.get("/ogc/collections/barrier_sites/items").get_json()["features"]
     assert [f["id"] for f in sites] == [report.site_id]
 
-    lifecycle.plan_site(db.session, report.site, planner, 2027, note="Med i budget 2027.")
+    site_decisions.plan_site(db.session, report.site, planner, 2027, note="Med i budget 2027.")
     db.session.commit()
     (record,) = client.get(f"{BASE}/requests/{report.id}.json").get_json()
     assert record["status"] == "open"
     assert record["status_notes"] == "Planlagt (2027): Med i budget 2027."
     assert record["expected_datetime"] == "2027-12-31T23:59:59+01:00"
 
-    lifecycle.fix_site(db.session, report.site, planner)
+    site_decisions.fix_site(db.session, report.site, planner)
     db.session.commit()
     (record,) = client.get(f"{BASE}/requests.json?status=closed&lang=en").get_json()
     assert record["status"] == "closed" and record["status_notes"].startswith("Fixed")

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from fieldaudit.area_stats import area_statistics, never_audited
 from fieldaudit.areas import load_service_area
 from fieldaudit.errors import ConflictError, ValidationError
-from fieldaudit.lifecycle import verify_report
 from fieldaudit.models import Area, BarrierSite, HistoryEntry
 from fieldaudit.planning.domain import SiteFilter, plan_from_text, ranked_sites, whole_number
 from fieldaudit.priority import score_for
+from fieldaudit.report_review import verify_report
 from fieldaudit.reports import check_report, store_report
 
 # (lat, lon) inside shipped areas (approximate layers): Herlev Station and Byparken's outskirts.

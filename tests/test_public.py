@@ -10,9 +10,10 @@ import pytest
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy import select
 
-from fieldaudit import lifecycle, redaction
+from fieldaudit import redaction, report_review, site_decisions, visibility
 from fieldaudit.areas import AreaFeature, upsert_area
 from fieldaudit.crs import to_metric
+from fieldaudit.history import add_note
 from fieldaudit.models import SiteConfirmation
 from fieldaudit.photos import media_path
 
@@ -41,18 +42,18 @@ def test_unreviewed_and_hidden_reports_are_not_public(client, db, park, make_rep
     new = make_report()
     assert client.get(f"/rapporter/{new.id}").status_code == 404
     assert client.get(f"/barrierer/{new.site_id}").status_code == 404
-    lifecycle.verify_report(db.session, new, reviewer)
+    report_review.verify_report(db.session, new, reviewer)
     db.session.commit()
     assert client.get(f"/rapporter/{new.id}").status_code == 200
     assert client.get(f"/barrierer/{new.site_id}").status_code == 200
-    lifecycle.set_report_hidden(db.session, new, reviewer, True, "Personfølsomt")
+    report_review.set_report_hidden(db.session, new, reviewer, True, "Personfølsomt")
     db.session.commit()
     assert client.get(f"/rapporter/{new.id}").status_code == 404
 
 
 def test_public_list_shows_verified_sites_with_status(client, db, park, make_report, reviewer):
     verified = make_report(description="Højt trin ved kiosken")
-    lifecycle.verify_report(db.session, verified, reviewer)
+    report_review.verify_report(db.session, verified, reviewer)
     waiting = make_report(dx=200, category="surface", measurements={}, description="Grus")
     db.session.commit()
     page = client.get("/barrierer").get_data(as_text=True)
@@ -71,11 +72,11 @@ def test_site_page_shows_status_plan_and_public_notes(
     client, db, park, make_report, reviewer, make_user
 ):
     report = make_report()
-    lifecycle.verify_report(db.session, report, reviewer)
+    report_review.verify_report(db.session, report, reviewer)
     planner = make_user("planner")
-    lifecycle.plan_site(db.session, report.site, planner, 2027, 80_000, "Ny rampe i 2027.")
-    lifecycle.add_note(db.session, reviewer, "Offentlig note om stedet", True, site=report.site)
-    lifecycle.add_note(db.session, reviewer, "Intern note om stedet", False, site=report.site)
+    site_decisions.plan_site(db.session, report.site, planner, 2027, 80_000, "Ny rampe i 2027.")
+    add_note(db.session, reviewer, "Offentlig note om stedet", True, site=report.site)
+    add_note(db.session, reviewer, "Intern note om stedet", False, site=report.site)
     db.session.commit()
     page = client.get(f"/barrierer/{report.site_id}").get_data(as_text=True)
     assert "Planlagt" in page and "2027" in page
@@ -91,7 +92,7 @@ def test_reporter_name_only_when_chosen(client, db, park, make_report, reviewer)
     hidden = make_report(dx=1)
     hidden.reporter_name = "Skjult Navnesen"  # stored, but the reporter did not choose to show it
     for report in (shown, hidden):
-        lifecycle.verify_report(db.session, report, reviewer)
+        report_review.verify_report(db.session, report, reviewer)
     db.session.commit()
     page = client.get(f"/barrierer/{shown.site_id}").get_data(as_text=True)
     assert "Synlig Navnesen" in page and "Skjult Navnesen" not in page
@@ -103,8 +104,8 @@ def test_only_approved_photos_are_served(client, db, park, make_report, make_pho
     visible = make_photo(report, colour=(10, 200, 10))
     hidden = make_photo(report, colour=(10, 10, 200))
     assert client.get(f"/fotos/{visible.id}/thumb").status_code == 404  # not reviewed yet
-    lifecycle.verify_report(db.session, report, reviewer)
-    lifecycle.set_photo_hidden(db.session, hidden, reviewer, True, "Ansigt")
+    report_review.verify_report(db.session, report, reviewer)
+    report_review.set_photo_hidden(db.session, hidden, reviewer, True, "Ansigt")
     db.session.commit()
     response = client.get(f"/fotos/{visible.id}/display")
     assert response.status_code == 200 and response.mimetype == "image/jpeg"
@@ -119,11 +120,11 @@ def test_merged_site_redirects_to_the_site_it_was_merged_into(
     client, db, park, make_report, reviewer
 ):
     target = make_report()
-    lifecycle.verify_report(db.session, target, reviewer)
+    report_review.verify_report(db.session, target, reviewer)
     duplicate = make_report(dx=40)
     old_site_id = duplicate.site_id
-    lifecycle.verify_report(db.session, duplicate, reviewer)
-    lifecycle.mark_duplicate(db.session, duplicate, reviewer, target.site)
+    report_review.verify_report(db.session, duplicate, reviewer)
+    report_review.mark_duplicate(db.session, duplicate, reviewer, target.site)
     db.session.commit()
     response = client.get(f"/barrierer/{old_site_id}")
     assert response.status_code == 301
@@ -134,8 +135,8 @@ def test_merged_site_redirects_to_the_site_it_was_merged_into(
 
 def test_atom_feeds(client, db, park, make_report, reviewer):
     report = make_report()
-    lifecycle.verify_report(db.session, report, reviewer, note="Set og målt.")
-    lifecycle.add_note(db.session, reviewer, "Kun internt", False, report=report)
+    report_review.verify_report(db.session, report, reviewer, note="Set og målt.")
+    add_note(db.session, reviewer, "Kun internt", False, report=report)
     db.session.commit()
     for url in (f"/barrierer/{report.site_id}/feed.atom", f"/omraader/{park.id}/feed.atom"):
         response = client.get(url)
@@ -152,7 +153,7 @@ def test_atom_feeds(client, db, park, make_report, reviewer):
 
 def test_confirmations_from_the_public_page(client, db, park, make_report, reviewer, csrf):
     report = make_report()
-    lifecycle.verify_report(db.session, report, reviewer)
+    report_review.verify_report(db.session, report, reviewer)
     db.session.commit()
     url = f"/barrierer/{report.site_id}/bekraeft"
     assert client.post(url, data={"kind": "still_there"}).status_code == 400  # no CSRF token
@@ -170,9 +171,9 @@ def test_confirmations_from_the_public_page(client, db, park, make_report, revie
 
 def test_site_needing_a_new_look_is_marked(client, db, park, make_report, reviewer):
     report = make_report(created_at="2021-01-10T10:00:00+00:00")
-    lifecycle.verify_report(db.session, report, reviewer)
+    report_review.verify_report(db.session, report, reviewer)
     db.session.commit()
-    assert lifecycle.needs_new_look(report.site)
+    assert visibility.needs_new_look(report.site)
     assert "Trænger til et nyt kig" in client.get("/barrierer").get_data(as_text=True)
     assert "trænger til et nyt kig" in client.get(f"/barrierer/{report.site_id}").get_data(
         as_text=True
@@ -196,12 +197,12 @@ def secrets_world(app, db, park, make_user, make_report, make_photo, reviewer, t
     visible = make_photo(public, colour=(20, 160, 20))
     hidden_photo = make_photo(public, colour=(20, 20, 160))
     redacted = make_photo(public, colour=(160, 160, 20))
-    lifecycle.verify_report(db.session, public, reviewer, note="PublicNoteOK")
-    lifecycle.add_note(db.session, reviewer, "LeakInternalReportNote", False, report=public)
-    lifecycle.add_note(db.session, reviewer, "LeakInternalSiteNote", False, site=public.site)
-    lifecycle.set_photo_hidden(db.session, hidden_photo, reviewer, True, "LeakHidePhotoReason")
+    report_review.verify_report(db.session, public, reviewer, note="PublicNoteOK")
+    add_note(db.session, reviewer, "LeakInternalReportNote", False, report=public)
+    add_note(db.session, reviewer, "LeakInternalSiteNote", False, site=public.site)
+    report_review.set_photo_hidden(db.session, hidden_photo, reviewer, True, "LeakHidePhotoReason")
     original_display = redacted.display_name
-    result = lifecycle.redact_photo(
+    result = report_review.redact_photo(
         db.session,
         redacted,
         reviewer,
@@ -211,11 +212,13 @@ def secrets_world(app, db, park, make_user, make_report, make_photo, reviewer, t
         "LeakRedactReason",
     )
     hidden_report = make_report(dx=2, description="LeakHiddenReportText", device=device)
-    lifecycle.verify_report(db.session, hidden_report, reviewer)
-    lifecycle.set_report_hidden(db.session, hidden_report, reviewer, True, "LeakHideReportReason")
+    report_review.verify_report(db.session, hidden_report, reviewer)
+    report_review.set_report_hidden(
+        db.session, hidden_report, reviewer, True, "LeakHideReportReason"
+    )
     make_report(dx=3, description="LeakUnreviewedText", reporter=reporter)
     rejected = make_report(dx=500, description="Afvist tekst")
-    lifecycle.reject_report(db.session, rejected, reviewer, "Findes ikke")
+    report_review.reject_report(db.session, rejected, reviewer, "Findes ikke")
     db.session.commit()
     redaction.discard_obsolete(result)
     secrets = {

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select, update
 
-from fieldaudit import lifecycle
+from fieldaudit import report_review, site_decisions
 from fieldaudit.models import BarrierReport, BarrierSite, site_cells
 from fieldaudit.site_cells import (
     LEVELS,
@@ -62,12 +62,12 @@ def test_cells_follow_joins_moves_reviews_corrections_and_deletions(herlev, make
         assert differences(herlev.session) == []
     session = herlev.session
     steps = [
-        lambda r: lifecycle.verify_report(session, r, reviewer, now=NOW),
-        lambda r: lifecycle.reject_report(session, r, reviewer, "Ikke en barriere", now=NOW),
-        lambda r: lifecycle.correct_report(
+        lambda r: report_review.verify_report(session, r, reviewer, now=NOW),
+        lambda r: report_review.reject_report(session, r, reviewer, "Ikke en barriere", now=NOW),
+        lambda r: report_review.correct_report(
             session, r, reviewer, severity=rng.choice(["low", "high"]), now=NOW
         ),
-        lambda r: lifecycle.correct_report(session, r, reviewer, category_code="step", now=NOW),
+        lambda r: report_review.correct_report(session, r, reviewer, category_code="step", now=NOW),
     ]
     for report in rng.sample(reports, 24):
         session.refresh(report)
@@ -91,12 +91,12 @@ def test_cells_follow_joins_moves_reviews_corrections_and_deletions(herlev, make
         )
     ).first()
     if moved is not None:
-        lifecycle.mark_duplicate(session, moved, reviewer, target, now=NOW)
+        report_review.mark_duplicate(session, moved, reviewer, target, now=NOW)
         session.commit()
         assert differences(session) == []
     verified = session.scalars(select(BarrierSite).where(BarrierSite.status == "verified")).first()
     if verified is not None:
-        lifecycle.plan_site(session, verified, planner, NOW.year + 1, now=NOW)
+        site_decisions.plan_site(session, verified, planner, NOW.year + 1, now=NOW)
         session.commit()
         assert differences(session) == []
     session.execute(update(BarrierReport).values(site_id=None))

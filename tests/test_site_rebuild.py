@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from fieldaudit import lifecycle
+from fieldaudit import report_review
 from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, SiteConfirmation
 from fieldaudit.site_cells import differences
 from fieldaudit.sites import add_confirmation, rebuild_sites, refresh_site
@@ -81,7 +81,7 @@ def test_merged_duplicate_stays_with_its_targets_successor(db, make_report, revi
     far = make_report(dx=40)  # too far to merge by distance
     target = target_report.site
     assert near.site_id == target.id and far.site_id != target.id
-    lifecycle.mark_duplicate(db.session, far, reviewer, target, "Samme trin.")
+    report_review.mark_duplicate(db.session, far, reviewer, target, "Samme trin.")
     db.session.commit()
 
     assert rebuild(db) == 1  # the far report's old site is gone (it held nothing else)
@@ -104,8 +104,8 @@ def test_merged_duplicate_whose_target_has_no_successor_is_clustered(db, make_re
     near_far = make_report(dx=42)
     assert near_far.site_id == far.site_id
     target = target_report.site
-    lifecycle.mark_duplicate(db.session, far, reviewer, target, "Samme trin.")
-    lifecycle.reject_report(db.session, target_report, reviewer, "Findes ikke.")
+    report_review.mark_duplicate(db.session, far, reviewer, target, "Samme trin.")
+    report_review.reject_report(db.session, target_report, reviewer, "Findes ikke.")
     db.session.commit()
     # The target now holds a rejected report and the merged one: nothing votes for it.
     assert rebuild(db) == 1
@@ -119,7 +119,7 @@ def test_merged_duplicate_whose_target_has_no_successor_is_clustered(db, make_re
 def test_successor_takes_over_review_state_confirmations_and_history(db, make_report, reviewer):
     first = make_report()
     make_report(dx=3)
-    lifecycle.verify_report(db.session, first, reviewer, "Set på stedet.")
+    report_review.verify_report(db.session, first, reviewer, "Set på stedet.")
     site = first.site
     site.status, site.status_reason = "planned", "Udbedres med fortovet."
     site.planned_year, site.planned_cost_dkk = 2027, 45_000
@@ -209,9 +209,9 @@ def test_rebuilding_twice_gives_the_same_sites(db, make_report, reviewer):
             (203, 0, "step", "high", []),
         ]
     ]
-    lifecycle.verify_report(db.session, reports[0], reviewer)
-    lifecycle.mark_duplicate(db.session, reports[6], reviewer, reports[3].site, "Samme sted.")
-    lifecycle.reject_report(db.session, reports[4], reviewer, "Findes ikke.")
+    report_review.verify_report(db.session, reports[0], reviewer)
+    report_review.mark_duplicate(db.session, reports[6], reviewer, reports[3].site, "Samme sted.")
+    report_review.reject_report(db.session, reports[4], reviewer, "Findes ikke.")
     db.session.commit()
     add_confirmation(
         db.session, reports[7].site, "00000000-0000-4000-8000-000000000009", "still_there", LATER
@@ -265,7 +265,9 @@ def test_two_processes_build_the_same_sites_as_one(db, make_report, reviewer, mo
                 severity=severity,
                 measurements={},
             )
-    lifecycle.verify_report(db.session, db.session.scalars(select(BarrierReport)).first(), reviewer)
+    report_review.verify_report(
+        db.session, db.session.scalars(select(BarrierReport)).first(), reviewer
+    )
     db.session.commit()
     rebuild(db)
     alone = described(db)

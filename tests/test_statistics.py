@@ -4,8 +4,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from fieldaudit import lifecycle, statistics
+from fieldaudit import report_review, site_decisions, statistics
+from fieldaudit.history import record
 from fieldaudit.review.charts import bar_chart, month_chart
+from fieldaudit.status import Action
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -17,11 +19,11 @@ def reviewed(db, make_report, make_user):
     fixed = make_report(groups=["WHEEL", "VIS"])
     rejected = make_report(dx=300, category="surface", measurements={}, severity="low")
     waiting = make_report(dx=600)
-    lifecycle.verify_report(db.session, fixed, reviewer, now=T0 + timedelta(days=2))
-    lifecycle.reject_report(
+    report_review.verify_report(db.session, fixed, reviewer, now=T0 + timedelta(days=2))
+    report_review.reject_report(
         db.session, rejected, reviewer, "Ikke fundet", now=T0 + timedelta(days=4)
     )
-    lifecycle.fix_site(db.session, fixed.site, planner, now=T0 + timedelta(days=10))
+    site_decisions.fix_site(db.session, fixed.site, planner, now=T0 + timedelta(days=10))
     db.session.commit()
     return fixed, rejected, waiting
 
@@ -98,11 +100,11 @@ def test_print_stylesheet_exists(app):
 
 def test_fixes_recorded_by_the_planning_pages_count_too(db, make_report, make_user):
     report = make_report()
-    lifecycle.verify_report(db.session, report, make_user("reviewer"), now=T0)
+    report_review.verify_report(db.session, report, make_user("reviewer"), now=T0)
     report.site.status = "fixed"
-    lifecycle.record(
+    record(
         db.session,
-        lifecycle.Action.FIX,
+        Action.FIX,
         make_user("planner"),
         site=report.site,
         now=T0 + timedelta(days=6),

@@ -26,13 +26,13 @@ from flask_login import current_user, login_user, logout_user
 from fieldaudit.accounts import users as accounts
 from fieldaudit.extensions import db
 from fieldaudit.models import User
-from fieldaudit.status import Role
+from fieldaudit.permissions import STAFF, roles_holding
 
 SIGNED_IN_AT = "_signed_in_at"
 LAST_SEEN = "_last_seen"
 # Roles whose sessions end after a while without use: they see reporters' data or act for
 # the municipality.
-IDLE_ROLES = frozenset({Role.REVIEWER.value, Role.PLANNER.value, Role.ADMIN.value})
+IDLE_ROLES = frozenset(role.value for role in roles_holding(*STAFF))
 # Content-hashed public files: no user is needed, and their requests keep no session alive.
 UNCHECKED_ENDPOINTS = frozenset({"static", "vendor.file"})
 

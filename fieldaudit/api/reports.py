@@ -24,11 +24,11 @@ from fieldaudit.authz import has_role
 from fieldaudit.config import HERLEV_BBOX_WGS84
 from fieldaudit.crs import bbox_to_metric
 from fieldaudit.extensions import db
-from fieldaudit.lifecycle import photo_is_public
 from fieldaudit.models import BarrierReport, Photo, SiteConfirmation
+from fieldaudit.permissions import STAFF
 from fieldaudit.photos import attach_photos, media_path, stage_photos
 from fieldaudit.reports import check_report, find_report, parse_uuid, store_report
-from fieldaudit.status import Role
+from fieldaudit.visibility import photo_is_public
 
 MY_REPORTS_LIMIT = 200
 PHOTO_VARIANTS = ("display", "thumbnail")
@@ -151,7 +151,7 @@ def photo_file(photo_id: str, variant: str):
 
 def _may_see_unreviewed(report: BarrierReport) -> bool:
     """The reporter (by device or account) and staff may see a report before review."""
-    if has_role(current_user, Role.REVIEWER, Role.PLANNER):
+    if has_role(current_user, *STAFF):
         return True
     device = device_token_hash()
     if device is not None and device == report.device_token_hash:

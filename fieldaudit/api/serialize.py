@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session, object_session
 
 from fieldaudit.areas import area_index
 from fieldaudit.crs import to_wgs84
-from fieldaudit.lifecycle import public_report_content_clause
 from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, Photo, SiteConfirmation
 from fieldaudit.status import STATUS_LABELS, Status
 from fieldaudit.taxonomy import category, judge
+from fieldaudit.visibility import public_report_content_clause
 
 COORDINATE_DECIMALS = 6
 

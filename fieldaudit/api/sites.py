@@ -1,6 +1,6 @@
 """Barrier sites for the field app: the map (bbox), the duplicate check and confirmations.
 
-Anyone sees the public sites (``lifecycle.visible_site_clause``); the device (X-Device-Token)
+Anyone sees the public sites (``visibility.visible_site_clause``); the device (X-Device-Token)
 or account that reported a site under review sees that one too. Of other sites under review
 the duplicate check tells only that one lies within about so many metres.
 """
@@ -34,18 +34,18 @@ from fieldaudit.config import HERLEV_BBOX_WGS84
 from fieldaudit.crs import bbox_to_metric, to_metric
 from fieldaudit.errors import Problem, ValidationError
 from fieldaudit.extensions import db
-from fieldaudit.lifecycle import (
-    duplicate_check,
-    own_unreviewed_site_ids,
-    site_is_public,
-    visible_site_clause,
-)
 from fieldaudit.models import BarrierSite
 from fieldaudit.reports import check_created_at, parse_uuid
 from fieldaudit.sites import CONFIRMATION_KINDS, add_confirmation
 from fieldaudit.spatial import backend
 from fieldaudit.status import OPEN_STATUSES
 from fieldaudit.taxonomy import CATEGORIES_BY_CODE, Label
+from fieldaudit.visibility import (
+    duplicate_check,
+    own_unreviewed_site_ids,
+    site_is_public,
+    visible_site_clause,
+)
 from fieldaudit.web import query
 from fieldaudit.web.client import client_address_key
 from fieldaudit.web.query import BBOX, CHOICE, INT, NUMBER, Param, query_params

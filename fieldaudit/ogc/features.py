@@ -27,12 +27,12 @@ from fieldaudit.areas import AreaIndex, area_index
 from fieldaudit.config import HERLEV_BBOX_WGS84
 from fieldaudit.crs import METRIC, WGS84, reproject, transformer
 from fieldaudit.geojson import wgs84_geometry
-from fieldaudit.lifecycle import public_site_clause
 from fieldaudit.models import Area, BarrierReport, BarrierSite
 from fieldaudit.params import ParameterError
 from fieldaudit.spatial import backend
 from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Status
 from fieldaudit.taxonomy import AREA_KINDS, SEVERITIES, Label, Severity, category
+from fieldaudit.visibility import public_site_clause
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"

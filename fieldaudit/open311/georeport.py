@@ -3,7 +3,7 @@
 No Flask here: the views parse the HTTP request, call these functions and encode the result.
 Field names, value types and formats follow http://wiki.open311.org/GeoReport_v2.
 
-What the public sees of a report (at least as strict as ``lifecycle.report_is_public``):
+What the public sees of a report (at least as strict as ``visibility.report_is_public``):
 
 * hidden reports do not exist (404, never listed);
 * unreviewed reports (status ``new``; volunteers' reports stay private until Handicaprådet has

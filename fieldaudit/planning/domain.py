@@ -1,4 +1,4 @@
-"""What planners do, without Flask: filter and rank sites; plan them through the lifecycle."""
+"""What planners do, without Flask: filter and rank sites; plan them through ``site_decisions``."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from fieldaudit import params
 from fieldaudit.errors import ValidationError
-from fieldaudit.lifecycle import INVALID_COST, plan_site
 from fieldaudit.models import Area, BarrierSite, HistoryEntry, User
 from fieldaudit.priority import DEFAULT_PRESET, PRESETS
+from fieldaudit.site_decisions import INVALID_COST, plan_site
 from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Status
 from fieldaudit.taxonomy import GROUP_LABELS, Group, Label, category
 
@@ -141,7 +141,7 @@ def plan_from_text(
     cost: str,
     now: datetime | None = None,
 ) -> HistoryEntry:
-    """Plan a site from the planning form's text: ``lifecycle.plan_site`` after parsing."""
+    """Plan a site from the planning form's text: ``site_decisions.plan_site`` after parsing."""
     cost_text = (cost or "").strip()
     cost_dkk = whole_number(cost_text) if cost_text else None
     if cost_text and cost_dkk is None:

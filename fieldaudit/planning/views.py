@@ -23,7 +23,7 @@ from flask_login import current_user
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 
-from fieldaudit import lifecycle, params
+from fieldaudit import params, site_decisions
 from fieldaudit.area_stats import COVERAGE_COLOURS, COVERAGE_LABELS, area_statistics, never_audited
 from fieldaudit.authz import require_role
 from fieldaudit.errors import DomainError
@@ -34,6 +34,7 @@ from fieldaudit.exports import printmap
 from fieldaudit.exports.rows import area_rows, boundary, report_rows, site_rows
 from fieldaudit.extensions import db
 from fieldaudit.geojson import wgs84_geometry
+from fieldaudit.history import site_history
 from fieldaudit.models import Area, BarrierSite
 from fieldaudit.planning.domain import ALL, OPEN, SiteFilter, plan_from_text, ranked_sites
 from fieldaudit.priority import (
@@ -43,7 +44,7 @@ from fieldaudit.priority import (
     explain_parts,
     published_weights,
 )
-from fieldaudit.status import STATUS_LABELS, Role, Status
+from fieldaudit.status import STATUS_LABELS, Action, Role, Status
 from fieldaudit.taxonomy import CATEGORIES, GROUP_LABELS, MUNICIPALITY, SEVERITIES, category
 from fieldaudit.web import query
 from fieldaudit.web.i18n import select_language
@@ -226,7 +227,7 @@ def _render_site(site: BarrierSite, errors: list[Any] | None = None, status: int
     lang = select_language()
     (row,) = site_rows(db.session, [site], lang=lang)
     cat = category(site.category)
-    actions = lifecycle.site_actions(site)
+    actions = site_decisions.site_actions(site)
     return (
         render_template(
             "planning/site.html",
@@ -235,13 +236,13 @@ def _render_site(site: BarrierSite, errors: list[Any] | None = None, status: int
             category_label=cat.label.get(lang) if cat else site.category,
             reasons=explain_parts(site.priority_factors or {}, lang),
             factors=site.priority_factors or {},
-            history=lifecycle.site_history(db.session, site),
+            history=site_history(db.session, site),
             errors=errors or [],
             lang=lang,
             this_year=datetime.now(UTC).year,
             form=request.form,
-            can_plan=lifecycle.Action.PLAN in actions,
-            can_fix=lifecycle.Action.FIX in actions,
+            can_plan=Action.PLAN in actions,
+            can_fix=Action.FIX in actions,
         ),
         status,
     )
@@ -286,7 +287,9 @@ def fix(site_id: int):
     """Mark a site fixed, with an optional note."""
     return _decide(
         site_id,
-        lambda site, user: lifecycle.fix_site(db.session, site, user, request.form.get("note", "")),
+        lambda site, user: site_decisions.fix_site(
+            db.session, site, user, request.form.get("note", "")
+        ),
         gettext("Stedet er markeret som udbedret."),
     )
 

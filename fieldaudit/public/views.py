@@ -1,7 +1,7 @@
 """The public side: the map of Herlev's areas and the public record of barriers.
 
-What is public is decided in ``lifecycle`` (``report_is_public``, ``report_content_is_public``,
-``site_is_public``, ``photo_is_public``, ``public_history``): reviewed and not hidden; of a
+What is public is decided in ``visibility`` (``report_is_public``, ``report_content_is_public``,
+``site_is_public``, ``photo_is_public``) and ``history.public_history``: reviewed and not hidden; of a
 rejected report only its status, public reason, category, area and date. Reporters are anonymous unless
 they chose to show their name; no e-mail, account, device or internal note is ever rendered here.
 """
@@ -33,10 +33,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from fieldaudit import lifecycle, params
+from fieldaudit import params, visibility
 from fieldaudit.extensions import db
 from fieldaudit.geojson import wgs84_geometry
-from fieldaudit.lifecycle import ACTION_LABELS
+from fieldaudit.history import merged_into, public_history
 from fieldaudit.models import (
     Area,
     BarrierReport,
@@ -47,7 +47,7 @@ from fieldaudit.models import (
 from fieldaudit.photos import media_path
 from fieldaudit.plain_text import clean_xml_tree
 from fieldaudit.sites import CONFIRMATION_KINDS, add_confirmation
-from fieldaudit.status import STATUS_LABELS, Status
+from fieldaudit.status import ACTION_LABELS, PUBLIC_SITE_STATUSES, STATUS_LABELS, Status
 from fieldaudit.taxonomy import (
     AREA_KINDS,
     CATEGORIES,
@@ -196,7 +196,7 @@ def index():
 
 MAX_PAGE = 100_000
 SITE_FILTERS = {
-    "status": Param(CHOICE, tuple(lifecycle.PUBLIC_SITE_STATUSES)),
+    "status": Param(CHOICE, tuple(PUBLIC_SITE_STATUSES)),
     "area": Param(ID, ("1",)),
     "category": Param(CHOICE, tuple(c.code for c in CATEGORIES)),
     "new_look": Param(FLAG, ("1",)),
@@ -208,7 +208,7 @@ def _site_filters() -> dict[str, Any]:
     """The list's filters; a value that is not one of the form's falls back to 'no filter'."""
     code = query.arg("category") or ""
     return {
-        "status": params.choice(query.arg("status"), lifecycle.PUBLIC_SITE_STATUSES, ""),
+        "status": params.choice(query.arg("status"), PUBLIC_SITE_STATUSES, ""),
         "area": params.record_id(query.arg("area")),
         "category": code if category(code) else "",
         "new_look": query.arg("new_look") == "1",
@@ -217,7 +217,7 @@ def _site_filters() -> dict[str, Any]:
 
 
 def _site_conditions(filters: dict[str, Any]) -> list[Any]:
-    conditions: list[Any] = [lifecycle.public_site_clause()]
+    conditions: list[Any] = [visibility.public_site_clause()]
     if filters["status"]:
         conditions.append(BarrierSite.status == filters["status"])
     if filters["area"]:
@@ -228,7 +228,7 @@ def _site_conditions(filters: dict[str, Any]) -> list[Any]:
         conditions.append(
             BarrierSite.status.in_([Status.VERIFIED.value, Status.PLANNED.value]),
         )
-        conditions.append(BarrierSite.last_seen < lifecycle.new_look_before())
+        conditions.append(BarrierSite.last_seen < visibility.new_look_before())
     return conditions
 
 
@@ -264,8 +264,8 @@ def sites():
         link_args=link_args,
         areas=areas,
         categories=CATEGORIES,
-        public_statuses=lifecycle.PUBLIC_SITE_STATUSES,
-        needs_new_look=lifecycle.needs_new_look,
+        public_statuses=PUBLIC_SITE_STATUSES,
+        needs_new_look=visibility.needs_new_look,
         area=db.session.get(Area, filters["area"]) if filters["area"] else None,
         tile_url=current_app.config["TILE_URL"],
     )
@@ -307,7 +307,7 @@ def sites_geojson():
 
 def _public_site_or_404(site_id: int) -> BarrierSite:
     site = db.session.get(BarrierSite, site_id)
-    if site is None or not lifecycle.site_is_public(site):
+    if site is None or not visibility.site_is_public(site):
         abort(404)
     return site
 
@@ -317,7 +317,7 @@ def _public_reports(site: BarrierSite) -> list[BarrierReport]:
         db.session.scalars(
             select(BarrierReport)
             .options(selectinload(BarrierReport.photos))
-            .where(BarrierReport.site_id == site.id, lifecycle.public_report_clause())
+            .where(BarrierReport.site_id == site.id, visibility.public_report_clause())
             .order_by(BarrierReport.created_at, BarrierReport.id)
         )
     )
@@ -332,23 +332,23 @@ def site(site_id: int):
     """A barrier's public page: status, public notes, public reports and approved photos."""
     found = db.session.get(BarrierSite, site_id)
     if found is not None and found.status == Status.DUPLICATE.value:
-        target_id = lifecycle.merged_into(db.session, found)
+        target_id = merged_into(db.session, found)
         target = db.session.get(BarrierSite, target_id) if target_id else None
-        if target is not None and lifecycle.site_is_public(target):
+        if target is not None and visibility.site_is_public(target):
             return redirect(url_for("public.site", site_id=target.id), 301)
     site = _public_site_or_404(site_id)
     reports = _public_reports(site)
-    history = lifecycle.public_history(db.session, [r.id for r in reports], [site.id])
+    history = public_history(db.session, [r.id for r in reports], [site.id])
     return render_template(
         "public/site.html",
         site=site,
         reports=reports,
         history=history,
         cat=category(site.category),
-        new_look=lifecycle.needs_new_look(site),
+        new_look=visibility.needs_new_look(site),
         confirmed=_confirmed_here(site.id),
-        photo_is_public=lifecycle.photo_is_public,
-        content_is_public=lifecycle.report_content_is_public,
+        photo_is_public=visibility.photo_is_public,
+        content_is_public=visibility.report_content_is_public,
     )
 
 
@@ -392,18 +392,18 @@ def confirm(site_id: int):
 def report(report_id: int):
     """A report's public page: its status, public notes and approved photos."""
     found = db.session.get(BarrierReport, report_id)
-    if found is None or not lifecycle.report_is_public(found):
+    if found is None or not visibility.report_is_public(found):
         abort(404)
-    site = found.site if found.site is not None and lifecycle.site_is_public(found.site) else None
-    history = lifecycle.public_history(db.session, [found.id], [])
+    site = found.site if found.site is not None and visibility.site_is_public(found.site) else None
+    history = public_history(db.session, [found.id], [])
     return render_template(
         "public/report.html",
         report=found,
         site=site,
         history=history,
         cat=category(found.category),
-        content_public=lifecycle.report_content_is_public(found),
-        photos=[p for p in found.photos if lifecycle.photo_is_public(p)],
+        content_public=visibility.report_content_is_public(found),
+        photos=[p for p in found.photos if visibility.photo_is_public(p)],
     )
 
 
@@ -411,7 +411,7 @@ def report(report_id: int):
 def photo(photo_id: int, variant: str):
     """An approved photo of a public report (display size or thumbnail)."""
     found = db.session.get(Photo, photo_id)
-    if variant not in PHOTO_VARIANTS or found is None or not lifecycle.photo_is_public(found):
+    if variant not in PHOTO_VARIANTS or found is None or not visibility.photo_is_public(found):
         abort(404)
     name = found.display_name if variant == "display" else found.thumb_name
     path = media_path(current_app.config["MEDIA_DIR"], name)
@@ -498,7 +498,7 @@ def site_feed(site_id: int):
     """Follow one barrier: an Atom feed of what happens to it."""
     site = _public_site_or_404(site_id)
     reports = _public_reports(site)
-    history = lifecycle.public_history(db.session, [r.id for r in reports], [site.id])
+    history = public_history(db.session, [r.id for r in reports], [site.id])
     entries = _feed_entries(history, {site.id: site}, {r.id: site.id for r in reports})
     updated = max([site.first_seen] + [h.created_at for h in history], key=_iso)
     return _atom(
@@ -519,16 +519,16 @@ def area_feed(area_id: int):
     if area is None:
         abort(404)
     site_rows = db.session.scalars(
-        select(BarrierSite).where(BarrierSite.area_id == area.id, lifecycle.public_site_clause())
+        select(BarrierSite).where(BarrierSite.area_id == area.id, visibility.public_site_clause())
     ).all()
     site_of = {s.id: s for s in site_rows}
     report_rows = db.session.execute(
         select(BarrierReport.id, BarrierReport.site_id).where(
-            BarrierReport.site_id.in_(list(site_of) or [-1]), lifecycle.public_report_clause()
+            BarrierReport.site_id.in_(list(site_of) or [-1]), visibility.public_report_clause()
         )
     ).all()
     report_site = {rid: sid for rid, sid in report_rows}
-    history = lifecycle.public_history(db.session, list(report_site), list(site_of))
+    history = public_history(db.session, list(report_site), list(site_of))
     updated = max([area.updated_at or area.created_at] + [h.created_at for h in history], key=_iso)
     return _atom(
         gettext("Barrierer i %(area)s", area=area.name),

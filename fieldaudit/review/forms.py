@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from fieldaudit.accounts.forms import option
-from fieldaudit.lifecycle import MAX_TEXT
+from fieldaudit.history import MAX_TEXT
 from fieldaudit.taxonomy import (
     CATEGORIES,
     COMMON_TAGS,

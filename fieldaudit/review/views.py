@@ -1,7 +1,7 @@
 """The review area for Handicaprådet: the queue, a report's page with every action, sites.
 
 Handlers are thin: load the object (404), check the role (302 to sign in / 403), parse the form,
-call ``lifecycle``, commit once, redirect (Post/Redirect/Get). A form with errors is shown again
+call the domain (``report_review``, ``site_decisions``, ``history``), commit once, redirect (Post/Redirect/Get). A form with errors is shown again
 (422) with each error next to its field and in a summary.
 """
 
@@ -28,7 +28,15 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from fieldaudit import lifecycle, params, redaction, statistics
+from fieldaudit import (
+    params,
+    permissions,
+    redaction,
+    report_review,
+    site_decisions,
+    statistics,
+    visibility,
+)
 from fieldaudit.accounts.forms import option
 from fieldaudit.accounts.views import apply_problems, lang
 from fieldaudit.authz import has_role, require_role
@@ -36,8 +44,9 @@ from fieldaudit.crs import to_wgs84
 from fieldaudit.errors import DomainError
 from fieldaudit.extensions import db
 from fieldaudit.geojson import wgs84_geometry
-from fieldaudit.lifecycle import Action
+from fieldaudit.history import add_note, full_history, merged_into, site_history
 from fieldaudit.models import Area, BarrierReport, BarrierSite, HistoryEntry, Photo
+from fieldaudit.permissions import REVIEWERS, STAFF
 from fieldaudit.photos import media_path
 from fieldaudit.review import charts as charts_module
 from fieldaudit.review.forms import (
@@ -53,7 +62,7 @@ from fieldaudit.review.forms import (
     VerifyForm,
 )
 from fieldaudit.sites import coordinates
-from fieldaudit.status import STATUS_LABELS, Role, Status
+from fieldaudit.status import FIX_ACTIONS, STATUS_LABELS, Action, Role, Status
 from fieldaudit.taxonomy import (
     CATEGORIES,
     GROUP_LABELS,
@@ -71,8 +80,6 @@ from fieldaudit.web.query import CHOICE, DATE, ID, INT, Param, query_params
 bp = Blueprint("review", __name__, template_folder="templates", url_prefix="/gennemgang")
 
 PAGE_SIZE = 25
-REVIEWERS = (Role.REVIEWER,)
-STAFF = (Role.REVIEWER, Role.PLANNER)
 
 
 def private_dir() -> Path:
@@ -222,7 +229,7 @@ def queue():
         severities=SEVERITIES,
         statuses=STATUS_LABELS,
         new_look={
-            r.id: r.site is not None and lifecycle.needs_new_look(r.site, now) for r in reports
+            r.id: r.site is not None and visibility.needs_new_look(r.site, now) for r in reports
         },
     )
 
@@ -287,7 +294,7 @@ def _point(report: BarrierReport) -> tuple[float, float]:
     return to_wgs84(x, y)
 
 
-def _map_data(report: BarrierReport, nearby: list[lifecycle.NearbySite]) -> dict[str, Any]:
+def _map_data(report: BarrierReport, nearby: list[visibility.NearbySite]) -> dict[str, Any]:
     """The small map's GeoJSON; the template writes it with ``tojson`` (names may hold markup)."""
     lon, lat = _point(report)
     features = [
@@ -319,7 +326,7 @@ def _map_data(report: BarrierReport, nearby: list[lifecycle.NearbySite]) -> dict
 def render_detail(report: BarrierReport, failed: dict[str, Any] | None = None, status: int = 200):
     """The report page with every action; ``failed`` holds a submitted form with its errors."""
     failed = failed or {}
-    nearby = lifecycle.nearby_sites(db.session, report)
+    nearby = report_review.nearby_sites(db.session, report)
     forms = _detail_forms(report, failed)
     forms["duplicate"].site_choice.choices = [
         option(str(n.site.id), f"#{n.site.id}") for n in nearby
@@ -334,17 +341,17 @@ def render_detail(report: BarrierReport, failed: dict[str, Any] | None = None, s
             photo_forms=_photo_forms(report, failed),
             measurements=_measurements(report),
             nearby=nearby,
-            history=lifecycle.full_history(db.session, report),
+            history=full_history(db.session, report),
             map_data=_map_data(report, nearby),
             point=_point(report),
-            new_look=report.site is not None and lifecycle.needs_new_look(report.site),
+            new_look=report.site is not None and visibility.needs_new_look(report.site),
             statuses=STATUS_LABELS,
             groups=GROUP_LABELS,
             severities=SEVERITIES,
             tag_labels={t.code: t.label.get(language) for t in tags_for(category(report.category))}
             if category(report.category)
             else {},
-            can=lambda action: lifecycle.may(current_user, action),
+            can=lambda action: permissions.may(current_user, action),
             Action=Action,
             Status=Status,
         ),
@@ -396,15 +403,15 @@ def act(report_id: int, action: str):
     user = current_user._get_current_object()
     try:
         if action == "verify":
-            lifecycle.verify_report(db.session, report, user, form.note.data or "")
+            report_review.verify_report(db.session, report, user, form.note.data or "")
             return _done(report, gettext("Rapporten er bekræftet."), "status")
         if action == "reject":
-            lifecycle.reject_report(db.session, report, user, form.reason.data or "")
+            report_review.reject_report(db.session, report, user, form.reason.data or "")
             return _done(report, gettext("Rapporten er afvist."), "status")
         if action == "duplicate":
             target_id = form.target_id()
             target = db.session.get(BarrierSite, target_id) if target_id else None
-            lifecycle.mark_duplicate(db.session, report, user, target, form.reason.data or "")
+            report_review.mark_duplicate(db.session, report, user, target, form.reason.data or "")
             return _done(
                 report,
                 gettext(
@@ -413,7 +420,7 @@ def act(report_id: int, action: str):
                 "status",
             )
         if action == "correct":
-            entry = lifecycle.correct_report(
+            entry = report_review.correct_report(
                 db.session,
                 report,
                 user,
@@ -426,7 +433,7 @@ def act(report_id: int, action: str):
             message = gettext("Rettelsen er gemt.") if entry else gettext("Intet var ændret.")
             return _done(report, message, "correct")
         if action == "note":
-            lifecycle.add_note(
+            add_note(
                 db.session,
                 user,
                 form.text.data or "",
@@ -435,7 +442,7 @@ def act(report_id: int, action: str):
             )
             return _done(report, gettext("Noten er gemt."), "history")
         hidden = action == "hide"
-        lifecycle.set_report_hidden(db.session, report, user, hidden, form.reason.data or "")
+        report_review.set_report_hidden(db.session, report, user, hidden, form.reason.data or "")
         message = (
             gettext("Rapporten er skjult for offentligheden.")
             if hidden
@@ -502,7 +509,7 @@ def photo_act(photo_id: int, action: str):
         if not form.validate():
             return render_detail(report, {prefix: form}, 422)
         try:
-            lifecycle.set_photo_hidden(
+            report_review.set_photo_hidden(
                 db.session, photo, user, action == "hide", form.reason.data or ""
             )
         except DomainError as error:
@@ -526,7 +533,7 @@ def photo_act(photo_id: int, action: str):
             float(form.width.data),
             float(form.height.data),
         )
-        result = lifecycle.redact_photo(
+        result = report_review.redact_photo(
             db.session,
             photo,
             user,
@@ -591,12 +598,12 @@ def render_site(site: BarrierSite, failed: dict[str, Any] | None = None, status:
             cat=category(site.category),
             reports=reports,
             forms=forms,
-            history=lifecycle.site_history(db.session, site),
-            actions=lifecycle.site_actions(site),
-            can=lambda action: lifecycle.may(current_user, action),
-            can_note=lifecycle.may_note_site(current_user),
-            new_look=lifecycle.needs_new_look(site),
-            merged_into=lifecycle.merged_into(db.session, site),
+            history=site_history(db.session, site),
+            actions=site_decisions.site_actions(site),
+            can=lambda action: permissions.may(current_user, action),
+            can_note=permissions.may_note_site(current_user),
+            new_look=visibility.needs_new_look(site),
+            merged_into=merged_into(db.session, site),
             statuses=STATUS_LABELS,
             severities=SEVERITIES,
             groups=GROUP_LABELS,
@@ -622,9 +629,9 @@ def site_act(site_id: int, action: str):
         abort(404)
     user = current_user._get_current_object()
     if action == "note":
-        if not lifecycle.may_note_site(user):
+        if not permissions.may_note_site(user):
             abort(403)
-    elif not lifecycle.may(user, Action(action)):
+    elif not permissions.may(user, Action(action)):
         abort(403)
     prefix = f"site-{action}"
     form = SITE_FORMS[action](prefix=prefix)
@@ -632,21 +639,21 @@ def site_act(site_id: int, action: str):
         return render_site(site, {prefix: form}, 422)
     try:
         if action == "plan":
-            lifecycle.plan_site(
+            site_decisions.plan_site(
                 db.session, site, user, form.year.data, form.cost.data, form.note.data or ""
             )
             message = gettext("Udbedringen er planlagt.")
         elif action == "fix":
-            lifecycle.fix_site(db.session, site, user, form.note.data or "")
+            site_decisions.fix_site(db.session, site, user, form.note.data or "")
             message = gettext("Stedet er markeret som udbedret.")
         elif action == "close":
-            lifecycle.close_site(db.session, site, user, form.reason.data or "")
+            site_decisions.close_site(db.session, site, user, form.reason.data or "")
             message = gettext("Stedet er lukket uden handling.")
         elif action == "reopen":
-            lifecycle.reopen_site(db.session, site, user, form.reason.data or "")
+            site_decisions.reopen_site(db.session, site, user, form.reason.data or "")
             message = gettext("Stedet er genåbnet.")
         else:
-            lifecycle.add_note(
+            add_note(
                 db.session, user, form.text.data or "", form.visibility.data == "public", site=site
             )
             message = gettext("Noten er gemt.")
@@ -739,7 +746,7 @@ def status_report():
     since = datetime.now(UTC) - timedelta(days=90)
     fixed_ids = db.session.scalars(
         select(HistoryEntry.site_id).where(
-            HistoryEntry.action.in_(lifecycle.FIX_ACTIONS),
+            HistoryEntry.action.in_(FIX_ACTIONS),
             HistoryEntry.report_id.is_(None),
             HistoryEntry.created_at >= since,
         )

@@ -74,7 +74,7 @@ def phone(browser: Any, live_server: Any) -> Iterator[tuple[Any, Any]]:
 
 def publish(app: Any, site_id: int) -> None:
     """A reviewer verifies the site's reports, so everyone sees it (not only its reporter)."""
-    from fieldaudit import lifecycle
+    from fieldaudit import report_review
     from fieldaudit.models import User
 
     with app.app_context():
@@ -83,7 +83,7 @@ def publish(app: Any, site_id: int) -> None:
         for report in db.session.scalars(
             select(BarrierReport).where(BarrierReport.site_id == site_id)
         ):
-            lifecycle.verify_report(db.session, report, reviewer)
+            report_review.verify_report(db.session, report, reviewer)
         db.session.commit()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fieldaudit.lifecycle import verify_report
+from fieldaudit.report_review import verify_report
 
 from ..conftest import TEST_PASSWORD
 from .axe import axe_violations

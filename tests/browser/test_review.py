@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from fieldaudit import lifecycle
+from fieldaudit import report_review
 from fieldaudit.extensions import db
 from fieldaudit.models import BarrierReport, BarrierSite, Photo
 from fieldaudit.photos import media_path
@@ -38,8 +38,8 @@ def cases(app, make_user, make_report, make_photo):
     )
     duplicate = make_report(dx=30, description="Samme trin, set fra den anden side")
     secret = make_report(dx=2, description="SkjultTekstDerIkkeMaaVises")
-    lifecycle.verify_report(db.session, secret, reviewer)
-    lifecycle.set_report_hidden(db.session, secret, reviewer, True, "Personoplysninger")
+    report_review.verify_report(db.session, secret, reviewer)
+    report_review.set_report_hidden(db.session, secret, reviewer, True, "Personoplysninger")
     db.session.commit()
     return {
         "reviewer": reviewer,

@@ -1,10 +1,11 @@
 """Authorisation is checked in one place: every non-public view is wrapped by
-``authz.require_role``, and what the wrapper declares agrees with tests/test_access.py's table."""
+``authz.require_role``, what the wrapper declares agrees with tests/test_access.py's table, and
+the views and the domain's checks of each action read the one table of ``permissions``."""
 
 from __future__ import annotations
 
-from fieldaudit.authz import ROLE_IMPLIES
-from fieldaudit.status import Role
+from fieldaudit.permissions import ROLE_IMPLIES, may, may_note_site
+from fieldaudit.status import Action, Role
 from tests.test_access import EVERYONE, EXPECT, PUBLIC_PREFIXES
 
 
@@ -55,3 +56,36 @@ def test_views_do_not_check_roles_themselves():
             if needle in text:
                 offenders.append(f"{path.relative_to(package)}: {needle}")
     assert not offenders, offenders
+
+
+# The actions each view carries out in the domain: the roles its decorator lets in must be the
+# roles the domain lets do each of them (no second table of who may do what).
+VIEW_ACTIONS = {
+    "review.act": (
+        Action.VERIFY,
+        Action.REJECT,
+        Action.DUPLICATE,
+        Action.CORRECT,
+        Action.NOTE,
+        Action.HIDE_REPORT,
+        Action.SHOW_REPORT,
+    ),
+    "review.photo_act": (Action.HIDE_PHOTO, Action.SHOW_PHOTO, Action.REDACT_PHOTO),
+    "planning.plan": (Action.PLAN,),
+    "planning.fix": (Action.FIX,),
+}
+
+
+def test_the_views_and_the_domain_let_in_the_same_roles(app, make_user):
+    users = {role.value: make_user(role.value) for role in Role}
+    problems = []
+    for endpoint, actions in VIEW_ACTIONS.items():
+        let_in = roles_let_in(app.view_functions[endpoint]) - {"anonymous"}
+        for action in actions:
+            allowed = frozenset(name for name, user in users.items() if may(user, action))
+            if allowed != let_in:
+                problems.append(f"{endpoint} lets in {sorted(let_in)}, {action} {sorted(allowed)}")
+    site_notes = frozenset(name for name, user in users.items() if may_note_site(user))
+    assert site_notes == roles_let_in(app.view_functions["review.site_act"])
+    assert not problems, "\n".join(problems)
+    assert not any(may(make_user(role.value, active=False), Action.VERIFY) for role in Role)

@@ -24,8 +24,8 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from fieldaudit.apikeys import create_api_key
-from fieldaudit.lifecycle import verify_report
 from fieldaudit.models import BarrierReport, HistoryEntry, Photo
+from fieldaudit.report_review import verify_report
 from tests.hardening.conftest import image_bytes, metadata_in_jpeg, png_with_header_size
 
 API = "/api/v1/reports"

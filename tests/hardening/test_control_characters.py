@@ -21,7 +21,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select, text
 
-from fieldaudit import lifecycle
+from fieldaudit import report_review
 from fieldaudit.apikeys import create_api_key
 from fieldaudit.area_import import import_areas, read_area_file
 from fieldaudit.models import Area, BarrierReport, BarrierSite, HistoryEntry
@@ -204,7 +204,7 @@ def publish_everything(db: Any, reviewer: Any = None) -> None:
         db.session.add(reviewer)
         db.session.flush()
     for report in db.session.scalars(select(BarrierReport).where(BarrierReport.status == "new")):
-        lifecycle.verify_report(db.session, report, reviewer, "Set af Handicaprådet")
+        report_review.verify_report(db.session, report, reviewer, "Set af Handicaprådet")
     db.session.commit()
 
 
@@ -327,7 +327,7 @@ def test_xml_is_well_formed_with_control_characters_already_stored(
 ):
     import_areas(db.session, read_area_file(area_file(tmp_path)))
     report = make_report()
-    lifecycle.verify_report(db.session, report, make_user("reviewer"), "Set")
+    report_review.verify_report(db.session, report, make_user("reviewer"), "Set")
     db.session.commit()
     # PostgreSQL cannot store NUL at all; SQLite can.
     every = "".join(c for c in CONTROLS if TEST_DB != "postgis" or c != "\x00")

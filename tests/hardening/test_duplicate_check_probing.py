@@ -14,7 +14,7 @@ from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 
 from fieldaudit.crs import METRIC, to_wgs84
-from fieldaudit.lifecycle import (
+from fieldaudit.visibility import (
     UNDER_REVIEW_CELL_M,
     UNDER_REVIEW_WITHIN_M,
     duplicate_check,

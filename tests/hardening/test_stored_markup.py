@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldaudit import lifecycle
+from fieldaudit import report_review
 from fieldaudit.models import Area, BarrierReport
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -221,7 +221,7 @@ def public_report(db, attack_area, make_report, make_user) -> BarrierReport:
     """A verified report inside the attack area, so the public pages show the area too."""
     report = make_report()
     assert report.area_id == attack_area.id
-    lifecycle.verify_report(db.session, report, make_user("reviewer"))
+    report_review.verify_report(db.session, report, make_user("reviewer"))
     db.session.commit()
     return report
 

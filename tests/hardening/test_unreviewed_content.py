@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from fieldaudit import lifecycle
+from fieldaudit import report_review, site_decisions, visibility
 from fieldaudit.crs import to_wgs84
 from fieldaudit.models import BarrierReport, BarrierSite
 from fieldaudit.photos import media_path
@@ -65,29 +65,29 @@ def world(app, db, herlev, make_report, make_photo, make_user) -> World:
     def public(dx: float, text: str) -> BarrierReport:
         report = make_report(dx=dx, dy=40, description=text)
         make_photo(report)
-        lifecycle.verify_report(db.session, report, reviewer, note="PublicNoteOK")
+        report_review.verify_report(db.session, report, reviewer, note="PublicNoteOK")
         db.session.commit()
         return report
 
     verified = public(0, "VerifiedTextOK")
     planned = public(250, "PlannedTextOK")
-    lifecycle.plan_site(db.session, planned.site, planner, 2027)
+    site_decisions.plan_site(db.session, planned.site, planner, 2027)
     fixed = public(500, "FixedTextOK")
-    lifecycle.fix_site(db.session, fixed.site, planner)
+    site_decisions.fix_site(db.session, fixed.site, planner)
     closed = public(750, "ClosedTextOK")
-    lifecycle.close_site(db.session, closed.site, planner, "Privat grund")
+    site_decisions.close_site(db.session, closed.site, planner, "Privat grund")
 
     new = make_report(dx=-310, dy=-620, description="LeakNewText", device=own_device)
     new_photo = make_photo(new, colour=(10, 200, 200))
     rejected = make_report(dx=640, dy=-910, description="LeakRejectedText")
     rejected_photo = make_photo(rejected, colour=(200, 10, 200))
-    lifecycle.reject_report(db.session, rejected, reviewer, "Ingen barriere her")
+    report_review.reject_report(db.session, rejected, reviewer, "Ingen barriere her")
     inside = make_report(dx=2, dy=41, description="LeakRejectedInPublicSite")
     inside_photo = make_photo(inside, colour=(200, 200, 10))
-    lifecycle.reject_report(db.session, inside, reviewer, "Forkert sted")
+    report_review.reject_report(db.session, inside, reviewer, "Forkert sted")
     duplicate = make_report(dx=-900, dy=300, description="DuplicateTextOK")
     emptied_site_id = duplicate.site_id
-    lifecycle.mark_duplicate(db.session, duplicate, reviewer, verified.site, "Samme trin")
+    report_review.mark_duplicate(db.session, duplicate, reviewer, verified.site, "Samme trin")
     db.session.commit()
     assert {s.status for s in db.session.scalars(select(BarrierSite))} == {
         "new",
@@ -212,7 +212,7 @@ def test_the_map_cells_count_public_sites_only(app, client, db, world):
     cells = client.get(f"/api/v1/map?{HERLEV_BBOX}").get_json()
     assert cells["clustered"] is True
     public = db.session.scalar(
-        select(func.count()).select_from(BarrierSite).where(lifecycle.public_site_clause())
+        select(func.count()).select_from(BarrierSite).where(visibility.public_site_clause())
     )
     assert sum(f["properties"]["count"] for f in cells["features"]) == public == 4
 

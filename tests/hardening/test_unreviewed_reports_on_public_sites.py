@@ -12,7 +12,7 @@ import uuid
 
 from sqlalchemy import select
 
-from fieldaudit import lifecycle
+from fieldaudit import report_review
 from fieldaudit.models import BarrierReport, BarrierSite
 from fieldaudit.site_rebuild import rebuild
 
@@ -69,7 +69,7 @@ def test_unreviewed_reports_do_not_change_a_public_site(
     db.session.commit()
     assert _public_facts(_site(db, site_id)) == before
     # Once the council accepts one, it counts.
-    lifecycle.verify_report(db.session, joined[0], make_user("reviewer"))
+    report_review.verify_report(db.session, joined[0], make_user("reviewer"))
     db.session.commit()
     site = _site(db, site_id)
     assert site.report_count == 2
