@@ -24,6 +24,8 @@ class DomainError(Exception):
     """An operation was refused; ``status`` is the HTTP status an adapter should use."""
 
     status = 400
+    # Seconds after which trying again may succeed (an adapter sends it as Retry-After).
+    retry_after: int | None = None
 
     def __init__(self, problems: list[Problem] | Problem) -> None:
         self.problems = problems if isinstance(problems, list) else [problems]

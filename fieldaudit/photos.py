@@ -45,7 +45,11 @@ FORMAT_MAX_PIXELS = {"WEBP": 16_000_000}
 # Photos decoded at the same time in one process (FIELDAUDIT_PHOTO_WORKERS): with about 300 MB
 # each at most, this bounds the memory of photo processing per server (gunicorn worker) process.
 DEFAULT_PHOTO_WORKERS = 1
-PHOTO_WAIT_S = 60.0
+# A request waits this long for a slot, and no more requests wait than there are slots; the
+# others are told at once to come back (503 with Retry-After: the field app's outbox obeys it),
+# so uploads never hold all of a server's threads while the rest of the site waits.
+PHOTO_WAIT_S = 10.0
+PHOTO_RETRY_AFTER_S = 15
 # Pixels are converted and shrunk in bands of about this many bytes, never as a full-size copy.
 BAND_BYTES = 4 * 1024 * 1024
 DISPLAY_MAX_PX = 1600
@@ -153,9 +157,10 @@ class StagedPhotos:
 
 
 class PhotosBusyError(DomainError):
-    """Every photo slot of the process stayed busy too long: try again (HTTP 503)."""
+    """Every photo slot of the process is busy: try again (HTTP 503 with Retry-After)."""
 
     status = 503
+    retry_after = PHOTO_RETRY_AFTER_S
 
 
 @dataclass
@@ -165,11 +170,26 @@ class _PhotoSlots:
     size: int
     wait_s: float
     semaphore: threading.BoundedSemaphore
+    waiting: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _slots = _PhotoSlots(
     DEFAULT_PHOTO_WORKERS, PHOTO_WAIT_S, threading.BoundedSemaphore(DEFAULT_PHOTO_WORKERS)
 )
+
+
+def _busy() -> PhotosBusyError:
+    return PhotosBusyError(
+        Problem(
+            "photos",
+            "photos_busy",
+            Label(
+                "Serveren behandler mange fotos lige nu. Prøv igen om lidt.",
+                "The server is processing many photos right now. Try again in a moment.",
+            ),
+        )
+    )
 
 
 def configure_photo_workers(size: int, wait_s: float = PHOTO_WAIT_S) -> None:
@@ -183,19 +203,21 @@ def configure_photo_workers(size: int, wait_s: float = PHOTO_WAIT_S) -> None:
 
 @contextlib.contextmanager
 def photo_slot() -> Iterator[None]:
-    """Hold one of the process's photo slots while decoding; PhotosBusyError if none frees up."""
+    """Hold one of the process's photo slots while decoding. When none is free, wait for one
+    (at most ``wait_s``, and only as many requests as there are slots); else PhotosBusyError."""
     semaphore = _slots.semaphore
-    if not semaphore.acquire(timeout=_slots.wait_s):
-        raise PhotosBusyError(
-            Problem(
-                "photos",
-                "photos_busy",
-                Label(
-                    "Serveren behandler mange fotos lige nu. Prøv igen om lidt.",
-                    "The server is processing many photos right now. Try again in a moment.",
-                ),
-            )
-        )
+    if not semaphore.acquire(blocking=False):
+        with _slots.lock:
+            if _slots.waiting >= _slots.size:
+                raise _busy()
+            _slots.waiting += 1
+        try:
+            acquired = semaphore.acquire(timeout=_slots.wait_s)
+        finally:
+            with _slots.lock:
+                _slots.waiting -= 1
+        if not acquired:
+            raise _busy()
     try:
         yield
     finally:

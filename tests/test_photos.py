@@ -300,6 +300,58 @@ def test_photo_processing_waits_for_a_free_slot_and_then_answers_busy(tmp_path: 
         configure_photo_workers(DEFAULT_PHOTO_WORKERS)
 
 
+def test_no_more_requests_wait_for_a_photo_slot_than_there_are_slots(tmp_path: Path):
+    """Second review: waiting uploads held every server thread (GET / took 20 s). With the only
+    slot busy, one request may wait; the next is told at once to come back later."""
+    import threading
+    import time
+
+    configure_photo_workers(1, wait_s=5.0)
+    started = threading.Event()
+    outcome: list[object] = []
+
+    def waiter() -> None:
+        started.set()
+        try:
+            outcome.append(stage_photos([encode(two_halves(), "PNG")], tmp_path / "waiter"))
+        except PhotosBusyError as error:
+            outcome.append(error)
+
+    try:
+        with photo_slot():  # another request is decoding
+            thread = threading.Thread(target=waiter)
+            thread.start()
+            started.wait()
+            time.sleep(0.2)  # the waiter is now waiting for the slot
+            begun = time.monotonic()
+            with pytest.raises(PhotosBusyError) as caught:
+                stage_photos([encode(two_halves(), "PNG")], tmp_path / "third")
+            assert time.monotonic() - begun < 1.0  # refused at once, not after 5 s
+            assert caught.value.retry_after and caught.value.retry_after > 0
+        thread.join(10)
+        assert len(outcome) == 1 and not isinstance(outcome[0], PhotosBusyError)
+        outcome[0].discard()
+    finally:
+        configure_photo_workers(DEFAULT_PHOTO_WORKERS)
+
+
+def test_a_busy_answer_says_when_to_come_back(client, herlev, make_report_payload):
+    configure_photo_workers(1, wait_s=0.1)
+    try:
+        with photo_slot():
+            photo = (io.BytesIO(encode(two_halves(), "JPEG")), "foto.jpg", "image/jpeg")
+            response = client.post(
+                "/api/v1/reports",
+                data={"report": json.dumps(make_report_payload()), "photos": [photo]},
+                content_type="multipart/form-data",
+            )
+    finally:
+        configure_photo_workers(DEFAULT_PHOTO_WORKERS)
+    assert response.status_code == 503, response.get_json()
+    assert response.get_json()["error"] == "photos_busy"
+    assert int(response.headers["Retry-After"]) > 0
+
+
 def test_a_webp_has_a_lower_pixel_cap_because_decoding_it_holds_three_copies(tmp_path: Path):
     webp = encode(Image.new("RGB", (5000, 4000), RED), "WEBP", lossless=True)
     with pytest.raises(ValidationError) as caught:

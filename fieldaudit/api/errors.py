@@ -53,8 +53,12 @@ def error_body(problems: list[Problem]) -> dict:
 
 
 def domain_error_response(error: DomainError):
-    """Turn a domain error into a JSON response with its HTTP status."""
-    return jsonify(error_body(error.problems)), error.status
+    """Turn a domain error into a JSON response with its HTTP status (and Retry-After)."""
+    response = jsonify(error_body(error.problems))
+    response.status_code = error.status
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def http_error_response(error: HTTPException):
