@@ -30,10 +30,13 @@ def english_catalog() -> dict[str, str]:
     for po_path in sorted((SOURCE_DIR / "en" / "LC_MESSAGES").glob("*.po")):
         with po_path.open("rb") as source:
             for message in read_po(source):
-                if message.id:
-                    key = message.id if isinstance(message.id, str) else message.id[0]
-                    value = message.string if isinstance(message.string, str) else message.string[0]
-                    catalog[key] = value
+                if not message.id:
+                    continue
+                if isinstance(message.id, str):
+                    catalog[message.id] = message.string
+                else:  # ngettext: the singular and the plural, each with its English form
+                    for key, value in zip(message.id, message.string, strict=True):
+                        catalog[key] = value
     return catalog
 
 
