@@ -102,8 +102,8 @@ async function loadSent() {
     // The server could not be asked (no connection, or the server is away): say so, and show
     // what the phone fetched last.
     const last = await getMeta("lastMyReports");
-    status.textContent = last ? t("my_offline") : t("my_failed");
     if (last) renderSent(last);
+    status.textContent = last ? t("my_offline") : t("my_failed");
   }
   followLink();
 }
