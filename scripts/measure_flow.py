@@ -9,7 +9,7 @@ launches it) emulating a Pixel 7 at Herlev Station with location allowed:
 - key presses: a keyboard-only report with a measurement and a description, from the page's
   first Tab (the skip link) to "Send rapporten". Every key counts: Tab, Enter, Space, arrows and
   each typed character. The report is the one tests/browser/test_field_app.py makes with the
-  keyboard: the library's position by GPS, "Manglende rampe", the severity "Middel", a level
+  keyboard: the library's position by GPS, "Mangler rampe", the severity "Middel", a level
   difference of 20 cm and the description "Tre trin og ingen rampe.".
 
 The driver does what the page asks: Tab until the control it needs has the focus, Enter to

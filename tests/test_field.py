@@ -90,3 +90,30 @@ def test_a_changed_asset_changes_the_cache_version(app, client, herlev, tmp_path
 def test_offline_page(client):
     html = client.get("/offline").get_data(as_text=True)
     assert "Uden forbindelse" in html and 'href="/indberet"' in html
+
+
+def test_the_front_page_asks_people_to_report_a_barrier(client, herlev):
+    html = client.get("/").get_data(as_text=True)
+    assert '<a class="button" href="/indberet">Meld en barriere</a>' in html
+
+
+def test_the_service_area_is_served_for_the_phone_and_is_never_smaller(app, client, herlev):
+    from shapely.geometry import Point, shape
+
+    response = client.get("/api/v1/service-area")
+    assert response.mimetype == "application/geo+json"
+    outline = shape(response.get_json()["geometry"])
+    assert outline.contains(Point(12.4437, 55.7189))  # Herlev Station
+    assert not outline.contains(Point(12.5683, 55.6761))  # Copenhagen
+    assert "/api/v1/service-area" in client.get("/sw.js").get_data(as_text=True)
+    # The phone's check never refuses what the server takes: the outline holds the server's area.
+    from fieldaudit.areas import service_area
+    from fieldaudit.config import HERLEV_BBOX_WGS84
+    from fieldaudit.crs import METRIC, WGS84, bbox_to_metric, reproject
+    from fieldaudit.extensions import db
+
+    with app.app_context():
+        rule = service_area(
+            db.session, bbox_to_metric(HERLEV_BBOX_WGS84), app.config["BOUNDARY_TOLERANCE_M"]
+        )
+        assert reproject(outline, WGS84, METRIC).buffer(0.5).contains(rule.geometry)
