@@ -215,10 +215,22 @@ class ServiceArea:
     def __init__(self, geometry: BaseGeometry, tolerance_m: float) -> None:
         self.geometry = geometry.buffer(tolerance_m) if tolerance_m else geometry
         self._prepared = prepared.prep(self.geometry)
+        self._outlines: dict[float, BaseGeometry] = {}
 
     def contains(self, x: float, y: float) -> bool:
         """Tell whether an EPSG:25832 point lies in the service area."""
         return self._prepared.contains(Point(x, y))
+
+    def outline(self, margin_m: float) -> BaseGeometry:
+        """The area grown by ``margin_m`` and simplified by half of it: small enough to send to
+        a phone, and never smaller than the area, so a client's check refuses only what the
+        server would refuse too."""
+        found = self._outlines.get(margin_m)
+        if found is None:
+            grown = self.geometry.buffer(margin_m) if margin_m else self.geometry
+            found = grown.simplify(margin_m / 2, preserve_topology=True)
+            self._outlines[margin_m] = found
+        return found
 
 
 _service_areas: dict[tuple[Any, ...], ServiceArea] = {}

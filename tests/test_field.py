@@ -21,7 +21,7 @@ def test_capture_page_lists_places_and_categories_without_inline_script(client, 
     config = json.loads(re.search(r'id="field-config">(.*?)</script>', html, re.S).group(1))
     assert config["urls"]["reports"] == "/api/v1/reports"
     assert config["tile_url"] == "" and len(config["taxonomy"]["categories"]) == 20
-    assert config["strings"]["waiting_many"] == "{n} venter på at blive sendt."
+    assert config["strings"]["waiting"]["other"] == "{n} venter på at blive sendt."
 
 
 def test_pages_in_english(client, herlev):
@@ -29,7 +29,12 @@ def test_pages_in_english(client, herlev):
     assert "Report a barrier" in html and "Use my position" in html
     config = json.loads(re.search(r'id="field-config">(.*?)</script>', html, re.S).group(1))
     assert config["lang"] == "en"
-    assert config["strings"]["waiting_many"] == "{n} are waiting to be sent."
+    # Counted texts carry both forms (ngettext), the browser picks one for the count.
+    assert config["strings"]["waiting"] == {
+        "one": "{n} report is waiting to be sent.",
+        "other": "{n} reports are waiting to be sent.",
+    }
+    assert config["strings"]["places_count"]["one"] == "{n} place matches the search."
     assert "My reports" in client.get("/mine-rapporter").get_data(as_text=True)
 
 
@@ -85,3 +90,30 @@ def test_a_changed_asset_changes_the_cache_version(app, client, herlev, tmp_path
 def test_offline_page(client):
     html = client.get("/offline").get_data(as_text=True)
     assert "Uden forbindelse" in html and 'href="/indberet"' in html
+
+
+def test_the_front_page_asks_people_to_report_a_barrier(client, herlev):
+    html = client.get("/").get_data(as_text=True)
+    assert '<a class="button" href="/indberet">Meld en barriere</a>' in html
+
+
+def test_the_service_area_is_served_for_the_phone_and_is_never_smaller(app, client, herlev):
+    from shapely.geometry import Point, shape
+
+    response = client.get("/api/v1/service-area")
+    assert response.mimetype == "application/geo+json"
+    outline = shape(response.get_json()["geometry"])
+    assert outline.contains(Point(12.4437, 55.7189))  # Herlev Station
+    assert not outline.contains(Point(12.5683, 55.6761))  # Copenhagen
+    assert "/api/v1/service-area" in client.get("/sw.js").get_data(as_text=True)
+    # The phone's check never refuses what the server takes: the outline holds the server's area.
+    from fieldaudit.areas import service_area
+    from fieldaudit.config import HERLEV_BBOX_WGS84
+    from fieldaudit.crs import METRIC, WGS84, bbox_to_metric, reproject
+    from fieldaudit.extensions import db
+
+    with app.app_context():
+        rule = service_area(
+            db.session, bbox_to_metric(HERLEV_BBOX_WGS84), app.config["BOUNDARY_TOLERANCE_M"]
+        )
+        assert reproject(outline, WGS84, METRIC).buffer(0.5).contains(rule.geometry)

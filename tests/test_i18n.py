@@ -1,5 +1,7 @@
 """Every string in the app is translated: Danish is the source, English must be complete."""
 
+import json
+import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -30,10 +32,13 @@ def english_catalog() -> dict[str, str]:
     for po_path in sorted((SOURCE_DIR / "en" / "LC_MESSAGES").glob("*.po")):
         with po_path.open("rb") as source:
             for message in read_po(source):
-                if message.id:
-                    key = message.id if isinstance(message.id, str) else message.id[0]
-                    value = message.string if isinstance(message.string, str) else message.string[0]
-                    catalog[key] = value
+                if not message.id:
+                    continue
+                if isinstance(message.id, str):
+                    catalog[message.id] = message.string
+                else:  # ngettext: the singular and the plural, each with its English form
+                    for key, value in zip(message.id, message.string, strict=True):
+                        catalog[key] = value
     return catalog
 
 
@@ -75,3 +80,28 @@ def test_dates_and_numbers_are_written_the_danish_way(app):
     with app.test_request_context("/?lang=en"):
         assert local_date(moment) == "Nov 23, 2026"
         assert local_number(12.5) == "12.5"
+
+
+def test_counts_take_the_singular_or_the_plural_form(app, client, herlev):
+    """ngettext in templates and Python, and the scripts' counted texts (issue 17)."""
+    from flask import render_template_string
+    from flask_babel import refresh
+
+    html = client.get("/indberet?lang=da").get_data(as_text=True)
+    config = json.loads(re.search(r'id="field-config">(.*?)</script>', html, re.S).group(1))
+    assert config["strings"]["sites_cell"] == {
+        "one": "{n} kendt barriere her",
+        "other": "{n} kendte barrierer her",
+    }
+    template = "{{ ngettext('%(num)s barriere', '%(num)s barrierer', n) }}"
+    with app.test_request_context("/"):
+        assert [render_template_string(template, n=n) for n in (1, 2)] == [
+            "1 barriere",
+            "2 barrierer",
+        ]
+    with app.test_request_context("/?lang=en"):
+        refresh()  # the test's app context keeps the first request's catalog otherwise
+        assert [render_template_string(template, n=n) for n in (1, 2)] == [
+            "1 barrier",
+            "2 barriers",
+        ]

@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime
 
 from flask import Response, flash, redirect, render_template, url_for
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext, ngettext
 from flask_login import current_user
 from werkzeug.security import check_password_hash
 from wtforms import BooleanField, PasswordField
@@ -97,9 +97,10 @@ def delete_own_account():
             db.session.commit()
             forget_session()  # the user's row, and with it the session token, is gone
             flash(
-                gettext(
-                    "Din konto er slettet. %(count)s rapporter er bevaret uden dit navn.",
-                    count=kept,
+                ngettext(
+                    "Din konto er slettet. %(num)s rapport er bevaret uden dit navn.",
+                    "Din konto er slettet. %(num)s rapporter er bevaret uden dit navn.",
+                    kept,
                 ),
                 "success",
             )

@@ -661,6 +661,32 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        "/api/v1/service-area": {
+            "get": {
+                "operationId": "serviceArea",
+                "summary": "Where reports are taken: the municipal boundary with the server's "
+                "tolerance, grown by a few metres and simplified, as one GeoJSON Feature "
+                "(WGS84). The field app keeps it on the phone and checks positions against it.",
+                "responses": {
+                    "200": {
+                        "description": "A GeoJSON Feature with a (Multi)Polygon.",
+                        "content": {
+                            "application/geo+json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["type", "geometry"],
+                                    "properties": {
+                                        "type": {"const": "Feature"},
+                                        "geometry": {"type": "object"},
+                                        "properties": {"type": "object"},
+                                    },
+                                }
+                            }
+                        },
+                    }
+                },
+            }
+        },
         "/api/v1/sites/nearby": {
             "get": {
                 "operationId": "nearbySites",

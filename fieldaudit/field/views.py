@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -16,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 
@@ -23,7 +25,15 @@ from fieldaudit.api.views import taxonomy_json
 from fieldaudit.crs import to_wgs84
 from fieldaudit.extensions import db
 from fieldaudit.models import Area
-from fieldaudit.taxonomy import AREA_KINDS, CATEGORIES, GROUP_LABELS, MUNICIPALITY, SEVERITIES
+from fieldaudit.status import STATUS_LABELS
+from fieldaudit.taxonomy import (
+    AREA_KINDS,
+    CATEGORIES,
+    GROUP_LABELS,
+    MUNICIPALITY,
+    SEVERITIES,
+    Severity,
+)
 from fieldaudit.web.assets import asset_url, vendor_url
 
 field = Blueprint("field", __name__, template_folder="templates")
@@ -41,6 +51,8 @@ MODULES = (
     "js/field/exif.js",
     "js/field/photos.js",
     "js/field/map.js",
+    "js/field/area.js",
+    "js/field/draft.js",
     "js/field/capture.js",
 )
 ICONS = ("icons/field-icons.svg", "icons/app-192.png", "icons/app-512.png")
@@ -51,18 +63,40 @@ VENDOR_FILES = (
     ("markercluster", "MarkerCluster.css"),
     ("markercluster", "MarkerCluster.Default.css"),
 )
+# Chosen beforehand on the severity step (one tap less; the person changes it when it is wrong).
+DEFAULT_SEVERITY = Severity.MEDIUM
 # Place radius (for the accuracy of a position chosen from the list) is capped at this.
 MAX_PLACE_RADIUS_M = 1000
 
 
-def js_strings() -> dict[str, str]:
-    """Every text the scripts show, translated here so there is one catalog."""
+def counted(forms: Callable[[int], str]) -> dict[str, str]:
+    """A counted text for the scripts: the page language's singular and plural form (``forms``
+    calls ``ngettext`` with the count), picked in the browser by ``Intl.PluralRules`` (Danish
+    and English have exactly these two)."""
+    return {"one": forms(1), "other": forms(2)}
+
+
+def js_strings() -> dict[str, str | dict[str, str]]:
+    """Every text the scripts show, translated here so there is one catalog. Texts with a count
+    ``{n}`` are plural-aware (``counted``)."""
     return {
-        "waiting_none": _("Ingen rapporter venter på at blive sendt."),
-        "waiting_one": _("1 venter på at blive sendt."),
-        "waiting_many": _("{n} venter på at blive sendt."),
-        "held": _("{n} kunne ikke sendes. Se hvorfor herunder."),
+        "waiting_none": _("Ingen rapporter venter."),
+        "waiting": counted(
+            lambda n: ngettext(
+                "{n} venter på at blive sendt.",
+                "{n} venter på at blive sendt.",
+                n,
+            )
+        ),
+        "held": counted(
+            lambda n: ngettext(
+                "{n} rapport kunne ikke sendes. Se hvorfor herunder.",
+                "{n} rapporter kunne ikke sendes. Se hvorfor herunder.",
+                n,
+            )
+        ),
         "remove": _("Fjern"),
+        "edit": _("Ret rapporten"),
         "rejected": _("Serveren afviste den: {message}"),
         "step_of": _("Trin {n} af {total}"),
         "gps_locating": _("Finder din position …"),
@@ -83,12 +117,24 @@ def js_strings() -> dict[str, str]:
         "err_description": _("Beskriv barrieren med ord."),
         "err_name": _("Skriv dit navn (højst 120 tegn), eller slå visning af navn fra."),
         "err_photos_max": _("Du kan højst vedhæfte 3 fotos."),
+        "err_outside": _(
+            "Positionen ligger uden for Herlev Kommune, og vi kan kun tage imod meldinger fra "
+            "Herlev. Flyt nålen ind i kommunen, eller vælg et sted fra listen."
+        ),
+        "err_server": _("Serveren afviste rapporten: {message} Ret den, og send den igen."),
+        "draft_restored": _("Din kladde fra {date} er hentet frem."),
+        "draft_offer": _("Du har en kladde fra {date}, som ikke er sendt."),
+        "draft_continue": _("Fortsæt med kladden fra {date}"),
         "verdict_max": _("Bryder reglen: højst {limit} {unit} ({source})."),
         "verdict_min": _("Bryder reglen: mindst {limit} {unit} ({source})."),
         "verdict_ok": _("Inden for reglen ({source})."),
         "verdict_provisional": _("Grænsen er foreløbig."),
         "verdict_none": _("Der er ingen dansk grænse for dette mål."),
-        "places_count": _("{n} steder passer på søgningen."),
+        "places_count": counted(
+            lambda n: ngettext(
+                "{n} sted passer på søgningen.", "{n} steder passer på søgningen.", n
+            )
+        ),
         "photo_alt": _("Foto {n}"),
         "photo_remove": _("Fjern foto {n}"),
         "photo_gps": _("Fotoet har en position, ca. {m} m fra den valgte."),
@@ -97,8 +143,12 @@ def js_strings() -> dict[str, str]:
         "photo_failed": _("Fotoet kunne ikke læses. Prøv et andet."),
         "nearby_checking": _("Tjekker om barrieren allerede er meldt …"),
         "nearby_none": _("Ingen kendte barrierer af samme slags i nærheden."),
-        "nearby_found": _(
-            "Der er {n} kendte barrierer af samme slags i nærheden. Er det en af dem?"
+        "nearby_found": counted(
+            lambda n: ngettext(
+                "Der er {n} kendt barriere af samme slags i nærheden. Er det den?",
+                "Der er {n} kendte barrierer af samme slags i nærheden. Er det en af dem?",
+                n,
+            )
         ),
         "nearby_offline": _(
             "Uden forbindelse kan vi ikke tjekke, om barrieren er meldt. "
@@ -109,13 +159,20 @@ def js_strings() -> dict[str, str]:
         ),
         "nearby_item": _("{distance} m væk · {reports} rapporter · {confirmations} bekræftelser"),
         "this_is_it": _("Det er den her"),
-        "done_report": _(
+        "done_saved": _(
             "Tak! Rapporten er gemt på telefonen og sendes, så snart der er forbindelse."
         ),
+        "done_sent": _("Tak! Rapporten er sendt til kommunen."),
+        "done_refused": _("Serveren afviste rapporten: {message}"),
+        "done_reference": _("Reference: {ref}"),
         "done_confirmation": _("Tak! Vi noterer, at barrieren stadig er der."),
         "map_pin": _("Barrierens position"),
         "site_marker": _("{category}, alvor: {severity}"),
         "sites_none": _("Ingen kendte barrierer i kortets udsnit."),
+        "sites_cell": counted(
+            lambda n: ngettext("{n} kendt barriere her", "{n} kendte barrierer her", n)
+        ),
+        "sites_zoom": _("Zoom ind for at se barriererne på kortet som liste."),
         "summary_position": _("Position"),
         "summary_category": _("Slags"),
         "summary_severity": _("Alvor"),
@@ -124,7 +181,11 @@ def js_strings() -> dict[str, str]:
         "none": _("Ingen"),
         "my_loading": _("Henter dine rapporter …"),
         "my_empty": _("Der er ingen sendte rapporter fra denne telefon endnu."),
-        "my_offline": _("Uden forbindelse. Her er det, der sidst blev hentet."),
+        "my_offline": _(
+            "Dine rapporter kunne ikke hentes fra serveren lige nu. "
+            "Her er det, telefonen hentede sidst."
+        ),
+        "my_reference": _("Reference: {ref}"),
         "my_failed": _("Dine rapporter kunne ikke hentes lige nu."),
         "my_waiting": _("Venter på at blive sendt"),
         "my_reported": _("Meldt {date}"),
@@ -172,19 +233,22 @@ def page_config() -> dict[str, Any]:
         "lang": _lang(),
         "urls": {
             "reports": url_for("api.create_report"),
-            "sites": url_for("api.sites_in_bbox"),
+            "map": url_for("api.map_of_sites"),
+            "service_area": url_for("api.service_area_outline"),
             "nearby": url_for("api.nearby_sites"),
             "confirmations": url_for("api.confirm_site", site_id=0).replace("/0/", "/{id}/"),
             "my_reports": url_for("api.my_reports"),
             "areas": url_for("api.areas"),
             "sw": url_for("field.service_worker"),
             "capture": url_for("field.capture"),
+            "mine": url_for("field.my_reports"),
             "icons": asset_url("icons/field-icons.svg"),
         },
         "tile_url": current_app.config.get("TILE_URL", ""),
         "attribution": _("Kort: © OpenStreetMap-bidragydere"),
         "strings": js_strings(),
         "taxonomy": taxonomy_json(),
+        "statuses": {status.value: label.get(_lang()) for status, label in STATUS_LABELS.items()},
     }
 
 
@@ -201,6 +265,7 @@ def capture():
         categories=CATEGORIES,
         severities=SEVERITIES,
         groups=GROUP_LABELS,
+        default_severity=DEFAULT_SEVERITY,
         places=places(),
         **_common(),
         label=lambda label: label.get(lang),
@@ -260,6 +325,7 @@ def precache_urls() -> list[str]:
         url_for("field.manifest"),
         url_for("api.categories"),
         url_for("api.areas"),
+        url_for("api.service_area_outline"),
         asset_url("css/app.css"),
     ]
     urls += [asset_url(name) for name in ENTRY_SCRIPTS + ICONS]
@@ -285,7 +351,11 @@ def service_worker():
         version=version,
         pages=[url_for("field.capture"), url_for("field.my_reports")],
         offline_url=url_for("field.offline"),
-        data_urls=[url_for("api.categories"), url_for("api.areas")],
+        data_urls=[
+            url_for("api.categories"),
+            url_for("api.areas"),
+            url_for("api.service_area_outline"),
+        ],
     )
     response = Response(body, mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = "/"

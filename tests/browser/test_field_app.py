@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 
 STATION = {"latitude": 55.71890, "longitude": 12.44370, "accuracy": 8}
 TIMEOUT_MS = 15_000
-WAITING_NONE = "Ingen rapporter venter på at blive sendt."
+WAITING_NONE = "Ingen rapporter venter."
 
 OUTBOX_UUIDS = """() => new Promise((resolve, reject) => {
   const open = indexedDB.open("fieldaudit");
@@ -101,9 +101,22 @@ def focused(page: Any, element_id: str) -> None:
     )
 
 
+def on_step(page: Any, heading_id: str) -> None:
+    """Wait until the step headed ``heading_id`` is shown and has the focus (its first control,
+    or its heading)."""
+    page.wait_for_function(
+        """(id) => {
+          const section = document.getElementById(id).closest("section");
+          return !section.hidden && section.contains(document.activeElement);
+        }""",
+        arg=heading_id,
+        timeout=TIMEOUT_MS,
+    )
+
+
 def next_step(page: Any, heading_id: str) -> None:
     page.get_by_role("button", name="Næste").click()
-    focused(page, heading_id)
+    on_step(page, heading_id)
 
 
 def fill_category_and_severity(page: Any, category: str = "step", severity: str = "high") -> None:
@@ -349,29 +362,27 @@ def test_the_flow_can_be_completed_with_the_keyboard_alone(app, phone):
     assert "Herlev Bibliotek" in page.locator("#position-status").inner_text()
     tab_to(page, "step-next")
     page.keyboard.press("Enter")
-    focused(page, "h-category")
+    on_step(page, "h-category")
     tab_to(page, "cat-step")
     page.keyboard.press("ArrowRight")  # radios: arrows move and choose
     assert page.locator("#cat-missing_ramp").is_checked()
     tab_to(page, "step-next")
     page.keyboard.press("Enter")
-    focused(page, "h-severity")
-    tab_to(page, "sev-low")
-    page.keyboard.press("ArrowDown")
+    focused(page, "sev-medium")  # chosen beforehand, and focused
     assert page.locator("#sev-medium").is_checked()
     tab_to(page, "step-next")
     page.keyboard.press("Enter")
-    focused(page, "h-details")
+    on_step(page, "h-details")
     tab_to(page, "m-level_difference")
     page.keyboard.type("20")
     tab_to(page, "step-next")
     page.keyboard.press("Enter")
-    focused(page, "h-photos")
+    on_step(page, "h-photos")
     tab_to(page, "description")
     page.keyboard.type("Tre trin og ingen rampe.")
     tab_to(page, "step-next")
     page.keyboard.press("Enter")
-    focused(page, "h-review")
+    on_step(page, "h-review")
     tab_to(page, "send-report")
     page.keyboard.press("Enter")
     focused(page, "done-title")
@@ -396,7 +407,7 @@ def test_a_report_without_touching_the_map(app, browser, live_server):
         page.fill("#place-search", "torv")
         visible = page.locator("#place-list li:not([hidden])")
         assert visible.count() >= 1
-        assert "steder passer" in page.locator("#place-count").inner_text()
+        assert "passer på søgningen" in page.locator("#place-count").inner_text()
         page.locator("#place-list li:not([hidden]) label", has_text="Herlev Torv").click()
         next_step(page, "h-category")
         fill_category_and_severity(page, "signage", "low")

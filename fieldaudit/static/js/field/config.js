@@ -3,9 +3,18 @@ const element = document.getElementById("field-config");
 
 export const config = element ? JSON.parse(element.textContent) : { strings: {}, urls: {} };
 
-// A translated text with {placeholders} filled in.
+let pluralRules = null;
+
+// The form of a counted text ({one, other}, from ngettext on the server) for the count n.
+function pluralForm(forms, n) {
+  pluralRules = pluralRules || new Intl.PluralRules(config.lang === "en" ? "en" : "da");
+  return forms[pluralRules.select(Number(n))] ?? forms.other;
+}
+
+// A translated text with {placeholders} filled in; a counted text takes its form from {n}.
 export function t(key, values = {}) {
-  const text = config.strings[key] ?? key;
+  const found = config.strings[key] ?? key;
+  const text = typeof found === "object" ? pluralForm(found, values.n ?? 0) : found;
   return text.replace(/\{(\w+)\}/g, (match, name) => (name in values ? String(values[name]) : match));
 }
 

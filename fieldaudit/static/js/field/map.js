@@ -1,11 +1,18 @@
 // The capture map: Herlev's areas from our own data (so it works without tiles), the pin with
-// the position's accuracy circle, and known barrier sites coloured by severity, clustered when
+// the position's accuracy circle (dragged, or put where the map is tapped), and known barrier
+// sites from GET /api/v1/map: the sites coloured by severity, or counted circles (grid cells) when
 // zoomed out. Everything on it is also available without the map (place list, site list).
 import { textElement } from "../text.js";
 import { config, label, t } from "./config.js";
 import { deviceToken } from "./store.js";
 
 const HERLEV_CENTRE = [55.735, 12.427];
+const HERLEV_BOUNDS = [
+  [55.708, 12.393],
+  [55.76, 12.459],
+];
+const CELL_MIN_PX = 36;
+const CELL_MAX_PX = 64;
 const SEVERITY_LETTER = { low: "L", medium: "M", high: "H" };
 
 function severityLabel(code) {
@@ -35,6 +42,8 @@ export class PositionMap {
     this.pin = null;
     this.circle = null;
     this.sites = null;
+    this.cells = null;
+    this.areaBounds = null;
     this.loading = null;
   }
 
@@ -63,7 +72,14 @@ export class PositionMap {
         })
       : L.layerGroup();
     this.sites.addTo(this.map);
+    this.cells = L.layerGroup().addTo(this.map);
     this.map.on("moveend", () => this.loadSites());
+    // A tap on the map puts the pin there (a drag only pans): the way to move a pin that is far
+    // off, e.g. outside the municipality.
+    this.map.on("click", (event) => {
+      this.placePin(event.latlng);
+      this.pinMoved();
+    });
     this.element.dataset.ready = "true";
     this.loadSites();
   }
@@ -84,10 +100,49 @@ export class PositionMap {
           };
         },
       }).addTo(this.map);
-      if (!this.pin) this.map.fitBounds(layer.getBounds(), { padding: [4, 4] });
+      this.areaBounds = layer.getBounds();
+      if (!this.pin) this.map.fitBounds(this.areaBounds, { padding: [4, 4] });
       this.element.dataset.areas = "true";
     } catch {
       // Offline with no stored copy: the map still has the pin and the place list still works.
+    }
+  }
+
+  // The whole municipality in view, so the pin can be put inside it.
+  showServiceArea() {
+    if (!this.map) return;
+    this.map.fitBounds(this.areaBounds || HERLEV_BOUNDS, { padding: [4, 4] });
+    this.element.focus({ preventScroll: true });
+  }
+
+  // Moved by hand: no accuracy circle any more (it belonged to the GPS fix).
+  pinMoved() {
+    if (this.circle) this.circle.remove();
+    this.circle = null;
+    const moved = this.pin.getLatLng();
+    this.onPinMoved({ lat: moved.lat, lon: moved.lng });
+  }
+
+  clearPin() {
+    if (this.pin) this.pin.remove();
+    if (this.circle) this.circle.remove();
+    this.pin = null;
+    this.circle = null;
+  }
+
+  placePin(latlng) {
+    const L = this.L;
+    if (!this.pin) {
+      this.pin = L.marker(latlng, {
+        draggable: true,
+        keyboard: false, // dragging needs a pointer; the keyboard way is "Sæt nålen midt på kortet"
+        title: t("map_pin"),
+        icon: L.divIcon({ className: "pin-icon", html: "", iconSize: [36, 48], iconAnchor: [18, 46] }),
+        zIndexOffset: 1000,
+      }).addTo(this.map);
+      this.pin.on("dragend", () => this.pinMoved());
+    } else {
+      this.pin.setLatLng(latlng);
     }
   }
 
@@ -95,21 +150,7 @@ export class PositionMap {
     if (!this.map) return;
     const L = this.L;
     const latlng = [position.lat, position.lon];
-    if (!this.pin) {
-      this.pin = L.marker(latlng, {
-        draggable: true,
-        keyboard: true,
-        title: t("map_pin"),
-        icon: L.divIcon({ className: "pin-icon", html: "", iconSize: [36, 48], iconAnchor: [18, 46] }),
-        zIndexOffset: 1000,
-      }).addTo(this.map);
-      this.pin.on("dragend", () => {
-        const moved = this.pin.getLatLng();
-        this.onPinMoved({ lat: moved.lat, lon: moved.lng });
-      });
-    } else {
-      this.pin.setLatLng(latlng);
-    }
+    this.placePin(latlng);
     if (position.accuracy) {
       if (!this.circle) {
         this.circle = L.circle(latlng, { radius: position.accuracy, interactive: false, weight: 1, color: "#0b4f6c" }).addTo(this.map);
@@ -139,7 +180,7 @@ export class PositionMap {
     try {
       // With the device token the answer also holds this phone's own reports under review.
       const headers = { "X-Device-Token": await deviceToken() };
-      const response = await fetch(`${config.urls.sites}?bbox=${bbox}&limit=500`, { headers });
+      const response = await fetch(`${config.urls.map}?bbox=${bbox}`, { headers });
       if (!response.ok) return;
       this.drawSites(await response.json());
     } catch {
@@ -147,14 +188,37 @@ export class PositionMap {
     }
   }
 
+  // A grid cell of the zoomed-out map: a circle with its count, sized by it.
+  drawCell(feature) {
+    const L = this.L;
+    const count = feature.properties.count;
+    const [lon, lat] = feature.geometry.coordinates;
+    const size = Math.min(CELL_MAX_PX, CELL_MIN_PX + Math.round(Math.log10(Math.max(1, count)) * 10));
+    const icon = textElement(count);
+    icon.setAttribute("role", "img");
+    icon.setAttribute("aria-label", t("sites_cell", { n: count }));
+    this.cells.addLayer(
+      L.marker([lat, lon], {
+        interactive: false,
+        keyboard: false,
+        icon: L.divIcon({ className: "site-cell", html: icon, iconSize: [size, size] }),
+      }),
+    );
+  }
+
   drawSites(collection) {
     const L = this.L;
     this.sites.clearLayers();
+    this.cells.clearLayers();
     const items = [];
     for (const feature of collection.features || []) {
+      if (feature.properties.cluster) {
+        this.drawCell(feature);
+        continue;
+      }
       const site = feature.properties;
       const [lon, lat] = feature.geometry.coordinates;
-      const name = t("site_marker", { category: label(site.category_label), severity: severityLabel(site.severity) });
+      const name = t("site_marker", { category: categoryLabel(site.category), severity: severityLabel(site.severity) });
       // Not a control (nothing to do with it, and it must not sit under the pin as a tap target):
       // a named image on the map; the same sites are listed under the map.
       const marker = L.marker([lat, lon], {
@@ -167,18 +231,18 @@ export class PositionMap {
         }),
       });
       this.sites.addLayer(marker);
-      items.push({ name, status: label(site.status.label), area: site.area_name });
+      items.push({ name, status: config.statuses?.[site.status] || site.status });
     }
     if (this.siteList) {
       if (!items.length) {
         const li = document.createElement("li");
-        li.textContent = t("sites_none");
+        li.textContent = collection.clustered ? t("sites_zoom") : t("sites_none");
         this.siteList.replaceChildren(li);
       } else {
         this.siteList.replaceChildren(
           ...items.slice(0, 50).map((item) => {
             const li = document.createElement("li");
-            li.textContent = [item.name, item.area, item.status].filter(Boolean).join(" · ");
+            li.textContent = [item.name, item.status].filter(Boolean).join(" · ");
             return li;
           }),
         );

@@ -17,10 +17,16 @@ function categoryName(code) {
   return category ? label(category.label) : code;
 }
 
+// The short reference the done screen showed (the first characters of the UUID).
+function referenceLine(uuid) {
+  return element("p", { class: "reference" }, t("my_reference", { ref: uuid.slice(0, 8) }));
+}
+
 function reportItem(report) {
-  const li = element("li", { class: "my-report" });
+  const li = element("li", { class: "my-report", id: `rapport-${report.uuid}`, tabindex: "-1" });
   li.append(element("h3", {}, `${label(report.category_label)} · ${report.area ? report.area.name : ""}`.replace(/ · $/, "")));
   li.append(element("p", {}, t("my_reported", { date: formatDate(report.created_at) })));
+  li.append(referenceLine(report.uuid));
   li.append(element("p", { class: "status-line" }, t("my_status", { status: label(report.status.label) })));
   if (report.status_reason) li.append(element("p", {}, report.status_reason));
   if (report.photos.length) {
@@ -61,8 +67,9 @@ async function renderWaiting() {
   const list = $("waiting-list");
   list.replaceChildren(
     ...items.map((item) => {
-      const li = element("li", { class: "my-report" });
+      const li = element("li", { class: "my-report", id: `rapport-${item.uuid}`, tabindex: "-1" });
       li.append(element("h3", {}, categoryName(item.payload.category)));
+      li.append(referenceLine(item.uuid));
       li.append(element("p", {}, item.state === HELD ? t("rejected", { message: item.message || "" }) : t("my_waiting")));
       return li;
     }),
@@ -92,10 +99,20 @@ async function loadSent() {
     status.textContent = "";
     renderSent(data);
   } catch {
+    // The server could not be asked (no connection, or the server is away): say so, and show
+    // what the phone fetched last.
     const last = await getMeta("lastMyReports");
-    status.textContent = last ? t("my_offline") : t("my_failed");
     if (last) renderSent(last);
+    status.textContent = last ? t("my_offline") : t("my_failed");
   }
+  followLink();
+}
+
+// Opened from the done screen (#rapport-<uuid>): that report, once it is drawn.
+function followLink() {
+  const wanted = location.hash.slice(1);
+  const item = wanted ? document.getElementById(wanted) : null;
+  if (item && document.activeElement !== item) item.focus();
 }
 
 startOutbox();

@@ -162,7 +162,12 @@ async function deliver(item) {
   // Our API's own refusal (JSON with an error code) will not change by retrying. Anything else
   // (a captive portal's HTML page, a proxy error, a server error) is retried later.
   if (body && typeof body.error === "string" && [400, 404, 409, 413, 415, 422].includes(response.status)) {
-    return { outcome: "held", message: body.message || body.error, status: response.status };
+    return {
+      outcome: "held",
+      message: body.message || body.error,
+      status: response.status,
+      field: typeof body.field === "string" ? body.field : null,
+    };
   }
   const waitMs = [429, 503].includes(response.status) ? retryAfterMs(response) : 0;
   return { outcome: "retry", waitMs };
@@ -243,6 +248,7 @@ async function drainLocked() {
           state: HELD,
           message: result.message,
           status: result.status,
+          field: result.field,
         }));
       } else {
         recovered = false;
@@ -258,9 +264,16 @@ async function drainLocked() {
 
 export function describe(items) {
   const waiting = items.filter((item) => item.state === WAITING).length;
-  if (waiting === 0) return t("waiting_none");
-  if (waiting === 1) return t("waiting_one");
-  return t("waiting_many", { n: waiting });
+  return waiting === 0 ? t("waiting_none") : t("waiting", { n: waiting });
+}
+
+function editLink(item, describedBy) {
+  const link = document.createElement("a");
+  link.className = "button primary";
+  link.href = `${config.urls.capture}?ret=${encodeURIComponent(item.uuid)}`;
+  link.textContent = t("edit");
+  link.setAttribute("aria-describedby", describedBy);
+  return link;
 }
 
 // Wires the status line, the "Send nu" button and the list of held items on a page.
@@ -273,6 +286,7 @@ export function startOutbox() {
     const text = describe(items);
     if (status.textContent !== text) status.textContent = text;
     status.dataset.count = String(waiting);
+    status.closest(".outbox").dataset.waiting = String(waiting + items.filter((item) => item.state === HELD).length);
     button.hidden = waiting === 0;
     const refused = items.filter((item) => item.state === HELD);
     held.hidden = refused.length === 0;
@@ -283,13 +297,18 @@ export function startOutbox() {
       ...refused.map((item) => {
         const li = document.createElement("li");
         const text = document.createElement("p");
+        text.id = `held-${item.uuid}`;
         text.textContent = t("rejected", { message: item.message || "" });
         const remove = document.createElement("button");
         remove.type = "button";
         remove.className = "button secondary";
         remove.textContent = t("remove");
+        remove.setAttribute("aria-describedby", text.id);
         remove.addEventListener("click", () => forget(item.uuid));
-        li.append(text, remove);
+        li.append(text);
+        // A refused report is not lost: it opens again in the form with what was entered.
+        if (item.kind === "report") li.append(editLink(item, text.id));
+        li.append(remove);
         return li;
       }),
     );

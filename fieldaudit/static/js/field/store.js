@@ -1,4 +1,5 @@
-// IndexedDB: the outbox (reports and confirmations, photos as Blobs) and a few remembered values.
+// IndexedDB: the outbox (reports and confirmations, photos as Blobs) and a few remembered values
+// (the device token, the draft of the report being made, the last list of my reports).
 const DB_NAME = "fieldaudit";
 const DB_VERSION = 1;
 const OUTBOX = "outbox";
@@ -57,6 +58,10 @@ export async function getMeta(key) {
 
 export function setMeta(key, value) {
   return run(META, "readwrite", (store) => store.put({ key, value }));
+}
+
+export function removeMeta(key) {
+  return run(META, "readwrite", (store) => store.delete(key));
 }
 
 // The device token: a random secret made once and kept; the server stores only its SHA-256.
