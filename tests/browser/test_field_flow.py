@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 from PIL import ExifTags, Image
+from sqlalchemy import select
 
 from fieldaudit.extensions import db
 from fieldaudit.models import BarrierReport
+from fieldaudit.report_review import verify_report
 from tests.browser.axe import axe_violations
 from tests.browser.test_field_app import (
     OUTBOX_UUIDS,
@@ -503,10 +505,17 @@ def test_my_reports_says_it_could_not_fetch_when_the_server_is_away(browser, liv
         context.close()
 
 
-def test_the_map_asks_for_map_cells_not_the_sites_list(app, phone_page, make_report_payload):
+def test_the_map_asks_for_map_cells_not_the_sites_list(
+    app, phone_page, make_report_payload, make_user
+):
     for lat, lon in ((55.7189, 12.4437), (55.7300, 12.4100), (55.7450, 12.4300)):
         payload = make_report_payload(lat=lat, lon=lon, category="kerb", measurements={})
         assert app.test_client().post("/api/v1/reports", json=payload).status_code == 201
+    with app.app_context():  # the public map shows reviewed sites only
+        reviewer = make_user("reviewer")
+        for report in db.session.scalars(select(BarrierReport)).all():
+            verify_report(db.session, report, reviewer)
+        db.session.commit()
     app.config["MAP_MAX_FEATURES"] = 2  # fewer than the sites: the zoomed-out map gets cells
     page = phone_page
     asked: list[str] = []
