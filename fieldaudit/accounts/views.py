@@ -47,14 +47,24 @@ def lang() -> str:
     return select_language()
 
 
+MAX_NEXT_LENGTH = 2000
+
+
 def safe_next(target: str | None) -> str | None:
-    """A local path to go to after signing in, or None (never another site)."""
-    if not target:
+    """A plain local path to go to after signing in, or None (never another site).
+
+    Only printable ASCII without spaces (a path this app makes is percent-encoded), starting
+    with one ``/`` and no backslash: so no control character reaches the ``Location`` header
+    (a 500) and nothing a browser reads as another host (``//evil``, ``/\\evil``, ``https:evil``).
+    """
+    if not target or len(target) > MAX_NEXT_LENGTH:
+        return None
+    if not all("!" <= char <= "~" for char in target):
+        return None
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:
+    if parts.scheme or parts.netloc:
         return None
     return target
 
