@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,15 @@ def trusted_hosts(setting: object) -> list[str] | None:
     else:
         return None
     return [name for name in names if name] or None
+
+
+def private_originals_dir(config: Mapping[str, Any]) -> Path:
+    """Where the originals of redacted photos are kept (outside the media folder, never served):
+    ``FIELDAUDIT_PRIVATE_MEDIA_DIR``, or ``private-originals`` beside the media folder."""
+    configured = config.get("PRIVATE_MEDIA_DIR")
+    if configured:
+        return Path(configured)
+    return Path(config["MEDIA_DIR"]).resolve().parent / "private-originals"
 
 
 def check(config: dict[str, Any]) -> None:
