@@ -122,10 +122,16 @@ def login():
 
 @bp.post("/log-ud")
 def logout():
-    """Sign out everywhere (a POST with a CSRF token, so no other site can sign anyone out)."""
+    """Sign out everywhere (a POST with a CSRF token, so no other site can sign anyone out).
+
+    ``Clear-Site-Data: "cache"`` empties the browser's HTTP cache of this site; not "storage",
+    which would also delete the field app's outbox (reports not yet sent) in IndexedDB.
+    """
     sign_out()
     flash(gettext("Du er logget ud."), "success")
-    return redirect(url_for("public.index"))
+    response = redirect(url_for("public.index"))
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
