@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         settings.update(test_config)
     configuration.check(settings)
     app.config.update(settings)
+    app.config["TRUSTED_HOSTS"] = configuration.trusted_hosts(app.config["TRUSTED_HOSTS"])
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["DATABASE_URL"])
     os.makedirs(app.instance_path, exist_ok=True)
@@ -41,7 +42,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        host_hops = hops if app.config["PROXY_HOST"] else 0  # X-Forwarded-Host: only if set
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=host_hops)  # type: ignore[method-assign]
     db.init_app(app)
     track_site_cells(OrmSession)
     track_session_tokens(OrmSession)  # a password, role or active change ends the sessions

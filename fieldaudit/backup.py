@@ -1,11 +1,15 @@
-"""Backup and restore of a SpatiaLite installation: the database (online) and the media folder.
+"""Backup and restore of a SpatiaLite installation: the database (online) and its folders.
 
 A backup is one ``.tar.gz`` archive holding ``database.sqlite`` (taken with SQLite's online
-backup API, so the app may keep running), the media folder under ``media/``, and
+backup API, so the app may keep running), the media folder under ``media/``, the originals of
+redacted photos (``FIELDAUDIT_PRIVATE_MEDIA_DIR``) under ``private-originals/``, and
 ``manifest.json`` with the SHA-256 of every file. Restore checks every checksum before it
 replaces anything (every member listed, a regular file with a safe path; the database a sound
-SQLite file with FieldAudit's migrations), then swaps in the media folder and the database file
-by renames with a rollback; stop the app first.
+SQLite file with FieldAudit's migrations), then swaps in each folder and the database file by
+renames with a rollback; stop the app first. Each folder and the database are staged beside
+their targets and the replaced copies wait there too, so every rename stays on one file system
+(the media folder may be on another one than the database). A backup of the first format
+(``fieldaudit-backup/1``) has no private originals: restoring it leaves them as they are.
 PostGIS is backed up with ``pg_dump`` (see README).
 """
 
@@ -18,6 +22,8 @@ import os
 import tarfile
 import tempfile
 import zlib
+from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +33,10 @@ from fieldaudit.database import sqlite_module
 MANIFEST = "manifest.json"
 DATABASE = "database.sqlite"
 MEDIA = "media"
-FORMAT = "fieldaudit-backup/1"
+PRIVATE = "private-originals"
+FORMAT = "fieldaudit-backup/2"
+# The folders each format holds (the first format had no private originals).
+FORMAT_FOLDERS = {"fieldaudit-backup/1": (MEDIA,), FORMAT: (MEDIA, PRIVATE)}
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 SQLITE_HEADER = b"SQLite format 3\x00"
 MIGRATION_TABLE = "alembic_version"  # FieldAudit's migrations (Alembic) keep their revision here
@@ -65,20 +74,28 @@ def _snapshot(database: Path, target: Path) -> None:
         source.close()
 
 
-def create_backup(database: Path, media_dir: Path, archive: Path) -> BackupSummary:
-    """Write a backup archive of a SpatiaLite database file and its media folder."""
+def _folder_files(folders: Mapping[str, Path]) -> dict[str, Path]:
+    """Every file of the backed-up folders: archive name -> path."""
+    found = {}
+    for name, folder in folders.items():
+        paths = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+        found.update({f"{name}/{p.relative_to(folder).as_posix()}": p for p in paths})
+    return found
+
+
+def create_backup(
+    database: Path, media_dir: Path, archive: Path, private_dir: Path
+) -> BackupSummary:
+    """Write a backup archive of a SpatiaLite database file, its media folder and the private
+    originals of redacted photos."""
     if not database.exists():
         raise BackupError(f"{database}: no such database file.")
     archive.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=archive.parent) as tmp:
         snapshot = Path(tmp) / DATABASE
         _snapshot(database, snapshot)
-        files = {DATABASE: _sha256(snapshot)}
-        media_files = (
-            sorted(p for p in media_dir.rglob("*") if p.is_file()) if media_dir.exists() else []
-        )
-        for path in media_files:
-            files[f"{MEDIA}/{path.relative_to(media_dir).as_posix()}"] = _sha256(path)
+        members = {DATABASE: snapshot, **_folder_files({MEDIA: media_dir, PRIVATE: private_dir})}
+        files = {name: _sha256(path) for name, path in members.items()}
         manifest = {"format": FORMAT, "created": datetime.now(UTC).isoformat(), "files": files}
         partial = Path(tmp) / "backup.tar.gz"
         with tarfile.open(partial, "w:gz") as tar:
@@ -86,9 +103,8 @@ def create_backup(database: Path, media_dir: Path, archive: Path) -> BackupSumma
             info = tarfile.TarInfo(MANIFEST)
             info.size = len(encoded)
             tar.addfile(info, io.BytesIO(encoded))
-            tar.add(snapshot, DATABASE)
-            for path in media_files:
-                tar.add(path, f"{MEDIA}/{path.relative_to(media_dir).as_posix()}")
+            for name, path in members.items():
+                tar.add(path, name)
         os.replace(partial, archive)
     return BackupSummary(archive, len(files), archive.stat().st_size)
 
@@ -97,8 +113,9 @@ def _refuse(archive: Path, reason: str) -> BackupError:
     return BackupError(f"{archive}: {reason}; nothing was changed.")
 
 
-def _safe_name(name: str) -> bool:
-    """A relative POSIX path inside the backup: no root, drive, backslash, '..' or '.' parts."""
+def _safe_name(name: str, folders: tuple[str, ...]) -> bool:
+    """A relative POSIX path inside the backup: no root, drive, backslash, '..' or '.' parts;
+    the manifest, the database, or a file in one of the format's ``folders``."""
     parts = name.split("/")
     return (
         bool(name)
@@ -106,12 +123,14 @@ def _safe_name(name: str) -> bool:
         and ":" not in name
         and not name.startswith("/")
         and all(part not in ("", ".", "..") for part in parts)
-        and (name in (MANIFEST, DATABASE) or (parts[0] == MEDIA and len(parts) > 1))
+        and (name in (MANIFEST, DATABASE) or (parts[0] in folders and len(parts) > 1))
     )
 
 
-def _read_manifest(archive: Path, tar: tarfile.TarFile, members: dict[str, tarfile.TarInfo]):
-    """The manifest's file list (name -> SHA-256), checked for shape and safe names."""
+def _read_manifest(
+    archive: Path, tar: tarfile.TarFile, members: dict[str, tarfile.TarInfo]
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The manifest's file list (name -> SHA-256) and the folders its format holds."""
     info = members.get(MANIFEST)
     if info is None or not info.isreg() or info.size > MAX_MANIFEST_BYTES:
         raise _refuse(archive, "no readable manifest.json")
@@ -119,7 +138,7 @@ def _read_manifest(archive: Path, tar: tarfile.TarFile, members: dict[str, tarfi
         manifest = json.loads(tar.extractfile(info).read().decode("utf-8"))
     except (tarfile.TarError, OSError, ValueError) as exc:
         raise _refuse(archive, f"manifest.json cannot be read ({exc})") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") not in FORMAT_FOLDERS:
         found = manifest.get("format") if isinstance(manifest, dict) else None
         raise _refuse(archive, f"unknown backup format {found!r}")
     files = manifest.get("files")
@@ -127,14 +146,16 @@ def _read_manifest(archive: Path, tar: tarfile.TarFile, members: dict[str, tarfi
         isinstance(name, str) and isinstance(digest, str) for name, digest in files.items()
     ):
         raise _refuse(archive, "manifest.json has no valid file list")
-    return files
+    return files, FORMAT_FOLDERS[manifest["format"]]
 
 
-def _check_members(archive: Path, members: list[tarfile.TarInfo], files: dict[str, str]) -> None:
+def _check_members(
+    archive: Path, members: list[tarfile.TarInfo], files: dict[str, str], folders: tuple[str, ...]
+) -> None:
     """Every member a regular file with a safe name, listed in the manifest, and the reverse."""
     names = [member.name for member in members]
     for member in members:
-        if not _safe_name(member.name):
+        if not _safe_name(member.name, folders):
             raise _refuse(archive, f"{member.name!r} has an unsafe path")
         if not member.isreg():
             raise _refuse(archive, f"{member.name} is not a regular file (link or device)")
@@ -145,7 +166,7 @@ def _check_members(archive: Path, members: list[tarfile.TarInfo], files: dict[st
     if DATABASE not in files:
         raise _refuse(archive, "the backup holds no database")
     for name in files:
-        if not _safe_name(name) or name == MANIFEST:
+        if not _safe_name(name, folders) or name == MANIFEST:
             raise _refuse(archive, f"{name!r} has an unsafe path")
         if name not in names:
             raise _refuse(archive, f"{name} is listed in the manifest but missing")
@@ -209,28 +230,31 @@ def _check_database(archive: Path, path: Path) -> None:
         raise _refuse(archive, f"{DATABASE} is at an unknown migration {versions!r}")
 
 
-def _unpack_checked(archive: Path, media_target: Path, database_target: Path) -> int:
-    """Check the whole archive and extract it: media to ``media_target``, the database file to
-    ``database_target``. Raise BackupError on the first problem; return the number of files."""
+def _unpack_checked(
+    archive: Path, folder_targets: Mapping[str, Path], database_target: Path
+) -> tuple[int, tuple[str, ...]]:
+    """Check the whole archive and extract it: each folder to its ``folder_targets`` entry, the
+    database file to ``database_target``. Raise BackupError on the first problem; return the
+    number of files and the folders the backup holds (its format's)."""
     try:
         with tarfile.open(archive, "r:gz") as tar:
             members = tar.getmembers()
-            files = _read_manifest(archive, tar, {m.name: m for m in members})
-            _check_members(archive, members, files)
-            media_target.mkdir()
+            files, folders = _read_manifest(archive, tar, {m.name: m for m in members})
+            _check_members(archive, members, files, folders)
+            for folder in folders:
+                folder_targets[folder].mkdir()
             for member in members:
                 if member.name == MANIFEST:
                     continue
+                folder, _, rest = member.name.partition("/")
                 target = (
-                    database_target
-                    if member.name == DATABASE
-                    else media_target / member.name.removeprefix(f"{MEDIA}/")
+                    database_target if member.name == DATABASE else folder_targets[folder] / rest
                 )
                 _extract_checked(archive, tar, member, target, files[member.name])
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise _refuse(archive, f"not a readable FieldAudit backup ({exc})") from exc
     _check_database(archive, database_target)
-    return len(files)
+    return len(files), folders
 
 
 @dataclass
@@ -249,53 +273,73 @@ class _Swap:
         self.done = []
 
 
-def _swap_in(database: Path, media_dir: Path, new_database: Path, new_media: Path, old: Path):
-    """Put the new database and media folder in place by renames; roll back on failure.
+@dataclass(frozen=True)
+class _Staged:
+    """A folder to replace: its place, the checked new copy, and where the current one goes
+    (the last two beside the first, on its file system)."""
 
-    The current files go to ``old`` (the database with its -wal and -shm files), so a failure at
-    any step puts every renamed file back.
+    current: Path
+    new: Path
+    old: Path
+
+
+def _swap_in(database: Path, new_database: Path, old_database: Path, folders: list[_Staged]):
+    """Put the new folders and database in place by renames; roll back on failure.
+
+    The current files go to their ``old`` places (the database with its -wal and -shm files
+    to ``old_database``), so a failure at any step puts every renamed file back.
     """
     swap = _Swap([])
     try:
-        if media_dir.exists():
-            swap.move(media_dir, old / "media")
-        swap.move(new_media, media_dir)
+        for folder in folders:
+            if folder.current.exists():
+                swap.move(folder.current, folder.old)
+            swap.move(folder.new, folder.current)
         for suffix in ("-wal", "-shm", ""):
             current = Path(f"{database}{suffix}")
             if current.exists():
-                swap.move(current, old / f"{DATABASE}{suffix}")
+                swap.move(current, old_database / f"{DATABASE}{suffix}")
         swap.move(new_database, database)
     except OSError:
         swap.undo()
         raise
 
 
-def restore_backup(archive: Path, database: Path, media_dir: Path) -> BackupSummary:
-    """Restore a backup archive over a database file and media folder, after checking it all.
+def _staging_dir(stack: ExitStack, beside: Path, name: str) -> Path:
+    """A temporary folder next to ``beside`` (same file system), removed when ``stack`` ends."""
+    beside.parent.mkdir(parents=True, exist_ok=True)
+    folder = tempfile.TemporaryDirectory(dir=beside.parent, prefix=f".restore-{name}-")
+    return Path(stack.enter_context(folder))
+
+
+def restore_backup(
+    archive: Path, database: Path, media_dir: Path, private_dir: Path
+) -> BackupSummary:
+    """Restore a backup archive over a database file, media folder and private originals,
+    after checking it all.
 
     Every member must be a regular file with a safe relative path, listed in the manifest with
     its SHA-256; the database must be SQLite, pass ``PRAGMA integrity_check`` and carry
-    FieldAudit's migration table at a known revision. Only then are the database and media
-    folder swapped in by renames, rolled back if any step fails: a refused or failed restore
+    FieldAudit's migration table at a known revision. Only then are the folders and the
+    database swapped in by renames, rolled back if any step fails: a refused or failed restore
     changes nothing.
     """
     if not archive.exists():
         raise BackupError(f"{archive}: no such backup.")
-    database.parent.mkdir(parents=True, exist_ok=True)
-    media_dir.parent.mkdir(parents=True, exist_ok=True)
-    # Staging folders beside their targets, so the swap is renames within one file system.
-    with (
-        tempfile.TemporaryDirectory(dir=database.parent, prefix=".restore-db-") as db_tmp,
-        tempfile.TemporaryDirectory(dir=media_dir.parent, prefix=".restore-media-") as media_tmp,
-    ):
-        new_database = Path(db_tmp) / DATABASE
-        new_media = Path(media_tmp) / MEDIA
-        old = Path(db_tmp) / "old"
-        files = _unpack_checked(archive, new_media, new_database)
-        (Path(media_tmp) / "old").mkdir()
-        old.mkdir()
+    places = {MEDIA: media_dir, PRIVATE: private_dir}
+    with ExitStack() as stack:
+        db_tmp = _staging_dir(stack, database, "db")
+        staging = {name: _staging_dir(stack, place, name) for name, place in places.items()}
+        new_database = db_tmp / DATABASE
+        files, folders = _unpack_checked(
+            archive, {name: staging[name] / "new" for name in places}, new_database
+        )
+        (db_tmp / "old").mkdir()
+        staged = [
+            _Staged(places[name], staging[name] / "new", staging[name] / "old") for name in folders
+        ]
         try:
-            _swap_in(database, media_dir, new_database, new_media, old)
+            _swap_in(database, new_database, db_tmp / "old", staged)
         except OSError as exc:
             raise _refuse(archive, f"the files could not be swapped in ({exc})") from exc
         return BackupSummary(archive, files, archive.stat().st_size)

@@ -153,11 +153,18 @@ def _sqlite_file() -> Path:
 @click.argument("archive", type=click.Path(path_type=Path))
 @with_appcontext
 def backup_command(archive: Path) -> None:
-    """Back up the SpatiaLite database (online) and the media folder into ARCHIVE (.tar.gz)."""
+    """Back up the SpatiaLite database (online), the media folder and the private originals of
+    redacted photos into ARCHIVE (.tar.gz)."""
     from fieldaudit.backup import BackupError, create_backup
+    from fieldaudit.config import private_originals_dir
 
     try:
-        summary = create_backup(_sqlite_file(), Path(current_app.config["MEDIA_DIR"]), archive)
+        summary = create_backup(
+            _sqlite_file(),
+            Path(current_app.config["MEDIA_DIR"]),
+            archive,
+            private_originals_dir(current_app.config),
+        )
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Backup written to {summary.path}: {summary.files} files, {summary.bytes} bytes.")
@@ -168,15 +175,25 @@ def backup_command(archive: Path) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @with_appcontext
 def restore_command(archive: Path, yes: bool) -> None:
-    """Restore a backup over the SpatiaLite database and media folder (stop the app first)."""
+    """Restore a backup over the SpatiaLite database, media folder and private originals (stop
+    the app first)."""
     from fieldaudit.backup import BackupError, restore_backup
+    from fieldaudit.config import private_originals_dir
 
     database = _sqlite_file()
     if not yes:
-        click.confirm(f"Replace {database} and the media folder with {archive}?", abort=True)
+        click.confirm(
+            f"Replace {database}, the media folder and the private originals with {archive}?",
+            abort=True,
+        )
     db.engine.dispose()
     try:
-        summary = restore_backup(archive, database, Path(current_app.config["MEDIA_DIR"]))
+        summary = restore_backup(
+            archive,
+            database,
+            Path(current_app.config["MEDIA_DIR"]),
+            private_originals_dir(current_app.config),
+        )
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Restored {summary.files} files from {summary.path}.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Reverse proxies in front of the app (0: none). Sign-in throttling and rate limits key
         # on the client address, so behind a proxy this must be set to trust X-Forwarded-For.
         "PROXY_HOPS": 0,
+        # Trust X-Forwarded-Host (with PROXY_HOPS) only if the proxy sets it itself: otherwise
+        # a client chooses the host that feed, OGC and Open311 links carry.
+        "PROXY_HOST": False,
+        # Host names the app answers for (a comma list; empty: any). Set it in production:
+        # another Host is a 400, and feed links never carry a name the client chose.
+        "TRUSTED_HOSTS": "",
         # Reporter data of closed reports is anonymised this many days after closing.
         "RETENTION_DAYS": 730,
         # The most features GET /api/v1/map returns; above it, grid cells with counts.
@@ -75,6 +82,26 @@ def from_environment(base: dict[str, Any], environ: dict[str, str] | None = None
         key = name[len(ENV_PREFIX) :]
         result[key] = _coerce(value, base.get(key, ""))
     return result
+
+
+def trusted_hosts(setting: object) -> list[str] | None:
+    """The host names of ``FIELDAUDIT_TRUSTED_HOSTS`` (a comma list), or None for any host."""
+    if isinstance(setting, str):
+        names = [name.strip().lower() for name in setting.split(",")]
+    elif isinstance(setting, list | tuple):
+        names = [str(name).strip().lower() for name in setting]
+    else:
+        return None
+    return [name for name in names if name] or None
+
+
+def private_originals_dir(config: Mapping[str, Any]) -> Path:
+    """Where the originals of redacted photos are kept (outside the media folder, never served):
+    ``FIELDAUDIT_PRIVATE_MEDIA_DIR``, or ``private-originals`` beside the media folder."""
+    configured = config.get("PRIVATE_MEDIA_DIR")
+    if configured:
+        return Path(configured)
+    return Path(config["MEDIA_DIR"]).resolve().parent / "private-originals"
 
 
 def check(config: dict[str, Any]) -> None:

@@ -280,3 +280,12 @@ def test_users_cli(runner, db):
     assert result.exit_code != 0 and "at least one active administrator" in result.output
     result = runner.invoke(args=["users", "set-role", "nobody@herlev.dk", "admin"])
     assert result.exit_code != 0
+
+
+def test_sign_out_clears_the_cache_but_not_the_storage(client, login, csrf):
+    """Sign-out empties the browser's cache of this site (second review, finding 7), and not
+    "storage": that would delete the field app's outbox of reports not yet sent."""
+    login("volunteer")
+    response = client.post("/konto/log-ud", data={"csrf_token": csrf()})
+    assert response.status_code == 302
+    assert response.headers["Clear-Site-Data"] == '"cache"'

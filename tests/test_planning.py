@@ -343,6 +343,21 @@ def test_export_routes_stream_files(client, login, sites, fmt, mimetype):
     assert len(response.data) > 100
 
 
+@pytest.mark.parametrize(
+    ("fmt", "content_type"),
+    [
+        ("csv", "text/csv; charset=utf-8"),
+        ("geojson", "application/geo+json"),
+        ("gpkg", "application/geopackage+sqlite3"),
+    ],
+)
+def test_export_content_type_names_one_charset(client, login, sites, fmt, content_type):
+    """The CSV export once said "text/csv; charset=utf-8; charset=utf-8"."""
+    login("planner")
+    response = client.get(f"/planlaegning/eksport.{fmt}?category=step")
+    assert response.headers["Content-Type"] == content_type
+
+
 def test_unknown_export_format_is_404(client, login, herlev):
     login("planner")
     assert client.get("/planlaegning/eksport.xls").status_code == 404

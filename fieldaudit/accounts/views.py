@@ -47,14 +47,24 @@ def lang() -> str:
     return select_language()
 
 
+MAX_NEXT_LENGTH = 2000
+
+
 def safe_next(target: str | None) -> str | None:
-    """A local path to go to after signing in, or None (never another site)."""
-    if not target:
+    """A plain local path to go to after signing in, or None (never another site).
+
+    Only printable ASCII without spaces (a path this app makes is percent-encoded), starting
+    with one ``/`` and no backslash: so no control character reaches the ``Location`` header
+    (a 500) and nothing a browser reads as another host (``//evil``, ``/\\evil``, ``https:evil``).
+    """
+    if not target or len(target) > MAX_NEXT_LENGTH:
+        return None
+    if not all("!" <= char <= "~" for char in target):
+        return None
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:
+    if parts.scheme or parts.netloc:
         return None
     return target
 
@@ -112,10 +122,16 @@ def login():
 
 @bp.post("/log-ud")
 def logout():
-    """Sign out everywhere (a POST with a CSRF token, so no other site can sign anyone out)."""
+    """Sign out everywhere (a POST with a CSRF token, so no other site can sign anyone out).
+
+    ``Clear-Site-Data: "cache"`` empties the browser's HTTP cache of this site; not "storage",
+    which would also delete the field app's outbox (reports not yet sent) in IndexedDB.
+    """
     sign_out()
     flash(gettext("Du er logget ud."), "success")
-    return redirect(url_for("public.index"))
+    response = redirect(url_for("public.index"))
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])

@@ -17,7 +17,9 @@ from typing import Any
 
 from fieldaudit.exports.rows import SiteRow
 
-MEDIA_TYPE = "text/csv; charset=utf-8"
+# A bare media type: Werkzeug's ``mimetype=`` adds "; charset=utf-8" to every text/* type (given
+# "text/csv; charset=utf-8" it answered "text/csv; charset=utf-8; charset=utf-8").
+MEDIA_TYPE = "text/csv"
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -349,6 +349,7 @@ def service_worker():
         "field/sw.js",
         precache=urls,
         version=version,
+        lang=_lang(),
         pages=[url_for("field.capture"), url_for("field.my_reports")],
         offline_url=url_for("field.offline"),
         data_urls=[

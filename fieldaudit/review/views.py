@@ -40,6 +40,7 @@ from fieldaudit import (
 from fieldaudit.accounts.forms import option
 from fieldaudit.accounts.views import apply_problems, lang
 from fieldaudit.authz import has_role, require_role
+from fieldaudit.config import private_originals_dir
 from fieldaudit.crs import to_wgs84
 from fieldaudit.errors import DomainError
 from fieldaudit.extensions import db
@@ -84,10 +85,7 @@ PAGE_SIZE = 25
 
 def private_dir() -> Path:
     """Where the originals of redacted photos are kept (outside the media folder, never served)."""
-    configured = current_app.config.get("PRIVATE_MEDIA_DIR")
-    if configured:
-        return Path(configured)
-    return Path(current_app.config["MEDIA_DIR"]).resolve().parent / "private-originals"
+    return private_originals_dir(current_app.config)
 
 
 # --- the queue ---------------------------------------------------------------------------------

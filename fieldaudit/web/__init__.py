@@ -4,6 +4,7 @@ from flask import Flask
 
 from fieldaudit.web.assets import init_assets
 from fieldaudit.web.errors import init_error_handlers
+from fieldaudit.web.hosts import init_host_check
 from fieldaudit.web.i18n import init_i18n
 from fieldaudit.web.query import init_query
 
@@ -22,6 +23,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldaudit.public import public
     from fieldaudit.review import review
 
+    init_host_check(app)  # the first hook: nothing builds a URL for an unusable Host
     init_query(app)  # before any route: <int:...> is a bounded id
     login_manager.init_app(app)
     init_i18n(app)

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from fieldaudit.extensions import db
 from fieldaudit.params import ParameterError
+from fieldaudit.web.hosts import can_build_urls
 from fieldaudit.web.i18n import select_language
 
 RETRY_AFTER_S = 30
@@ -47,8 +48,10 @@ def error_response(
     if _wants_json():
         response = jsonify({"error": code, "message": detail or message, "field": field})
     else:
+        # Without a URL adapter (an unusable or untrusted Host) the page cannot link anywhere.
+        template = "errors.html" if can_build_urls() else "errors_plain.html"
         response = make_response(
-            render_template("errors.html", status=status, message=message, detail=detail)
+            render_template(template, status=status, message=message, detail=detail)
         )
     response.status_code = status
     if retry_after is not None:

@@ -1,19 +1,37 @@
 // FieldAudit's service worker: keeps the field app's shell on the phone so it opens offline.
 // The list below carries content-hashed URLs, so a changed file gives a new version (and cache).
+// Nothing personal is stored: every copy is fetched without cookies or is a public answer, and
+// an answer marked no-store or private (all answers to a signed-in user) is never kept, so after
+// signing out the phone cannot show the previous user's page ("anon": caches of older workers,
+// which kept signed-in pages, are deleted when this one activates).
 const VERSION = {{ version|tojson }};
-const CACHE = `fieldaudit-${VERSION}`;
+const LANG = {{ lang|tojson }};
+const CACHE = `fieldaudit-anon-${VERSION}`;
 const PRECACHE = {{ precache|tojson }};
 const PAGES = {{ pages|tojson }};
 const OFFLINE_URL = {{ offline_url|tojson }};
 const DATA_URLS = {{ data_urls|tojson }};
 const PRECACHED = new Set(PRECACHE);
 
+function storable(response) {
+  const control = (response.headers.get("Cache-Control") || "").toLowerCase();
+  return response.ok && !/(^|[\s,])(no-store|private)([\s,=]|$)/.test(control);
+}
+
+// The shell as anyone would get it: no cookies (so no signed-in page), the pages in this
+// worker's language. "reload": never fill the new cache from an old HTTP-cached copy.
+async function storeAnonymousCopy(cache, url) {
+  const source = PAGES.includes(url) ? `${url}?lang=${encodeURIComponent(LANG)}` : url;
+  const response = await fetch(new Request(source, { cache: "reload", credentials: "omit" }));
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  if (storable(response)) await cache.put(url, response);
+}
+
 self.addEventListener("install", (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(CACHE);
-      // "reload": never fill the new cache from an old HTTP-cached copy.
-      await cache.addAll(PRECACHE.map((url) => new Request(url, { cache: "reload", credentials: "same-origin" })));
+      await Promise.all(PRECACHE.map((url) => storeAnonymousCopy(cache, url)));
       await self.skipWaiting();
     })(),
   );
@@ -39,7 +57,7 @@ const NETWORK_TIMEOUT_MS = 4000;
 async function fromNetworkThenCache(event, key) {
   const cache = await caches.open(CACHE);
   const network = fetch(event.request).then(async (response) => {
-    if (response.ok) await cache.put(key, response.clone());
+    if (storable(response)) await cache.put(key, response.clone());
     return response;
   });
   event.waitUntil(network.catch(() => undefined));
@@ -73,7 +91,7 @@ async function staleWhileRevalidate(request, event) {
   const stored = await cache.match(request.url);
   const refresh = fetch(request)
     .then(async (response) => {
-      if (response.ok) await cache.put(request.url, response.clone());
+      if (storable(response)) await cache.put(request.url, response.clone());
       return response;
     })
     .catch(() => stored);
