@@ -123,7 +123,7 @@ sites_cli = AppGroup("sites", help="Barrier sites (merged reports).")
 @sites_cli.command("rebuild")
 def rebuild_command() -> None:
     """Re-cluster every report into barrier sites from scratch."""
-    from fieldaudit.sites import rebuild_sites
+    from fieldaudit.site_rebuild import rebuild
 
     started = time.perf_counter()
     with click.progressbar(length=1, label="Re-clustering reports") as bar:
@@ -132,7 +132,7 @@ def rebuild_command() -> None:
             bar.length = total
             bar.update(done - bar.pos)
 
-        count = rebuild_sites(db.session, progress)
+        count = rebuild(db.session, progress)
     db.session.commit()
     click.echo(f"{count} sites in {time.perf_counter() - started:.1f} s.")
 

@@ -1,10 +1,7 @@
-"""Barrier sites in memory: the rule of ``fieldaudit.sites`` over many reports at once.
+"""Barrier sites in memory: the rule of ``fieldaudit.site_rule`` over many reports at once.
 
-For each report in arrival order (rejected ones left out by the caller): the open sites of its
-category whose position (the mean of their reports) lies within the category's radius (7.5 m
-kerbs and ramps, 10 m others) are tried nearest first, at most ``sites.CANDIDATE_SITES`` of
-them; the report joins the first whose every report lies within the radius of it and has no
-report by the same reporter within 10 minutes; otherwise it starts a new site. This is what
+For each report in arrival order (rejected ones left out by the caller), the rule picks the
+site it joins among the open sites of its category nearby, or it starts a new one. This is what
 ``sites.join_site`` does one report at a time through the database, so the sites come out the
 same (tested in tests/test_bench.py and tests/test_sites_at_scale.py). A grid of 10 m cells
 finds the candidate sites in constant time.
@@ -17,30 +14,21 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from fieldaudit.sites import CANDIDATE_SITES, SAME_REPORTER_WINDOW, radius_for
+from fieldaudit.site_rule import ClusterPoint, nearest_first, radius_for, site_to_join
 
 CELL_M = 10.0  # at least the largest merge radius
 
 
 @dataclass(slots=True)
-class ClusterPoint:
-    """What clustering needs of one report."""
-
-    x: float
-    y: float
-    created_at: datetime
-    reporter: str | None
-
-
-@dataclass(slots=True)
 class Cluster:
-    """A site being built: its members (indices into the input) and their mean position."""
+    """A site being built: its members (indices into the input, and their points) and their
+    mean position."""
 
     category: str
     number: int
     members: list[int] = field(default_factory=list)
+    points: list[ClusterPoint] = field(default_factory=list)
     xs: list[float] = field(default_factory=list)
     ys: list[float] = field(default_factory=list)
     cx: float = 0.0
@@ -56,24 +44,6 @@ NEIGHBOURS = tuple(dx * SHIFT + dy for dx in (-1, 0, 1) for dy in (-1, 0, 1))
 
 def _cell(x: float, y: float) -> int:
     return math.floor(x / CELL_M) * SHIFT + math.floor(y / CELL_M)
-
-
-def _fits(
-    cluster: Cluster, points: Sequence[ClusterPoint], candidate: ClusterPoint, radius: float
-) -> bool:
-    limit = radius * radius
-    x, y, reporter = candidate.x, candidate.y, candidate.reporter
-    for index in cluster.members:
-        member = points[index]
-        if (member.x - x) ** 2 + (member.y - y) ** 2 > limit:
-            return False
-        if (
-            reporter is not None
-            and member.reporter == reporter
-            and abs(member.created_at - candidate.created_at) <= SAME_REPORTER_WINDOW
-        ):
-            return False
-    return True
 
 
 class Clusterer:
@@ -99,7 +69,7 @@ class Clusterer:
         x, y = point.x, point.y
         cell = _cell(x, y)
         clusters = self.clusters
-        candidates: list[tuple[float, int]] = []
+        found: list[tuple[float, int]] = []
         for offset in NEIGHBOURS:
             numbers = grid.get(cell + offset)
             if numbers:
@@ -108,24 +78,26 @@ class Clusterer:
                     dx, dy = site.cx - x, site.cy - y
                     distance = math.sqrt(dx * dx + dy * dy)
                     if distance <= radius:
-                        candidates.append((distance, number))
-        if candidates:
-            if len(candidates) > 1:
-                candidates.sort()
-            for _distance, number in candidates[:CANDIDATE_SITES]:
-                if _fits(clusters[number], self.points, point, radius):
-                    chosen = clusters[number]
-                    self.attach(chosen, index)
-                    return chosen
-        chosen = Cluster(code, len(clusters), [index], [x], [y], x, y, cell)
+                        found.append((distance, number))
+        if found:
+            number = site_to_join(nearest_first(found), self._points, point, radius)
+            if number is not None:
+                chosen = clusters[number]
+                self.attach(chosen, index)
+                return chosen
+        chosen = Cluster(code, len(clusters), [index], [point], [x], [y], x, y, cell)
         grid.setdefault(cell, []).append(chosen.number)
         clusters.append(chosen)
         return chosen
+
+    def _points(self, number: int) -> list[ClusterPoint]:
+        return self.clusters[number].points
 
     def attach(self, cluster: Cluster, index: int) -> None:
         """Add point ``index`` to ``cluster`` whatever the rule says (its mean moves)."""
         point = self.points[index]
         cluster.members.append(index)
+        cluster.points.append(point)
         xs, ys = cluster.xs, cluster.ys
         xs.append(point.x)
         ys.append(point.y)

@@ -10,9 +10,11 @@ from shapely.geometry import mapping
 
 from fieldaudit.crs import METRIC, WGS84, reproject
 from fieldaudit.models import Area
+from fieldaudit.taxonomy import AREA_KINDS
 
 # 1e-6 degrees is about 0.1 m: enough for barriers, and it keeps responses small.
 PRECISION_DEG = 1e-6
+AREA_KIND_LABELS = {k.code: k.label for k in AREA_KINDS}
 
 
 def wgs84_geometry(stored: Any) -> dict[str, Any]:
@@ -22,7 +24,9 @@ def wgs84_geometry(stored: Any) -> dict[str, Any]:
 
 
 def area_feature(area: Area, lang: str = "da") -> dict[str, Any]:
-    """Return an area as a GeoJSON Feature."""
+    """A public space, green area or the boundary as a GeoJSON Feature (the kind's name in
+    ``lang``); served by the API and by OGC API - Features."""
+    kind = AREA_KIND_LABELS.get(area.kind)
     return {
         "type": "Feature",
         "id": area.id,
@@ -30,9 +34,11 @@ def area_feature(area: Area, lang: str = "da") -> dict[str, Any]:
         "properties": {
             "name": area.name,
             "kind": area.kind,
+            "kind_name": kind.get(lang) if kind else area.kind,
             "importance": area.importance,
             "approximate": area.approximate,
             "description": area.description,
+            "source": area.source,
         },
     }
 

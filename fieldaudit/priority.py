@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from fieldaudit.areas import area_index
 from fieldaudit.models import BarrierReport, BarrierSite
-from fieldaudit.sites import EXCLUDED_REPORT_STATUSES, reporter_key
+from fieldaudit.site_rule import EXCLUDED_REPORT_STATUSES, reporter_key
 from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Status
 from fieldaudit.taxonomy import (
     GROUP_LABELS,

@@ -1,13 +1,14 @@
 """The full rebuild of barrier sites and their scores, as one bulk operation.
 
 ``rebuild(session)`` re-clusters every report from scratch and replaces every site at once;
-``sites.rebuild_sites`` calls it. The rules:
+the command line (``fieldaudit sites rebuild``) calls it. The rules:
 
 1. **Clustering**: every report that is neither rejected nor a merged duplicate is clustered
-   in arrival order (``received_at``, then id) with the rule of ``sites.join_site``
-   (``fieldaudit.clustering``: complete linkage within the category's radius, never the same
-   reporter within 10 minutes, at most 8 candidate sites nearest first), so the sites are
-   exactly those the incremental path builds report by report.
+   in arrival order (``received_at``, then id) with the rule of ``fieldaudit.site_rule``
+   (complete linkage within the category's radius, never the same reporter within 10
+   minutes, at most 8 candidate sites nearest first) applied in memory by
+   ``fieldaudit.clustering``, so the sites are exactly those ``sites.join_site`` builds
+   report by report.
 2. **Succession**: each new site (in creation order) succeeds the old site most of its
    clustered reports belonged to (a tie goes to the old site of the earliest of them), unless
    an earlier new site has already succeeded that old site. A successor *keeps the old site's
@@ -63,19 +64,19 @@ from sqlalchemy import String, Text, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from fieldaudit.areas import area_index
-from fieldaudit.clustering import Cluster, Clusterer, ClusterPoint
+from fieldaudit.clustering import Cluster, Clusterer
 from fieldaudit.crs import METRIC
 from fieldaudit.models import BarrierReport, BarrierSite, SiteConfirmation
 from fieldaudit.priority import compute, facts_for
 from fieldaudit.site_cells import rebuild_site_cells
-from fieldaudit.sites import (
-    CONFIRMATION_ANONYMOUS,
-    CONFIRMATION_COUNTED,
+from fieldaudit.site_rule import (
     EXCLUDED_REPORT_STATUSES,
-    confirmation_totals,
+    ClusterPoint,
     median_severity,
+    reporter_key_of,
     shown_reports,
 )
+from fieldaudit.sites import CONFIRMATION_ANONYMOUS, CONFIRMATION_COUNTED, confirmation_totals
 from fieldaudit.status import Status
 
 Progress = Callable[[int, int], None]
@@ -302,11 +303,7 @@ def plan_rebuild(
     for i in range(total):
         if statuses[i] in rejected:
             continue
-        reporter = (
-            f"user:{reporter_ids[i]}"
-            if reporter_ids[i] is not None
-            else (f"device:{devices[i]}" if devices[i] else None)
-        )
+        reporter = reporter_key_of(reporter_ids[i], devices[i])
         points[i] = ClusterPoint(xs[i], ys[i], created[i], reporter)
         if statuses[i] == duplicate and old_duplicate_of[i] is not None:
             merged.append(i)

@@ -1,10 +1,10 @@
-"""Barrier sites: merging reports of the same barrier (complete-linkage, as Project Sidewalk).
+"""Barrier sites: putting each new report into its site, and confirmations of sites.
 
-A new report joins the nearest open site of its category whose every report lies within the
-category's radius of it (7.5 m for kerbs and ramps, 10 m for the rest); otherwise it starts a
-new site. Reports by the same reporter within 10 minutes of each other are never merged
-automatically. ``rebuild_sites`` runs the same rule over every report in arrival order, so it
-gives the same sites as the incremental path.
+``join_site`` applies the rule of ``fieldaudit.site_rule`` (complete linkage within the
+category's radius, never the same reporter within 10 minutes) to one report through the
+database, and keeps the site's aggregates and score up to date. The full rebuild
+(``fieldaudit.site_rebuild``) runs the same rule over every report in arrival order, so it
+gives the same sites as this incremental path.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,19 +28,21 @@ from fieldaudit.areas import area_for_point
 from fieldaudit.crs import METRIC
 from fieldaudit.errors import ConflictError, Problem
 from fieldaudit.models import BarrierReport, BarrierSite, SiteConfirmation
+from fieldaudit.priority import score_site
+from fieldaudit.site_rule import (
+    CANDIDATE_SITES,
+    EXCLUDED_REPORT_STATUSES,
+    ClusterPoint,
+    median_severity,
+    radius_for,
+    reporter_key,
+    shown_reports,
+    site_to_join,
+)
 from fieldaudit.spatial import backend
-from fieldaudit.status import ACCEPTED_REPORT_STATUSES, OPEN_STATUSES, Status
-from fieldaudit.taxonomy import SEVERITIES, Label, Severity, category
+from fieldaudit.status import OPEN_STATUSES, Status
+from fieldaudit.taxonomy import Label
 
-SAME_REPORTER_WINDOW = timedelta(minutes=10)
-CANDIDATE_SITES = 8
-# Reports that no longer describe a barrier do not hold a site together.
-EXCLUDED_REPORT_STATUSES = (Status.REJECTED.value,)
-ACCEPTED_REPORT_VALUES = frozenset(status.value for status in ACCEPTED_REPORT_STATUSES)
-# A report in one of these makes its site public (a merged duplicate alone does not).
-VERIFYING_REPORT_VALUES = ACCEPTED_REPORT_VALUES - {Status.DUPLICATE.value}
-
-SEVERITY_BY_RANK = {info.rank: severity for severity, info in SEVERITIES.items()}
 # Built once: building and caching a statement costs more than running it on a small site.
 COUNTING_COLUMNS = select(
     BarrierReport.id,
@@ -80,31 +82,6 @@ LOOK_UP_AREA: Any = object()
 OPEN_STATUS_VALUES = [s.value for s in OPEN_STATUSES]
 
 
-@dataclass(frozen=True)
-class Member:
-    """What clustering needs to know of a report."""
-
-    x: float
-    y: float
-    created_at: Any
-    reporter: str | None
-
-
-def reporter_key(report: Any) -> str | None:
-    """Who made a report: the account, else the device, else unknown."""
-    if report.reporter_id is not None:
-        return f"user:{report.reporter_id}"
-    if report.device_token_hash:
-        return f"device:{report.device_token_hash}"
-    return None
-
-
-def radius_for(category_code: str) -> float:
-    """The merge radius of a category in metres."""
-    cat = category(category_code)
-    return cat.cluster_radius_m if cat else 10.0
-
-
 def coordinates(session: Session, geom_column: Any, where: Any) -> list[tuple[Any, float, float]]:
     """Return (id, x, y) rows of EPSG:25832 points."""
     table = geom_column.table
@@ -124,23 +101,9 @@ def _members(session: Session, site_ids: Sequence[int]) -> dict[int, list[Any]]:
     return by_site
 
 
-def _member(row: Any) -> Member:
-    return Member(float(row.x), float(row.y), row.created_at, reporter_key(row))
-
-
-def can_join(members: Sequence[Member], candidate: Member, radius: float) -> bool:
-    """Complete linkage, and never the same reporter within 10 minutes."""
-    for member in members:
-        if (member.x - candidate.x) ** 2 + (member.y - candidate.y) ** 2 > radius * radius:
-            return False
-        if (
-            candidate.reporter is not None
-            and member.reporter == candidate.reporter
-            and abs(_aware(member.created_at) - _aware(candidate.created_at))
-            <= SAME_REPORTER_WINDOW
-        ):
-            return False
-    return True
+def _point(row: Any) -> ClusterPoint:
+    """What the rule needs of a report row (its time made aware, as the rule compares times)."""
+    return ClusterPoint(float(row.x), float(row.y), _aware(row.created_at), reporter_key(row))
 
 
 def _aware(moment: Any) -> Any:
@@ -197,33 +160,41 @@ def join_site(session: Session, report: BarrierReport, x: float, y: float) -> Ba
     is refreshed from what these reads returned instead of reading it back.
     """
     radius = radius_for(report.category)
-    candidate = Member(x, y, report.created_at, reporter_key(report))
+    candidate = ClusterPoint(x, y, _aware(report.created_at), reporter_key(report))
     candidates = nearby_open_sites(session, report.category, x, y, radius, CANDIDATE_SITES)
-    members = _members(session, [site.id for site, _ in candidates])
+    members = _members(session, [site.id for site, _distance in candidates])
+    others = {
+        site_id: [row for row in rows if row.id != report.id] for site_id, rows in members.items()
+    }
     counting = report.status not in EXCLUDED_REPORT_STATUSES
-    for site, _distance in candidates:
-        rows = [row for row in members[site.id] if row.id != report.id]
-        if can_join([_member(row) for row in rows], candidate, radius):
-            report.site = site
-            if not counting:
-                session.flush()
-                refresh_site(session, site)
-                return site
-            confirmations = (
-                session.execute(CONFIRMATIONS, {"site_id": site.id}).all()
-                if site.confirmation_count or site.fixed_claim_count
-                else []
-            )
-            reports = [*rows, report]
-            _refresh(
-                session,
-                site,
-                reports,
-                [float(r.x) for r in rows] + [x],
-                [float(r.y) for r in rows] + [y],
-                confirmations,
-            )
+    site = site_to_join(
+        (site for site, _distance in candidates),
+        lambda site: [_point(row) for row in others[site.id]],
+        candidate,
+        radius,
+    )
+    if site is not None:
+        report.site = site
+        if not counting:
+            session.flush()
+            refresh_site(session, site)
             return site
+        confirmations = (
+            session.execute(CONFIRMATIONS, {"site_id": site.id}).all()
+            if site.confirmation_count or site.fixed_claim_count
+            else []
+        )
+        rows = others[site.id]
+        reports = [*rows, report]
+        _refresh(
+            session,
+            site,
+            reports,
+            [float(r.x) for r in rows] + [x],
+            [float(r.y) for r in rows] + [y],
+            confirmations,
+        )
+        return site
     site = BarrierSite(
         category=report.category,
         geom=from_shape(Point(x, y), srid=METRIC),
@@ -239,23 +210,6 @@ def join_site(session: Session, report: BarrierReport, x: float, y: float) -> Ba
         # A site made this instant holds just this report and no confirmation.
         _refresh(session, site, [report], [x], [y], [])
     return site
-
-
-def shown_reports(statuses: Sequence[str | None]) -> list[int]:
-    """The positions of the counting reports a site's aggregates and score come from: once the
-    council has verified a report of the site (so the site is public), its accepted reports
-    (verified and later, and duplicates merged into it); until then all of them (a site under
-    review, which only staff see). So an unreviewed report never changes what the public sees
-    of a site, nor how a public site ranks; it counts once the council accepts it."""
-    if not any(status in VERIFYING_REPORT_VALUES for status in statuses):
-        return list(range(len(statuses)))
-    return [i for i, status in enumerate(statuses) if status in ACCEPTED_REPORT_VALUES]
-
-
-def median_severity(severities: Iterable[str]) -> str:
-    """The median severity (the higher middle value when the count is even)."""
-    ranks = [SEVERITIES[Severity(s)].rank for s in severities]
-    return SEVERITY_BY_RANK[statistics.median_high(ranks)].value
 
 
 def refresh_site(session: Session, site: BarrierSite, area_id: Any = LOOK_UP_AREA) -> None:
@@ -314,23 +268,8 @@ def _refresh(
         area = area_for_point(session, mean_x, mean_y)
         area_id = area.id if area else None
     site.area_id = area_id
-    from fieldaudit.priority import score_site  # priority builds on this module
-
     score_site(session, site, reports)
     session.flush()
-
-
-def rebuild_sites(session: Session, progress: Any = None) -> int:
-    """Re-cluster every report from scratch, in arrival order; return the number of sites.
-
-    A bulk operation (``fieldaudit.site_rebuild``, whose docstring gives the rules): each new
-    site succeeds the old site most of its reports belonged to and keeps its id, review state
-    (status, reason, plan), confirmations and history; reports a reviewer merged as
-    duplicates stay with their target's successor; old sites without a successor are removed.
-    """
-    from fieldaudit.site_rebuild import rebuild  # it builds on this module
-
-    return rebuild(session, progress)
 
 
 CONFIRMATION_KINDS = ("still_there", "fixed_now")

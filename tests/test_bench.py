@@ -1,5 +1,5 @@
 """Benchmarks at a small size (so they cannot rot): the generator, the in-memory clustering
-against sites.rebuild_sites, the bulk loader, every benchmark function and the report.
+against site_rebuild.rebuild, the bulk loader, every benchmark function and the report.
 
 No timing is asserted: only that each runs and gives sane answers.
 """
@@ -28,7 +28,7 @@ from fieldaudit.map_aggregation import (
     sites_in_bbox,
 )
 from fieldaudit.models import BarrierReport, BarrierSite
-from fieldaudit.sites import rebuild_sites
+from fieldaudit.site_rebuild import rebuild
 from fieldaudit.status import PUBLIC_SITE_STATUSES
 from fieldaudit.taxonomy import CATEGORIES, MUNICIPALITY
 
@@ -83,7 +83,7 @@ def test_generator_is_deterministic_and_realistic(herlev_shapes):
 
 
 def test_bulk_load_gives_the_sites_rebuild_gives(db, herlev):
-    """In-memory clustering + bulk load = sites.rebuild_sites over the loaded reports."""
+    """In-memory clustering + bulk load = site_rebuild.rebuild over the loaded reports."""
     areas = areas_from_database(db.session)
     station = next(a for a in areas if a.name == "Herlev Station")
     # Everything around the station, so that reports crowd and merge.
@@ -124,7 +124,7 @@ def test_bulk_load_gives_the_sites_rebuild_gives(db, herlev):
     loaded_partition, loaded_sites, rejected = snapshot()
     assert all(r.site_id is None for r in dataset.reports if r.id in rejected)
     assert db.session.scalar(select(func.count()).select_from(BarrierReport)) == 400
-    assert rebuild_sites(db.session) == len(sites)
+    assert rebuild(db.session) == len(sites)
     db.session.commit()
     rebuilt_partition, rebuilt_sites, _ = snapshot()
     assert rebuilt_partition == loaded_partition

@@ -164,6 +164,17 @@ def test_the_areas_extent_is_kept_until_the_areas_change(db, herlev):
         event.remove(db.engine, "before_cursor_execute", seen)
 
 
+def test_the_api_and_ogc_serve_the_same_area_features(client, herlev):
+    # One area_feature (fieldaudit/geojson.py) for /api/v1/areas and the OGC collection.
+    api = {f["id"]: f for f in client.get("/api/v1/areas").get_json()["features"]}
+    ogc = get_json(client, f"{BASE}/collections/areas/items", media_type="application/geo+json")
+    assert api and len(ogc["features"]) == len(api)
+    for feature in ogc["features"]:
+        assert {k: feature[k] for k in ("type", "geometry", "properties")} == {
+            k: api[feature["id"]][k] for k in ("type", "geometry", "properties")
+        }
+
+
 def test_area_items_and_paging(client, herlev):
     total = herlev.session.scalar(select(func.count()).select_from(Area))
     body = get_json(client, f"{BASE}/collections/areas/items", media_type="application/geo+json")

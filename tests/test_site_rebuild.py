@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from fieldaudit import report_review
+from fieldaudit import report_review, site_rebuild
 from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, SiteConfirmation
 from fieldaudit.site_cells import differences
-from fieldaudit.sites import add_confirmation, rebuild_sites, refresh_site
+from fieldaudit.sites import add_confirmation, refresh_site
 
 LATER = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 
@@ -20,7 +20,7 @@ def reviewer(make_user):
 
 
 def rebuild(db) -> int:
-    count = rebuild_sites(db.session)
+    count = site_rebuild.rebuild(db.session)
     db.session.commit()
     db.session.expire_all()
     return count
@@ -255,8 +255,6 @@ def test_a_stale_site_is_rewritten_in_place(db, make_report):
 def test_two_processes_build_the_same_sites_as_one(db, make_report, reviewer, monkeypatch):
     # The aggregation and scoring run in a forked second process above PARALLEL_MIN_SITES;
     # forced here with a few sites, the outcome must equal the one-process rebuild.
-    from fieldaudit import site_rebuild
-
     for n in range(12):
         for dx, severity in ((0, "high"), (2, "low")):
             make_report(

@@ -12,7 +12,8 @@ from fieldaudit.areas import ServiceArea
 from fieldaudit.crs import to_wgs84
 from fieldaudit.models import BarrierReport, BarrierSite
 from fieldaudit.reports import check_report, store_report
-from fieldaudit.sites import median_severity, rebuild_sites
+from fieldaudit.site_rebuild import rebuild
+from fieldaudit.site_rule import median_severity
 
 X0, Y0 = 715_000.0, 6_181_000.0
 EVERYWHERE = ServiceArea(box(700_000, 6_170_000, 730_000, 6_200_000), 0)
@@ -109,6 +110,6 @@ def test_rebuild_gives_the_same_sites_as_the_incremental_path(db):
         )
     before = _partition(db)
     site_count = len(before)
-    assert rebuild_sites(db.session) == site_count
+    assert rebuild(db.session) == site_count
     db.session.commit()
     assert _partition(db) == before

@@ -18,7 +18,7 @@ from fieldaudit.areas import ServiceArea
 from fieldaudit.crs import to_wgs84
 from fieldaudit.models import BarrierReport, BarrierSite
 from fieldaudit.reports import check_report, store_report
-from fieldaudit.sites import rebuild_sites
+from fieldaudit.site_rebuild import rebuild
 
 EVERYWHERE = ServiceArea(box(700_000, 6_170_000, 730_000, 6_200_000), 0)
 T0 = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
@@ -88,7 +88,7 @@ def test_incremental_clustering_equals_rebuild_on_5000_reports(db):
     assert sum(len(p) for p in partition) == REPORTS
 
     started = time.perf_counter()
-    assert rebuild_sites(db.session) == len(partition)
+    assert rebuild(db.session) == len(partition)
     db.session.commit()
     rebuild_s = time.perf_counter() - started
     db.session.expire_all()

@@ -26,12 +26,12 @@ from fieldaudit import params
 from fieldaudit.areas import AreaIndex, area_index
 from fieldaudit.config import HERLEV_BBOX_WGS84
 from fieldaudit.crs import METRIC, WGS84, reproject, transformer
-from fieldaudit.geojson import wgs84_geometry
+from fieldaudit.geojson import area_feature, wgs84_geometry
 from fieldaudit.models import Area, BarrierReport, BarrierSite
 from fieldaudit.params import ParameterError
 from fieldaudit.spatial import backend
 from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Status
-from fieldaudit.taxonomy import AREA_KINDS, SEVERITIES, Label, Severity, category
+from fieldaudit.taxonomy import SEVERITIES, Label, Severity, category
 from fieldaudit.visibility import public_site_clause
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -258,28 +258,6 @@ def site_feature(site: BarrierSite, lang: str) -> dict[str, Any]:
             "area_name": site.area.name if site.area is not None else None,
             "priority_score": round(site.priority_score or 0.0, 2),
             "planned_year": site.planned_year,
-        },
-    }
-
-
-AREA_KIND_LABELS = {k.code: k.label for k in AREA_KINDS}
-
-
-def area_feature(area: Area, lang: str) -> dict[str, Any]:
-    """A public space or green area as a GeoJSON Feature."""
-    kind = AREA_KIND_LABELS.get(area.kind)
-    return {
-        "type": "Feature",
-        "id": area.id,
-        "geometry": wgs84_geometry(area.geom),
-        "properties": {
-            "name": area.name,
-            "kind": area.kind,
-            "kind_name": kind.get(lang) if kind else area.kind,
-            "importance": area.importance,
-            "approximate": area.approximate,
-            "description": area.description,
-            "source": area.source,
         },
     }
 
