@@ -16,7 +16,7 @@ import numpy as np
 
 from fieldaudit.bench.generate import AreaLocator, SyntheticReport
 from fieldaudit.clustering import Cluster, ClusterPoint, cluster_points
-from fieldaudit.sites import median_severity
+from fieldaudit.site_rule import median_severity, shown_reports
 from fieldaudit.status import Status
 
 __all__ = ["Cluster", "ClusterPoint", "SyntheticSite", "build_sites", "cluster_points"]
@@ -66,16 +66,25 @@ def build_sites(
 def site_from_members(number: int, cluster: Cluster, members: Iterable[Any]) -> SyntheticSite:
     """A site's aggregates as ``sites.refresh_site`` computes them (no confirmations yet)."""
     members = list(members)
+    # As the lifecycle derives it: verified once one of its reports is.
+    status = (
+        Status.VERIFIED.value
+        if any(m.status == Status.VERIFIED.value for m in members)
+        else Status.NEW.value
+    )
+    shown = [members[i] for i in shown_reports([m.status for m in members])]
+    x, y = cluster.cx, cluster.cy
+    if len(shown) < len(members):  # unreviewed reports of a reviewed site don't count
+        members = shown
+        x = float(np.mean([m.x for m in shown]))
+        y = float(np.mean([m.y for m in shown]))
     created = [m.created_at for m in members]
     return SyntheticSite(
         id=number,
         category=cluster.category,
-        x=cluster.cx,
-        y=cluster.cy,
-        # As the lifecycle derives it: verified once one of its reports is.
-        status=Status.VERIFIED.value
-        if any(m.status == Status.VERIFIED.value for m in members)
-        else Status.NEW.value,
+        x=x,
+        y=y,
+        status=status,
         severity=median_severity(m.severity for m in members),
         groups=sorted({g for m in members for g in m.groups}),
         tag_counts=dict(sorted(Counter(t for m in members for t in m.tags).items())),
