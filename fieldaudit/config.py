@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +89,12 @@ def check(config: dict[str, Any]) -> None:
             "FIELDAUDIT_SECRET_KEY must be set to a long random value when FIELDAUDIT_ENV_NAME "
             "is 'production'."
         )
+
+
+def private_media_dir(settings: Mapping[str, Any]) -> Path:
+    """Where the originals of redacted photos are kept (outside the media folder, never served):
+    ``PRIVATE_MEDIA_DIR``, or ``private-originals`` beside the media folder."""
+    configured = settings.get("PRIVATE_MEDIA_DIR")
+    if configured:
+        return Path(configured)
+    return Path(settings["MEDIA_DIR"]).resolve().parent / "private-originals"

@@ -82,8 +82,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from fieldaudit import create_app
-    from fieldaudit.area_import import import_areas, read_area_file
-    from fieldaudit.cli import herlev_files
+    from fieldaudit.area_import import herlev_files, import_areas, read_area_file
     from fieldaudit.extensions import db
 
     with tempfile.TemporaryDirectory() as tmp:

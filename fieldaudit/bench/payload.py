@@ -18,9 +18,8 @@ from types import ModuleType
 from flask_migrate import upgrade
 
 from fieldaudit import create_app
-from fieldaudit.area_import import import_areas, read_area_file
+from fieldaudit.area_import import herlev_files, import_areas, read_area_file
 from fieldaudit.bench.suites import Figure
-from fieldaudit.cli import herlev_files
 from fieldaudit.extensions import db
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "measure_field_payload.py"

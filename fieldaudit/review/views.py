@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -32,6 +31,7 @@ from fieldaudit import lifecycle, params, redaction, statistics
 from fieldaudit.accounts.forms import option
 from fieldaudit.accounts.views import apply_problems, lang
 from fieldaudit.authz import has_role, require_role
+from fieldaudit.config import private_media_dir
 from fieldaudit.crs import to_wgs84
 from fieldaudit.errors import DomainError
 from fieldaudit.extensions import db
@@ -73,14 +73,6 @@ bp = Blueprint("review", __name__, template_folder="templates", url_prefix="/gen
 PAGE_SIZE = 25
 REVIEWERS = (Role.REVIEWER,)
 STAFF = (Role.REVIEWER, Role.PLANNER)
-
-
-def private_dir() -> Path:
-    """Where the originals of redacted photos are kept (outside the media folder, never served)."""
-    configured = current_app.config.get("PRIVATE_MEDIA_DIR")
-    if configured:
-        return Path(configured)
-    return Path(current_app.config["MEDIA_DIR"]).resolve().parent / "private-originals"
 
 
 # --- the queue ---------------------------------------------------------------------------------
@@ -472,7 +464,11 @@ def photo_file(photo_id: int, variant: str):
     elif variant == "original":
         if not has_role(current_user, Role.ADMIN):
             abort(403)
-        path = media_path(private_dir(), photo.original_name) if photo.original_name else None
+        path = (
+            media_path(private_media_dir(current_app.config), photo.original_name)
+            if photo.original_name
+            else None
+        )
     else:
         abort(404)
     if path is None or not path.is_file():
@@ -532,7 +528,7 @@ def photo_act(photo_id: int, action: str):
             user,
             [box],
             current_app.config["MEDIA_DIR"],
-            private_dir(),
+            private_media_dir(current_app.config),
             form.reason.data or "",
         )
     except DomainError as error:

@@ -60,8 +60,7 @@ def prepare_database(db: str, folder: Path) -> tuple[str, str | None]:
     from sqlalchemy import create_engine, text
 
     from fieldaudit import create_app
-    from fieldaudit.area_import import import_areas, read_area_file
-    from fieldaudit.cli import herlev_files
+    from fieldaudit.area_import import herlev_files, import_areas, read_area_file
     from fieldaudit.extensions import db as sqla
 
     name = None
