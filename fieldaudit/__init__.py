@@ -53,17 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             attach_spatialite(db.engine, app.config["SPATIALITE_LIBRARY"])
 
     from fieldaudit import models  # noqa: F401  (register the tables)
-    from fieldaudit.cli import register_commands
-    from fieldaudit.web import register_blueprints
-    from fieldaudit.web.security import (
-        init_rate_limits,
-        init_request_guards,
-        init_security_headers,
-    )
+    from fieldaudit.app_setup import set_up
 
-    register_blueprints(app)
-    init_security_headers(app)
-    init_request_guards(app)  # hardening (issue 8)
-    init_rate_limits(app)  # hardening (issue 8): every limit is listed in web/security.py
-    register_commands(app)
+    set_up(app)
     return app

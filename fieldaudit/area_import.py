@@ -165,6 +165,12 @@ def _check_feature(raw: Any, name: str, kind: str) -> str | None:
     return None
 
 
+def herlev_files(data_dir: str) -> list[Path]:
+    """The shipped (approximate) Herlev layers: the boundary first, then the areas."""
+    folder = Path(data_dir)
+    return [folder / "herlev_boundary.geojson", folder / "herlev_areas.geojson"]
+
+
 def herlev_window() -> Polygon:
     """The box (EPSG:25832) every area must lie in: Herlev's bounding box widened by 5 km."""
     min_x, min_y, max_x, max_y = bbox_to_metric(HERLEV_BBOX_WGS84)

@@ -7,21 +7,19 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
 from fieldaudit import osm
-from fieldaudit.area_import import AreaFileError, import_areas, read_area_file
+from fieldaudit.accounts.cli import users_cli
+from fieldaudit.area_import import AreaFileError, herlev_files, import_areas, read_area_file
 from fieldaudit.areas import upsert_area
+from fieldaudit.bench.cli import bench_cli
+from fieldaudit.config import private_originals_dir
 from fieldaudit.extensions import db
+from fieldaudit.open311.commands import apikeys_cli
 
 areas_cli = AppGroup("areas", help="Public spaces and green areas.")
-
-
-def herlev_files(data_dir: str) -> list[Path]:
-    """The shipped (approximate) Herlev layers: the boundary first, then the areas."""
-    folder = Path(data_dir)
-    return [folder / "herlev_boundary.geojson", folder / "herlev_areas.geojson"]
 
 
 @click.command("init")
@@ -156,7 +154,6 @@ def backup_command(archive: Path) -> None:
     """Back up the SpatiaLite database (online), the media folder and the private originals of
     redacted photos into ARCHIVE (.tar.gz)."""
     from fieldaudit.backup import BackupError, create_backup
-    from fieldaudit.config import private_originals_dir
 
     try:
         summary = create_backup(
@@ -178,7 +175,6 @@ def restore_command(archive: Path, yes: bool) -> None:
     """Restore a backup over the SpatiaLite database, media folder and private originals (stop
     the app first)."""
     from fieldaudit.backup import BackupError, restore_backup
-    from fieldaudit.config import private_originals_dir
 
     database = _sqlite_file()
     if not yes:
@@ -248,10 +244,9 @@ def check_command(repair: bool, min_age: float, no_hashes: bool) -> None:
     """Check that the database and the media folder agree, and that the map's site cells
     match the sites; exit 1 on any problem."""
     from fieldaudit import consistency, site_cells
-    from fieldaudit.review.views import private_dir
 
     started = time.perf_counter()
-    media, private = current_app.config["MEDIA_DIR"], private_dir()
+    media, private = current_app.config["MEDIA_DIR"], private_originals_dir(current_app.config)
     result = consistency.check_media(db.session, media, private, not no_hashes, min_age)
     if repair and result.removable:
         removed = consistency.repair(result)
@@ -278,30 +273,13 @@ def check_command(repair: bool, min_age: float, no_hashes: bool) -> None:
 
 def register_commands(app: Flask) -> None:
     """Register FieldAudit's commands on ``app``."""
-    from fieldaudit.open311.commands import apikeys_cli
-
     app.cli.add_command(apikeys_cli)
     app.cli.add_command(init_command)
     app.cli.add_command(areas_cli)
     app.cli.add_command(sites_cli)
-    from fieldaudit.accounts.cli import users_cli
-
     app.cli.add_command(users_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(retention_command)
     app.cli.add_command(check_command)  # hardening (issue 8): fieldaudit/consistency.py
-    from fieldaudit.bench.cli import bench_cli
-
     app.cli.add_command(bench_cli)
-
-
-def _create_app() -> Flask:
-    from fieldaudit import create_app
-
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app)
-def main() -> None:
-    """FieldAudit: accessibility audits of public space."""

@@ -21,8 +21,7 @@ from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
 from fieldaudit import create_app
-from fieldaudit.area_import import import_areas, read_area_file
-from fieldaudit.cli import herlev_files
+from fieldaudit.area_import import herlev_files, import_areas, read_area_file
 from fieldaudit.config import defaults
 from fieldaudit.extensions import db as _db
 

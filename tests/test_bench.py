@@ -15,11 +15,9 @@ import pytest
 from shapely.geometry import Point
 from sqlalchemy import func, select
 
-from fieldaudit.bench import suites
 from fieldaudit.bench.clustering import build_sites
 from fieldaudit.bench.generate import AreaLocator, AreaShape, generate, locate_areas
 from fieldaudit.bench.load import areas_from_database, load
-from fieldaudit.bench.report import merge, render, table
 from fieldaudit.map_aggregation import (
     cell_size_for,
     grid_counts,
@@ -31,6 +29,8 @@ from fieldaudit.models import BarrierReport, BarrierSite
 from fieldaudit.site_rebuild import rebuild
 from fieldaudit.status import PUBLIC_SITE_STATUSES
 from fieldaudit.taxonomy import CATEGORIES, MUNICIPALITY
+from scripts.bench import suites
+from scripts.bench.report import merge, render, table
 
 from .conftest import TEST_DB
 

@@ -10,14 +10,14 @@ from pathlib import Path
 
 from PIL import Image
 
-from fieldaudit.bench.payload import bench_payload
-from fieldaudit.bench.photo_ingest import (
+from scripts.bench.payload import bench_payload
+from scripts.bench.photo_ingest import (
     bench_photo_ingest,
     fieldaudit_ingest,
     make_photo,
     minimal_ingest,
 )
-from fieldaudit.bench.submission import (
+from scripts.bench.submission import (
     measure_submission,
     profile_submission,
     submission_figure,

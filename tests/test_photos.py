@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image, ImageCms
 
-from fieldaudit.bench.photo_ingest import flat_png
 from fieldaudit.errors import ValidationError
 from fieldaudit.photos import (
     DEFAULT_PHOTO_WORKERS,
@@ -26,6 +25,7 @@ from fieldaudit.photos import (
     stage_photos,
     sweep_temporary_files,
 )
+from scripts.bench.photo_ingest import flat_png
 
 RED, BLUE = (220, 20, 20), (20, 20, 220)
 

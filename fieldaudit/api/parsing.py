@@ -15,8 +15,8 @@ from fieldaudit.api.errors import ApiError
 from fieldaudit.models import User
 from fieldaudit.plain_text import text_problem
 from fieldaudit.web import query
+from fieldaudit.web.client import DEVICE_TOKEN_HEADER
 
-DEVICE_TOKEN_HEADER = "X-Device-Token"
 DEVICE_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 PHOTOS_FIELD = "photos"
 REPORT_FIELD = "report"

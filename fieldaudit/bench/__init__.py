@@ -1,7 +1,8 @@
-"""Benchmarks at scale: a seeded synthetic data set, a bulk loader and the measurements.
+"""A seeded synthetic data set at scale, for demos, training and the benchmarks.
 
 ``generate`` (no Flask, no database) makes N realistic reports inside Herlev's areas;
-``clustering`` merges them into barrier sites with the rule of ``fieldaudit.sites`` in memory;
-``load`` writes both into PostGIS (COPY) or SpatiaLite (one transaction) with their indexes;
-``suites`` holds one function per benchmark and ``report`` writes ``docs/benchmarks.md``.
+``clustering`` merges them into barrier sites with the rule of ``fieldaudit.clustering`` in
+memory; ``load`` writes both into PostGIS (COPY) or SpatiaLite (one transaction) with their
+indexes; ``cli`` is ``fieldaudit bench generate|load``. The benchmark suites that measure this
+data set live outside the package, in ``scripts/bench/``.
 """

@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from fieldaudit.area_import import read_area_file
+from fieldaudit.area_import import herlev_files, read_area_file
 from fieldaudit.bench.clustering import build_sites
 from fieldaudit.bench.generate import AreaLocator, AreaShape, generate, locate_areas
 from fieldaudit.bench.load import areas_from_database, check_empty, load
@@ -24,8 +24,6 @@ def _areas() -> list[AreaShape]:
     areas = areas_from_database(db.session)
     if areas:
         return areas
-    from fieldaudit.cli import herlev_files
-
     shapes: list[AreaShape] = []
     for path in herlev_files(current_app.config["DATA_DIR"]):
         for feature in read_area_file(path).features:

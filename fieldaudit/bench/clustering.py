@@ -1,55 +1,37 @@
 """Barrier sites of a generated data set, computed in memory before the bulk load.
 
 The clustering rule itself lives in ``fieldaudit.clustering`` (shared with the full rebuild,
-``fieldaudit.site_rebuild``); this module turns its clusters into loadable sites.
+``fieldaudit.site_rebuild``); this module turns its clusters into loadable sites, of the type the rebuild writes
+(``site_rebuild.NewSite``), with no confirmations, plans or score yet.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from fieldaudit.bench.generate import AreaLocator, SyntheticReport
-from fieldaudit.clustering import Cluster, ClusterPoint, cluster_points
-from fieldaudit.site_rule import median_severity, shown_reports
+from fieldaudit.clustering import Cluster, cluster_points
+from fieldaudit.site_rebuild import NewSite
+from fieldaudit.site_rule import ClusterPoint, median_severity, shown_reports
 from fieldaudit.status import Status
 
-__all__ = ["Cluster", "ClusterPoint", "SyntheticSite", "build_sites", "cluster_points"]
-
-
-@dataclass(slots=True)
-class SyntheticSite:
-    """A barrier site computed in memory, ready to load (ids 1..S in creation order)."""
-
-    id: int
-    category: str
-    x: float
-    y: float
-    status: str
-    severity: str
-    groups: list[str]
-    tag_counts: dict[str, int]
-    report_count: int
-    first_seen: datetime
-    last_seen: datetime
-    area_id: int | None
+__all__ = ["Cluster", "ClusterPoint", "build_sites", "cluster_points"]
 
 
 def build_sites(
     reports: Sequence[SyntheticReport], locator: AreaLocator | None = None
-) -> list[SyntheticSite]:
+) -> list[NewSite]:
     """Cluster reports (sorted by id = arrival order) into sites; set each report's site_id."""
     usable = [r for r in reports if r.status != Status.REJECTED.value]
     points = [ClusterPoint(r.x, r.y, r.created_at, f"device:{r.device_token_hash}") for r in usable]
     clusters = cluster_points([r.category for r in usable], points)
     for report in reports:
         report.site_id = None
-    sites: list[SyntheticSite] = []
+    sites: list[NewSite] = []
     for number, cluster in enumerate(clusters, 1):
         members = [usable[i] for i in cluster.members]
         for member in members:
@@ -63,7 +45,7 @@ def build_sites(
     return sites
 
 
-def site_from_members(number: int, cluster: Cluster, members: Iterable[Any]) -> SyntheticSite:
+def site_from_members(number: int, cluster: Cluster, members: Iterable[Any]) -> NewSite:
     """A site's aggregates as ``sites.refresh_site`` computes them (no confirmations yet)."""
     members = list(members)
     # As the lifecycle derives it: verified once one of its reports is.
@@ -79,7 +61,7 @@ def site_from_members(number: int, cluster: Cluster, members: Iterable[Any]) -> 
         x = float(np.mean([m.x for m in shown]))
         y = float(np.mean([m.y for m in shown]))
     created = [m.created_at for m in members]
-    return SyntheticSite(
+    return NewSite(
         id=number,
         category=cluster.category,
         x=x,
@@ -92,4 +74,12 @@ def site_from_members(number: int, cluster: Cluster, members: Iterable[Any]) -> 
         first_seen=min(created),
         last_seen=max(created),
         area_id=None,
+        confirmation_count=0,
+        anonymous_confirmation_count=0,
+        fixed_claim_count=0,
+        priority_score=0.0,
+        priority_factors="{}",
+        planned_year=None,
+        planned_cost_dkk=None,
+        status_reason="",
     )

@@ -30,10 +30,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from fieldaudit.bench.clustering import SyntheticSite
 from fieldaudit.bench.generate import AreaShape, SyntheticReport
 from fieldaudit.crs import METRIC
 from fieldaudit.models import Area, BarrierReport, BarrierSite
+from fieldaudit.site_rebuild import NewSite
 
 TABLES = ("barrier_sites", "barrier_reports")
 # Measured (docs/benchmarks.md, "strategy keep" rows): SpatiaLite loads about 3x faster with
@@ -148,13 +148,15 @@ def _report_lines(reports: Sequence[SyntheticReport]) -> list[str]:
     ]
 
 
-def _site_lines(sites: Sequence[SyntheticSite]) -> list[str]:
+def _site_lines(sites: Sequence[NewSite]) -> list[str]:
     """Site rows as COPY text lines (the columns of SITE_COLUMNS)."""
     text, json_text, value = _copy_text, _json, _copy_value
     return [
         f"{s.id}\t{s.category}\t{ewkb_hex(s.x, s.y)}\t{s.status}\t{s.severity}\t"
-        f"{text(json_text(s.groups))}\t{text(json_text(s.tag_counts))}\t{s.report_count}\t0\t0\t"
-        f"{s.first_seen.isoformat()}\t{s.last_seen.isoformat()}\t{value(s.area_id)}\t0.0\t{{}}\t\n"
+        f"{text(json_text(s.groups))}\t{text(json_text(s.tag_counts))}\t{s.report_count}\t"
+        f"{s.confirmation_count}\t{s.fixed_claim_count}\t{s.first_seen.isoformat()}\t"
+        f"{s.last_seen.isoformat()}\t{value(s.area_id)}\t{s.priority_score}\t"
+        f"{text(s.priority_factors)}\t{text(s.status_reason)}\n"
         for s in sites
     ]
 
@@ -181,7 +183,7 @@ def check_empty(session: Session) -> None:
 def load(
     engine: Engine,
     reports: Sequence[SyntheticReport],
-    sites: Sequence[SyntheticSite],
+    sites: Sequence[NewSite],
     strategy: str | None = None,
 ) -> dict[str, float]:
     """Load reports and sites with the database's bulk path; return timings in seconds.
@@ -222,7 +224,7 @@ def _pg_secondary(cursor: Any, table: str) -> tuple[list[tuple[str, str]], list[
 def load_postgis(
     engine: Engine,
     reports: Sequence[SyntheticReport],
-    sites: Sequence[SyntheticSite],
+    sites: Sequence[NewSite],
     strategy: str,
 ) -> dict[str, float]:
     """COPY sites then reports (hex EWKB geometry), rebuild or keep indexes, ANALYZE."""
@@ -311,7 +313,7 @@ def _sqlite_indexes(cursor: Any, table: str) -> list[tuple[str, str]]:
 def load_spatialite(
     engine: Engine,
     reports: Sequence[SyntheticReport],
-    sites: Sequence[SyntheticSite],
+    sites: Sequence[NewSite],
     strategy: str,
 ) -> dict[str, float]:
     """executemany in one transaction (MakePoint geometry), R*Tree kept or rebuilt, ANALYZE."""
@@ -434,7 +436,7 @@ def _sqlite_report_rows(reports: Sequence[SyntheticReport]) -> Iterator[tuple[An
         )
 
 
-def _sqlite_site_rows(sites: Sequence[SyntheticSite]) -> Iterator[tuple[Any, ...]]:
+def _sqlite_site_rows(sites: Sequence[NewSite]) -> Iterator[tuple[Any, ...]]:
     """Site rows as executemany parameters (SITE_COLUMNS, geometry as x, y)."""
     moment, json_text = _sqlite_time, _json
     for s in sites:
@@ -448,14 +450,14 @@ def _sqlite_site_rows(sites: Sequence[SyntheticSite]) -> Iterator[tuple[Any, ...
             json_text(s.groups),
             json_text(s.tag_counts),
             s.report_count,
-            0,
-            0,
+            s.confirmation_count,
+            s.fixed_claim_count,
             moment(s.first_seen),
             moment(s.last_seen),
             s.area_id,
-            0.0,
-            "{}",
-            "",
+            s.priority_score,
+            s.priority_factors,
+            s.status_reason,
         )
 
 

@@ -47,18 +47,17 @@ from fieldaudit.models import (
 from fieldaudit.photos import media_path
 from fieldaudit.plain_text import clean_xml_tree
 from fieldaudit.sites import CONFIRMATION_KINDS, add_confirmation
-from fieldaudit.status import ACTION_LABELS, PUBLIC_SITE_STATUSES, STATUS_LABELS, Status
+from fieldaudit.status import PUBLIC_SITE_STATUSES, Status
 from fieldaudit.taxonomy import (
     AREA_KINDS,
     CATEGORIES,
-    COMMON_TAGS,
-    GROUP_LABELS,
     MUNICIPALITY,
-    SEVERITIES,
     category,
 )
 from fieldaudit.web import query
 from fieldaudit.web.client import client_address_key
+from fieldaudit.web.i18n import select_language
+from fieldaudit.web.labels import action_label, category_label, status_label
 from fieldaudit.web.query import CHOICE, FLAG, ID, INT, Param, query_params
 
 public = Blueprint("public", __name__, template_folder="templates")
@@ -67,110 +66,6 @@ PAGE_SIZE = 50
 FEED_ENTRIES = 50
 ATOM = "http://www.w3.org/2005/Atom"
 PHOTO_VARIANTS = ("display", "thumb")
-
-
-def _lang() -> str:
-    from fieldaudit.web.i18n import select_language
-
-    return select_language()
-
-
-# --- labels for every template -----------------------------------------------------------------
-
-
-def _label(mapping: dict[Any, Any], code: str) -> str:
-    for key, label in mapping.items():
-        if key == code:
-            return getattr(label, "label", label).get(_lang())
-    return code
-
-
-def status_label(code: str) -> str:
-    """The label of a status in the page's language."""
-    return _label(STATUS_LABELS, code)
-
-
-def category_label(code: str) -> str:
-    """The label of a category in the page's language."""
-    cat = category(code)
-    return cat.label.get(_lang()) if cat else code
-
-
-def severity_label(code: str) -> str:
-    """The label of a severity in the page's language."""
-    return _label(SEVERITIES, code)
-
-
-def group_label(code: str) -> str:
-    """The label of an affected group in the page's language."""
-    return _label(GROUP_LABELS, code)
-
-
-def tag_label(code: str) -> str:
-    """The label of a tag in the page's language."""
-    for tag in COMMON_TAGS:
-        if tag.code == code:
-            return tag.label.get(_lang())
-    for cat in CATEGORIES:
-        for tag in cat.tags:
-            if tag.code == code:
-                return tag.label.get(_lang())
-    return code
-
-
-def action_label(code: str) -> str:
-    """The label of a history action in the page's language."""
-    label = ACTION_LABELS.get(code)
-    return label.get(_lang()) if label else code
-
-
-def change_text(values: dict[str, Any] | None) -> str:
-    """A history entry's before or after values as readable text (for staff pages)."""
-    if not values:
-        return ""
-    parts = []
-    for key, value in values.items():
-        if key == "status" and isinstance(value, str):
-            parts.append(status_label(value))
-        elif key == "category" and isinstance(value, str):
-            parts.append(category_label(value))
-        elif key == "severity" and isinstance(value, str):
-            parts.append(severity_label(value))
-        elif key == "groups" and isinstance(value, list):
-            parts.append(", ".join(group_label(v) for v in value) or "–")
-        elif key == "tags" and isinstance(value, list):
-            parts.append(", ".join(tag_label(v) for v in value) or "–")
-        elif key in ("site_id", "merged_into", "from_site_id") and value:
-            parts.append(f"#{value}")
-        elif key == "boxes" and isinstance(value, list):
-            parts.append(f"{len(value)} ▭")
-        elif isinstance(value, str | int | float | bool) and value is not None:
-            parts.append(f"{key}: {value}")
-    return "; ".join(parts)
-
-
-@public.app_context_processor
-def label_helpers() -> dict[str, Any]:
-    """Label helpers for every template."""
-    return {
-        "status_label": status_label,
-        "category_label": category_label,
-        "severity_label": severity_label,
-        "action_label": action_label,
-        "change_text": change_text,
-    }
-
-
-@public.app_template_filter("group_label")
-def group_label_filter(code: str) -> str:
-    """Template filter: an affected group's label."""
-    return group_label(code)
-
-
-@public.app_template_filter("tag_label")
-def tag_label_filter(code: str) -> str:
-    """Template filter: a tag's label."""
-    return tag_label(code)
 
 
 # --- the map of areas ---------------------------------------------------------------------------
@@ -437,7 +332,7 @@ def _atom(
 ) -> Response:
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
-    feed.set("{http://www.w3.org/XML/1998/namespace}lang", _lang())
+    feed.set("{http://www.w3.org/XML/1998/namespace}lang", select_language())
     ET.SubElement(feed, f"{{{ATOM}}}title").text = title
     ET.SubElement(feed, f"{{{ATOM}}}id").text = self_url
     ET.SubElement(feed, f"{{{ATOM}}}updated").text = _iso(updated)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -81,11 +80,6 @@ from fieldaudit.web.query import CHOICE, DATE, ID, INT, Param, query_params
 bp = Blueprint("review", __name__, template_folder="templates", url_prefix="/gennemgang")
 
 PAGE_SIZE = 25
-
-
-def private_dir() -> Path:
-    """Where the originals of redacted photos are kept (outside the media folder, never served)."""
-    return private_originals_dir(current_app.config)
 
 
 # --- the queue ---------------------------------------------------------------------------------
@@ -477,7 +471,11 @@ def photo_file(photo_id: int, variant: str):
     elif variant == "original":
         if not has_role(current_user, Role.ADMIN):
             abort(403)
-        path = media_path(private_dir(), photo.original_name) if photo.original_name else None
+        path = (
+            media_path(private_originals_dir(current_app.config), photo.original_name)
+            if photo.original_name
+            else None
+        )
     else:
         abort(404)
     if path is None or not path.is_file():
@@ -537,7 +535,7 @@ def photo_act(photo_id: int, action: str):
             user,
             [box],
             current_app.config["MEDIA_DIR"],
-            private_dir(),
+            private_originals_dir(current_app.config),
             form.reason.data or "",
         )
     except DomainError as error:

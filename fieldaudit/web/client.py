@@ -1,4 +1,5 @@
-"""Who is asking, as far as counting needs to know: a keyed hash of the client's address.
+"""Who is asking, as far as counting needs to know: a keyed hash of the client's address, and
+the header in which the field app names its device (``DEVICE_TOKEN_HEADER``).
 
 The address is ``request.remote_addr`` after ProxyFix (``FIELDAUDIT_PROXY_HOPS``). It is never
 stored: only HMAC-SHA256 of it under the app's secret key, which cannot be turned back into
@@ -11,6 +12,9 @@ import hashlib
 import hmac
 
 from flask import current_app, request
+
+# The field app's device token (checked and hashed by ``fieldaudit.api.parsing``).
+DEVICE_TOKEN_HEADER = "X-Device-Token"
 
 
 def client_address_key() -> str | None:

@@ -11,8 +11,8 @@ from flask import Flask, abort, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from fieldaudit.api.parsing import DEVICE_TOKEN_HEADER
 from fieldaudit.web import query
+from fieldaudit.web.client import DEVICE_TOKEN_HEADER
 
 
 def content_security_policy(tile_url: str) -> str:

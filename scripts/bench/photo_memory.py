@@ -43,9 +43,9 @@ from werkzeug.test import encode_multipart
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from fieldaudit.bench.photo_ingest import flat_png, make_photo  # noqa: E402
 from fieldaudit.photos import MAX_PIXELS  # noqa: E402
-from tests.hardening.servers import Gunicorn, running_in_group, server_environment  # noqa: E402
+from scripts.bench.photo_ingest import flat_png, make_photo  # noqa: E402
+from scripts.servers import Gunicorn, running_in_group, server_environment  # noqa: E402
 
 GOAL_MB = 600
 CLIENTS = 3

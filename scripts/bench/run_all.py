@@ -27,10 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from fieldaudit.bench import suites  # noqa: E402
-from fieldaudit.bench.environment import database_versions, machine  # noqa: E402
-from fieldaudit.bench.report import merge, render, table  # noqa: E402
-from fieldaudit.bench.suites import Figure  # noqa: E402
+from scripts.bench import suites  # noqa: E402
+from scripts.bench.environment import database_versions, machine  # noqa: E402
+from scripts.bench.report import merge, render, table  # noqa: E402
+from scripts.bench.suites import Figure  # noqa: E402
 
 INTRO_FILE = Path(__file__).with_name("benchmarks_intro.md")
 OUTRO_FILE = Path(__file__).with_name("benchmarks_outro.md")
@@ -121,9 +121,9 @@ SERVICE_BENCHMARKS = ("submission", "photo", "payload")
 
 def bench_service(args: argparse.Namespace, only: set[str] | None) -> tuple[list[Figure], dict]:
     """4. submission (per database), 5. photo ingest and 8b. the PWA payload (no N needed)."""
-    from fieldaudit.bench.payload import bench_payload
-    from fieldaudit.bench.photo_ingest import bench_photo_ingest
-    from fieldaudit.bench.submission import bench_submission, profile_submission
+    from scripts.bench.payload import bench_payload
+    from scripts.bench.photo_ingest import bench_photo_ingest
+    from scripts.bench.submission import bench_submission, profile_submission
 
     figures: list[Figure] = []
     profiles: dict[str, str] = {}

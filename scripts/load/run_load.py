@@ -22,10 +22,7 @@ import io
 import json
 import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,6 +32,10 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from scripts.servers import Gunicorn, server_environment  # noqa: E402
+
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
 # Named places in Herlev (DOMAIN.md): station, hospital, town centre, library, Hjortespringkilen.
 PLACES = (
@@ -47,21 +48,13 @@ PLACES = (
 CATEGORIES = ("step", "kerb", "narrow_passage", "surface", "obstacle", "benches")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def prepare_database(db: str, folder: Path) -> tuple[str, str | None]:
     """A fresh, migrated database with Herlev's areas; return its URL and a PostGIS db name."""
-    sys.path.insert(0, str(ROOT))
     from flask_migrate import upgrade
     from sqlalchemy import create_engine, text
 
     from fieldaudit import create_app
-    from fieldaudit.area_import import import_areas, read_area_file
-    from fieldaudit.cli import herlev_files
+    from fieldaudit.area_import import herlev_files, import_areas, read_area_file
     from fieldaudit.extensions import db as sqla
 
     name = None
@@ -104,51 +97,17 @@ def drop_database(name: str) -> None:
     server.dispose()
 
 
-def start_server(url: str, folder: Path, workers: int, port: int) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDAUDIT_")}
-    env.update(
-        {
-            "FIELDAUDIT_ENV_NAME": "production",
-            "FIELDAUDIT_SECRET_KEY": uuid.uuid4().hex * 2,
-            "FIELDAUDIT_DATABASE_URL": url,
-            "FIELDAUDIT_MEDIA_DIR": str(folder / "media"),
-            "FIELDAUDIT_TILE_URL": "",
-            # One client address for 50 volunteers: lift the per-address limits for this run.
-            "FIELDAUDIT_RATELIMIT_REPORTS": "1000000/minute",
-            "FIELDAUDIT_RATELIMIT_CONFIRMATIONS": "1000000/minute",
-        }
+def production_server(url: str, folder: Path, workers: int) -> Gunicorn:
+    """The production app under gunicorn, the per-address limits lifted for this run."""
+    env = server_environment(
+        {"DATABASE_URL": url, "MEDIA_DIR": str(folder / "media")},
+        FIELDAUDIT_ENV_NAME="production",
+        FIELDAUDIT_SECRET_KEY=uuid.uuid4().hex * 2,
+        # One client address for 50 volunteers: lift the per-address limits for this run.
+        FIELDAUDIT_RATELIMIT_REPORTS="1000000/minute",
+        FIELDAUDIT_RATELIMIT_CONFIRMATIONS="1000000/minute",
     )
-    log = (folder / "gunicorn.log").open("ab")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "60",
-            "fieldaudit:create_app()",
-        ],
-        env=env,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/v1/categories")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return process
-        except OSError:
-            time.sleep(0.3)
-    os.killpg(process.pid, signal.SIGTERM)
-    raise SystemExit("gunicorn did not start; see gunicorn.log")
+    return Gunicorn(env, folder / "gunicorn.log", workers)
 
 
 def small_photo(rng: random.Random) -> bytes:
@@ -279,8 +238,8 @@ def main() -> int:
 
     folder = Path(tempfile.mkdtemp(prefix="fieldaudit-load-"))
     url, pg_name = prepare_database(args.db, folder)
-    port = free_port()
-    server = start_server(url, folder, args.workers, port)
+    server = production_server(url, folder, args.workers).start()
+    port = server.port
     stats = Stats()
     try:
         started = time.monotonic()
@@ -292,8 +251,7 @@ def main() -> int:
             volunteer.join(timeout=args.seconds + 120)
         elapsed = time.monotonic() - started
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        server.stop()
     stored = count_reports(url)
     if pg_name:
         drop_database(pg_name)

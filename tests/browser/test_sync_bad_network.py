@@ -31,6 +31,7 @@ from sqlalchemy import create_engine, func, make_url, select, text
 
 from fieldaudit.extensions import db
 from fieldaudit.models import BarrierReport, Photo
+from scripts.servers import Gunicorn, server_environment
 from tests.browser.test_field_app import (
     OUTBOX_UUIDS,
     STATION,
@@ -41,7 +42,6 @@ from tests.browser.test_field_app import (
     open_capture,
 )
 from tests.conftest import POSTGRES_SERVER, TEST_DB, jpeg_bytes
-from tests.hardening.servers import Gunicorn, server_environment
 
 pytestmark = pytest.mark.browser
 

@@ -12,8 +12,8 @@ import urllib.error
 import urllib.request
 
 from fieldaudit.extensions import db as _db
+from scripts.servers import Gunicorn, server_environment
 from tests.conftest import TEST_DB
-from tests.hardening.servers import Gunicorn, server_environment
 
 
 def post_report(url: str, payload: dict) -> tuple[int, dict, dict]:

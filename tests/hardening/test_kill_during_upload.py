@@ -24,8 +24,8 @@ from werkzeug.test import encode_multipart
 
 from fieldaudit.extensions import db as _db
 from fieldaudit.photos import TMP_DIR
+from scripts.servers import Gunicorn, server_environment
 from tests.hardening.conftest import media_files
-from tests.hardening.servers import Gunicorn, server_environment
 
 # Kill moments after the whole body was sent: when this many staging files exist (each photo
 # is staged as a display image and a thumbnail, so 1 is during the first photo, 4 during the

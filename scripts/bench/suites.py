@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 from flask import Flask
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
 from sqlalchemy import select
 
 from fieldaudit.bench.clustering import ClusterPoint, build_sites, cluster_points
-from fieldaudit.bench.environment import BenchDatabase, bench_app, new_database, prepare_schema
 from fieldaudit.bench.generate import AreaLocator, Dataset, generate, locate_areas
 from fieldaudit.bench.load import areas_from_database, load, load_plain
 from fieldaudit.crs import METRIC, to_wgs84
@@ -37,14 +38,11 @@ from fieldaudit.map_aggregation import (
 )
 from fieldaudit.models import Area, BarrierReport
 from fieldaudit.site_cells import COUNTED_STATUSES, rebuild_site_cells
-from fieldaudit.sites import (
-    CANDIDATE_SITES,
-    join_site,
-    nearby_open_sites,
-    radius_for,
-)
+from fieldaudit.site_rule import CANDIDATE_SITES, radius_for
+from fieldaudit.sites import join_site, nearby_open_sites
 from fieldaudit.status import OPEN_STATUSES, Status
 from fieldaudit.taxonomy import MUNICIPALITY
+from scripts.bench.environment import BenchDatabase, bench_app, new_database, prepare_schema
 
 VIEWPORT_M = 500.0
 DUPLICATE_RADIUS_M = 30.0
@@ -489,6 +487,23 @@ def bench_duplicate_check(loaded: Loaded, runs: int = 50, seed: int = 2) -> list
     ]
 
 
+def _joining_report(sample: Any, x: float, y: float, uuid_tail: str, device: str) -> BarrierReport:
+    """A new report at (x, y) like ``sample``, about to be joined to a site."""
+    return BarrierReport(
+        uuid=f"00000000-0000-4000-{uuid_tail}",
+        content_hash="0" * 64,
+        geom=from_shape(Point(x, y), srid=METRIC),
+        category=sample.category,
+        severity=sample.severity,
+        groups=sample.groups,
+        tags=sample.tags,
+        measurements={},
+        description="",
+        created_at=sample.created_at,
+        device_token_hash=f"bench-{device}",
+    )
+
+
 def bench_join(
     loaded: Loaded,
     runs: int = 40,
@@ -502,9 +517,6 @@ def bench_join(
     (name -> a module with ``join_site``, e.g. an earlier version of fieldaudit.sites) are
     measured on the same reports, interleaved.
     """
-    from geoalchemy2.shape import from_shape
-    from shapely.geometry import Point
-
     from fieldaudit import sites as current
 
     app, kind = loaded.app, loaded.kind
@@ -524,19 +536,7 @@ def bench_join(
             elapsed, _rows = _timed(lambda p=params: (cursor.execute(sql, p), cursor.fetchall())[1])
             raw_times.append(elapsed)
             for name, module in modules.items():
-                report = BarrierReport(
-                    uuid=f"00000000-0000-4000-8000-{number:012d}",
-                    content_hash="0" * 64,
-                    geom=from_shape(Point(x, y), srid=METRIC),
-                    category=sample.category,
-                    severity=sample.severity,
-                    groups=sample.groups,
-                    tags=sample.tags,
-                    measurements={},
-                    description="",
-                    created_at=sample.created_at,
-                    device_token_hash=f"bench-join-{number}",
-                )
+                report = _joining_report(sample, x, y, f"8000-{number:012d}", f"join-{number}")
                 db.session.add(report)
                 db.session.flush()
                 elapsed, site = _timed(
@@ -708,26 +708,11 @@ def profile_join(loaded: Loaded, runs: int = 20, seed: int = 4, top: int = 14) -
     import cProfile
     import pstats
 
-    from geoalchemy2.shape import from_shape
-    from shapely.geometry import Point
-
     profiler = cProfile.Profile()
     with loaded.app.app_context():
         for number, sample in enumerate(_sample_points(loaded, runs, seed)):
             x, y = sample.x + 1.0, sample.y + 1.0
-            report = BarrierReport(
-                uuid=f"00000000-0000-4000-9000-{number:012d}",
-                content_hash="0" * 64,
-                geom=from_shape(Point(x, y), srid=METRIC),
-                category=sample.category,
-                severity=sample.severity,
-                groups=sample.groups,
-                tags=sample.tags,
-                measurements={},
-                description="",
-                created_at=sample.created_at,
-                device_token_hash=f"bench-profile-{number}",
-            )
+            report = _joining_report(sample, x, y, f"9000-{number:012d}", f"profile-{number}")
             db.session.add(report)
             db.session.flush()
             profiler.enable()

@@ -17,8 +17,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from fieldaudit import create_app
-from fieldaudit.area_import import import_areas, read_area_file
-from fieldaudit.cli import herlev_files
+from fieldaudit.area_import import herlev_files, import_areas, read_area_file
 from fieldaudit.extensions import db
 
 DEFAULT_POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -28,7 +28,6 @@ from pathlib import Path
 import numpy as np
 from PIL import ExifTags, Image, ImageDraw, ImageOps
 
-from fieldaudit.bench.suites import Figure
 from fieldaudit.photos import (
     DISPLAY_MAX_PX,
     DISPLAY_QUALITY,
@@ -36,6 +35,7 @@ from fieldaudit.photos import (
     THUMB_QUALITY,
     stage_photos,
 )
+from scripts.bench.suites import Figure
 
 GOAL = "<= 1.2x minimal Pillow and < 200 ms"
 WIDTH, HEIGHT = 4000, 3000

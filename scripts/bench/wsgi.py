@@ -1,6 +1,6 @@
 """The WSGI entry point of the submission benchmark (issue 7, benchmark 4): never production.
 
-``gunicorn 'fieldaudit.bench.wsgi:make_application()'`` serves the real FieldAudit app (configured by
+``gunicorn 'scripts.bench.wsgi:make_application()'`` serves the real FieldAudit app (configured by
 the usual ``FIELDAUDIT_*`` environment variables) with one extra path, ``TRIVIAL_PATH``, that
 is answered before the app is reached: it reads the request body and returns a tiny JSON
 ``201``. That is the "trivial endpoint on the same server" baseline: the same server, workers,

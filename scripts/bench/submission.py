@@ -1,7 +1,7 @@
 """Benchmark 4 of issue 7: report submission throughput under a production server.
 
 A fresh database (PostGIS or SpatiaLite) with Herlev's areas is served by gunicorn on
-loopback through ``fieldaudit.bench.wsgi`` (the real app plus one trivial path answered before
+loopback through ``scripts.bench.wsgi`` (the real app plus one trivial path answered before
 the app). ``wrk`` (Debian's package) runs a Lua script that POSTs JSON reports to
 ``/api/v1/reports``, each with its own UUID and a position inside the municipality, for a
 fixed time; the baseline is the same script, the same bodies and the same server answering the
@@ -19,34 +19,32 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import shapely
+from flask import Flask
 from sqlalchemy import create_engine, text
 
-from fieldaudit.bench.environment import bench_app, new_database, prepare_schema
 from fieldaudit.bench.load import areas_from_database
-from fieldaudit.bench.suites import Figure
-from fieldaudit.bench.wsgi import TRIVIAL_PATH
 from fieldaudit.crs import many_to_wgs84
 from fieldaudit.extensions import db
 from fieldaudit.taxonomy import CATEGORIES, MUNICIPALITY
+from scripts.bench.environment import bench_app, new_database, prepare_schema
+from scripts.bench.suites import Figure
+from scripts.bench.wsgi import TRIVIAL_PATH
+from scripts.servers import Gunicorn, running_in_group, server_environment
 
 REPORTS_PATH = "/api/v1/reports"
 GOAL = ">= 300 reports/s, 0 errors"
 LIFTED_LIMIT = "1000000000/second"
+WSGI_APP = "scripts.bench.wsgi"
 # Every category in turn (each request carries a description, which "other" needs).
 CATEGORY_CODES = tuple(c.code for c in CATEGORIES)
 SEVERITIES = ("low", "medium", "high")
@@ -57,11 +55,30 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def bench_server(database_url: str, folder: Path, workers: int, threads: int) -> Gunicorn:
+    """The production app under gunicorn as it is benchmarked: production settings, the
+    trivial path in front (``scripts.bench.wsgi``), ``threads`` > 1 for gthread workers."""
+    options = ("--backlog", "2048")
+    if threads > 1:
+        options += ("--worker-class", "gthread", "--threads", str(threads))
+    env = server_environment(
+        {"DATABASE_URL": database_url, "MEDIA_DIR": str(folder / "media")},
+        FIELDAUDIT_ENV_NAME="production",
+        FIELDAUDIT_SECRET_KEY=os.urandom(32).hex(),
+        # One client address sends everything: lift the per-address limit (the limiter
+        # still runs). Documented in docs/benchmarks.md.
+        FIELDAUDIT_RATELIMIT_REPORTS=LIFTED_LIMIT,
+    )
+    return Gunicorn(
+        env, folder / "gunicorn.log", workers, options=options, app=f"{WSGI_APP}:make_application()"
+    )
+
+
+def server_description(workers: int, threads: int) -> str:
+    """How the benchmarked server runs, for the report."""
+    if threads > 1:
+        return f"gunicorn {workers} gthread workers x {threads} threads"
+    return f"gunicorn {workers} sync workers"
 
 
 def herlev_points(municipality: Any, count: int, seed: int = 11) -> list[tuple[float, float]]:
@@ -209,103 +226,6 @@ def run_wrk(
     )
 
 
-class BenchServer:
-    """gunicorn serving ``fieldaudit.bench.wsgi`` on a loopback port, in its own process group."""
-
-    def __init__(
-        self,
-        database_url: str,
-        folder: Path,
-        workers: int = 2,
-        threads: int = 1,
-        extra_env: dict[str, str] | None = None,
-    ) -> None:
-        self.folder = folder
-        self.workers = workers
-        self.threads = threads
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDAUDIT_")}
-        self.env.update(
-            {
-                "FIELDAUDIT_ENV_NAME": "production",
-                "FIELDAUDIT_SECRET_KEY": os.urandom(32).hex(),
-                "FIELDAUDIT_DATABASE_URL": database_url,
-                "FIELDAUDIT_MEDIA_DIR": str(folder / "media"),
-                "FIELDAUDIT_TILE_URL": "",
-                # One client address sends everything: lift the per-address limit (the limiter
-                # still runs). Documented in docs/benchmarks.md.
-                "FIELDAUDIT_RATELIMIT_REPORTS": LIFTED_LIMIT,
-                **(extra_env or {}),
-            }
-        )
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def description(self) -> str:
-        """How the server runs, for the report."""
-        if self.threads > 1:
-            return f"gunicorn {self.workers} gthread workers x {self.threads} threads"
-        return f"gunicorn {self.workers} sync workers"
-
-    def start(self, timeout: float = 90.0) -> BenchServer:
-        """Start gunicorn and wait until the app answers."""
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(self.workers),
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--timeout",
-            "60",
-            "--backlog",
-            "2048",
-        ]
-        if self.threads > 1:
-            command += ["--worker-class", "gthread", "--threads", str(self.threads)]
-        command.append("fieldaudit.bench.wsgi:make_application()")
-        with (self.folder / "gunicorn.log").open("ab") as log:
-            self.process = subprocess.Popen(
-                command, env=self.env, stdout=log, stderr=log, start_new_session=True
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn ended: {self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/v1/categories", timeout=5) as answer:
-                    if answer.status == 200:
-                        return self
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not start: {self.log_tail()}")
-
-    def log_tail(self) -> str:
-        """The end of gunicorn's log."""
-        log = self.folder / "gunicorn.log"
-        return log.read_text(errors="replace")[-3000:] if log.exists() else ""
-
-    def stop(self) -> None:
-        """SIGTERM to the server's own process group (master and workers); SIGKILL if stuck."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self.process = None
-
-    def __enter__(self) -> BenchServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -319,19 +239,6 @@ def cpu_seconds(pids: list[int]) -> float:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / _TICKS
-
-
-def group_pids(group: int) -> list[int]:
-    """The processes of a process group (gunicorn's master and workers)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == group:
-            found.append(int(stat.parent.name))
-    return found
 
 
 def database_pids(database_url: str) -> list[int]:
@@ -400,6 +307,19 @@ class SubmissionResult:
         return sum(r.stored for r in self.app_runs)
 
 
+def app_and_municipality(url: str, folder: Path, fresh: bool) -> tuple[Flask, Any]:
+    """An app on the database at ``url`` (migrated with Herlev's areas first when ``fresh``) and
+    the municipality's shape, where the submitted reports are placed."""
+    app = bench_app(url, folder)
+    if fresh:
+        prepare_schema(app)
+    with app.app_context():
+        shapes = areas_from_database(db.session)
+        db.session.remove()
+        db.engine.dispose()
+    return app, next(s.geometry for s in shapes if s.kind == MUNICIPALITY)
+
+
 def measure_submission(
     kind: str,
     runs: int = 5,
@@ -426,16 +346,9 @@ def measure_submission(
     url = database_url or database.url  # type: ignore[union-attr]
     app_runs: list[WrkRun] = []
     trivial_runs: list[WrkRun] = []
-    server = BenchServer(url, folder, workers, threads)
+    server = bench_server(url, folder, workers, threads)
     try:
-        app = bench_app(url, folder)
-        if database is not None:
-            prepare_schema(app)
-        with app.app_context():
-            shapes = areas_from_database(db.session)
-            db.session.remove()
-            db.engine.dispose()
-        municipality = next(s.geometry for s in shapes if s.kind == MUNICIPALITY)
+        _app, municipality = app_and_municipality(url, folder, fresh=database is not None)
         script = folder / "submit.lua"
         script.write_text(lua_script(herlev_points(municipality, 2000)), encoding="utf-8")
         with server:
@@ -450,7 +363,7 @@ def measure_submission(
                 )
                 before = count_reports(url)
                 assert server.process is not None
-                server_pids, backend_pids = group_pids(server.process.pid), database_pids(url)
+                server_pids, backend_pids = running_in_group(server.process.pid), database_pids(url)
                 cpu_before = cpu_seconds(server_pids), cpu_seconds(backend_pids)
                 run = run_wrk(
                     server.url, script, 101 + 2 * number, REPORTS_PATH, seconds, connections
@@ -470,7 +383,9 @@ def measure_submission(
         if database is not None and not keep:
             database.drop()
             shutil.rmtree(folder, ignore_errors=True)
-    return SubmissionResult(kind, server.description, connections, seconds, app_runs, trivial_runs)
+    return SubmissionResult(
+        kind, server_description(workers, threads), connections, seconds, app_runs, trivial_runs
+    )
 
 
 def submission_figure(result: SubmissionResult) -> Figure:
@@ -560,13 +475,7 @@ def profile_submission(
     )
     url = database_url or database.url  # type: ignore[union-attr]
     try:
-        app = bench_app(url, folder)
-        if database is not None:
-            prepare_schema(app)
-        with app.app_context():
-            shapes = areas_from_database(db.session)
-            db.session.remove()
-        municipality = next(s.geometry for s in shapes if s.kind == MUNICIPALITY)
+        app, municipality = app_and_municipality(url, folder, fresh=database is not None)
         points = herlev_points(municipality, warmup + runs, seed=13)
         client = app.test_client()
         headers = {"X-Device-Token": "fieldaudit-bench-profile-device-0001"}

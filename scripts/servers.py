@@ -1,4 +1,9 @@
-"""A real production server (gunicorn) in a subprocess, for tests that kill or break it."""
+"""A real production server (gunicorn) in a subprocess: the one launcher of the hardening and
+browser tests that kill or break it and of the submission benchmark that measures it.
+
+It lives under ``scripts/`` (not ``tests/``) because the benchmarks use it and the tests import
+the benchmarks anyway (they test them): tests import scripts, scripts never import tests.
+"""
 
 from __future__ import annotations
 
@@ -49,8 +54,13 @@ def running_in_group(group: int) -> list[int]:
     return found
 
 
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_APP = "fieldaudit:create_app()"
+
+
 class Gunicorn:
-    """``gunicorn 'fieldaudit:create_app()'`` on a loopback port; start, kill, restart."""
+    """``gunicorn 'fieldaudit:create_app()'`` (or another ``app``) on a loopback port, in its
+    own process group; start, kill, restart."""
 
     def __init__(
         self,
@@ -59,16 +69,18 @@ class Gunicorn:
         workers: int = 1,
         port: int = 0,
         options: tuple[str, ...] = (),
+        app: str = PRODUCTION_APP,
     ) -> None:
         self.env = env
         self.log = log
         self.workers = workers
         self.options = options  # more gunicorn options, e.g. ("--worker-class", "gthread")
+        self.app = app
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60.0) -> Gunicorn:
+    def start(self, timeout: float = 90.0) -> Gunicorn:
         """Start and wait until the API answers."""
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
@@ -82,8 +94,10 @@ class Gunicorn:
                     f"127.0.0.1:{self.port}",
                     "--timeout",
                     "120",
+                    "--pythonpath",
+                    str(ROOT),  # this checkout's fieldaudit (and scripts), wherever it runs
                     *self.options,
-                    "fieldaudit:create_app()",
+                    self.app,
                 ],
                 env=self.env,
                 stdout=log,
@@ -93,14 +107,19 @@ class Gunicorn:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn ended: {self.log.read_text()[-2000:]}")
+                raise RuntimeError(f"gunicorn ended: {self.log_tail()}")
             try:
                 with urllib.request.urlopen(f"{self.url}/api/v1/categories", timeout=2) as answer:
                     if answer.status == 200:
                         return self
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not start: {self.log.read_text()[-2000:]}")
+        self.stop()
+        raise RuntimeError(f"gunicorn did not start: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        """The end of gunicorn's log."""
+        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
 
     def kill(self) -> None:
         """SIGKILL the master and its workers at once (no cleanup of any kind)."""
@@ -118,7 +137,7 @@ class Gunicorn:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
         self.process = None
