@@ -103,7 +103,10 @@ def test_review_flow_public_record_and_my_reports(app, desk, cases):
     page.get_by_role("button", name="Afvis", exact=True).click()
     summary = page.locator("#reject .error-summary")
     summary.wait_for()
-    assert page.evaluate("() => document.activeElement.classList.contains('error-summary')")
+    # review.js moves focus to the summary once the page has loaded: wait for it, not a moment.
+    page.wait_for_function(
+        "() => document.activeElement.classList.contains('error-summary')", timeout=10_000
+    )
     assert "Skriv en begrundelse for afvisningen." in summary.inner_text()
     violations["report with errors"] = axe_violations(page)
     page.get_by_label("Begrundelse (vises offentligt)").fill("Gruset er fjernet, stien er fast.")
