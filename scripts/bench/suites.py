@@ -565,18 +565,18 @@ def bench_join(
 
 
 def bench_rebuild(loaded: Loaded, variants: dict[str, Any] | None = None) -> list[Figure]:
-    """6b. Full rebuild of every site (sites.rebuild_sites, rolled back) vs reading every
+    """6b. Full rebuild of every site (site_rebuild.rebuild, rolled back) vs reading every
     report in arrival order and clustering them in memory with the same rule; ``variants``
     as for ``bench_join``."""
     from fieldaudit import site_rebuild
 
-    # The current rebuild through the bulk module (what sites.rebuild_sites calls), with its
+    # The current rebuild through the bulk module (what `fieldaudit sites rebuild` calls), with its
     # timings per step for the note.
     steps: dict[str, float] = {}
     current = SimpleNamespace(
         rebuild_sites=lambda session: site_rebuild.rebuild(session, timings=steps)
     )
-    modules = {"sites.rebuild_sites": current, **(variants or {})}
+    modules = {"site_rebuild.rebuild": current, **(variants or {})}
     results: dict[str, tuple[float, int, str]] = {}
     app, kind = loaded.app, loaded.kind
     with app.app_context():
