@@ -705,3 +705,54 @@ def judge(cat: Category, key: str, value: float) -> MeasurementVerdict:
         rule.source,
         rule.provisional,
     )
+
+
+def taxonomy_json() -> dict:
+    """The taxonomy as plain data: the API's /categories and the field app's page carry it."""
+    return {
+        "categories": [
+            {
+                "code": c.code,
+                "number": c.number,
+                "label": c.label.as_dict(),
+                "hint": c.hint.as_dict(),
+                "groups": [g.value for g in c.groups],
+                "cluster_radius_m": c.cluster_radius_m,
+                "icon": c.icon,
+                "tags": [{"code": t.code, "label": t.label.as_dict()} for t in tags_for(c)],
+                "measurements": [
+                    {
+                        "key": m.key,
+                        "unit": m.unit,
+                        "label": m.label.as_dict(),
+                        "minimum": m.minimum,
+                        "maximum": m.maximum,
+                        "threshold": None
+                        if m.threshold is None
+                        else {
+                            "kind": m.threshold.kind,
+                            "limit": m.threshold.limit,
+                            "inclusive": m.threshold.inclusive,
+                            "source": m.threshold.source,
+                            "provisional": m.threshold.provisional,
+                        },
+                    }
+                    for m in c.measurements
+                ],
+            }
+            for c in CATEGORIES
+        ],
+        "groups": [
+            {"code": g.value, "label": label.as_dict()} for g, label in GROUP_LABELS.items()
+        ],
+        "severities": [
+            {
+                "code": s.value,
+                "label": i.label.as_dict(),
+                "explanation": i.explanation.as_dict(),
+                "weight": i.weight,
+            }
+            for s, i in SEVERITIES.items()
+        ],
+        "area_kinds": [{"code": k.code, "label": k.label.as_dict()} for k in AREA_KINDS],
+    }

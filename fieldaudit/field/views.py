@@ -21,7 +21,6 @@ from flask_babel import ngettext
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 
-from fieldaudit.api.views import taxonomy_json
 from fieldaudit.crs import to_wgs84
 from fieldaudit.extensions import db
 from fieldaudit.models import Area
@@ -33,6 +32,7 @@ from fieldaudit.taxonomy import (
     MUNICIPALITY,
     SEVERITIES,
     Severity,
+    taxonomy_json,
 )
 from fieldaudit.web.assets import asset_url, vendor_url
 
