@@ -78,6 +78,7 @@ from fieldaudit.site_rule import (
 )
 from fieldaudit.sites import CONFIRMATION_ANONYMOUS, CONFIRMATION_COUNTED, confirmation_totals
 from fieldaudit.status import Status
+from fieldaudit.utc import as_utc
 
 Progress = Callable[[int, int], None]
 
@@ -207,13 +208,6 @@ class _Parsed(dict[str, Any]):
         return value
 
 
-def _aware(moment: Any) -> datetime:
-    """A datetime from SQLite's text or naive value (UTC) or PostgreSQL's aware one."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 @dataclass
 class Plan:
     """The outcome of the in-memory part: the new sites, where every report goes, and which
@@ -294,7 +288,7 @@ def plan_rebuild(
         old_duplicate_of,
     ) = zip(*rows, strict=True)
     del rows
-    created = [_aware(moment) for moment in created_raw]
+    created = [as_utc(moment) for moment in created_raw]
     rejected = set(EXCLUDED_REPORT_STATUSES)
     duplicate = Status.DUPLICATE.value
     points: list[ClusterPoint | None] = [None] * total
@@ -385,7 +379,7 @@ def plan_rebuild(
             )
             moments = [created[i] for i in members]
             first_seen = min(moments)
-            moments += [_aware(latest) for latest in totals.latest]
+            moments += [as_utc(latest) for latest in totals.latest]
             member_tags = [parsed[tags_raw[i]] or [] for i in members]
             site = NewSite(
                 id=site_id,
