@@ -46,11 +46,9 @@ entry pointing at it: 225 s of the first 755 s measured at 1,000,000 on PostGIS.
 from __future__ import annotations
 
 import gc
-import io
 import json
 import os
 import pickle
-import struct
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -64,6 +62,14 @@ from sqlalchemy import String, Text, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from fieldaudit.areas import area_index
+from fieldaudit.bulk_write import (
+    SITE_COLUMNS,
+    NewSite,
+    copy_lines,
+    copy_text,
+    site_copy_line,
+    site_sqlite_row,
+)
 from fieldaudit.clustering import Cluster, Clusterer
 from fieldaudit.crs import METRIC
 from fieldaudit.models import BarrierReport, BarrierSite, SiteConfirmation
@@ -115,30 +121,8 @@ CONFIRMATIONS = select(
     func.max(SiteConfirmation.created_at),
 ).group_by(SiteConfirmation.site_id, SiteConfirmation.kind, CONFIRMATION_ANONYMOUS)
 
-SITE_COLUMNS = (
-    "id",
-    "category",
-    "geom",
-    "status",
-    "severity",
-    "groups",
-    "tag_counts",
-    "report_count",
-    "confirmation_count",
-    "anonymous_confirmation_count",
-    "fixed_claim_count",
-    "first_seen",
-    "last_seen",
-    "area_id",
-    "priority_score",
-    "priority_factors",
-    "planned_year",
-    "planned_cost_dkk",
-    "status_reason",
-)
 REPORT_TABLE = "fieldaudit_rebuild_reports"
 SITE_TABLE = "fieldaudit_rebuild_sites"
-COPY_CHUNK = 1 << 20  # characters per COPY write
 
 
 class ReportFacts(NamedTuple):
@@ -149,32 +133,6 @@ class ReportFacts(NamedTuple):
     measurements: dict[str, Any]
     reporter_id: int | None
     device_token_hash: str | None
-
-
-@dataclass(slots=True)
-class NewSite:
-    """A site as the rebuild writes it."""
-
-    id: int
-    category: str
-    x: float
-    y: float
-    status: str
-    severity: str
-    groups: list[str]
-    tag_counts: dict[str, int]
-    report_count: int
-    confirmation_count: int
-    anonymous_confirmation_count: int
-    fixed_claim_count: int
-    first_seen: datetime
-    last_seen: datetime
-    area_id: int | None
-    priority_score: float
-    priority_factors: str  # JSON text
-    planned_year: int | None
-    planned_cost_dkk: int | None
-    status_reason: str
 
 
 NEW_SITE_FIELDS = tuple(f.name for f in fields(NewSite))
@@ -595,85 +553,17 @@ def _apply(
     cursor.execute(f"DROP TABLE {SITE_TABLE}")
 
 
-def _copy_text(value: Any) -> str:
-    """A value in COPY's text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        return (
-            value.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
-
-
-def _copy(cursor: Any, statement: str, lines: Iterable[str]) -> None:
-    """COPY ... FROM STDIN with the lines written in big chunks."""
-    with cursor.copy(statement) as copy:
-        buffer = io.StringIO()
-        size = 0
-        for line in lines:
-            buffer.write(line)
-            size += len(line)
-            if size >= COPY_CHUNK:
-                copy.write(buffer.getvalue())
-                buffer = io.StringIO()
-                size = 0
-        if size:
-            copy.write(buffer.getvalue())
-
-
-_EWKB_POINT = struct.Struct("<BIIdd")
-
-
-def _pg_point(x: float, y: float) -> str:
-    """Hex EWKB of an EPSG:25832 point (what PostGIS' geometry input reads fastest)."""
-    return _EWKB_POINT.pack(1, 0x20000001, METRIC, x, y).hex()
-
-
 def _write_postgresql(cursor: Any, plan: Plan, clock: _Clock) -> None:
     cursor.execute("SET LOCAL work_mem = '256MB'")
-    encode = json.dumps
     cursor.execute(f"DROP TABLE IF EXISTS {SITE_TABLE}")
     cursor.execute(
         f"CREATE TEMP TABLE {SITE_TABLE} ON COMMIT DROP AS "
         f"SELECT {', '.join(SITE_COLUMNS)} FROM barrier_sites WITH NO DATA"
     )
-    _copy(
+    copy_lines(
         cursor,
         f"COPY {SITE_TABLE} ({', '.join(SITE_COLUMNS)}) FROM STDIN",
-        (
-            "\t".join(
-                _copy_text(value)
-                for value in (
-                    s.id,
-                    s.category,
-                    _pg_point(s.x, s.y),
-                    s.status,
-                    s.severity,
-                    encode(s.groups),
-                    encode(s.tag_counts),
-                    s.report_count,
-                    s.confirmation_count,
-                    s.anonymous_confirmation_count,
-                    s.fixed_claim_count,
-                    s.first_seen,
-                    s.last_seen,
-                    s.area_id,
-                    s.priority_score,
-                    s.priority_factors,
-                    s.planned_year,
-                    s.planned_cost_dkk,
-                    s.status_reason,
-                )
-            )
-            + "\n"
-            for s in plan.sites
-        ),
+        (site_copy_line(site) for site in plan.sites),
     )
     cursor.execute(f"ALTER TABLE {SITE_TABLE} ADD PRIMARY KEY (id)")
     cursor.execute(f"DROP TABLE IF EXISTS {REPORT_TABLE}")
@@ -681,11 +571,11 @@ def _write_postgresql(cursor: Any, plan: Plan, clock: _Clock) -> None:
         f"CREATE TEMP TABLE {REPORT_TABLE} (id integer PRIMARY KEY, site_id integer, "
         "duplicate_of_site_id integer) ON COMMIT DROP"
     )
-    _copy(
+    copy_lines(
         cursor,
         f"COPY {REPORT_TABLE} (id, site_id, duplicate_of_site_id) FROM STDIN",
         (
-            f"{report_id}\t{_copy_text(site_id)}\t{_copy_text(duplicate_of)}\n"
+            f"{report_id}\t{copy_text(site_id)}\t{copy_text(duplicate_of)}\n"
             for report_id, site_id, duplicate_of in _changed_reports(plan)
         ),
     )
@@ -699,45 +589,15 @@ def _write_postgresql(cursor: Any, plan: Plan, clock: _Clock) -> None:
     )
 
 
-def _sqlite_time(moment: datetime) -> str:
-    """The text SQLAlchemy stores for a DateTime on SQLite (naive UTC)."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
 def _write_sqlite(cursor: Any, plan: Plan, clock: _Clock) -> None:
-    encode = json.dumps
-    temp_columns = ["id INTEGER PRIMARY KEY", "x", "y"]
-    temp_columns += [c for c in SITE_COLUMNS if c not in ("id", "geom")]
+    # The site columns with the geometry as x, y (``MakePoint`` builds it in the statements).
+    names = [name for c in SITE_COLUMNS for name in (("x", "y") if c == "geom" else (c,))]
+    declared = ["id INTEGER PRIMARY KEY" if name == "id" else name for name in names]
     cursor.execute(f"DROP TABLE IF EXISTS temp.{SITE_TABLE}")
-    cursor.execute(f"CREATE TEMP TABLE {SITE_TABLE} ({', '.join(temp_columns)})")
-    names = [c.split()[0] for c in temp_columns]
+    cursor.execute(f"CREATE TEMP TABLE {SITE_TABLE} ({', '.join(declared)})")
     cursor.executemany(
         f"INSERT INTO {SITE_TABLE} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-        (
-            (
-                s.id,
-                s.x,
-                s.y,
-                s.category,
-                s.status,
-                s.severity,
-                encode(s.groups),
-                encode(s.tag_counts),
-                s.report_count,
-                s.confirmation_count,
-                s.anonymous_confirmation_count,
-                s.fixed_claim_count,
-                _sqlite_time(s.first_seen),
-                _sqlite_time(s.last_seen),
-                s.area_id,
-                s.priority_score,
-                s.priority_factors,
-                s.planned_year,
-                s.planned_cost_dkk,
-                s.status_reason,
-            )
-            for s in plan.sites
-        ),
+        (site_sqlite_row(site) for site in plan.sites),
     )
     cursor.execute(f"DROP TABLE IF EXISTS temp.{REPORT_TABLE}")
     cursor.execute(
