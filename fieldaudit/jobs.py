@@ -181,8 +181,9 @@ def next_due(job: Job, state: JobRun | None) -> datetime | None:
 
 def is_due(job: Job, state: JobRun | None, now: datetime) -> bool:
     """Whether the job should run now (due, and no live lease held by another runner)."""
-    if state is not None and state.lease_until is not None and aware(state.lease_until) > now:
-        return False
+    if state is not None and state.lease_until is not None:
+        # A live lease: another runner has it. An expired one: that runner died mid-run.
+        return aware(state.lease_until) <= now
     due = next_due(job, state)
     return due is None or due - DUE_SLACK <= now
 

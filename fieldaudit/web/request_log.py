@@ -21,19 +21,22 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, request, session
 
 LOGGER = "fieldaudit.requests"
 HEADER = "X-Request-ID"
+# Kept on the request's environ, not on ``g`` (an app context may outlive one request).
+ENVIRON_KEY, STARTED_KEY = "fieldaudit.request_id", "fieldaudit.request_started"
 SANE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,99}")
 
 
 def request_id() -> str:
     """This request's id (made now if no hook has made it yet)."""
-    if "request_id" not in g:
-        g.request_id = _incoming_id(current_app)
-        g.request_started = time.perf_counter()
-    return g.request_id
+    environ = request.environ
+    if ENVIRON_KEY not in environ:
+        environ[ENVIRON_KEY] = _incoming_id(current_app)
+        environ[STARTED_KEY] = time.perf_counter()
+    return environ[ENVIRON_KEY]
 
 
 def _incoming_id(app: Flask) -> str:
@@ -81,11 +84,11 @@ def init_request_log(app: Flask) -> None:
         if enabled:
             line = {
                 "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                "request_id": g.request_id,
+                "request_id": request_id(),
                 "method": request.method,
                 "path": request.path,
                 "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 1),
+                "duration_ms": round((time.perf_counter() - request.environ[STARTED_KEY]) * 1000, 1),
                 "role": _role(),
             }
             logger.info(json.dumps(line, ensure_ascii=False))
