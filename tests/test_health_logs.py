@@ -62,7 +62,10 @@ def test_healthz_and_readyz_answer_json_for_any_host(logged_app, request_lines):
     ready = client.get("/readyz", headers={"Host": "10.0.0.5:8000"})
     assert ready.status_code == 200, ready.get_json()
     checks = ready.get_json()["checks"]
-    assert {name: check["ok"] for name, check in checks.items()} == {"database": True, "media": True}
+    assert {name: check["ok"] for name, check in checks.items()} == {
+        "database": True,
+        "media": True,
+    }
     assert ready.headers["Cache-Control"] == "no-store"
     assert client.head("/readyz").status_code == 200
     assert client.get("/", headers={"Host": "10.0.0.5"}).status_code == 400  # others still checked
@@ -111,7 +114,10 @@ def test_readyz_takes_more_checks(logged_app):
     add_readiness_check(logged_app, "outbox", lambda app: (False, "oldest mail 2 h unsent"))
     answer = logged_app.test_client().get("/readyz")
     assert answer.status_code == 503
-    assert answer.get_json()["checks"]["outbox"] == {"ok": False, "detail": "oldest mail 2 h unsent"}
+    assert answer.get_json()["checks"]["outbox"] == {
+        "ok": False,
+        "detail": "oldest mail 2 h unsent",
+    }
 
 
 def test_one_json_line_per_request_without_query_or_personal_data(logged_app, request_lines, app):
@@ -120,7 +126,11 @@ def test_one_json_line_per_request_without_query_or_personal_data(logged_app, re
     answer = client.get("/api/v1/sites?bbox=12.4,55.7,12.5,55.8&email=a@b.dk", headers=headers)
     [line] = request_lines.lines
     assert set(line) == {"time", "request_id", "method", "path", "status", "duration_ms", "role"}
-    assert line["path"] == "/api/v1/sites" and line["status"] == answer.status_code and line["method"] == "GET"
+    assert (
+        line["path"] == "/api/v1/sites"
+        and line["status"] == answer.status_code
+        and line["method"] == "GET"
+    )
     assert line["role"] == "anonymous" and line["duration_ms"] >= 0
     assert line["request_id"] == answer.headers["X-Request-ID"]
     assert len(line["request_id"]) == 32

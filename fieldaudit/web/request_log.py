@@ -88,7 +88,9 @@ def init_request_log(app: Flask) -> None:
                 "method": request.method,
                 "path": request.path,
                 "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - request.environ[STARTED_KEY]) * 1000, 1),
+                "duration_ms": round(
+                    (time.perf_counter() - request.environ[STARTED_KEY]) * 1000, 1
+                ),
                 "role": _role(),
             }
             logger.info(json.dumps(line, ensure_ascii=False))
