@@ -114,7 +114,10 @@ def test_photos_are_sent_by_nginx_only_when_the_app_allows(
 
     status, headers, body = fetch(proxy, "GET", f"/fotos/{shown.id}/display")
     assert status == 200 and headers["Content-Type"] == "image/jpeg"
-    assert body == (Path(app.config["MEDIA_DIR"]) / shown.display_name).read_bytes()
+    stored = Path(app.config["MEDIA_DIR"]) / shown.display_name
+    assert body == stored.read_bytes()
+    # nginx's workers (www-data, in the media folder's group) must be able to read it.
+    assert stored.stat().st_mode & 0o040 and not stored.stat().st_mode & 0o004
     assert "X-Accel-Redirect" not in headers and "max-age=600" in headers["Cache-Control"]
     assert fetch(proxy, "GET", f"/fotos/{hidden.id}/display")[0] == 404
     assert fetch(proxy, "GET", f"/fotos/{hidden.id}/thumb")[0] == 404
