@@ -81,6 +81,7 @@ class Volunteer(threading.Thread):
         self.context = ssl.create_default_context(cafile=str(proxy.cert))
         self.conn: http.client.HTTPSConnection | None = None
         self.last_report: tuple[bytes, dict[str, str]] | None = None
+        self.deferred: list[str] = []  # 503 photos_busy answers, each retried
 
     def call(self, kind: str, method: str, path: str, body=None, headers=None, ok=(200,)):
         started = time.perf_counter()
@@ -123,7 +124,18 @@ class Volunteer(threading.Thread):
             body, content_type = json.dumps(payload).encode(), "application/json"
             kind = "submit report"
         headers["Content-Type"] = content_type
-        status, _ = self.call(kind, "POST", "/api/v1/reports", body, headers, ok=(201,))
+        status, _ = self.call(kind, "POST", "/api/v1/reports", body, headers, ok=(201, 503))
+        for _attempt in range(4):
+            if status != 503:
+                break
+            # photos_busy: the server's photo slots are full; like the phone's outbox, wait for
+            # Retry-After (15 s) and send the same report again.
+            with self.stats.lock:
+                self.deferred.append(kind)
+            time.sleep(15)
+            status, _ = self.call(kind, "POST", "/api/v1/reports", body, headers, ok=(201, 503))
+        if status == 503:
+            self.stats.record(kind, 0.0, status, (201,), b"still busy after 4 retries")
         if status == 201:
             with self.stats.lock:
                 self.stats.accepted.add(payload["uuid"])
@@ -363,6 +375,7 @@ def main() -> int:
         "requests_per_s": round(len(latencies) / elapsed, 1),
         "requests_by_instance": dict(owners),
         "errors": len(stats.errors),
+        "busy_503_retried": sum(len(v.deferred) for v in volunteers),
         "reports_accepted": len(stats.accepted),
         "reports_stored": stored - 1,  # the photo check's report is not part of the load
         "reports_distinct_uuids": distinct - 1,
