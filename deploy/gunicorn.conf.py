@@ -20,7 +20,11 @@ threads = int(os.environ.get("FIELDAUDIT_GUNICORN_THREADS", 4))
 # a large export takes longest); then the worker is killed and restarted.
 timeout = int(os.environ.get("FIELDAUDIT_GUNICORN_TIMEOUT", 60))
 graceful_timeout = 30  # a restart lets running requests finish
-keepalive = 5  # nginx keeps upstream connections open (keepalive in the upstream block)
+# nginx keeps upstream connections open (keepalive in the upstream block) and must close an
+# idle one before gunicorn does: its keepalive_timeout is 4 s. Were gunicorn first, nginx could
+# send a request on a connection gunicorn is closing (a 502, measured by scale_out.py: nginx
+# never resends a POST).
+keepalive = 15
 # Recycle workers now and then (a slow leak in a library stays bounded).
 max_requests = 5000
 max_requests_jitter = 500
@@ -33,5 +37,8 @@ forwarded_allow_ips = os.environ.get("FIELDAUDIT_FORWARDED_ALLOW_IPS", "127.0.0.
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("FIELDAUDIT_GUNICORN_LOGLEVEL", "info")
+# No gunicornc control socket: systemd manages the process (and two instances on one machine
+# would share its default path).
+control_socket_disable = True
 # Load the app in each worker after the fork: database pools and Redis clients are never shared.
 preload_app = False
