@@ -9,7 +9,9 @@ update matches and the other skips it. A runner that dies keeps the lease until 
 then the next runner takes the job again. ``fieldaudit jobs run`` (a systemd timer, every 10
 minutes) calls ``run_due``; the admin page /konto/drift shows ``job_states``.
 
-No Flask here: the command and the page pass the session and the configuration in.
+No Flask here: the command and the page pass the session and the configuration in. Unlike
+the other domain modules this one commits: it is a transaction boundary (like a view), because
+a claim must be visible to the other runners before the work starts.
 """
 
 from __future__ import annotations
