@@ -47,7 +47,11 @@ def _incoming_id(app: Flask) -> str:
 
 
 def _role() -> str:
-    if "_user_id" not in session:  # no user query for anonymous requests
+    # Without a session cookie nobody is signed in: the session is not touched (touching it
+    # would add "Vary: Cookie" to public, cacheable answers) and no user is looked up.
+    if current_app.config.get("SESSION_COOKIE_NAME", "session") not in request.cookies:
+        return "anonymous"
+    if "_user_id" not in session:
         return "anonymous"
     from flask_login import current_user
 
