@@ -296,3 +296,21 @@ class LoginAttempts(db.Model):
     window_start: Mapped[datetime] = mapped_column(UTCDateTime())
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class JobRun(db.Model):
+    """A scheduled job's last run and its lease (``fieldaudit/jobs.py``): one row per job."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    status: Mapped[str | None] = mapped_column(String(20))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    summary: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    run_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The claim: a runner sets these with a compare-and-set on claim_version.
+    claim_version: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(40))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

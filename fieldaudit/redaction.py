@@ -26,7 +26,14 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from fieldaudit.errors import Problem, ValidationError
-from fieldaudit.photos import DISPLAY_QUALITY, THUMB_MAX_PX, THUMB_QUALITY, content_name, media_path
+from fieldaudit.photos import (
+    DISPLAY_QUALITY,
+    SERVED_FILE_MODE,
+    THUMB_MAX_PX,
+    THUMB_QUALITY,
+    content_name,
+    media_path,
+)
 from fieldaudit.taxonomy import Label
 
 MIN_BOX_FRACTION = 0.005
@@ -106,6 +113,7 @@ class RedactionResult:
 def _write_atomically(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    os.fchmod(handle, SERVED_FILE_MODE)  # the media folder's group (nginx) reads photos
     with os.fdopen(handle, "wb") as out:
         out.write(data)
     os.replace(tmp, target)

@@ -2,7 +2,7 @@
 # Installs everything FieldAudit needs on a fresh Debian machine, and nothing twice.
 #   scripts/setup.sh app    SpatiaLite and the Python packages (enough to run the app)
 #   scripts/setup.sh test   also PostGIS, Chromium, GDAL's tools, wrk (benchmarks), Redis (shared
-#                           rate limits) and the test packages
+#                           rate limits), nginx (the deploy test) and the test packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-app}"
@@ -12,7 +12,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 apt_packages=(libsqlite3-mod-spatialite fonts-dejavu-core)
 if [ "$mode" = test ]; then
   pg_major=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1 || true)
-  apt_packages+=(chromium gdal-bin wrk redis-server "postgresql-${pg_major:-15}-postgis-3")
+  apt_packages+=(chromium gdal-bin wrk redis-server nginx-light openssl "postgresql-${pg_major:-15}-postgis-3")
 fi
 missing=()
 for pkg in "${apt_packages[@]}"; do

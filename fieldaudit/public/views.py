@@ -312,7 +312,12 @@ def photo(photo_id: int, variant: str):
     path = media_path(current_app.config["MEDIA_DIR"], name)
     if path is None or not path.is_file():
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", conditional=True, etag=True)
+    if current_app.config["X_ACCEL_PHOTOS"]:
+        # The app decided; nginx sends the file (an internal location over the media folder).
+        response = current_app.response_class(mimetype="image/jpeg")
+        response.headers["X-Accel-Redirect"] = current_app.config["X_ACCEL_PREFIX"] + name
+    else:
+        response = send_file(path, mimetype="image/jpeg", conditional=True, etag=True)
     # Short-lived, so a photo a reviewer hides disappears from caches soon.
     response.cache_control.public = True
     response.cache_control.max_age = 600
