@@ -29,7 +29,7 @@ the command line (``fieldaudit sites rebuild``) calls it. The rules:
    (``areas.area_index``); the priority score with ``priority.compute`` (with the status the
    site has taken over).
 6. **Writing**, set-based, in the session's transaction (the caller commits): every new site
-   goes into a temporary table (``COPY`` on PostgreSQL, ``executemany`` on SQLite); one
+   goes into a temporary table (``bulk_write``: ``COPY`` on PostgreSQL, ``executemany`` on SQLite); one
    ``UPDATE ... FROM`` rewrites the successors in which anything changed, one ``INSERT ...
    SELECT`` adds the others; one ``UPDATE ... FROM`` a second temporary table sets
    ``site_id`` and ``duplicate_of_site_id`` of the reports whose values change; one
@@ -63,15 +63,11 @@ from sqlalchemy.orm import Session
 
 from fieldaudit.areas import area_index
 from fieldaudit.bulk_write import (
-    SITE_COLUMNS,
     NewSite,
-    copy_lines,
-    copy_text,
-    site_copy_line,
-    site_sqlite_row,
+    StepClock,
+    replace_sites,
 )
 from fieldaudit.clustering import Cluster, Clusterer
-from fieldaudit.crs import METRIC
 from fieldaudit.models import BarrierReport, BarrierSite, SiteConfirmation
 from fieldaudit.priority import compute, facts_for
 from fieldaudit.site_cells import rebuild_site_cells
@@ -120,9 +116,6 @@ CONFIRMATIONS = select(
     CONFIRMATION_COUNTED,
     func.max(SiteConfirmation.created_at),
 ).group_by(SiteConfirmation.site_id, SiteConfirmation.kind, CONFIRMATION_ANONYMOUS)
-
-REPORT_TABLE = "fieldaudit_rebuild_reports"
-SITE_TABLE = "fieldaudit_rebuild_sites"
 
 
 class ReportFacts(NamedTuple):
@@ -216,7 +209,7 @@ def plan_rebuild(
 ) -> Plan:
     """Read every report and site once and compute the new sites (writes nothing)."""
     now = now or datetime.now(UTC)
-    clock = _Clock(timings)
+    clock = StepClock(timings)
     first_new_id = (session.scalar(select(func.max(BarrierSite.id))) or 0) + 1
     rows = session.execute(REPORTS).all()
     old_sites = {
@@ -447,20 +440,6 @@ def in_two_processes(
     return result
 
 
-class _Clock:
-    """Seconds per step, into a dict (or nowhere)."""
-
-    def __init__(self, timings: dict[str, float] | None) -> None:
-        self.timings = timings
-        self.last = time.perf_counter()
-
-    def lap(self, step: str) -> None:
-        now = time.perf_counter()
-        if self.timings is not None:
-            self.timings[step] = self.timings.get(step, 0.0) + now - self.last
-        self.last = now
-
-
 class _Scorer:
     """``priority.compute`` for many sites at one moment; the factors as JSON text."""
 
@@ -482,19 +461,10 @@ class _Scorer:
 def write(session: Session, plan: Plan, timings: dict[str, float] | None = None) -> None:
     """Store a plan: update the sites that have a predecessor (where anything changed),
     insert the others, point the reports whose site changed at it, delete the old sites
-    without a successor."""
-    connection = session.connection()
-    dialect = connection.dialect.name
-    raw = connection.connection  # the session's DB-API connection, in its transaction
-    cursor = raw.cursor()
-    clock = _Clock(timings)
-    try:
-        if dialect == "postgresql":
-            _write_postgresql(cursor, plan, clock)
-        else:
-            _write_sqlite(cursor, plan, clock)
-    finally:
-        cursor.close()
+    without a successor (``bulk_write.replace_sites``)."""
+    replace_sites(
+        session, plan.sites, _changed_reports(plan), plan.first_new_id, StepClock(timings)
+    )
 
 
 def _changed_reports(plan: Plan) -> list[tuple[int, int | None, int | None]]:
@@ -510,101 +480,3 @@ def _changed_reports(plan: Plan) -> list[tuple[int, int | None, int | None]]:
         )
         if site_id != old_site or duplicate_of != old_duplicate
     ]
-
-
-def _apply(
-    cursor: Any, plan: Plan, clock: _Clock, value: Callable[[str], str], differs: str
-) -> None:
-    """The set-based statements, from the temporary tables, on either database; ``value``
-    gives a site column's new value from the temporary table ``t``."""
-    columns = [c for c in SITE_COLUMNS if c not in ("id", "geom")]
-    assignments = ", ".join(f"{c} = {value(c)}" for c in columns)
-    changed = " OR ".join(f"s.{c} {differs} {value(c)}" for c in columns)
-    moved = f"s.geom {differs} {value('geom')}"
-    # Sites that moved, then sites that changed in place: the second statement leaves the
-    # geometry (and SpatiaLite's geometry triggers and R*Tree) alone.
-    cursor.execute(
-        f"UPDATE barrier_sites AS s SET geom = {value('geom')}, {assignments} "
-        f"FROM {SITE_TABLE} AS t WHERE s.id = t.id AND {moved}"
-    )
-    cursor.execute(
-        f"UPDATE barrier_sites AS s SET {assignments} FROM {SITE_TABLE} AS t "
-        f"WHERE s.id = t.id AND NOT ({moved}) AND ({changed})"
-    )
-    clock.lap("update sites")
-    values = ", ".join(value(c) for c in SITE_COLUMNS)
-    cursor.execute(
-        f"INSERT INTO barrier_sites ({', '.join(SITE_COLUMNS)}) SELECT {values} "
-        f"FROM {SITE_TABLE} AS t WHERE t.id >= {plan.first_new_id}"
-    )
-    clock.lap("insert sites")
-    cursor.execute(
-        f"UPDATE barrier_reports SET site_id = t.site_id, "
-        f"duplicate_of_site_id = t.duplicate_of_site_id FROM {REPORT_TABLE} AS t "
-        "WHERE barrier_reports.id = t.id"
-    )
-    clock.lap("update reports")
-    cursor.execute(
-        f"DELETE FROM barrier_sites WHERE id < {plan.first_new_id} AND NOT EXISTS "
-        f"(SELECT 1 FROM {SITE_TABLE} AS t WHERE t.id = barrier_sites.id)"
-    )
-    clock.lap("delete old sites")
-    cursor.execute(f"DROP TABLE {REPORT_TABLE}")
-    cursor.execute(f"DROP TABLE {SITE_TABLE}")
-
-
-def _write_postgresql(cursor: Any, plan: Plan, clock: _Clock) -> None:
-    cursor.execute("SET LOCAL work_mem = '256MB'")
-    cursor.execute(f"DROP TABLE IF EXISTS {SITE_TABLE}")
-    cursor.execute(
-        f"CREATE TEMP TABLE {SITE_TABLE} ON COMMIT DROP AS "
-        f"SELECT {', '.join(SITE_COLUMNS)} FROM barrier_sites WITH NO DATA"
-    )
-    copy_lines(
-        cursor,
-        f"COPY {SITE_TABLE} ({', '.join(SITE_COLUMNS)}) FROM STDIN",
-        (site_copy_line(site) for site in plan.sites),
-    )
-    cursor.execute(f"ALTER TABLE {SITE_TABLE} ADD PRIMARY KEY (id)")
-    cursor.execute(f"DROP TABLE IF EXISTS {REPORT_TABLE}")
-    cursor.execute(
-        f"CREATE TEMP TABLE {REPORT_TABLE} (id integer PRIMARY KEY, site_id integer, "
-        "duplicate_of_site_id integer) ON COMMIT DROP"
-    )
-    copy_lines(
-        cursor,
-        f"COPY {REPORT_TABLE} (id, site_id, duplicate_of_site_id) FROM STDIN",
-        (
-            f"{report_id}\t{copy_text(site_id)}\t{copy_text(duplicate_of)}\n"
-            for report_id, site_id, duplicate_of in _changed_reports(plan)
-        ),
-    )
-    cursor.execute(f"ANALYZE {SITE_TABLE}")
-    cursor.execute(f"ANALYZE {REPORT_TABLE}")
-    clock.lap("temporary tables")
-    _apply(cursor, plan, clock, "t.{}".format, "IS DISTINCT FROM")
-    cursor.execute(
-        "SELECT setval(pg_get_serial_sequence('barrier_sites', 'id'), "
-        "(SELECT coalesce(max(id), 0) + 1 FROM barrier_sites), false)"
-    )
-
-
-def _write_sqlite(cursor: Any, plan: Plan, clock: _Clock) -> None:
-    # The site columns with the geometry as x, y (``MakePoint`` builds it in the statements).
-    names = [name for c in SITE_COLUMNS for name in (("x", "y") if c == "geom" else (c,))]
-    declared = ["id INTEGER PRIMARY KEY" if name == "id" else name for name in names]
-    cursor.execute(f"DROP TABLE IF EXISTS temp.{SITE_TABLE}")
-    cursor.execute(f"CREATE TEMP TABLE {SITE_TABLE} ({', '.join(declared)})")
-    cursor.executemany(
-        f"INSERT INTO {SITE_TABLE} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-        (site_sqlite_row(site) for site in plan.sites),
-    )
-    cursor.execute(f"DROP TABLE IF EXISTS temp.{REPORT_TABLE}")
-    cursor.execute(
-        f"CREATE TEMP TABLE {REPORT_TABLE} (id INTEGER PRIMARY KEY, site_id INTEGER, "
-        "duplicate_of_site_id INTEGER)"
-    )
-    cursor.executemany(f"INSERT INTO {REPORT_TABLE} VALUES (?, ?, ?)", _changed_reports(plan))
-    clock.lap("temporary tables")
-    point = f"MakePoint(t.x, t.y, {METRIC})"
-    _apply(cursor, plan, clock, lambda c: point if c == "geom" else f"t.{c}", "IS NOT")
