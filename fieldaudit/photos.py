@@ -25,7 +25,7 @@ from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 from pillow_heif import open_heif, register_heif_opener
 from sqlalchemy.orm import Session
 
-from fieldaudit.errors import DomainError, Problem, ValidationError
+from fieldaudit.errors import DomainError, Problem, ValidationError, problem
 from fieldaudit.models import BarrierReport, Photo
 from fieldaudit.taxonomy import Label
 
@@ -225,7 +225,7 @@ def photo_slot() -> Iterator[None]:
 
 
 def _problem(field_name: str, code: str, da: str, en: str) -> ValidationError:
-    return ValidationError(Problem(field_name, code, Label(da, en)))
+    return ValidationError(problem(field_name, code, da, en))
 
 
 def _open_checked(data: bytes, field_name: str, max_bytes: int) -> Image.Image:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from fieldaudit.errors import Problem, ValidationError
+from fieldaudit.errors import Problem, ValidationError, problem
 from fieldaudit.photos import (
     DISPLAY_QUALITY,
     SERVED_FILE_MODE,
@@ -34,7 +34,6 @@ from fieldaudit.photos import (
     content_name,
     media_path,
 )
-from fieldaudit.taxonomy import Label
 
 MIN_BOX_FRACTION = 0.005
 MAX_BOXES = 10
@@ -63,17 +62,13 @@ class Box:
         return {"left": self.left, "top": self.top, "right": self.right, "bottom": self.bottom}
 
 
-def _problem(field_name: str, code: str, da: str, en: str) -> Problem:
-    return Problem(field_name, code, Label(da, en))
-
-
 def box_from_percent(left: float, top: float, width: float, height: float) -> Box:
     """A box from percentages of the photo (left, top, width, height); ValidationError if bad."""
     problems: list[Problem] = []
     for name, value in (("left", left), ("top", top)):
         if not 0 <= value < 100:
             problems.append(
-                _problem(
+                problem(
                     name,
                     "box_outside",
                     "Skal være et tal fra 0 til under 100.",
@@ -83,7 +78,7 @@ def box_from_percent(left: float, top: float, width: float, height: float) -> Bo
     for name, value in (("width", width), ("height", height)):
         if not 100 * MIN_BOX_FRACTION <= value <= 100:
             problems.append(
-                _problem(
+                problem(
                     name,
                     "box_size",
                     "Skal være et tal fra 0,5 til 100.",

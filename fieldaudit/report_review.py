@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldaudit import redaction
-from fieldaudit.errors import Problem, ValidationError
+from fieldaudit.errors import Problem, ValidationError, problem
 from fieldaudit.history import checked_text, record, wrong_status
 from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, Photo, User
 from fieldaudit.permissions import require
@@ -44,14 +44,10 @@ from fieldaudit.status import (
     Action,
     Status,
 )
-from fieldaudit.taxonomy import Group, Label, Severity, category, tags_for
+from fieldaudit.taxonomy import Group, Severity, category, tags_for
 from fieldaudit.visibility import NearbySite
 
 DUPLICATE_SEARCH_M = 60.0
-
-
-def _problem(field_name: str, code: str, da: str, en: str) -> Problem:
-    return Problem(field_name, code, Label(da, en))
 
 
 def derived_status(statuses: list[str]) -> str:
@@ -179,7 +175,7 @@ def mark_duplicate(
         raise wrong_status(report.status)
     if target is None or target.id == report.site_id:
         raise ValidationError(
-            _problem(
+            problem(
                 "site_id",
                 "duplicate_target",
                 "Vælg et andet sted, som rapporten er en dublet af.",
@@ -188,7 +184,7 @@ def mark_duplicate(
         )
     if target.status in (Status.DUPLICATE.value, Status.REJECTED.value):
         raise ValidationError(
-            _problem(
+            problem(
                 "site_id",
                 "duplicate_target_closed",
                 "Det valgte sted er selv afvist eller en dublet.",
@@ -241,7 +237,7 @@ def _checked_correction(
     cat = category(new_category)
     if cat is None:
         problems.append(
-            _problem(
+            problem(
                 "category",
                 "unknown_category",
                 "Vælg en kendt kategori.",
@@ -250,7 +246,7 @@ def _checked_correction(
         )
     if severity is not None and severity not in {s.value for s in Severity}:
         problems.append(
-            _problem(
+            problem(
                 "severity",
                 "invalid_severity",
                 "Alvor skal være lav, middel eller høj.",
@@ -259,7 +255,7 @@ def _checked_correction(
         )
     if groups is not None and (not groups or not set(groups) <= {g.value for g in Group}):
         problems.append(
-            _problem(
+            problem(
                 "groups",
                 "unknown_group",
                 "Vælg mindst én kendt målgruppe.",
@@ -269,7 +265,7 @@ def _checked_correction(
     new_tags = tags if tags is not None else list(report.tags or [])
     if cat is not None and not set(new_tags) <= {t.code for t in tags_for(cat)}:
         problems.append(
-            _problem(
+            problem(
                 "tags",
                 "unknown_tag",
                 "Et mærke passer ikke til kategorien.",
