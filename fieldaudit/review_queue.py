@@ -231,3 +231,19 @@ def site_reports(session: Session, site: BarrierSite) -> list[BarrierReport]:
             .order_by(BarrierReport.created_at, BarrierReport.id)
         )
     )
+
+
+def first_photos(session: Session, site_ids: list[int]) -> dict[int, Photo]:
+    """One photo for each of the sites that has any: the first photo of its oldest report."""
+    if not site_ids:
+        return {}
+    rows = session.execute(
+        select(BarrierReport.site_id, Photo)
+        .join(Photo, Photo.report_id == BarrierReport.id)
+        .where(BarrierReport.site_id.in_(site_ids))
+        .order_by(BarrierReport.created_at, BarrierReport.id, Photo.position, Photo.id)
+    )
+    found: dict[int, Photo] = {}
+    for site_id, photo in rows:
+        found.setdefault(site_id, photo)
+    return found
