@@ -174,9 +174,11 @@ def _done_then_next(report: BarrierReport, following: int | None, verified: bool
     else:
         message = gettext("Rapport #%(id)s er afvist.", id=report.id)
     if following is None:
-        flash(f"{message} {gettext('Der er ikke flere rapporter i køen.')}", "success")
+        empty = gettext("Der er ikke flere rapporter i køen.")
+        flash(f"{message} {empty}", "success")
         return redirect(url_for("review.queue"))
-    flash(f"{message} {gettext('Her er den næste rapport i køen.')}", "success")
+    then = gettext("Her er den næste rapport i køen.")
+    flash(f"{message} {then}", "success")
     return redirect(url_for("review.report", report_id=following))
 
 
