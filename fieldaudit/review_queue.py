@@ -138,13 +138,38 @@ def one_line(text: str | None, limit: int = LINE_CHARS) -> str:
     return cut.rstrip(" ,.;:") + "…"
 
 
-def _conditions(session: Session, filters: QueueFilter) -> list[Any]:
-    conditions = filters.conditions()
-    if filters.group:
-        rows = session.execute(select(BarrierReport.id, BarrierReport.groups).where(*conditions))
-        ids = [rid for rid, groups in rows if filters.group in (groups or [])]
-        conditions.append(BarrierReport.id.in_(ids or [-1]))
-    return conditions
+def _site_key(site_id: int | None, report_id: int) -> int:
+    return site_id if site_id is not None else -report_id
+
+
+def _ids_of_group(session: Session, filters: QueueFilter) -> list[int]:
+    """The queue's ids in order when it is filtered by group (a JSON list, matched in Python;
+    the same order as ``_ordered_ids``)."""
+    rows = [
+        row
+        for row in session.execute(
+            select(
+                BarrierReport.id,
+                BarrierReport.site_id,
+                BarrierReport.created_at,
+                BarrierReport.groups,
+            ).where(*filters.conditions())
+        )
+        if filters.group in (row.groups or [])
+    ]
+    first: dict[int, Any] = {}
+    for row in rows:
+        key = _site_key(row.site_id, row.id)
+        first[key] = min(first.get(key, row.created_at), row.created_at)
+    rows.sort(
+        key=lambda r: (
+            first[_site_key(r.site_id, r.id)],
+            _site_key(r.site_id, r.id),
+            r.created_at,
+            r.id,
+        )
+    )
+    return [row.id for row in rows]
 
 
 def _ordered_ids(conditions: list[Any]) -> Select[Any]:
@@ -178,12 +203,16 @@ def site_report_counts(session: Session, site_ids: list[int]) -> dict[int, int]:
 
 def queue_page(session: Session, filters: QueueFilter, page_size: int = PAGE_SIZE) -> QueuePage:
     """One page of the queue, its reports grouped by site, with thumbnails and counts."""
-    conditions = _conditions(session, filters)
-    total = session.scalar(select(func.count()).select_from(BarrierReport).where(*conditions))
-    ordered = _ordered_ids(conditions)
-    page_ids = list(
-        session.scalars(ordered.limit(page_size).offset((filters.page - 1) * page_size))
-    )
+    offset = (filters.page - 1) * page_size
+    if filters.group:
+        ids = _ids_of_group(session, filters)
+        total = len(ids)
+        page_ids = ids[offset : offset + page_size]
+    else:
+        conditions = filters.conditions()
+        total = session.scalar(select(func.count()).select_from(BarrierReport).where(*conditions))
+        ordered = _ordered_ids(conditions)
+        page_ids = list(session.scalars(ordered.limit(page_size).offset(offset)))
     loaded = {
         r.id: r
         for r in session.scalars(
@@ -214,7 +243,11 @@ def next_in_queue(
 ) -> int | None:
     """The report to review after ``current``: the next one in queue order, wrapping round to
     the start; None when no other report waits. Ask before deciding on ``current``."""
-    ids = list(session.scalars(_ordered_ids(_conditions(session, filters or QueueFilter()))))
+    filters = filters or QueueFilter()
+    if filters.group:
+        ids = _ids_of_group(session, filters)
+    else:
+        ids = list(session.scalars(_ordered_ids(filters.conditions())))
     if current.id in ids:
         at = ids.index(current.id)
         ids = ids[at + 1 :] + ids[:at]
