@@ -192,6 +192,12 @@ def test_queue_groups_reports_of_one_site_and_counts_the_others(db, make_report,
     ]
     first, second = page.groups
     assert first.items[0].photo.id == photo.id and first.items[0].line == "Først"
+    # Filtered by a group (matched in Python), the order is the same.
+    by_group = review_queue.queue_page(db.session, review_queue.QueueFilter(group="WHEEL"), 4)
+    assert [r.id for r in by_group.reports] == [r.id for r in page.reports]
+    assert by_group.total == 5
+    wheel = review_queue.QueueFilter(group="WHEEL")
+    assert review_queue.next_in_queue(db.session, late, wheel) == site_a[0].id
     assert second.site_reports == 3 and second.others == 1
 
 
