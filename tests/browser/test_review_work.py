@@ -81,6 +81,14 @@ def queue_data(app, make_user, make_report):
     return {"first": first, "second": second, "lone": lone}
 
 
+def save_shot(page: Any, name: str) -> None:
+    """Save the viewport as a PNG when ``FIELDAUDIT_SHOTS`` names a folder (to look at)."""
+    shots = os.environ.get("FIELDAUDIT_SHOTS")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{shots}/{name}.png")
+
+
 def confirmation_in_view(page: Any) -> str:
     """The focused confirmation's text; fails unless it has focus and is inside the viewport."""
     page.wait_for_function("() => document.activeElement.classList.contains('flash')")
@@ -101,12 +109,24 @@ def test_verify_and_next_walks_the_queue(desk, queue_data):
     page.locator("#review-map[data-ready='true']").wait_for(state="attached")
     assert axe_violations(page) == []
     # The decisions stay in view while the evidence scrolls.
-    page.mouse.wheel(0, 1500)
-    assert page.get_by_role("button", name="Bekræft og næste").is_visible()
+    page.evaluate("() => window.scrollTo(0, 1500)")
+    page.wait_for_function("() => window.scrollY > 1000")
+    box = page.get_by_role("button", name="Bekræft og næste").bounding_box()
+    assert (
+        box is not None
+        and box["y"] >= 0
+        and box["y"] < page.viewport_size["height"] - box["height"]
+    )
+    page.evaluate("() => window.scrollTo(0, 0)")
     page.get_by_role("button", name="Bekræft og næste").click()
     assert page.url.endswith(f"/gennemgang/rapporter/{first[1].id}")
     text = confirmation_in_view(page)
     assert f"Rapport #{first[0].id} er bekræftet. Her er den næste rapport i køen." in text
+    save_shot(page, "report-after-next-desktop")
+    page.evaluate("() => window.scrollTo(0, 1800)")
+    page.wait_for_function("() => window.scrollY > 1000")
+    save_shot(page, "report-scrolled-desktop")
+    page.evaluate("() => window.scrollTo(0, 0)")
     assert axe_violations(page) == []
     # With the keyboard: reject with a reason, then on to the next.
     page.get_by_label("Begrundelse (vises offentligt)").fill(f"Samme trin som #{first[0].id}.")
