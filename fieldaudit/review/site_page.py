@@ -103,7 +103,9 @@ def render_site(site: BarrierSite, failed: dict[str, Any] | None = None, status:
     merged_from = [
         e.after["from_site_id"]
         for e in history
-        if e.action == Action.MERGE_SITE.value and e.site_id == site.id and "from_site_id" in e.after
+        if e.action == Action.MERGE_SITE.value
+        and e.site_id == site.id
+        and "from_site_id" in e.after
     ]
     forms["merge"].target_choice.choices = [
         option(str(c.site.id), f"#{c.site.id}") for c in candidates
