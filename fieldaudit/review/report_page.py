@@ -113,6 +113,14 @@ def _map_data(report: BarrierReport, nearby: list[visibility.NearbySite]) -> dic
     features = [here] + [
         numbered_site(n.site, i, f"{i}: #{n.site.id}") for i, n in enumerate(nearby, start=1)
     ]
+    if report.area is not None:  # outlined over the other areas, named in its tooltip
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": wgs84_geometry(report.area.geom),
+                "properties": {"kind": "area", "label": report.area.name},
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -30,8 +30,15 @@ export async function drawReviewMap(element, data) {
   const leaders = L.layerGroup().addTo(map);
   const numbered = [];
   for (const feature of data.features) {
-    const [lon, lat] = feature.geometry.coordinates;
     const { kind, number, label } = feature.properties;
+    if (kind === "area") {
+      // The report's own area, outlined over the others.
+      L.geoJSON(feature, { style: { color: "#2e7d32", weight: 3, fillOpacity: 0.05 } })
+        .bindTooltip(textElement(label))
+        .addTo(map);
+      continue;
+    }
+    const [lon, lat] = feature.geometry.coordinates;
     if (kind === "here") {
       const dot = L.circleMarker([lat, lon], { radius: 9, color: "#a4000f", weight: 3, fillOpacity: 0.8 });
       dot.bindTooltip(textElement(label));
