@@ -52,7 +52,7 @@ export async function drawReviewMap(element, data) {
     ...markers.getLayers().map((m) => m.getLatLng()),
   ]);
   if (bounds.isValid()) {
-    map.fitBounds(bounds.pad(0.4), { maxZoom: 19 });
+    map.fitBounds(bounds.pad(1), { maxZoom: 18 });
   } else {
     map.setView([55.735, 12.427], 13);
   }
