@@ -97,6 +97,13 @@ def update_site_status(
     )
 
 
+# A reviewer's decision on a report: from which statuses, the status it gives, its text field.
+REVIEW_DECISIONS: dict[Action, tuple[tuple[Status, ...], Status, str]] = {
+    Action.VERIFY: ((Status.NEW, Status.REJECTED), Status.VERIFIED, "note"),
+    Action.REJECT: ((Status.NEW, Status.VERIFIED), Status.REJECTED, "reason"),
+}
+
+
 def _decide(
     session: Session,
     report: BarrierReport,
@@ -144,9 +151,9 @@ def verify_report(
     now: datetime | None = None,
 ) -> HistoryEntry:
     """A reviewer confirms the barrier exists as reported; its site becomes verified."""
-    allowed_from = (Status.NEW, Status.REJECTED)
+    allowed_from, status, text_field = REVIEW_DECISIONS[Action.VERIFY]
     return _decide(
-        session, report, actor, Action.VERIFY, allowed_from, Status.VERIFIED, note, "note", now
+        session, report, actor, Action.VERIFY, allowed_from, status, note, text_field, now
     )
 
 
@@ -154,10 +161,55 @@ def reject_report(
     session: Session, report: BarrierReport, actor: User, reason: str, now: datetime | None = None
 ) -> HistoryEntry:
     """A reviewer rejects a report, with a reason that is shown publicly."""
-    allowed_from = (Status.NEW, Status.VERIFIED)
+    allowed_from, status, text_field = REVIEW_DECISIONS[Action.REJECT]
     return _decide(
-        session, report, actor, Action.REJECT, allowed_from, Status.REJECTED, reason, "reason", now
+        session, report, actor, Action.REJECT, allowed_from, status, reason, text_field, now
     )
+
+
+def decidable(reports: list[BarrierReport], action: Action) -> list[BarrierReport]:
+    """The reports a bulk ``action`` (verify or reject) may change, in the given order."""
+    allowed_from = {s.value for s in REVIEW_DECISIONS[action][0]}
+    return [r for r in reports if r.status in allowed_from]
+
+
+def decide_reports(
+    session: Session,
+    reports: list[BarrierReport],
+    actor: User,
+    action: Action,
+    text: str = "",
+    now: datetime | None = None,
+) -> list[HistoryEntry]:
+    """Verify or reject several reports of one site at once with one text (a rejection's public
+    reason, a verification's note): all or none, one history entry per report."""
+    if action not in REVIEW_DECISIONS:
+        raise ValueError(f"not a bulk decision: {action}")
+    require(actor, action)
+    allowed_from, status, text_field = REVIEW_DECISIONS[action]
+    text = checked_text(text, text_field, required=status == Status.REJECTED)
+    if not reports:
+        raise ValidationError(
+            _problem(
+                "reports", "no_reports", "Vælg mindst én rapport.", "Choose at least one report."
+            )
+        )
+    if len({r.site_id for r in reports}) != 1:
+        raise ValidationError(
+            _problem(
+                "reports",
+                "reports_of_several_sites",
+                "Vælg kun rapporter fra ét sted.",
+                "Choose reports of one site only.",
+            )
+        )
+    for report in reports:
+        if report.status not in {s.value for s in allowed_from}:
+            raise wrong_status(report.status)
+    return [
+        _decide(session, r, actor, action, allowed_from, status, text, text_field, now)
+        for r in reports
+    ]
 
 
 def mark_duplicate(
