@@ -190,13 +190,13 @@ def decide_reports(
     text = checked_text(text, text_field, required=status == Status.REJECTED)
     if not reports:
         raise ValidationError(
-            _problem(
+            problem(
                 "reports", "no_reports", "Vælg mindst én rapport.", "Choose at least one report."
             )
         )
     if len({r.site_id for r in reports}) != 1:
         raise ValidationError(
-            _problem(
+            problem(
                 "reports",
                 "reports_of_several_sites",
                 "Vælg kun rapporter fra ét sted.",
