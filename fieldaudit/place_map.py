@@ -23,6 +23,8 @@ MAP_ASPECT = 0.6  # height / width
 # Outlines are simplified to about a pixel of a 600 px wide map.
 SIMPLIFY_M = 1.0
 ROUND_TO = 1
+# A label closer to a marker than this share of the map's width moves out of its way.
+LABEL_CLEARANCE = 0.05
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ def small_map(
     half_w = max(half_w, half_h / MAP_ASPECT)
     left, top = cx - half_w, cy + half_h
     window = box(cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+    markers = [(round(px - left, ROUND_TO), round(top - py, ROUND_TO)) for px, py in points]
     drawn = []
     for area in sorted(areas, key=lambda a: -a.geometry.area):  # small ones on top
         if not area.geometry.intersects(window):
@@ -123,8 +126,19 @@ def small_map(
         if not path:
             continue
         label = clipped.representative_point()
-        drawn.append(
-            MapArea(path, area.kind, area.name, round(label.x - left), round(top - label.y))
+        label_x, label_y = _clear_of(
+            (label.x - left, top - label.y), markers, 2 * half_w * LABEL_CLEARANCE
         )
-    markers = [(round(px - left, ROUND_TO), round(top - py, ROUND_TO)) for px, py in points]
+        drawn.append(MapArea(path, area.kind, area.name, round(label_x), round(label_y)))
     return SmallMap(round(2 * half_w), round(2 * half_h), drawn, markers)
+
+
+def _clear_of(
+    label: tuple[float, float], markers: Sequence[tuple[float, float]], clearance: float
+) -> tuple[float, float]:
+    """A label's position moved below (or above, near the bottom) a marker it would cover."""
+    x, y = label
+    for mx, my in markers:
+        if abs(x - mx) < clearance * 3 and abs(y - my) < clearance:
+            return x, my + clearance * 1.6
+    return x, y

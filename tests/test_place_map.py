@@ -55,6 +55,9 @@ def test_the_small_map_holds_the_areas_around_one_point_at_a_sensible_scale(inde
     assert all(0 <= n <= drawn.width for n in numbers)
     # North is up: the park's top edge (Y0 + 100) is 100 m above the marker.
     assert drawn.height / 2 - 100 in numbers
+    # A name that would sit on the marker moves below it.
+    playground = drawn.areas[1]
+    assert playground.label_y > drawn.height / 2 + 25
 
 
 def test_the_small_map_widens_to_hold_points_far_apart(index):
@@ -85,7 +88,7 @@ def park(db):
 def test_the_public_barrier_page_says_where_it_is_with_a_map(client, db, park, make_public_report):
     report = make_public_report()
     page = client.get(f"/barrierer/{report.site_id}").get_data(as_text=True)
-    assert "Barrieren ligger i Stationsparken (park)." in page
+    assert "Barrieren ligger i området Stationsparken (park)." in page
     assert re.search(r'<svg viewBox="0 0 600 360" role="img" aria-labelledby="place-caption"', page)
     assert page.count('class="place-marker"') == 1
     assert '<meta name="description" content="Trin eller dørtrin ved Stationsparken.' in page
@@ -94,7 +97,7 @@ def test_the_public_barrier_page_says_where_it_is_with_a_map(client, db, park, m
 def test_the_place_in_english(client, db, park, make_public_report):
     report = make_public_report()
     english = client.get(f"/barrierer/{report.site_id}?lang=en").get_data(as_text=True)
-    assert "The barrier is in Stationsparken (park)." in english
+    assert "The barrier is in the area Stationsparken (park)." in english
 
 
 def test_a_barrier_outside_every_area_names_the_nearest_with_its_distance(
@@ -102,7 +105,7 @@ def test_a_barrier_outside_every_area_names_the_nearest_with_its_distance(
 ):
     report = make_public_report(dx=450)
     page = client.get(f"/barrierer/{report.site_id}").get_data(as_text=True)
-    assert "Barrieren ligger ca. 150 m fra Stationsparken (park)." in page
+    assert "Barrieren ligger ca. 150 m fra området Stationsparken (park)." in page
 
 
 def test_feed_links_are_explained(client, db, park, make_public_report):

@@ -158,7 +158,12 @@ def js_strings() -> dict[str, str | dict[str, str]]:
         "nearby_under_review": _(
             "En rapport om samme slags barriere inden for ca. {m} m er ved at blive gennemgået."
         ),
-        "nearby_item": _("{distance} m væk · {reports} rapporter · {confirmations} bekræftelser"),
+        "nearby_distance": _("{distance} m væk"),
+        "nearby_reports": counted(lambda n: ngettext("{n} rapport", "{n} rapporter", n)),
+        "nearby_confirmations": counted(
+            lambda n: ngettext("{n} bekræftelse", "{n} bekræftelser", n)
+        ),
+        "scale": _("{m} m"),
         "nearby_map": counted(
             lambda n: ngettext(
                 "Kort over den kendte barriere (nummer 1) og din position (ringen).",

@@ -115,6 +115,7 @@ def test_already_reported_shows_photos_text_and_a_numbered_map_matching_the_list
             assert numbers == ["1", "2", "3", "4", "5"]
             first = items.nth(0).inner_text()
             assert "Trin eller dørtrin" in first and "Bekræftet" in first
+            assert "1 rapport ·" in first and "0 bekræftelser" in first
             assert "»Trin på 12 cm ved indgangen til stationen.«" in first
             assert "Anden linje" not in items.nth(3).inner_text()
             assert items.nth(4).locator(".nearby-summary").inner_text().endswith("…«")
@@ -129,13 +130,15 @@ def test_already_reported_shows_photos_text_and_a_numbered_map_matching_the_list
             assert "numrene svarer til listen" in svg.get_attribute("aria-label")
             assert page.locator("#nearby-map path.place-area").count() >= 1
             labels = page.locator("#nearby-map text.place-number").all_text_contents()
-            assert labels == ["1", "2", "3", "4", "5"]
+            assert sorted(labels) == ["1", "2", "3", "4", "5"]
             gaps = page.evaluate(
                 """() => {
                   const you = document.querySelector('#nearby-map .nearby-you');
                   const [x, y] = [+you.getAttribute('cx'), +you.getAttribute('cy')];
-                  return [...document.querySelectorAll('#nearby-map circle.place-marker')]
-                    .map((c) => Math.hypot(+c.getAttribute('cx') - x, +c.getAttribute('cy') - y));
+                  return [...document.querySelectorAll('#nearby-map text.place-number')]
+                    .map((label) => [+label.textContent, Math.hypot(
+                      +label.getAttribute('x') - x, +label.getAttribute('y') - y)])
+                    .sort((a, b) => a[0] - b[0]).map(([, gap]) => gap);
                 }"""
             )
             assert gaps == sorted(gaps) and gaps[0] > 0

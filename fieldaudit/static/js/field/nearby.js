@@ -8,7 +8,8 @@ import { severityLabel } from "./map.js";
 const SVG = "http://www.w3.org/2000/svg";
 const MAP_WIDTH = 320;
 const MAP_HEIGHT = 200;
-const MIN_HALF_WIDTH_M = 60;
+const MIN_HALF_WIDTH_M = 75;
+const SCALE_STEPS_M = [10, 20, 25, 50, 100, 200, 250, 500, 1000];
 const METRES_PER_DEGREE = 111_320;
 
 let areasLoading = null;
@@ -59,17 +60,31 @@ function projection(points) {
   const halfW = Math.max(MIN_HALF_WIDTH_M, ((Math.max(...xs) - Math.min(...xs)) / 2) * 1.35,
     (((Math.max(...ys) - Math.min(...ys)) / 2) * 1.35 * MAP_WIDTH) / MAP_HEIGHT);
   const scale = MAP_WIDTH / (2 * halfW);
-  return (lon, lat) => {
+  const project = (lon, lat) => {
     const [x, y] = xy(lon, lat);
     return [MAP_WIDTH / 2 + (x - cx) * scale, MAP_HEIGHT / 2 + (y - cy) * scale];
   };
+  return { project, pixelsPerMetre: scale };
+}
+
+// A scale bar in the lower left corner: a round number of metres about a fifth of the width.
+function scaleBar(pixelsPerMetre) {
+  const metres = SCALE_STEPS_M.filter((m) => m * pixelsPerMetre <= MAP_WIDTH / 4).pop() || SCALE_STEPS_M[0];
+  const length = metres * pixelsPerMetre;
+  const [x, y] = [10, MAP_HEIGHT - 12];
+  const group = svgElement("g", { class: "map-scale" });
+  group.append(
+    svgElement("path", { d: `M${x} ${y - 5}V${y}H${x + length}V${y - 5}` }),
+    svgElement("text", { x: x + length + 5, y, "font-size": 12 }, t("scale", { m: metres })),
+  );
+  return group;
 }
 
 // The small numbered map: the areas, the report's position (a ring) and the sites (numbers).
 export async function nearbyMap(sites, position) {
   const areas = await loadAreas();
   const points = [{ lat: position.lat, lon: position.lon }, ...sites.map((s) => ({ lat: s.lat, lon: s.lon }))];
-  const project = projection(points);
+  const { project, pixelsPerMetre } = projection(points);
   const svg = svgElement("svg", {
     viewBox: `0 0 ${MAP_WIDTH} ${MAP_HEIGHT}`,
     class: "nearby-map",
@@ -86,15 +101,16 @@ export async function nearbyMap(sites, position) {
       .join("");
     if (d) svg.append(svgElement("path", { d, class: `place-area area-${kind}` }));
   }
-  const [px, py] = project(position.lon, position.lat);
-  svg.append(svgElement("circle", { cx: px, cy: py, r: 7, class: "nearby-you" }));
-  sites.forEach((site, index) => {
+  // Farthest first, so the nearest (number 1) is drawn on top; the person's ring over all.
+  [...sites.entries()].reverse().forEach(([index, site]) => {
     const [x, y] = project(site.lon, site.lat);
     svg.append(
-      svgElement("circle", { cx: x, cy: y, r: 11, class: "place-marker" }),
-      svgElement("text", { x, y, class: "place-number", "font-size": 13 }, String(index + 1)),
+      svgElement("circle", { cx: x, cy: y, r: 10, class: "place-marker" }),
+      svgElement("text", { x, y, class: "place-number", "font-size": 12 }, String(index + 1)),
     );
   });
+  const [px, py] = project(position.lon, position.lat);
+  svg.append(svgElement("circle", { cx: px, cy: py, r: 15, class: "nearby-you" }), scaleBar(pixelsPerMetre));
   const legend = element("p", { class: "note nearby-legend" }, t("nearby_legend"));
   const figure = element("figure", { class: "nearby-figure" });
   figure.append(svg, legend);
@@ -118,11 +134,9 @@ export function nearbyItem(site, index, onConfirm) {
       "span",
       { class: "note" },
       [
-        t("nearby_item", {
-          distance: Math.round(site.distance_m),
-          reports: site.report_count,
-          confirmations: site.confirmation_count,
-        }),
+        t("nearby_distance", { distance: Math.round(site.distance_m) }),
+        t("nearby_reports", { n: site.report_count }),
+        t("nearby_confirmations", { n: site.confirmation_count }),
         site.area_name,
       ]
         .filter(Boolean)
