@@ -97,7 +97,7 @@ def to_review(page: Any) -> None:
 def test_already_reported_shows_photos_text_and_a_numbered_map_matching_the_list(
     browser, live_server, nearby_sites, shots
 ):
-    for name, (width, height) in WIDTHS.items():
+    for name, (width, _height) in WIDTHS.items():
         context = context_at(browser, live_server, name)
         page = context.new_page()
         errors: list[str] = []
@@ -161,23 +161,21 @@ def test_already_reported_shows_photos_text_and_a_numbered_map_matching_the_list
         assert errors == []
 
 
-def test_choosing_a_known_barrier_ends_on_a_link_to_my_reports(
-    browser, live_server, nearby_sites
-):
+def test_choosing_a_known_barrier_ends_on_a_link_to_my_reports(browser, live_server, nearby_sites):
     context = new_phone(browser, live_server, STATION)
     page = context.new_page()
     try:
         to_review(page)
         page.locator("#nearby-list > li").nth(4).wait_for(timeout=TIMEOUT_MS)
-        page.locator("#nearby-list > li").nth(1).get_by_role("button", name="Det er den her").click()
+        page.locator("#nearby-list > li").nth(1).get_by_role(
+            "button", name="Det er den her"
+        ).click()
         page.locator("#done").wait_for(timeout=TIMEOUT_MS)
         follow = page.get_by_role("link", name="Følg rapporten under »Mine rapporter«")
         follow.click()
         page.wait_for_url("**/mine-rapporter*", timeout=TIMEOUT_MS)
         assert page.locator("h1").inner_text() == "Mine rapporter"
-        page.get_by_text("Du bekræftede, at en barriere stadig er der").wait_for(
-            timeout=TIMEOUT_MS
-        )
+        page.get_by_text("Du bekræftede, at en barriere stadig er der").wait_for(timeout=TIMEOUT_MS)
         assert axe_violations(page) == []
     finally:
         context.close()
@@ -211,7 +209,7 @@ def test_the_public_barrier_page_has_a_map_and_the_nearest_place(
     browser, live_server, nearby_sites, shots
 ):
     site_id = nearby_sites[0].site_id
-    for name, (width, height) in WIDTHS.items():
+    for name, (width, _height) in WIDTHS.items():
         context = context_at(browser, live_server, name)
         page = context.new_page()
         try:
@@ -260,14 +258,18 @@ def test_the_barrier_map_shows_areas_a_sensible_zoom_and_an_aligned_checkbox(
         _checkbox_aligned(page)
         assert axe_violations(page) == []
         assert one.site_id
+        page.locator("#sites-map").scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "barrierer-1-412.png"))
     finally:
         context.close()
 
 
 @pytest.mark.parametrize("count", [5, 60])
-def test_the_barrier_list_and_map_look_right(browser, live_server, make_public_report, shots, count):
+def test_the_barrier_list_and_map_look_right(
+    browser, live_server, make_public_report, shots, count
+):
     public_sites(make_public_report, count)
-    for name, (width, height) in WIDTHS.items():
+    for name, (width, _height) in WIDTHS.items():
         context = context_at(browser, live_server, name)
         page = context.new_page()
         try:
@@ -276,7 +278,8 @@ def test_the_barrier_list_and_map_look_right(browser, live_server, make_public_r
             assert markers == count
             assert page.evaluate("document.documentElement.scrollWidth") <= width
             _checkbox_aligned(page)
-            page.screenshot(path=str(shots / f"barrierer-{count}-{name}.png"), full_page=False)
+            page.locator("#p-new-look").scroll_into_view_if_needed()
+            page.screenshot(path=str(shots / f"barrierer-{count}-{name}.png"))
             assert axe_violations(page) == []
         finally:
             context.close()
