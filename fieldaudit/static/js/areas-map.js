@@ -4,7 +4,7 @@ import { addAreaLayer } from "./area-layer.js";
 const element = document.getElementById("areas-map");
 
 async function drawAreas() {
-  const L = await import(element.dataset.leafletSrc);
+  const L = window.L || (await import(element.dataset.leafletSrc));
   const map = L.map(element, { zoomSnap: 0.5 }).setView([55.735, 12.427], 13);
   if (element.dataset.tileUrl) {
     L.tileLayer(element.dataset.tileUrl, {

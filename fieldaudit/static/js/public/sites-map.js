@@ -10,7 +10,7 @@ const COLOURS = { verified: "#a4000f", planned: "#8a4b00", fixed: "#1b5e20", clo
 const MAX_FIT_ZOOM = 16;
 
 async function drawSites() {
-  const L = await import(element.dataset.leafletSrc);
+  const L = window.L || (await import(element.dataset.leafletSrc));
   const map = L.map(element, { zoomSnap: 0.5, maxZoom: 18 }).setView([55.728, 12.43], 13);
   if (element.dataset.tileUrl) {
     L.tileLayer(element.dataset.tileUrl, { maxZoom: 19, attribution: element.dataset.attribution }).addTo(map);
