@@ -59,6 +59,18 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "JSON_SORT_KEYS": False,
+        # E-mail (docs/mail.md): no server = mail waits in the outbox (admins see it), unsent.
+        "MAIL_SERVER": "",
+        "MAIL_PORT": 0,
+        "MAIL_USERNAME": "",
+        "MAIL_PASSWORD": "",
+        "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
+        "MAIL_SENDER": "FieldAudit Herlev <noreply@herlev.dk>",
+        # The public address links in mails start with (never the Host of a request).
+        "MAIL_BASE_URL": "",
+        # Seconds ``fieldaudit mail send --loop`` waits between passes.
+        "MAIL_SEND_INTERVAL": 10,
     }
 
 
@@ -114,4 +126,13 @@ def check(config: dict[str, Any]) -> None:
         raise ConfigError(
             "FIELDAUDIT_SECRET_KEY must be set to a long random value when FIELDAUDIT_ENV_NAME "
             "is 'production'."
+        )
+    if (
+        config.get("ENV_NAME") == "production"
+        and config.get("MAIL_SERVER")
+        and not config.get("MAIL_BASE_URL")
+    ):
+        raise ConfigError(
+            "FIELDAUDIT_MAIL_BASE_URL must be set (the public https:// address of FieldAudit) "
+            "when FIELDAUDIT_MAIL_SERVER is set in production: mails link to it."
         )
