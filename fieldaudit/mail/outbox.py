@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from fieldaudit.models import MailMessage
@@ -173,21 +173,15 @@ def unsent(session: Session, limit: int = 200) -> list[MailMessage]:
 
 def counts(session: Session) -> dict[str, int]:
     """How many mails are waiting, given up and sent."""
-    waiting = given_up = sent = 0
-    for sent_at, attempts, number in session.execute(
+    sent = MailMessage.sent_at.is_not(None)
+    given_up = and_(MailMessage.sent_at.is_(None), MailMessage.attempts >= MAX_ATTEMPTS)
+    waiting = and_(MailMessage.sent_at.is_(None), MailMessage.attempts < MAX_ATTEMPTS)
+    row = session.execute(
         select(
-            MailMessage.sent_at.is_not(None),
-            MailMessage.attempts >= MAX_ATTEMPTS,
-            func.count(),
-        ).group_by(MailMessage.sent_at.is_not(None), MailMessage.attempts >= MAX_ATTEMPTS)
-    ):
-        if sent_at:
-            sent += number
-        elif attempts:
-            given_up += number
-        else:
-            waiting += number
-    return {"waiting": waiting, "given_up": given_up, "sent": sent}
+            *(func.coalesce(func.sum(case((c, 1), else_=0)), 0) for c in (waiting, given_up, sent))
+        )
+    ).one()
+    return {"waiting": int(row[0]), "given_up": int(row[1]), "sent": int(row[2])}
 
 
 def purge(session: Session, now: datetime | None = None, keep: timedelta = KEEP_SENT) -> int:
