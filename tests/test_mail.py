@@ -391,3 +391,10 @@ def test_addresses_that_are_refused(address):
 
     with pytest.raises(ValidationError):
         subscriptions.check_address(address)
+
+
+def test_staff_find_the_mail_pages_from_their_account_pages(client, login):
+    login("reviewer")
+    assert "/mail/indstillinger" in client.get("/konto/mine-data").get_data(as_text=True)
+    login("admin")
+    assert "/mail/udbakke" in client.get("/konto/brugere").get_data(as_text=True)

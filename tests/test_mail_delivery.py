@@ -212,3 +212,61 @@ def test_the_send_command_once_and_without_a_server(app, db, smtp, make_user):
     assert result.exit_code == 0, result.output
     assert "sent 2, failed 0" in result.output
     assert sorted(smtp.inbox.subjects()) == ["Besked 0", "Besked 1"]
+
+
+def test_the_send_loop_as_a_service_sends_as_mail_arrives_and_stops_on_sigterm(
+    app, db, smtp, tmp_path
+):
+    """``fieldaudit mail send --loop`` in its own process (as systemd runs it): it sends what
+    is queued later too, and SIGTERM ends it cleanly (exit 0)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    queue_mails(db, 2, datetime.now(UTC))
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "FIELDAUDIT_DATABASE_URL": app.config["DATABASE_URL"],
+        "FIELDAUDIT_MEDIA_DIR": str(tmp_path / "media"),
+        "FIELDAUDIT_SECRET_KEY": "test-secret",
+        "FIELDAUDIT_MAIL_SERVER": "127.0.0.1",
+        "FIELDAUDIT_MAIL_PORT": str(smtp.port),
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "fieldaudit", "mail", "send", "--loop", "--interval", "0.2"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+
+        def arrived(count: int) -> bool:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if len(smtp.inbox.messages) >= count:
+                    return True
+                time.sleep(0.1)
+            return False
+
+        assert arrived(2)
+        outbox.queue(
+            db.session,
+            "later",
+            Draft("sen@example.org", "da", "Senere", "Tekst", "<p>Tekst</p>", {}),
+        )
+        db.session.commit()
+        assert arrived(3)
+        worker.send_signal(signal.SIGTERM)
+        output, errors = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+    assert worker.returncode == 0, errors
+    assert sorted(smtp.inbox.subjects()) == ["Besked 0", "Besked 1", "Senere"]
+    assert "sent 2, failed 0" in output and "sent 1, failed 0" in output
