@@ -29,6 +29,15 @@ class SendResult:
     errors: list[str] = field(default_factory=list)
 
 
+def _loggable(error: BaseException) -> str:
+    """An SMTP error for the log: its kind, code and the server's words, never an address."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _ in error.recipients.values()})
+        return f"SMTPRecipientsRefused {codes}"
+    code = getattr(error, "smtp_code", None)
+    return f"{type(error).__name__} {code or ''} {getattr(error, 'strerror', '') or ''}".strip()
+
+
 def _clock() -> datetime:
     return datetime.now(UTC)
 
@@ -66,7 +75,7 @@ def send_due(
                 )
                 session.commit()
                 result.failed += 1
-                result.errors.append(repr(error))
+                result.errors.append(_loggable(error))
                 if connection is not None:
                     connection.__exit__(None, None, None)
                     connection = None

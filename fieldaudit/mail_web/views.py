@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import get_locale, gettext
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from fieldaudit import visibility
 from fieldaudit.authz import require_role
@@ -57,8 +58,11 @@ def follow():
     except ValidationError:
         flash(gettext("Skriv en gyldig e-mailadresse."), "error")
         return redirect(_page_of(kind, target_id))
-    subscriptions.request_follow(db.session, email, _language(), kind, target_id)
-    db.session.commit()
+    try:
+        subscriptions.request_follow(db.session, email, _language(), kind, target_id)
+        db.session.commit()
+    except IntegrityError:  # the same request at the same moment: its mail is queued already
+        db.session.rollback()
     flash(
         gettext(
             "Tjek din e-mail: vi har sendt et link, som du skal åbne for at bekræfte. "
