@@ -311,6 +311,11 @@ def test_planner_digest_weekly_of_newly_verified_sites_and_its_unsubscribe_link(
         )
     assert db.session.get(DigestSetting, planner.id).planner_weekly is False
     assert digests.queue_planner_digests(db.session, now + timedelta(days=7)) == 0
+    delete_account(db.session, planner)
+    db.session.commit()
+    with app.test_client() as mail_program:  # the link of a deleted account: nothing to end
+        assert mail_program.post(unsubscribe).status_code == 200
+    assert db.session.get(DigestSetting, planner.id) is None
 
 
 def test_staff_choose_their_digests_on_the_settings_page(client, db, herlev, login, csrf):

@@ -28,7 +28,14 @@ from fieldaudit.mail.links import (
     UNSUBSCRIBE_PATH,
     links_for,
 )
-from fieldaudit.models import Area, BarrierReport, BarrierSite, DigestSetting, MailSubscription
+from fieldaudit.models import (
+    Area,
+    BarrierReport,
+    BarrierSite,
+    DigestSetting,
+    MailSubscription,
+    User,
+)
 from fieldaudit.plain_text import clean_text
 from fieldaudit.taxonomy import Label
 
@@ -194,6 +201,8 @@ def unsubscribe(session: Session, token: str) -> bool | None:
         session.flush()
         return True
     if what[0] == "digest" and what[2] in ("reviewer", "planner"):
+        if session.get(User, what[1]) is None:
+            return False  # the account is gone, and its digests with it
         setting = session.get(DigestSetting, what[1])
         if setting is None:
             setting = DigestSetting(user_id=what[1], language="da", area_ids=[])
