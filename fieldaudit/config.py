@@ -67,6 +67,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAIL_USE_TLS": False,
         "MAIL_USE_SSL": False,
         "MAIL_SENDER": "FieldAudit Herlev <noreply@herlev.dk>",
+        # A PEM file of the CA that signed the mail server's certificate (empty: the system's).
+        "MAIL_CA_FILE": "",
         # The public address links in mails start with (never the Host of a request).
         "MAIL_BASE_URL": "",
         # Seconds ``fieldaudit mail send --loop`` waits between passes.

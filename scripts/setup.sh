@@ -13,6 +13,7 @@ apt_packages=(libsqlite3-mod-spatialite fonts-dejavu-core)
 if [ "$mode" = test ]; then
   pg_major=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1 || true)
   apt_packages+=(chromium gdal-bin wrk redis-server "postgresql-${pg_major:-15}-postgis-3")
+  apt_packages+=(openssl)  # mail tests: a certificate for the STARTTLS test server (issue 15)
 fi
 missing=()
 for pkg in "${apt_packages[@]}"; do

@@ -4,6 +4,7 @@ at the same time (on SpatiaLite and on PostGIS)."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -270,7 +271,65 @@ def test_the_send_loop_as_a_service_sends_as_mail_arrives_and_stops_on_sigterm(
             worker.communicate()
     assert worker.returncode == 0, errors
     assert sorted(smtp.inbox.subjects()) == ["Besked 0", "Besked 1", "Senere"]
-    import re
-
     passes = [int(n) for n in re.findall(r"sent (\d+), failed 0", output)]
     assert sum(passes) == 3, output  # one line per pass that sent something
+
+
+def test_starttls_with_a_verified_certificate_and_sign_in(db, tmp_path):
+    """Port 587 as a municipality's relay runs it: STARTTLS, the certificate checked against
+    the configured CA (a self-signed one here), then AUTH; without the CA nothing is sent."""
+    import ssl
+    import subprocess
+
+    from aiosmtpd.smtp import AuthResult
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    request = "req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1"
+    names = "subjectAltName=IP:127.0.0.1"
+    subprocess.run(
+        ["openssl", *request.split(), "-addext", names, "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    signed_in: list[bytes] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login == b"fieldaudit" and auth_data.password == b"hemmelig"
+        if ok:
+            signed_in.append(auth_data.login)
+        return AuthResult(success=ok)
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=server_context,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_required=True,
+    )
+    controller.start()
+    try:
+        now = datetime.now(UTC)
+        queue_mails(db, 2, now)
+        config = {
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": port,
+            "MAIL_USE_TLS": True,
+            "MAIL_USERNAME": "fieldaudit",
+            "MAIL_PASSWORD": "hemmelig",
+        }
+        unverified = send_due(db.session, SmtpSettings.from_config(config), clock=lambda: now)
+        assert (unverified.sent, unverified.failed) == (0, 1)  # the system does not trust it
+        assert "SSLCertVerificationError" in db.session.scalar(
+            select(MailMessage.last_error).where(MailMessage.attempts == 1)
+        )
+        verified = SmtpSettings.from_config({**config, "MAIL_CA_FILE": str(cert)})
+        later = now + timedelta(hours=2)
+        assert send_due(db.session, verified, clock=lambda: later).sent == 2
+        assert sorted(inbox.subjects()) == ["Besked 0", "Besked 1"] and signed_in
+    finally:
+        controller.stop()

@@ -66,7 +66,7 @@ def send_due(
             message, token = claimed
             try:
                 if connection is None:
-                    connection = transport(settings).__enter__()
+                    connection = transport(settings).open()
                 domain = settings.sender.rsplit("@", 1)[-1].strip("> ") or "fieldaudit"
                 connection.send(email_message(message, settings.sender, domain))
             except (smtplib.SMTPException, OSError) as error:
@@ -77,7 +77,7 @@ def send_due(
                 result.failed += 1
                 result.errors.append(_loggable(error))
                 if connection is not None:
-                    connection.__exit__(None, None, None)
+                    connection.close()
                     connection = None
                 if not is_permanent(error):
                     break  # the server is away: the rest waits for the next pass
@@ -88,5 +88,5 @@ def send_due(
     finally:
         session.rollback()
         if connection is not None:
-            connection.__exit__(None, None, None)
+            connection.close()
     return result

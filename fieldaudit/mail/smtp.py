@@ -2,7 +2,8 @@
 
 Settings come from the app's configuration (``FIELDAUDIT_MAIL_SERVER``, ``_PORT``,
 ``_USERNAME``, ``_PASSWORD``, ``_USE_TLS`` (STARTTLS), ``_USE_SSL`` (implicit TLS),
-``_SENDER``); with no server, nothing is sent and the mail waits in the outbox.
+``_SENDER``, ``_CA_FILE``); with no server, nothing is sent and the mail waits in the outbox.
+TLS always verifies the server's certificate and name.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class SmtpSettings:
     use_tls: bool
     use_ssl: bool
     sender: str
+    ca_file: str = ""
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> SmtpSettings:
@@ -44,6 +46,7 @@ class SmtpSettings:
             use_tls=bool(config.get("MAIL_USE_TLS")),
             use_ssl=use_ssl,
             sender=str(config.get("MAIL_SENDER") or "FieldAudit <noreply@localhost>"),
+            ca_file=str(config.get("MAIL_CA_FILE") or ""),
         )
 
     @property
@@ -78,8 +81,15 @@ class SmtpTransport:
         self.connection: smtplib.SMTP | None = None
 
     def __enter__(self) -> SmtpTransport:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def open(self) -> SmtpTransport:
+        """Connect (TLS and sign-in as configured)."""
         s = self.settings
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=s.ca_file or None)
         if s.use_ssl:
             connection: smtplib.SMTP = smtplib.SMTP_SSL(
                 s.server, s.port, timeout=TIMEOUT_S, context=context
@@ -104,7 +114,8 @@ class SmtpTransport:
         if refused:
             raise smtplib.SMTPRecipientsRefused(refused)
 
-    def __exit__(self, *exc: object) -> None:
+    def close(self) -> None:
+        """Say goodbye and close the socket (safe to call twice)."""
         if self.connection is None:
             return
         try:
