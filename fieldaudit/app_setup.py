@@ -12,6 +12,7 @@ from fieldaudit.api.priority import priority_api
 from fieldaudit.authz import login_manager
 from fieldaudit.cli import register_commands
 from fieldaudit.field import field
+from fieldaudit.mail_web import init_mail
 from fieldaudit.ogc import ogc
 from fieldaudit.open311 import open311
 from fieldaudit.planning import planning
@@ -52,6 +53,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(planning, url_prefix="/planlaegning")
     app.register_blueprint(open311, url_prefix="/open311/v2")
     app.register_blueprint(ogc, url_prefix="/ogc")
+    init_mail(app)  # e-mail pages and mail links (issue 15)
 
 
 def set_up(app: Flask) -> None:

@@ -17,6 +17,7 @@ from fieldaudit.areas import upsert_area
 from fieldaudit.bench.cli import bench_cli
 from fieldaudit.config import private_originals_dir
 from fieldaudit.extensions import db
+from fieldaudit.mail_web.cli import mail_cli
 from fieldaudit.open311.commands import apikeys_cli
 
 areas_cli = AppGroup("areas", help="Public spaces and green areas.")
@@ -319,3 +320,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(check_command)  # hardening (issue 8): fieldaudit/consistency.py
     app.cli.add_command(bench_cli)
     app.cli.add_command(jobs_cli)  # operations (issue 15): fieldaudit/jobs.py
+    app.cli.add_command(mail_cli)  # e-mail (issue 15): fieldaudit mail send

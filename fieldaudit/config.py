@@ -71,6 +71,20 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # backup job) and how many archives it keeps.
         "BACKUP_DIR": "",
         "BACKUP_KEEP": 7,
+        # E-mail (docs/mail.md): no server = mail waits in the outbox (admins see it), unsent.
+        "MAIL_SERVER": "",
+        "MAIL_PORT": 0,
+        "MAIL_USERNAME": "",
+        "MAIL_PASSWORD": "",
+        "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
+        "MAIL_SENDER": "FieldAudit Herlev <noreply@herlev.dk>",
+        # A PEM file of the CA that signed the mail server's certificate (empty: the system's).
+        "MAIL_CA_FILE": "",
+        # The public address links in mails start with (never the Host of a request).
+        "MAIL_BASE_URL": "",
+        # Seconds ``fieldaudit mail send --loop`` waits between passes.
+        "MAIL_SEND_INTERVAL": 10,
     }
 
 
@@ -126,4 +140,13 @@ def check(config: dict[str, Any]) -> None:
         raise ConfigError(
             "FIELDAUDIT_SECRET_KEY must be set to a long random value when FIELDAUDIT_ENV_NAME "
             "is 'production'."
+        )
+    if (
+        config.get("ENV_NAME") == "production"
+        and config.get("MAIL_SERVER")
+        and not config.get("MAIL_BASE_URL")
+    ):
+        raise ConfigError(
+            "FIELDAUDIT_MAIL_BASE_URL must be set (the public https:// address of FieldAudit) "
+            "when FIELDAUDIT_MAIL_SERVER is set in production: mails link to it."
         )

@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from fieldaudit.errors import ConflictError, Problem, ValidationError
+from fieldaudit.mail.notify import status_changed
 from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, User
 from fieldaudit.permissions import denied, may_note_site, require
 from fieldaudit.plain_text import clean_text
@@ -75,7 +76,7 @@ def record(
     public: bool = True,
     now: datetime | None = None,
 ) -> HistoryEntry:
-    """Add one history entry (flushes)."""
+    """Add one history entry (flushes); a public status change queues its mails (``mail.notify``)."""
     entry = HistoryEntry(
         report_id=report.id if report is not None else None,
         site_id=site.id if site is not None else None,
@@ -89,6 +90,7 @@ def record(
     )
     session.add(entry)
     session.flush()
+    status_changed(session, entry, report, site)
     return entry
 
 

@@ -314,3 +314,70 @@ class JobRun(db.Model):
     claim_version: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(40))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# --- E-mail (issue 15; the rules are in fieldaudit/mail/) -----------------------------------
+
+
+class MailMessage(db.Model):
+    """One e-mail in the outbox, written in the transaction of the change that causes it and
+    sent by ``fieldaudit mail send`` (``mail.outbox``); the idempotency key makes it once."""
+
+    __tablename__ = "mail_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2), default="da")
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    # A sender's claim: the message is its own until lease_until (two senders never both send).
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class MailSubscription(db.Model):
+    """An e-mail address that follows a report (its reporter), a barrier site or an area.
+
+    Follows of sites and areas are stored only once confirmed (double opt-in); unsubscribing
+    deletes the row, so following nothing leaves no address behind."""
+
+    __tablename__ = "mail_subscriptions"
+    __table_args__ = (CheckConstraint("kind IN ('report', 'site', 'area')", name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    language: Mapped[str] = mapped_column(String(2), default="da")
+    kind: Mapped[str] = mapped_column(String(10))
+    report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("barrier_reports.id", ondelete="CASCADE"), index=True
+    )
+    site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("barrier_sites.id", ondelete="CASCADE"), index=True
+    )
+    area_id: Mapped[int | None] = mapped_column(
+        ForeignKey("areas.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class DigestSetting(db.Model):
+    """A staff member's digests: reviewers daily (in chosen areas), planners weekly."""
+
+    __tablename__ = "mail_digest_settings"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(2), default="da")
+    reviewer_daily: Mapped[bool] = mapped_column(Boolean, default=True)
+    planner_weekly: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The areas a reviewer's digest covers; empty: every area.
+    area_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)

@@ -13,6 +13,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from fieldaudit.crs import to_wgs84
+from fieldaudit.mail import outbox
+from fieldaudit.mail import subscriptions as mail_follows
 from fieldaudit.models import BarrierReport, HistoryEntry, SiteConfirmation, User
 from fieldaudit.status import Status
 
@@ -97,6 +99,10 @@ def export_personal_data(
             }
             for r in reports
         ],
+        # Addresses following reports, barriers and areas (docs/mail.md).
+        "email_follows": mail_follows.export(
+            session, user.email if user is not None else None, [r.id for r in reports]
+        ),
         "confirmations": [
             {
                 "uuid": c.uuid,
@@ -113,9 +119,12 @@ def delete_account(session: Session, user: User) -> int:
     """Delete an account; its reports and confirmations stay, anonymised. Returns reports kept."""
     reports = session.scalars(select(BarrierReport).where(BarrierReport.reporter_id == user.id))
     count = 0
+    report_ids = []
     for report in reports:
         anonymise_report(report)
+        report_ids.append(report.id)
         count += 1
+    mail_follows.forget(session, user.email, report_ids)
     for confirmation in session.scalars(
         select(SiteConfirmation).where(SiteConfirmation.reporter_id == user.id)
     ):
@@ -127,7 +136,10 @@ def delete_account(session: Session, user: User) -> int:
 
 
 def apply_retention(session: Session, days: int, now: datetime | None = None) -> int:
-    """Anonymise the reporters of reports closed more than ``days`` ago; return how many."""
+    """Anonymise the reporters of reports closed more than ``days`` ago; return how many.
+
+    An address a reporter left for news of the report goes with them; sent mail is kept 30
+    days (``mail.outbox.purge``)."""
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
     last_change = (
         select(HistoryEntry.report_id, func.max(HistoryEntry.created_at).label("changed"))
@@ -139,6 +151,7 @@ def apply_retention(session: Session, days: int, now: datetime | None = None) ->
         BarrierReport.reporter_id.is_not(None),
         BarrierReport.device_token_hash.is_not(None),
         BarrierReport.reporter_name != "",
+        BarrierReport.id.in_(mail_follows.followed_report_ids()),
     )
     reports = session.scalars(
         select(BarrierReport)
@@ -147,5 +160,7 @@ def apply_retention(session: Session, days: int, now: datetime | None = None) ->
     ).all()
     for report in reports:
         anonymise_report(report)
+    mail_follows.forget(session, None, [r.id for r in reports])
+    outbox.purge(session, now)
     session.flush()
     return len(reports)

@@ -84,6 +84,10 @@ EXPECT: dict[str, Expect] = {
     "accounts.users": ADMINS,
     "accounts.invite": ADMINS,
     "accounts.update_user": ADMINS,
+    # e-mail (issue 15): following is open to all; links in mails carry signed tokens
+    "mail.follow": Expect(EVERYONE, missing=False),
+    "mail.confirm": Expect(EVERYONE, args={"token": "not-a-token"}),
+    "mail.unsubscribe": Expect(EVERYONE, args={"token": "not-a-token"}),
     # review (Handicaprådet); sites also for planners
     "review.queue": REVIEWERS,
     "review.report": REVIEWERS,

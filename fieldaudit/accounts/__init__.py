@@ -25,6 +25,8 @@ csrf = CSRFProtect()
 
 # JSON APIs (no forms): the field app's API, and the standard APIs when they exist.
 CSRF_EXEMPT_BLUEPRINTS = frozenset({"api", "open311", "ogc"})
+# One-click unsubscribe (RFC 8058): a mail program POSTs to the link, with no form token.
+CSRF_EXEMPT_ENDPOINTS = frozenset({"mail.unsubscribe"})
 
 
 def init_accounts(app: Flask) -> None:
@@ -54,7 +56,7 @@ def init_accounts(app: Flask) -> None:
         if request.endpoint is None:
             return None  # no view will run (404/405)
         top = (request.blueprint or "").split(".")[0]
-        if top in CSRF_EXEMPT_BLUEPRINTS:
+        if top in CSRF_EXEMPT_BLUEPRINTS or request.endpoint in CSRF_EXEMPT_ENDPOINTS:
             return None
         csrf.protect()
         return None

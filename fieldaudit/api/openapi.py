@@ -24,6 +24,9 @@ from fieldaudit.taxonomy import (
 )
 
 JSON = "application/json"
+# An address ``mail.subscriptions.check_address`` accepts (or empty: no follow-up).
+_EMAIL_CHAR = r"[^@\s<>\"',;\u0000-\u001f\u007f-\u009f]"
+FOLLOW_EMAIL_PATTERN = f"^$|^{_EMAIL_CHAR}+@{_EMAIL_CHAR}+\\.{_EMAIL_CHAR}+$"
 TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"
 # Herlev's box widened by the boundary tolerance (about 150 m): positions outside it are refused.
 SERVICE_BOX = (
@@ -172,6 +175,19 @@ def _schemas() -> dict[str, Any]:
                 },
                 "show_name": {"type": "boolean"},
                 "reporter_name": {"type": "string", "maxLength": MAX_NAME},
+                "follow_email": {
+                    "type": ["string", "null"],
+                    "maxLength": 254,
+                    "pattern": FOLLOW_EMAIL_PATTERN,
+                    "description": "Optional, never public: the reporter hears by e-mail when "
+                    "the report is reviewed, merged, planned or fixed (with the public reason). "
+                    "Forgotten under the retention rule; every mail has an unsubscribe link.",
+                },
+                "follow_language": {
+                    "type": "string",
+                    "enum": ["da", "en"],
+                    "description": "The language of those e-mails (default da).",
+                },
             },
         },
         "ReportMultipart": {

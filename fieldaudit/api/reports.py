@@ -24,6 +24,7 @@ from fieldaudit.authz import has_role
 from fieldaudit.config import HERLEV_BBOX_WGS84
 from fieldaudit.crs import bbox_to_metric
 from fieldaudit.extensions import db
+from fieldaudit.mail.subscriptions import check_address, follow_report
 from fieldaudit.models import BarrierReport, Photo, SiteConfirmation
 from fieldaudit.permissions import STAFF
 from fieldaudit.photos import attach_photos, media_path, stage_photos
@@ -42,7 +43,18 @@ REPORT_FIELDS = (
     "description",
     "created_at",
     "reporter_name",
+    "follow_email",
 )
+FOLLOW_LANGUAGES = ("da", "en")
+
+
+def _follow_request(payload: dict) -> tuple[str, str] | None:
+    """The address (and language) a reporter left for news of the report, if any (never public)."""
+    email = payload.get("follow_email")
+    if email is None or email == "":
+        return None
+    language = payload.get("follow_language", "da")
+    return check_address(email, "follow_email"), language if language in FOLLOW_LANGUAGES else "da"
 
 
 def _not_found(field: str = "uuid") -> ApiError:
@@ -73,6 +85,7 @@ def create_report():
         db.session, bbox_to_metric(HERLEV_BBOX_WGS84), config["BOUNDARY_TOLERANCE_M"]
     )
     draft = check_report(payload, service_area)
+    follow = _follow_request(payload)
     staged = stage_photos(
         uploads,
         config["MEDIA_DIR"],
@@ -86,6 +99,8 @@ def create_report():
         )
         if created:
             attach_photos(db.session, report, staged)
+            if follow is not None:
+                follow_report(db.session, report, *follow)
         # Serialised before the commit: afterwards every object is expired and would be read
         # back (the report, its area with its polygon, its photos) only to write this answer.
         body = _report_body(report, new=created)

@@ -130,6 +130,8 @@ RATE_LIMITS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "accounts.login": ("RATELIMIT_LOGIN", "10/minute;100/hour", ("POST",)),
     "accounts.invitation": ("RATELIMIT_PASSWORD_FORMS", "10/minute;100/hour", ("POST",)),
     "accounts.delete_own_account": ("RATELIMIT_PASSWORD_FORMS", "10/minute;100/hour", ("POST",)),
+    # Following by e-mail sends a confirmation mail to any address typed: kept slow (issue 15).
+    "mail.follow": ("RATELIMIT_FOLLOW", "5/minute;30/hour", ("POST",)),
 }
 
 

@@ -28,6 +28,7 @@ const FIELD_STEPS = {
   measurements: 3,
   description: 4,
   reporter_name: 4,
+  follow_email: 5,
   photos: 4,
 };
 const NEARBY_TIMEOUT_MS = 8000;
@@ -370,6 +371,7 @@ class Capture {
       description: $("description").value,
       showName: $("show-name").checked,
       reporterName: $("reporter-name").value,
+      followEmail: $("follow-email").value,
       photos: this.photos.map(({ blob, name }) => ({ blob, name })),
       photoGps: this.photoGps,
       editing: this.editing,
@@ -408,6 +410,7 @@ class Capture {
       $("show-name").checked = Boolean(draft.showName);
       $("name-row").hidden = !draft.showName;
       $("reporter-name").value = draft.reporterName || "";
+      if (draft.followEmail !== undefined) $("follow-email").value = draft.followEmail;
       this.photos = (draft.photos || []).map((photo) => ({ ...photo, url: URL.createObjectURL(photo.blob) }));
       if (this.photos.length) this.renderPhotos();
       this.photoGps = draft.photoGps || null;
@@ -499,6 +502,7 @@ class Capture {
       description: payload.description,
       showName: payload.show_name,
       reporterName: payload.reporter_name,
+      followEmail: payload.follow_email || "",
       photos: item.photos || [],
       editing: item.uuid,
       createdAt: payload.created_at,
@@ -843,6 +847,9 @@ class Capture {
       created_at: this.createdAt || new Date().toISOString(),
       show_name: showName,
       reporter_name: showName ? plainText($("reporter-name").value).trim() : "",
+      // Optional, never public: news of this report by e-mail (issue 15).
+      follow_email: $("follow-email").value.trim(),
+      follow_language: document.documentElement.lang === "en" ? "en" : "da",
     };
     return payload;
   }
