@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fieldaudit.config import private_originals_dir
+from fieldaudit.mail import digests
 from fieldaudit.models import JobRun
 
 # A runner started by a timer every few minutes would push a daily job a little later every
@@ -125,7 +126,18 @@ def check(session: Session, config: Mapping[str, Any], now: datetime) -> str:
     return summary
 
 
+def reviewer_digests(session: Session, config: Mapping[str, Any], now: datetime) -> str:
+    """Each reviewer's daily mail of new reports in the queue (in the areas they chose)."""
+    return f"{digests.queue_reviewer_digests(session, now)} reviewer digests queued"
+
+
+def planner_digests(session: Session, config: Mapping[str, Any], now: datetime) -> str:
+    """Each planner's weekly mail of the sites Handicaprådet verified that week."""
+    return f"{digests.queue_planner_digests(session, now)} planner digests queued"
+
+
 DAILY = timedelta(days=1)
+WEEKLY = timedelta(days=7)
 
 JOBS: tuple[Job, ...] = (
     Job(
@@ -153,8 +165,20 @@ JOBS: tuple[Job, ...] = (
         check,
         {"da": "Tjek database og fotomappe", "en": "Check database and photo folder"},
     ),
-    # The mail digests (reviewers daily, planners weekly) and the outbox's `mail send` go here,
-    # e.g. Job("digest-reviewers", DAILY, mail_jobs.reviewer_digest, {...}).
+    # The digests are queued in the outbox; `fieldaudit mail send --loop` (its own service)
+    # sends them, as every other mail.
+    Job(
+        "digest-reviewers",
+        DAILY,
+        reviewer_digests,
+        {"da": "Dagligt overblik til Handicaprådet", "en": "Daily digest for the council"},
+    ),
+    Job(
+        "digest-planners",
+        WEEKLY,
+        planner_digests,
+        {"da": "Ugentligt overblik til planlæggere", "en": "Weekly digest for planners"},
+    ),
 )
 
 

@@ -65,6 +65,7 @@ def test_healthz_and_readyz_answer_json_for_any_host(logged_app, request_lines):
     assert {name: check["ok"] for name, check in checks.items()} == {
         "database": True,
         "media": True,
+        "outbox": True,
     }
     assert ready.headers["Cache-Control"] == "no-store"
     assert client.head("/readyz").status_code == 200
@@ -185,3 +186,21 @@ def test_error_pages_show_the_request_id(logged_app, request_lines):
 def test_log_lines_are_off_by_default_outside_production(client, request_lines):
     client.get("/")
     assert request_lines.lines == []
+
+
+def test_readyz_fails_when_mail_has_waited_in_the_outbox_with_a_server_set(logged_app):
+    """The outbox check is shipped (mail_web): an unsent mail older than 30 minutes means the
+    sender is not running or cannot reach the server; without a server, mail waits by design."""
+    from datetime import UTC, datetime, timedelta
+
+    from fieldaudit.mail import outbox
+
+    client = logged_app.test_client()
+    with logged_app.app_context():
+        draft = outbox.Draft("a@example.org", "da", "Emne", "Tekst", "<p>Tekst</p>", {})
+        outbox.queue(_db.session, "ready-1", draft, datetime.now(UTC) - timedelta(hours=2))
+        _db.session.commit()
+    assert client.get("/readyz").get_json()["checks"]["outbox"]["ok"] is True  # no server
+    logged_app.config["MAIL_SERVER"] = "127.0.0.1"
+    answer = client.get("/readyz")
+    assert answer.status_code == 503 and answer.get_json()["checks"]["outbox"]["ok"] is False

@@ -106,11 +106,17 @@ def test_the_shipped_jobs_run(app, db, runner, tmp_path):
     result = runner.invoke(args=["jobs", "run"])
     assert result.exit_code == 0, result.output
     names = {line.split()[0]: line.split()[1] for line in result.output.splitlines()}
-    assert names == {"rescore": "ok", "retention": "ok", "check": "ok"}  # no BACKUP_DIR set
+    assert names == {  # no BACKUP_DIR set
+        "rescore": "ok",
+        "retention": "ok",
+        "check": "ok",
+        "digest-reviewers": "ok",
+        "digest-planners": "ok",
+    }
     listed = runner.invoke(args=["jobs", "list"]).output
     assert "rescore" in listed and "ok" in listed and "backup" not in listed
     again = runner.invoke(args=["jobs", "run"]).output
-    assert again.split().count("skipped") == 3
+    assert again.split().count("skipped") == 5
     assert runner.invoke(args=["jobs", "run", "--job", "nope"]).exit_code != 0
 
 
@@ -153,3 +159,18 @@ def test_admin_page_shows_jobs_and_an_escaped_error(app, db, client, login):
     refresh()  # the test's app context cached the Danish catalogue
     english = client.get("/konto/drift?lang=en").get_data(as_text=True)
     assert "Scheduled jobs" in english and "Failed" in english
+
+
+def test_the_digest_jobs_queue_mail_once_a_day_and_once_a_week(
+    app, db, runner, make_report, make_user
+):
+    from sqlalchemy import func, select
+
+    from fieldaudit.models import MailMessage
+
+    make_user("reviewer", email="raadet@example.org")
+    make_report()
+    result = runner.invoke(args=["jobs", "run", "--job", "digest-reviewers"])
+    assert result.exit_code == 0 and "1 reviewer digests queued" in result.output, result.output
+    assert db.session.scalar(select(func.count()).select_from(MailMessage)) == 1
+    assert "skipped" in runner.invoke(args=["jobs", "run", "--job", "digest-reviewers"]).output

@@ -10,10 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, appcontext_pushed
+from sqlalchemy.orm import Session
 
 from fieldaudit.extensions import db
+from fieldaudit.mail import outbox
 from fieldaudit.mail.links import configure
 from fieldaudit.mail_web.views import mail
+from fieldaudit.web.health import add_readiness_check
 
 __all__ = ["init_mail", "mail"]
 
@@ -27,9 +30,24 @@ def configure_links(app: Flask) -> None:
     )
 
 
+def outbox_ready(app: Flask) -> tuple[bool, str]:
+    """/readyz: no mail has waited in the outbox for more than 30 minutes (only where a mail
+    server is set; without one, mail waits by design)."""
+    if not app.config.get("MAIL_SERVER"):
+        return True, "no mail server: mail waits in the outbox"
+    try:
+        with Session(db.engine) as session:
+            waiting = outbox.stuck(session)
+    except Exception as exc:  # the database check reports the outage itself
+        return False, f"outbox unreadable ({type(exc).__name__})"
+    return (False, "mail has waited over 30 minutes") if waiting else (True, "ok")
+
+
 def init_mail(app: Flask) -> None:
-    """Register the mail pages; configure mail links in every app context of ``app``."""
+    """Register the mail pages and the outbox's readiness check; configure mail links in every
+    app context of ``app``."""
     app.register_blueprint(mail)
+    add_readiness_check(app, "outbox", outbox_ready)
 
     def pushed(sender: Flask, **_extra: Any) -> None:
         configure_links(sender)
