@@ -193,3 +193,61 @@ def test_profiles_are_published(client):
     assert {"category": "step", "effect": "block", "measurement": "threshold_height",
             "above": 2.5, "penalty_m": 0.0} in wheel["site_rules"]
     assert wheel["edge_rules"][0]["fact"] == "steps"
+
+
+def _at_node(graph, node):
+    edge = graph.edge_at(node)
+    return edge, 0.0 if int(graph.u[edge]) == node else 1.0
+
+
+def test_pgrouting_gives_the_same_route_lengths(db, grid, make_public_report):
+    """pgRouting (the field's engine on PostGIS) gets the same network and costs per group and
+    finds routes of the same cost and length between every pair of nodes."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("pgRouting runs on PostGIS")
+    import math
+
+    from fieldaudit.network.profiles import PROFILES
+    from fieldaudit.network.routing import load_router
+
+    make_public_report(dx=50, dy=2)  # a 12 cm step on A-B: blocks WHEEL, 60 m for MOB
+    make_public_report(dx=450, category="surface", severity="high", measurements={})
+    router = load_router(db.session)
+    graph = router.graph
+    compared = 0
+    for code in ("WHEEL", "MOB", "VIS"):
+        prepared = router.costs_for(PROFILES[code]).prepared
+        rows = ", ".join(
+            f"({i + 1}, {int(graph.u[i]) + 1}, {int(graph.v[i]) + 1}, "
+            f"{cost if math.isfinite(cost) else -1.0})"
+            for i, cost in enumerate(prepared.costs.tolist())
+        )
+        db.session.execute(text("DROP TABLE IF EXISTS pgr_edges"))
+        db.session.execute(
+            text(f"CREATE TEMP TABLE pgr_edges AS SELECT * FROM (VALUES {rows}) "
+                 "AS e(id, source, target, cost)")
+        )
+        for a in range(graph.n):
+            for b in range(graph.n):
+                if a == b:
+                    continue
+                ours = graph.shortest(prepared, _at_node(graph, a), _at_node(graph, b))
+                found = db.session.execute(
+                    text(
+                        "SELECT edge, agg_cost FROM pgr_dijkstra('SELECT id, source, target, "
+                        "cost, cost AS reverse_cost FROM pgr_edges', :a, :b, directed => false) "
+                        "ORDER BY seq"
+                    ),
+                    {"a": a + 1, "b": b + 1},
+                ).all()
+                if ours is None:
+                    assert found == []
+                    continue
+                theirs_cost = found[-1][1]
+                theirs_length = sum(graph.length[e - 1] for e, _ in found if e > 0)
+                ours_length = sum(abs(s.end - s.start) * graph.length[s.edge] for s in ours.steps)
+                assert ours.cost == pytest.approx(theirs_cost, abs=1e-3)
+                assert ours_length == pytest.approx(theirs_length, abs=1e-3)
+                compared += 1
+    db.session.rollback()
+    assert compared > 40  # WHEEL cannot pass the steps: fewer pairs than 3 x 30

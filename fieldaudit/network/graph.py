@@ -69,7 +69,7 @@ class RoutingGraph:
         """The cheapest path from ``start`` to ``end``; None when there is none."""
         costs = prepared.costs
         if part_cost is None:
-            part_cost = lambda e, a, b: abs(b - a) * costs[e]  # noqa: E731
+            part_cost = lambda e, a, b: 0.0 if a == b else abs(b - a) * costs[e]  # noqa: E731
         s, t = self.n, self.n + 1
         extra_u, extra_v, extra_c, extra_steps = [], [], [], {}
 

@@ -55,6 +55,8 @@ class GroupCosts:
 
     def part_cost(self, length: np.ndarray, edge: int, a: float, b: float) -> float:
         """The cost of an edge from fraction ``a`` to ``b`` (inf if blocked there)."""
+        if a == b:  # standing on a node
+            return 0.0
         if self.blocked[edge]:
             return math.inf
         low, high = min(a, b), max(a, b)
