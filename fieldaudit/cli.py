@@ -17,6 +17,7 @@ from fieldaudit.areas import upsert_area
 from fieldaudit.bench.cli import bench_cli
 from fieldaudit.config import private_originals_dir
 from fieldaudit.extensions import db
+from fieldaudit.network_cli import load_herlev_network, network_cli
 from fieldaudit.open311.commands import apikeys_cli
 
 areas_cli = AppGroup("areas", help="Public spaces and green areas.")
@@ -35,6 +36,7 @@ def init_command(herlev: bool) -> None:
     if herlev:
         for path in herlev_files(current_app.config["DATA_DIR"]):
             _import_file(path, srid=None, kind=None, layer=None)
+        load_herlev_network(current_app.config["DATA_DIR"])  # issue 16: approximate network
 
 
 def _import_file(path: Path, srid: int | None, kind: str | None, layer: str | None) -> None:
@@ -283,3 +285,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(retention_command)
     app.cli.add_command(check_command)  # hardening (issue 8): fieldaudit/consistency.py
     app.cli.add_command(bench_cli)
+    app.cli.add_command(network_cli)  # issue 16: fieldaudit/network_cli.py

@@ -70,9 +70,7 @@ def lonlat(x, y):
 
 
 def route(client, profile, start=(0, 0), end=(200, 0)):
-    return client.get(
-        f"/api/v1/route?from={lonlat(*start)}&to={lonlat(*end)}&profile={profile}"
-    )
+    return client.get(f"/api/v1/route?from={lonlat(*start)}&to={lonlat(*end)}&profile={profile}")
 
 
 def test_grid_is_noded_at_its_junctions_only(grid):
@@ -190,8 +188,13 @@ def test_profiles_are_published(client):
     groups = [p["group"] for p in body["profiles"]]
     assert groups == ["WHEEL", "MOB", "VIS", "HEAR", "ALLERGY", "COG", "READ"]
     wheel = body["profiles"][0]
-    assert {"category": "step", "effect": "block", "measurement": "threshold_height",
-            "above": 2.5, "penalty_m": 0.0} in wheel["site_rules"]
+    assert {
+        "category": "step",
+        "effect": "block",
+        "measurement": "threshold_height",
+        "above": 2.5,
+        "penalty_m": 0.0,
+    } in wheel["site_rules"]
     assert wheel["edge_rules"][0]["fact"] == "steps"
 
 
@@ -224,8 +227,10 @@ def test_pgrouting_gives_the_same_route_lengths(db, grid, make_public_report):
         )
         db.session.execute(text("DROP TABLE IF EXISTS pgr_edges"))
         db.session.execute(
-            text(f"CREATE TEMP TABLE pgr_edges AS SELECT * FROM (VALUES {rows}) "
-                 "AS e(id, source, target, cost)")
+            text(
+                f"CREATE TEMP TABLE pgr_edges AS SELECT * FROM (VALUES {rows}) "
+                "AS e(id, source, target, cost)"
+            )
         )
         for a in range(graph.n):
             for b in range(graph.n):

@@ -9,6 +9,7 @@ cost of a part of an edge is given by the caller (``part_cost``), since penaltie
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -98,7 +99,7 @@ class RoutingGraph:
             nodes.append(int(pred[nodes[-1]]))
         nodes.reverse()
         steps = []
-        for x, y in zip(nodes, nodes[1:], strict=False):
+        for x, y in itertools.pairwise(nodes):
             if (x, y) in extra_steps:
                 steps.append(extra_steps[(x, y)])
             elif (y, x) in extra_steps:
@@ -129,7 +130,11 @@ class PreparedCosts:
         self.rows, self.cols, self.ids = a[keep], b[keep], ids[keep]
         self.vals = np.maximum(c[keep], 1e-9)
         self._between = dict(
-            zip(zip(self.rows.tolist(), self.cols.tolist(), strict=True), self.ids.tolist(), strict=True)
+            zip(
+                zip(self.rows.tolist(), self.cols.tolist(), strict=True),
+                self.ids.tolist(),
+                strict=True,
+            )
         )
 
     def edge_between(self, x: int, y: int) -> int:

@@ -68,7 +68,7 @@ def _value(record: dict[str, Any], key: str) -> Any:
 
 
 def _text(value: Any, limit: int) -> str:
-    if value is None or isinstance(value, float) and not math.isfinite(value):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
     return clean_line(str(value)).strip()[:limit]
 
@@ -146,8 +146,6 @@ def checked_lines(geometry: BaseGeometry | None) -> tuple[list[LineString], str]
         return [], "outside Herlev (more than 5 km from the municipality)"
     parts = [part for part in parts if part.length > 0]
     return (parts, "") if parts else ([], "a line of no length")
-
-
 
 
 def read_line_file(

@@ -9,6 +9,7 @@ with ``--append``, gives the same graph.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -111,7 +112,7 @@ def _clusters(points: list[tuple[float, float]], tolerance: float) -> tuple[np.n
 def _pieces(line: LineString, stops: list[tuple[float, int]], nodes: list) -> list:
     """Cut ``line`` at the (distance along, node) stops; each piece ends exactly on its nodes."""
     pieces = []
-    for (d0, a), (d1, b) in zip(stops, stops[1:], strict=False):
+    for (d0, a), (d1, b) in itertools.pairwise(stops):
         if a == b and d1 - d0 <= 0:
             continue
         part = substring(line, d0, d1)

@@ -48,8 +48,7 @@ def barrier_rows(session: Session) -> list[tuple]:
         .order_by(BarrierSite.id)
     ).all()
     return [
-        (r[0], r[1], r[2], (r[3] or {}).get("measurement"), float(r[4]), float(r[5]))
-        for r in rows
+        (r[0], r[1], r[2], (r[3] or {}).get("measurement"), float(r[4]), float(r[5])) for r in rows
     ]
 
 

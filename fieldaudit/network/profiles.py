@@ -12,7 +12,7 @@ Rules are read in order and the first that fits a site decides. Served at
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fieldaudit.network.lines import EdgeFacts
@@ -82,7 +82,7 @@ class EdgeRule:
     effect: str
     limit: float | None = None
     penalty_per_m: float = 0.0
-    label: Label = Label("", "")
+    label: Label = field(default_factory=lambda: Label("", ""))
 
     def fits(self, facts: EdgeFacts) -> bool:
         """Tell whether the edge has this fact."""

@@ -64,7 +64,8 @@ def replace_network(
     session.execute(delete(NetworkEdge))
     session.execute(delete(NetworkNode))
     nodes = [
-        {"id": i + 1, "geom": from_shape(Point(xy), srid=METRIC)} for i, xy in enumerate(noded.nodes)
+        {"id": i + 1, "geom": from_shape(Point(xy), srid=METRIC)}
+        for i, xy in enumerate(noded.nodes)
     ]
     for start in range(0, len(nodes), BATCH):
         session.execute(insert(NetworkNode), nodes[start : start + BATCH])
@@ -133,7 +134,9 @@ def read_destination_file(
     return found, skipped
 
 
-def upsert_destinations(session: Session, features: Sequence[DestinationFeature]) -> tuple[int, int]:
+def upsert_destinations(
+    session: Session, features: Sequence[DestinationFeature]
+) -> tuple[int, int]:
     """Store destinations (same name and kind updates): (created, updated)."""
     created = updated = 0
     for feature in features:
@@ -153,4 +156,3 @@ def upsert_destinations(session: Session, features: Sequence[DestinationFeature]
         found.approximate = feature.approximate
     session.flush()
     return created, updated
-
