@@ -89,3 +89,104 @@ def network_profiles():
     response = jsonify(published_profiles())
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+def _position(name: str, description: str) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?,-?[0-9]+(\.[0-9]+)?$"},
+        "example": "12.4437,55.7189",
+    }
+
+
+def network_paths() -> dict:
+    """The OpenAPI paths of this module (merged into ``openapi.document``)."""
+    barrier = {
+        "type": "object",
+        "required": ["id", "category", "severity", "penalty_m"],
+        "properties": {
+            "id": {"type": "integer"},
+            "category": {"type": "string"},
+            "severity": {"type": "string"},
+            "penalty_m": {"type": "number"},
+        },
+    }
+    route_feature = {
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"const": "Feature"},
+            "geometry": {
+                "type": "object",
+                "properties": {"type": {"const": "LineString"}, "coordinates": {"type": "array"}},
+            },
+            "properties": {
+                "type": "object",
+                "required": ["profile", "length_m", "barriers_avoided", "barriers_on_route"],
+                "properties": {
+                    "profile": {"type": "string", "enum": list(PROFILES)},
+                    "length_m": {"type": "number"},
+                    "cost_m": {"type": "number"},
+                    "barriers_avoided": {"type": "array", "items": {"type": "integer"}},
+                    "barriers_on_route": {"type": "array", "items": barrier},
+                },
+            },
+        },
+    }
+    error = {"$ref": "#/components/schemas/Error"}
+    return {
+        "/api/v1/route": {
+            "get": {
+                "operationId": "route",
+                "summary": "The best route on the walking network for a group (profile): "
+                "blocked edges left out, penalties in metres of detour added. "
+                "barriers_avoided: public open sites that matter to the group on the shortest "
+                "unrestricted route but not on this one; barriers_on_route: penalised sites "
+                "passed.",
+                "parameters": [
+                    _position("from", "Start as LON,LAT (WGS84)."),
+                    _position("to", "End as LON,LAT (WGS84)."),
+                    {
+                        "name": "profile",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": list(PROFILES), "default": "WHEEL"},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "A GeoJSON Feature with the route's LineString.",
+                        "content": {"application/geo+json": {"schema": route_feature}},
+                    },
+                    "400": {
+                        "description": "A position or the profile cannot be used.",
+                        "content": {"application/json": {"schema": error}},
+                    },
+                    "404": {
+                        "description": 'No route for this group: {"error": "no_route"}.',
+                        "content": {"application/json": {"schema": error}},
+                    },
+                    "429": {
+                        "description": "Too many requests.",
+                        "content": {"application/json": {"schema": error}},
+                    },
+                },
+            }
+        },
+        "/api/v1/network/profiles": {
+            "get": {
+                "operationId": "networkProfiles",
+                "summary": "The published profile per group: which barrier categories, "
+                "measured values and edge facts block an edge or add a penalty in metres.",
+                "responses": {
+                    "200": {
+                        "description": "The profiles.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+    }
