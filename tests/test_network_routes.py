@@ -256,3 +256,13 @@ def test_pgrouting_gives_the_same_route_lengths(db, grid, make_public_report):
                 compared += 1
     db.session.rollback()
     assert compared > 40  # WHEEL cannot pass the steps: fewer pairs than 3 x 30
+
+
+def test_profiles_are_explained_in_danish_and_english_beside_the_weights(client):
+    danish = client.get("/planlaegning/saadan-prioriterer-vi").get_data(as_text=True)
+    assert "Barrierer på vejen: hvad de betyder for hver målgruppe" in danish
+    assert "Trin eller dørtrin, højde på trin over 2,5 cm: spærrer vejen" in danish
+    assert "hældning over 5 %: hver meter tæller 2 m ekstra" in danish
+    english = client.get("/planlaegning/saadan-prioriterer-vi?lang=en").get_data(as_text=True)
+    assert "Barriers on the way: what they mean for each group" in english
+    assert "Step or threshold, step height above 2.5 cm: blocks the way" in english

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fieldaudit.network.lines import EdgeFacts
-from fieldaudit.taxonomy import GROUP_LABELS, Group, Label
+from fieldaudit.taxonomy import GROUP_LABELS, SEVERITIES, Group, Label, Severity, category
 
 BLOCK = "block"
 PENALTY = "penalty"
@@ -73,6 +73,25 @@ class SiteRule:
         """The rule as published."""
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
+    def explain(self, lang: str) -> str:
+        """The rule in a plain sentence, in Danish or English."""
+        found = category(self.category)
+        text = found.label.get(lang) if found else self.category
+        measured = found.measurement(self.measurement) if found and self.measurement else None
+        if measured is not None:
+            limit = self.above if self.above is not None else self.below
+            word = ("over", "above") if self.above is not None else ("under", "below")
+            text += (
+                f", {measured.label.get(lang).lower()} "
+                f"{word[lang == 'en']} {_number(limit or 0, lang)} {measured.unit}"
+            )
+        elif self.measurement:
+            text += ", målt" if lang != "en" else ", measured"
+        if self.severity:
+            name = SEVERITIES[Severity(self.severity)].label.get(lang).lower()
+            text += f", alvor {name}" if lang != "en" else f", severity {name}"
+        return f"{text}: {_effect(self.effect, self.penalty_m, lang)}"
+
 
 @dataclass(frozen=True)
 class EdgeRule:
@@ -99,6 +118,16 @@ class EdgeRule:
         if self.fact == "rough":
             return facts.surface in ROUGH_SURFACES
         return False
+
+    def explain(self, lang: str) -> str:
+        """The rule in a plain sentence, in Danish or English."""
+        text = self.label.get(lang).format(limit=_number(self.limit or 0, lang))
+        if self.effect == BLOCK:
+            return f"{text}: {_effect(BLOCK, 0, lang)}"
+        per_m = _number(self.penalty_per_m, lang)
+        if lang == "en":
+            return f"{text}: each metre counts {per_m} m extra"
+        return f"{text}: hver meter tæller {per_m} m ekstra"
 
     def as_dict(self) -> dict[str, Any]:
         """The rule as published."""
@@ -141,12 +170,24 @@ class Profile:
         return blocked, per_m
 
 
-def _b(category: str, **when: Any) -> SiteRule:
-    return SiteRule(category, BLOCK, **when)
+def _number(value: float, lang: str) -> str:
+    text = f"{value:g}"
+    return text if lang == "en" else text.replace(".", ",")
 
 
-def _p(category: str, metres: float, **when: Any) -> SiteRule:
-    return SiteRule(category, PENALTY, metres, **when)
+def _effect(effect: str, penalty_m: float, lang: str) -> str:
+    if effect == BLOCK:
+        return "blocks the way" if lang == "en" else "spærrer vejen"
+    metres = _number(penalty_m, lang)
+    return f"{metres} m detour penalty" if lang == "en" else f"straf på {metres} m omvej"
+
+
+def _b(code: str, **when: Any) -> SiteRule:
+    return SiteRule(code, BLOCK, **when)
+
+
+def _p(code: str, metres: float, **when: Any) -> SiteRule:
+    return SiteRule(code, PENALTY, metres, **when)
 
 
 STEPS = Label("trappe (highway=steps)", "steps (highway=steps)")
