@@ -1,15 +1,19 @@
 """The shortest-path engine: SciPy's csgraph Dijkstra over the edges, from a point on one edge
 to a point on another (chosen by ``scripts/bench/route.py``, see docs/benchmarks.md).
 
-A position on the network is ``(edge index, fraction along it)``. Each search adds two virtual
-nodes (start, end) joined to the ends of their edges by the parts of those edges, so a route
-may start and end in the middle of a long edge. Costs are per edge (``inf`` = blocked); the
-cost of a part of an edge is given by the caller (``part_cost``), since penalties sit at points.
+A position on the network is ``(edge index, fraction along it)``. Each group's costs are
+prepared once as a sparse matrix with both directions of every usable edge and one extra
+row: a virtual start node whose two entries (to the ends of the start edge, costing the parts
+of that edge) are filled in per search on a copy of the matrix's small arrays, so no matrix is
+rebuilt per route. The end is reached from the ends of its edge by the parts of that edge.
+Costs are per edge (``inf`` = blocked); the cost of a part of an edge is given by the caller
+(``part_cost``), since penalties sit at points along it.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +23,7 @@ from scipy.sparse.csgraph import dijkstra
 
 Position = tuple[int, float]  # (edge index, fraction 0-1 from its source node)
 PartCost = Callable[[int, float, float], float]  # (edge, from, to) -> cost of that part
+TINY = 1e-9  # a zero cost would vanish from a sparse matrix
 
 
 @dataclass(frozen=True)
@@ -71,53 +76,49 @@ class RoutingGraph:
         costs = prepared.costs
         if part_cost is None:
             part_cost = lambda e, a, b: 0.0 if a == b else abs(b - a) * costs[e]  # noqa: E731
-        s, t = self.n, self.n + 1
-        extra_u, extra_v, extra_c, extra_steps = [], [], [], {}
-
-        def join(x: int, y: int, cost: float, step: Step) -> None:
-            if np.isfinite(cost):
-                extra_u.append(x)
-                extra_v.append(y)
-                extra_c.append(cost)
-                extra_steps[(x, y)] = step
-
-        for virtual, (edge, at) in ((s, start), (t, end)):
-            for node, far in ((int(self.u[edge]), 0.0), (int(self.v[edge]), 1.0)):
-                join(virtual, node, part_cost(edge, at, far), Step(edge, at, far))
-        if start[0] == end[0]:
-            join(s, t, part_cost(start[0], start[1], end[1]), Step(start[0], start[1], end[1]))
-        rows = np.concatenate([prepared.rows, np.asarray(extra_u, dtype=np.int64)])
-        cols = np.concatenate([prepared.cols, np.asarray(extra_v, dtype=np.int64)])
-        # A zero cost would vanish from a sparse matrix: a tiny positive one stands in.
-        vals = np.concatenate([prepared.vals, np.maximum(np.asarray(extra_c), 1e-9)])
-        matrix = csr_matrix((vals, (rows, cols)), shape=(self.n + 2, self.n + 2))
-        dist, pred = dijkstra(matrix, directed=False, indices=s, return_predecessors=True)
-        if not np.isfinite(dist[t]):
+        (first, at), (last, to) = start, end
+        ends = ((int(self.u[first]), 0.0), (int(self.v[first]), 1.0))
+        entries = [(node, part_cost(first, at, far)) for node, far in ends]
+        dist, pred = prepared.search(entries)
+        best, via = math.inf, None
+        for node, far in ((int(self.u[last]), 0.0), (int(self.v[last]), 1.0)):
+            cost = dist[node] + part_cost(last, far, to)
+            if cost < best:
+                best, via = cost, (node, far)
+        if first == last:
+            direct = part_cost(first, at, to)
+            if direct <= best and math.isfinite(direct):
+                return FoundPath(direct, [], [Step(first, at, to)])
+        if via is None or not math.isfinite(best):
             return None
-        nodes = [t]
-        while nodes[-1] != s:
+        nodes = [via[0]]
+        while pred[nodes[-1]] != self.n:
             nodes.append(int(pred[nodes[-1]]))
         nodes.reverse()
-        steps = []
+        steps = [Step(first, at, _far_for(ends, entries, nodes[0]))]
         for x, y in itertools.pairwise(nodes):
-            if (x, y) in extra_steps:
-                steps.append(extra_steps[(x, y)])
-            elif (y, x) in extra_steps:
-                step = extra_steps[(y, x)]
-                steps.append(Step(step.edge, step.end, step.start))
-            else:
-                edge = prepared.edge_between(x, y)
-                forward = int(self.u[edge]) == x
-                steps.append(Step(edge, 0.0 if forward else 1.0, 1.0 if forward else 0.0))
-        return FoundPath(float(dist[t]), nodes[1:-1], steps)
+            edge = prepared.edge_between(x, y)
+            forward = int(self.u[edge]) == x
+            steps.append(Step(edge, 0.0 if forward else 1.0, 1.0 if forward else 0.0))
+        steps.append(Step(last, via[1], to))
+        return FoundPath(float(best), nodes, steps)
+
+
+def _far_for(
+    ends: tuple[tuple[int, float], ...], entries: list[tuple[int, float]], node: int
+) -> float:
+    """Which end of the start edge the route left by (the cheaper one if both are ``node``)."""
+    options = [(cost, far) for (n, far), (_, cost) in zip(ends, entries, strict=True) if n == node]
+    return min(options)[1]
 
 
 class PreparedCosts:
-    """Costs ready for searching: blocked edges left out, of parallel edges only the cheapest
-    (a sparse matrix would add them up)."""
+    """Costs ready for searching: blocked edges left out, of parallel edges only the cheapest,
+    both directions stored, and a last row for the virtual start."""
 
     def __init__(self, graph: RoutingGraph, costs: np.ndarray) -> None:
         self.costs = costs
+        self.n = graph.n
         usable = np.isfinite(costs)
         a = np.minimum(graph.u, graph.v)[usable]
         b = np.maximum(graph.u, graph.v)[usable]
@@ -127,15 +128,30 @@ class PreparedCosts:
         first = np.ones(len(order), dtype=bool)
         first[1:] = (a[order][1:] != a[order][:-1]) | (b[order][1:] != b[order][:-1])
         keep = order[first]
-        self.rows, self.cols, self.ids = a[keep], b[keep], ids[keep]
-        self.vals = np.maximum(c[keep], 1e-9)
+        rows, cols, ids = a[keep], b[keep], ids[keep]
+        vals = np.maximum(c[keep], TINY)
         self._between = dict(
-            zip(
-                zip(self.rows.tolist(), self.cols.tolist(), strict=True),
-                self.ids.tolist(),
-                strict=True,
-            )
+            zip(zip(rows.tolist(), cols.tolist(), strict=True), ids.tolist(), strict=True)
         )
+        # Both directions, sorted by row, then the start row's two slots at the very end.
+        both_rows = np.concatenate([rows, cols])
+        both_cols = np.concatenate([cols, rows])
+        both_vals = np.concatenate([vals, vals])
+        order = np.argsort(both_rows, kind="stable")
+        counts = np.bincount(both_rows, minlength=self.n)
+        self.indptr = np.concatenate([[0], np.cumsum(counts), [len(order) + 2]]).astype(np.int32)
+        self.indices = np.concatenate([both_cols[order], [self.n, self.n]]).astype(np.int32)
+        self.data = np.concatenate([both_vals[order], [1.0, 1.0]])
+
+    def search(self, entries: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+        """Dijkstra from the virtual start joined to ``entries`` (node, cost): distances and
+        predecessors (the start is node ``n``; a blocked entry is a loop on the start)."""
+        data, indices = self.data.copy(), self.indices.copy()
+        for slot, (node, cost) in enumerate(entries[:2]):
+            if math.isfinite(cost):
+                data[-2 + slot], indices[-2 + slot] = max(cost, TINY), node
+        matrix = csr_matrix((data, indices, self.indptr), shape=(self.n + 1, self.n + 1))
+        return dijkstra(matrix, directed=True, indices=self.n, return_predecessors=True)
 
     def edge_between(self, x: int, y: int) -> int:
         """The (cheapest usable) edge joining two nodes."""
