@@ -109,13 +109,17 @@ class Router:
     def snap(self, x: float, y: float, blocked: np.ndarray | None) -> Position | None:
         """The nearest point on an edge the group may use (within 1 km), as (edge, fraction)."""
         point = Point(x, y)
-        near = self.tree.query(point, predicate="dwithin", distance=SNAP_WITHIN_M)
+        near = self.tree.query_nearest(point, max_distance=SNAP_WITHIN_M)
         if blocked is not None:
             near = near[~blocked[near]]
+        if len(near) == 0 and blocked is not None:  # the nearest are blocked: look further
+            near = self.tree.query(point, predicate="dwithin", distance=SNAP_WITHIN_M)
+            near = near[~blocked[near]]
+            if len(near):
+                near = near[[int(np.argmin(shapely.distance(self.tree.geometries[near], point)))]]
         if len(near) == 0:
             return None
-        distances = shapely.distance(np.asarray(self.geometries, dtype=object)[near], point)
-        edge = int(near[int(np.argmin(distances))])
+        edge = int(near[0])
         line = self.geometries[edge]
         return edge, float(line.project(point, normalized=True)) if line.length else 0.0
 
@@ -172,13 +176,14 @@ def _sites_on(router: Router, steps: list[Step]) -> list[PlacedSite]:
 def _line(router: Router, steps: list[Step]) -> LineString:
     coords: list[tuple[float, float]] = []
     for step in steps:
-        line = router.geometries[step.edge]
         if step.start == step.end:
             continue
-        part = substring(line, step.start, step.end, normalized=True)
-        points = [c[:2] for c in part.coords] if not part.is_empty else []
-        if len(points) == 1:
-            continue
+        line = router.geometries[step.edge]
+        if {step.start, step.end} == {0.0, 1.0}:
+            points = list(line.coords) if step.start == 0.0 else list(line.coords)[::-1]
+        else:
+            points = list(substring(line, step.start, step.end, normalized=True).coords)
+        points = [p[:2] for p in points]
         if coords and points and coords[-1] == points[0]:
             points = points[1:]
         coords.extend(points)
@@ -192,8 +197,13 @@ def find_route(
 ) -> RouteAnswer | None:
     """The best route between two EPSG:25832 points for a group; None when there is none."""
     router = load_router(session)
-    if router is None:
-        return None
+    return None if router is None else route_on(router, start, end, profile)
+
+
+def route_on(
+    router: Router, start: tuple[float, float], end: tuple[float, float], profile: Profile
+) -> RouteAnswer | None:
+    """The best route on a loaded network (``find_route`` without the database)."""
     costs = router.costs_for(profile)
     origin = router.snap(*start, costs.blocked)
     target = router.snap(*end, costs.blocked)

@@ -102,9 +102,43 @@ def _networkx(n, u, v, w) -> Callable[[int, int], list[int]]:
     return route
 
 
+def _app_route(n, u, v, w) -> Callable[[int, int], list[int]]:
+    """The whole answer of GET /api/v1/route without HTTP and the database: snapping both
+    points to the nearest usable edge, the WHEEL profile's costs, the route, its line, the
+    sites on it and the unrestricted route for ``barriers_avoided`` (no sites placed)."""
+    import shapely
+
+    from fieldaudit.network.graph import RoutingGraph
+    from fieldaudit.network.lines import EdgeFacts
+    from fieldaudit.network.profiles import PROFILES
+    from fieldaudit.network.routing import Router, route_on
+
+    side = int(n**0.5)
+    xy = np.stack([np.arange(n) % side * 100.0, np.arange(n) // side * 100.0], axis=1)
+    geometries = list(shapely.linestrings(np.stack([xy[u], xy[v]], axis=1)))
+    router = Router(
+        edge_ids=list(range(1, len(u) + 1)),
+        geometries=geometries,
+        facts=[EdgeFacts(highway="footway")] * len(u),
+        graph=RoutingGraph(n, u, v, w),
+        tree=shapely.STRtree(geometries),
+        sites={},
+    )
+    wheel = PROFILES["WHEEL"]
+    router.costs_for(wheel)
+    router.plain = router.graph.prepare(router.graph.costs())
+
+    def route(a: int, b: int) -> list[int]:
+        found = route_on(router, tuple(xy[a] + 10.0), tuple(xy[b] + 10.0), wheel)
+        return [] if found is None else [s.edge for s in found.steps]
+
+    return route
+
+
 LIBRARIES = {
     "scipy": ("scipy", _scipy),
     "scipy-virtual": ("fieldaudit.network.graph", _scipy_virtual),
+    "app-route": ("fieldaudit.network.routing", _app_route),
     "igraph": ("igraph", _igraph),
     "rustworkx": ("rustworkx", _rustworkx),
     "networkx": ("networkx", _networkx),
