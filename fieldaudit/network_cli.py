@@ -12,9 +12,14 @@ from fieldaudit import osm
 from fieldaudit.area_import import AreaFileError
 from fieldaudit.extensions import db
 from fieldaudit.network import osm as network_osm
+from fieldaudit.network.impact import DEFAULT_SPACING_M, network_impact, origin_grid, what_if
 from fieldaudit.network.lines import NetworkLine, read_line_file
 from fieldaudit.network.noding import DEFAULT_TOLERANCE_M
+from fieldaudit.network.profiles import PROFILES
+from fieldaudit.network.routing import load_router
 from fieldaudit.network.store import (
+    destination_points,
+    municipality_outline,
     read_destination_file,
     replace_network,
     upsert_destinations,
@@ -140,3 +145,39 @@ def load_herlev_network(data_dir: str) -> None:
         created, updated = upsert_destinations(db.session, found)
         db.session.commit()
         click.echo(f"{destinations.name}: {created} created, {updated} updated.")
+
+
+@network_cli.command("impact")
+@click.option("--group", type=click.Choice(sorted(PROFILES)), default="WHEEL", show_default=True)
+@click.option("--spacing", type=click.FloatRange(50.0, 5000.0), default=DEFAULT_SPACING_M)
+@click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option(
+    "--what-if", "budget", type=click.IntRange(0, 100), default=0, help="Fixes to choose."
+)
+def impact_command(group: str, spacing: float, top: int, budget: int) -> None:
+    """What each public open barrier costs a group between the destinations and an origin grid
+    over the municipality; with --what-if N, the N fixes that open the most connections."""
+    started = time.perf_counter()
+    router = load_router(db.session)
+    outline = municipality_outline(db.session)
+    places = destination_points(db.session)
+    if router is None or outline is None or not places:
+        raise click.ClickException("Load a network, the municipality and destinations first.")
+    origins = origin_grid(outline, spacing)
+    targets = [point for _name, point in places]
+    found = network_impact(router, PROFILES[group], origins, targets)
+    click.echo(
+        f"{group}: {found.origins} origins x {found.destinations} destinations, "
+        f"{found.reachable_share:.0%} of pairs with a route; {len(found.sites)} sites matter "
+        f"({time.perf_counter() - started:.1f} s)."
+    )
+    for item in found.sites[:top]:
+        click.echo(
+            f"  site {item.site_id:6d}: {item.pairs_lost} pairs cut off, "
+            f"{item.extra_m:,.0f} m extra in all"
+        )
+    if budget:
+        plan = what_if(router, PROFILES[group], origins, targets, budget)
+        shares = " -> ".join(f"{s:.0%}" for s in [plan.reachable_before, *plan.reachable_after])
+        chosen = ", ".join(str(s.site_id) for s in plan.chosen) or "none"
+        click.echo(f"What-if, fix {chosen}: pairs with a route {shares}.")

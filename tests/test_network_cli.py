@@ -101,3 +101,14 @@ def test_a_file_without_lines_changes_nothing(runner, db, tmp_path):
     result = runner.invoke(args=["network", "import", str(path)])
     assert result.exit_code != 0 and "no usable lines" in result.output
     assert _counts(db) == counts
+
+
+def test_impact_on_the_shipped_network(runner, db, make_public_report):
+    assert runner.invoke(args=["init"]).exit_code == 0
+    site = make_public_report().site  # a 12 cm step at Herlev Station: on the network
+    result = runner.invoke(args=["network", "impact", "--group", "WHEEL", "--what-if", "1"])
+    assert result.exit_code == 0, result.output
+    assert f"site {site.id:6d}:" in result.output
+    assert "What-if, fix " + str(site.id) in result.output
+    vis = runner.invoke(args=["network", "impact", "--group", "VIS"])
+    assert "0 sites matter" in vis.output

@@ -54,7 +54,9 @@ class NetworkImpact:
         return self.reachable_pairs / self.pairs if self.pairs else 0.0
 
 
-def origin_grid(area: BaseGeometry, spacing: float = DEFAULT_SPACING_M) -> list[tuple[float, float]]:
+def origin_grid(
+    area: BaseGeometry, spacing: float = DEFAULT_SPACING_M
+) -> list[tuple[float, float]]:
     """Cell centres of a regular grid (EPSG:25832, DDKN-aligned) that lie inside ``area``."""
     min_x, min_y, max_x, max_y = area.bounds
     start_x = math.floor(min_x / spacing) * spacing + spacing / 2
@@ -95,9 +97,11 @@ def network_impact(
     profile: Profile,
     origins: list[tuple[float, float]],
     destinations: list[tuple[float, float]],
+    fixed: frozenset[int] = frozenset(),
 ) -> NetworkImpact:
-    """Every public open site's impact on the group between the origins and destinations."""
-    costs = router.costs_for(profile)
+    """Every public open site's impact on the group between the origins and destinations
+    (with the ``fixed`` sites taken away, for the what-if)."""
+    costs = router.costs_for(profile, fixed)
     prepared = costs.prepared
     origin_nodes = [n for n in (_node(router, costs, x, y) for x, y in origins) if n is not None]
     target_nodes = [
@@ -136,4 +140,38 @@ def network_impact(
             if extra > 0 or lost:
                 result.sites.append(SiteImpact(site.site_id, edge, extra, lost))
     result.sites.sort(key=lambda s: (-s.pairs_lost, -s.extra_m, s.site_id))
+    return result
+
+
+@dataclass
+class WhatIf:
+    """The fixes chosen greedily and the share of pairs with a route before and after each."""
+
+    group: str
+    chosen: list[SiteImpact]
+    reachable_before: float
+    reachable_after: list[float]
+
+
+def what_if(
+    router: Router,
+    profile: Profile,
+    origins: list[tuple[float, float]],
+    destinations: list[tuple[float, float]],
+    budget: int,
+) -> WhatIf:
+    """Choose up to ``budget`` sites to fix, each time the one that opens the most pairs (then
+    saves the most metres), given the fixes chosen before it (greedy by marginal gain)."""
+    fixed: frozenset[int] = frozenset()
+    first = network_impact(router, profile, origins, destinations)
+    result = WhatIf(profile.group.value, [], first.reachable_share, [])
+    current = first
+    for _ in range(budget):
+        if not current.sites:
+            break
+        best = current.sites[0]
+        fixed = fixed | {best.site_id}
+        result.chosen.append(best)
+        current = network_impact(router, profile, origins, destinations, fixed)
+        result.reachable_after.append(current.reachable_share)
     return result

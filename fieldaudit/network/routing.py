@@ -82,9 +82,9 @@ class Router:
     groups: dict[str, GroupCosts] = field(default_factory=dict)
     plain: Any = None
 
-    def costs_for(self, profile: Profile) -> GroupCosts:
-        """The group's costs, computed once."""
-        found = self.groups.get(profile.group.value)
+    def costs_for(self, profile: Profile, fixed: frozenset[int] = frozenset()) -> GroupCosts:
+        """The group's costs (kept; with ``fixed`` sites taken away, computed afresh)."""
+        found = None if fixed else self.groups.get(profile.group.value)
         if found is not None:
             return found
         count = len(self.edge_ids)
@@ -96,14 +96,15 @@ class Router:
         for edge, placed in self.sites.items():
             for site in placed:
                 rule = profile.site_effect(site.category, site.severity, site.measured)
-                if rule is not None:
+                if rule is not None and site.site_id not in fixed:
                     effects.setdefault(edge, []).append((site, rule))
         costs = GroupCosts(profile, blocked, per_m, effects)
         whole = np.array(
             [costs.part_cost(self.graph.length, e, 0.0, 1.0) for e in range(count)], dtype=float
         )
         costs.prepared = self.graph.prepare(whole)
-        self.groups[profile.group.value] = costs
+        if not fixed:
+            self.groups[profile.group.value] = costs
         return costs
 
     def snap(self, x: float, y: float, blocked: np.ndarray | None) -> Position | None:

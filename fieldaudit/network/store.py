@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely import wkb
@@ -14,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from fieldaudit.area_import import AreaFileError, SkippedFeature, herlev_window, read_layer
 from fieldaudit.crs import METRIC, reproject
-from fieldaudit.models import Destination, NetworkEdge, NetworkNode
+from fieldaudit.models import Area, Destination, NetworkEdge, NetworkNode
 from fieldaudit.network.lines import EdgeFacts, NetworkLine
 from fieldaudit.network.noding import DEFAULT_TOLERANCE_M, NodedNetwork, node_lines
 from fieldaudit.plain_text import clean_line, clean_text
+from fieldaudit.taxonomy import MUNICIPALITY
 
 BATCH = 2000
 
@@ -156,3 +158,18 @@ def upsert_destinations(
         found.approximate = feature.approximate
     session.flush()
     return created, updated
+
+
+def destination_points(session: Session) -> list[tuple[str, tuple[float, float]]]:
+    """Every stored destination's name and point (EPSG:25832), by name."""
+    return [
+        (d.name, (p.x, p.y))
+        for d in session.scalars(select(Destination).order_by(Destination.name, Destination.kind))
+        for p in [to_shape(d.geom)]
+    ]
+
+
+def municipality_outline(session: Session) -> Any:
+    """The municipality's polygon (EPSG:25832), or None when no boundary is loaded."""
+    area = session.scalar(select(Area).where(Area.kind == MUNICIPALITY).limit(1))
+    return None if area is None else to_shape(area.geom)
