@@ -14,7 +14,7 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fieldaudit.models import BarrierSite
+from fieldaudit.models import BarrierSite, HistoryEntry
 from fieldaudit.status import OPEN_STATUSES, PUBLIC_SITE_STATUSES
 
 PLACE_WITHIN_M = 15.0
@@ -31,6 +31,25 @@ class PlacedSite:
     category: str
     severity: str
     measured: dict[str, Any] | None
+
+
+def barriers_version(session: Session) -> tuple:
+    """A cheap fingerprint of the public open sites (one aggregate row and the newest history
+    entry): it changes when a site opens, closes, moves, is rescored or corrected."""
+    open_site = BarrierSite.status.in_(BARRIER_STATUSES)
+    row = session.execute(
+        select(
+            func.count(BarrierSite.id),
+            func.sum(BarrierSite.id),
+            func.sum(BarrierSite.priority_score),
+            func.sum(func.ST_X(BarrierSite.geom)),
+            func.sum(func.ST_Y(BarrierSite.geom)),
+            func.sum(func.length(BarrierSite.category) * BarrierSite.id),
+            func.sum(func.length(BarrierSite.severity) * BarrierSite.id),
+        ).where(open_site)
+    ).one()
+    newest = session.scalar(select(func.max(HistoryEntry.id)))
+    return (*(round(float(v), 3) if v is not None else None for v in row), newest)
 
 
 def barrier_rows(session: Session) -> list[tuple]:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from fieldaudit.models import NetworkEdge
 from fieldaudit.network.graph import FoundPath, Position, RoutingGraph, Step
 from fieldaudit.network.lines import EdgeFacts
-from fieldaudit.network.placement import PlacedSite, barrier_rows, place_sites
+from fieldaudit.network.placement import PlacedSite, barrier_rows, barriers_version, place_sites
 from fieldaudit.network.profiles import BLOCK, Profile, SiteRule
 from fieldaudit.network.store import network_version
 
@@ -130,10 +130,9 @@ def load_router(session: Session) -> Router | None:
     version = network_version(session)
     if version[0] == 0:
         return None
-    rows = barrier_rows(session)
-    key = repr((str(session.get_bind().url), version))
+    key = repr((str(session.get_bind().url), version, barriers_version(session)))
     cached = _CACHE.get(key)
-    if cached is not None and getattr(cached, "_rows", None) == rows:
+    if cached is not None:
         return cached
     edges = session.scalars(select(NetworkEdge).order_by(NetworkEdge.id)).all()
     node_ids = sorted({e.source_node for e in edges} | {e.target_node for e in edges})
@@ -156,9 +155,8 @@ def load_router(session: Session) -> Router | None:
             np.array([e.length_m for e in edges]),
         ),
         tree=tree,
-        sites=place_sites(rows, geometries, tree),
+        sites=place_sites(barrier_rows(session), geometries, tree),
     )
-    router._rows = rows  # type: ignore[attr-defined]
     _CACHE.clear()
     _CACHE[key] = router
     return router
