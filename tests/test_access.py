@@ -58,6 +58,7 @@ EXPECT: dict[str, Expect] = {
     # public pages and the public record
     "public.index": PUBLIC,
     "public.sites": PUBLIC,
+    "public.step_free_route": PUBLIC,
     "public.sites_geojson": PUBLIC,
     "public.site": PUBLIC,
     "public.report": PUBLIC,

@@ -112,3 +112,38 @@ def test_impact_on_the_shipped_network(runner, db, make_public_report):
     assert "What-if, fix " + str(site.id) in result.output
     vis = runner.invoke(args=["network", "impact", "--group", "VIS"])
     assert "0 sites matter" in vis.output
+
+
+def test_the_step_free_route_page_answers_in_words(runner, db, client, make_public_report):
+    from fieldaudit.models import Destination
+
+    assert runner.invoke(args=["init"]).exit_code == 0
+    ids = {d.name: d.id for d in db.session.scalars(select(Destination))}
+    station, library = ids["Herlev Station"], ids["Herlev Bibliotek"]
+    empty = client.get("/trinfri-vej").get_data(as_text=True)
+    assert "Find en trinfri vej" in empty and "Herlev Bibliotek</option>" in empty
+    page = client.get(f"/trinfri-vej?fra={station}&til={library}&gruppe=WHEEL")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Vejen fra Herlev Station til Herlev Bibliotek" in text
+    assert "Følg Herlev Bygade i" in text
+    assert "Vi kender ingen barrierer på denne vej" in text
+    bad = client.get("/trinfri-vej?fra=999999&til=x&gruppe=NOBODY")
+    assert bad.status_code == 200 and "Vejen fra" not in bad.get_data(as_text=True)
+
+
+def test_the_step_free_route_page_in_english(runner, client):
+    """Without the ``db`` fixture's app context, so each request picks its own language."""
+    import re
+
+    assert runner.invoke(args=["init"]).exit_code == 0
+    form = client.get("/trinfri-vej?lang=en").get_data(as_text=True)
+    ids = dict(
+        (name, number) for number, name in re.findall(r'<option value="(\d+)" >([^<]+)<', form)
+    )
+    page = client.get(
+        f"/trinfri-vej?fra={ids['Herlev Station']}&til={ids['Herlev Bibliotek']}&gruppe=MOB"
+    ).get_data(as_text=True)
+    assert "Find a step-free route" in page
+    assert "The route from Herlev Station to Herlev Bibliotek" in page
+    assert "Follow Herlev Bygade for" in page

@@ -41,6 +41,7 @@ class RouteAnswer:
     barriers_avoided: list[int]
     barriers_on_route: list[dict[str, Any]]
     steps: list[Step]
+    directions: list[tuple[str, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -234,7 +235,24 @@ def route_on(
             if s.site_id in effects
         ],
         steps=found.steps,
+        directions=_directions(router, found.steps),
     )
+
+
+def _directions(router: Router, steps: list[Step]) -> list[tuple[str, float]]:
+    """The route as (name of the way, metres along it), consecutive stretches of one name
+    joined; an unnamed stretch has the name ''."""
+    found: list[tuple[str, float]] = []
+    for step in steps:
+        metres = abs(step.end - step.start) * float(router.graph.length[step.edge])
+        if metres <= 0:
+            continue
+        name = router.facts[step.edge].name
+        if found and found[-1][0] == name:
+            found[-1] = (name, found[-1][1] + metres)
+        else:
+            found.append((name, metres))
+    return found
 
 
 def _avoided(
