@@ -100,18 +100,16 @@ def _importance(value: Any) -> float:
     return number if math.isfinite(number) and 0 < number <= 10 else 1.0
 
 
-def read_area_file(
-    path: str | Path,
-    srid: int | None = None,
-    kind: str | None = None,
-    layer: str | None = None,
-) -> AreaImportPlan:
-    """Read and check every feature of an area file; raise AreaFileError if none can be used."""
-    path = Path(path)
+def read_layer(
+    path: Path, srid: int | None = None, layer: str | None = None
+) -> tuple[int, list[tuple[dict[str, Any], Any]]]:
+    """Read a GeoJSON, GeoPackage or Shapefile layer: its EPSG code (4326 or 25832) and each
+    feature's attributes with its WKB geometry (None if it has none); AreaFileError if it cannot.
+
+    Shared by every file importer (areas, the walking network and its destinations).
+    """
     if not path.exists():
         raise AreaFileError(f"{path}: no such file.")
-    if kind is not None and kind not in AREA_KIND_CODES:
-        raise AreaFileError(f"unknown kind {kind!r}; use one of {sorted(AREA_KIND_CODES)}.")
     try:
         meta, _fids, geometries, field_data = pyogrio.raw.read(path, layer=layer)
     except Exception as exc:  # GDAL raises many types for unreadable data
@@ -125,9 +123,26 @@ def read_area_file(
             "use EPSG:4326 or EPSG:25832."
         )
     names = list(meta["fields"])
+    records = [
+        ({name: field_data[i][index] for i, name in enumerate(names)}, raw)
+        for index, raw in enumerate(geometries)
+    ]
+    return source_srid, records
+
+
+def read_area_file(
+    path: str | Path,
+    srid: int | None = None,
+    kind: str | None = None,
+    layer: str | None = None,
+) -> AreaImportPlan:
+    """Read and check every feature of an area file; raise AreaFileError if none can be used."""
+    path = Path(path)
+    if kind is not None and kind not in AREA_KIND_CODES:
+        raise AreaFileError(f"unknown kind {kind!r}; use one of {sorted(AREA_KIND_CODES)}.")
+    source_srid, records = read_layer(path, srid, layer)
     plan = AreaImportPlan(source_srid)
-    for index, raw in enumerate(geometries):
-        record = {name: field_data[i][index] for i, name in enumerate(names)}
+    for index, (record, raw) in enumerate(records):
         name = clean_line(str(_field(record, NAME_FIELDS) or ""))
         feature_kind = kind or str(_field(record, KIND_FIELDS) or "").strip()
         problem = _check_feature(raw, name, feature_kind)

@@ -18,6 +18,7 @@ from fieldaudit.bench.cli import bench_cli
 from fieldaudit.config import private_originals_dir
 from fieldaudit.extensions import db
 from fieldaudit.mail_web.cli import mail_cli
+from fieldaudit.network_cli import load_herlev_network, network_cli
 from fieldaudit.open311.commands import apikeys_cli
 
 areas_cli = AppGroup("areas", help="Public spaces and green areas.")
@@ -36,6 +37,7 @@ def init_command(herlev: bool) -> None:
     if herlev:
         for path in herlev_files(current_app.config["DATA_DIR"]):
             _import_file(path, srid=None, kind=None, layer=None)
+        load_herlev_network(current_app.config["DATA_DIR"])  # issue 16: approximate network
 
 
 def _import_file(path: Path, srid: int | None, kind: str | None, layer: str | None) -> None:
@@ -321,3 +323,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(bench_cli)
     app.cli.add_command(jobs_cli)  # operations (issue 15): fieldaudit/jobs.py
     app.cli.add_command(mail_cli)  # e-mail (issue 15): fieldaudit mail send
+    app.cli.add_command(network_cli)  # issue 16: fieldaudit/network_cli.py

@@ -381,3 +381,55 @@ class DigestSetting(db.Model):
     planner_weekly: Mapped[bool] = mapped_column(Boolean, default=True)
     # The areas a reviewer's digest covers; empty: every area.
     area_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
+
+
+# --- The walking network (issue 16; fieldaudit/network/) -----------------------------------------
+
+
+class NetworkNode(db.Model):
+    """A junction or end of the walking network (EPSG:25832)."""
+
+    __tablename__ = "network_nodes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    geom: Mapped[Any] = mapped_column(
+        Geometry("POINT", srid=METRIC_SRID, spatial_index=False, nullable=False)
+    )
+
+
+class NetworkEdge(db.Model):
+    """A stretch of path, pavement or crossing between two nodes, with its OSM-style facts."""
+
+    __tablename__ = "network_edges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_node: Mapped[int] = mapped_column(ForeignKey("network_nodes.id"), index=True)
+    target_node: Mapped[int] = mapped_column(ForeignKey("network_nodes.id"), index=True)
+    length_m: Mapped[float] = mapped_column(Float)
+    highway: Mapped[str] = mapped_column(String(40), default="")
+    surface: Mapped[str] = mapped_column(String(40), default="")
+    width_m: Mapped[float | None] = mapped_column(Float)
+    incline_pct: Mapped[float | None] = mapped_column(Float)
+    kerb: Mapped[str] = mapped_column(String(20), default="")
+    name: Mapped[str] = mapped_column(String(200), default="")
+    ref: Mapped[str] = mapped_column(String(200), default="")
+    approximate: Mapped[bool] = mapped_column(Boolean, default=False)
+    geom: Mapped[Any] = mapped_column(
+        Geometry("LINESTRING", srid=METRIC_SRID, spatial_index=True, nullable=False)
+    )
+
+
+class Destination(db.Model):
+    """A place people go (station, library, school, park entrance) on the walking network."""
+
+    __tablename__ = "network_destinations"
+    __table_args__ = (UniqueConstraint("name", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(Text, default="")
+    approximate: Mapped[bool] = mapped_column(Boolean, default=False)
+    geom: Mapped[Any] = mapped_column(
+        Geometry("POINT", srid=METRIC_SRID, spatial_index=True, nullable=False)
+    )

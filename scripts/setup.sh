@@ -24,7 +24,8 @@ fi
 apt_packages=(libsqlite3-mod-spatialite fonts-dejavu-core)
 if [ "$mode" = test ]; then
   pg_major=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1 || true)
-  apt_packages+=(chromium gdal-bin wrk redis-server nginx-light openssl "postgresql-${pg_major:-15}-postgis-3")
+  apt_packages+=(chromium gdal-bin wrk redis-server nginx-light openssl
+    "postgresql-${pg_major:-15}-postgis-3" "postgresql-${pg_major:-15}-pgrouting")
 fi
 missing=()
 for pkg in "${apt_packages[@]}"; do

@@ -83,6 +83,13 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     app = create_app({**_base_config(tmp), "DATABASE_URL": url})
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
+        if TEST_DB == "postgis":  # pgRouting checks the app's routes (tests/test_network_*.py)
+            with _db.engine.begin() as conn:
+                available = conn.execute(
+                    text("SELECT 1 FROM pg_available_extensions WHERE name = 'pgrouting'")
+                ).first()
+                if available:
+                    conn.execute(text("CREATE EXTENSION IF NOT EXISTS pgrouting"))
         _db.engine.dispose()
     yield url
     if TEST_DB == "postgis":

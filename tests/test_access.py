@@ -59,6 +59,7 @@ EXPECT: dict[str, Expect] = {
     "public.index": PUBLIC,
     "public.favicon": PUBLIC,
     "public.sites": PUBLIC,
+    "public.step_free_route": PUBLIC,
     "public.sites_geojson": PUBLIC,
     "public.site": PUBLIC,
     "public.report": PUBLIC,
@@ -110,6 +111,12 @@ EXPECT: dict[str, Expect] = {
     "api.sites_in_bbox": Expect(EVERYONE, query="bbox=12.39,55.70,12.46,55.76"),
     "api.nearby_sites": Expect(EVERYONE, query="lat=55.7189&lon=12.4437&category=step"),
     "api.map_of_sites": Expect(EVERYONE, query="bbox=12.39,55.70,12.46,55.76"),
+    # No walking network is loaded here: no route (404) for everyone.
+    "api.route": Expect(
+        EVERYONE,
+        query="from=12.4437,55.7189&to=12.4356,55.7255&profile=WHEEL",
+        everyone_gets="missing",
+    ),
     "api.photo_file": Expect(EVERYONE, args={"variant": "thumbnail"}),
     # Checks the body before the site: a bad body is refused (422) even for a missing site.
     "api.confirm_site": Expect(EVERYONE, missing=False),

@@ -23,6 +23,9 @@ def test_spatial_columns_are_registered_in_epsg_25832(db):
         ("areas", 25832),
         ("barrier_reports", 25832),
         ("barrier_sites", 25832),
+        ("network_destinations", 25832),
+        ("network_edges", 25832),
+        ("network_nodes", 25832),
     ]
 
 

@@ -2,6 +2,7 @@
 
 # privacy: GET /my/data (hardening, issue 8)
 from fieldaudit.api import (  # noqa: F401 (routes)
+    network,
     openapi,
     privacy,
     reports,

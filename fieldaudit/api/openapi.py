@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import jsonify
 
+from fieldaudit.api.network import network_paths
 from fieldaudit.api.parsing import DEVICE_TOKEN_HEADER, DEVICE_TOKEN_PATTERN
 from fieldaudit.api.sites import BBOX_PATTERN, MAX_ACCURACY_M, MAX_SITE_LIMIT
 from fieldaudit.api.views import api
@@ -829,7 +830,7 @@ def document() -> dict[str, Any]:
             "error messages follow ?lang=da|en. Errors are JSON {error, message, field}.",
         },
         "servers": [{"url": "/"}],
-        "paths": _paths(),
+        "paths": {**_paths(), **network_paths()},
         "components": {"schemas": _schemas()},
     }
 

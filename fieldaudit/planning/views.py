@@ -36,6 +36,7 @@ from fieldaudit.extensions import db
 from fieldaudit.geojson import wgs84_geometry
 from fieldaudit.history import site_history
 from fieldaudit.models import Area, BarrierSite
+from fieldaudit.network.profiles import PROFILES
 from fieldaudit.planning.domain import ALL, OPEN, SiteFilter, plan_from_text, ranked_sites
 from fieldaudit.priority import (
     PRESETS,
@@ -362,5 +363,6 @@ def how():
         severities=SEVERITIES,
         group_labels={g.value: label.get(lang) for g, label in GROUP_LABELS.items()},
         published=published_weights(),
+        network_profiles=list(PROFILES.values()),  # issue 16: fieldaudit/network/profiles.py
         lang=lang,
     )

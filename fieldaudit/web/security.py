@@ -126,6 +126,8 @@ RATE_LIMITS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "public.confirm": ("RATELIMIT_CONFIRMATIONS", "60/minute;600/hour", ("POST",)),
     # The duplicate check: a person asks once or twice per report; probing it is slowed down.
     "api.nearby_sites": ("RATELIMIT_NEARBY", "30/minute;300/hour", ("GET",)),
+    # A route runs Dijkstra twice over the whole network (issue 16).
+    "api.route": ("RATELIMIT_ROUTES", "60/minute;600/hour", ("GET",)),
     # Password guessing (on top of the per-account throttle in accounts/users.py).
     "accounts.login": ("RATELIMIT_LOGIN", "10/minute;100/hour", ("POST",)),
     "accounts.invitation": ("RATELIMIT_PASSWORD_FORMS", "10/minute;100/hour", ("POST",)),

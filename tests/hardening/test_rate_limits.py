@@ -89,8 +89,12 @@ def test_every_limited_endpoint_exists(app, endpoint):
     assert endpoint in app.view_functions
     key, default, methods = RATE_LIMITS[endpoint]
     assert key.startswith("RATELIMIT_") and "/" in default
-    # Writes are limited; of the reads only the duplicate check (it can be probed).
-    assert methods == ("POST",) or (endpoint, methods) == ("api.nearby_sites", ("GET",))
+    # Writes are limited; of the reads only the duplicate check (it can be probed) and
+    # routes (each runs Dijkstra over the whole walking network twice).
+    assert methods == ("POST",) or (endpoint, methods) in {
+        ("api.nearby_sites", ("GET",)),
+        ("api.route", ("GET",)),
+    }
 
 
 def test_two_workers_share_the_limit_through_redis(limited_app, herlev, make_report_payload):

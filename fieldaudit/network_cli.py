@@ -1,0 +1,183 @@
+"""``fieldaudit network ...``: import the walking network and its destinations."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from fieldaudit import osm
+from fieldaudit.area_import import AreaFileError
+from fieldaudit.extensions import db
+from fieldaudit.network import osm as network_osm
+from fieldaudit.network.impact import DEFAULT_SPACING_M, network_impact, origin_grid, what_if
+from fieldaudit.network.lines import NetworkLine, read_line_file
+from fieldaudit.network.noding import DEFAULT_TOLERANCE_M
+from fieldaudit.network.profiles import PROFILES
+from fieldaudit.network.routing import load_router
+from fieldaudit.network.store import (
+    destination_points,
+    municipality_outline,
+    read_destination_file,
+    replace_network,
+    upsert_destinations,
+)
+
+network_cli = AppGroup("network", help="The walking network for step-free routes.")
+
+TOLERANCE = click.option(
+    "--tolerance",
+    type=click.FloatRange(0.0, 10.0),
+    default=DEFAULT_TOLERANCE_M,
+    show_default=True,
+    help="Line ends and crossings closer than this many metres become one node.",
+)
+APPEND = click.option(
+    "--append", is_flag=True, help="Keep the stored network and add these lines to it."
+)
+
+
+def _store(lines: list[NetworkLine], tolerance: float, append: bool, label: str) -> None:
+    started = time.perf_counter()
+    noded = replace_network(db.session, lines, tolerance=tolerance, append=append)
+    db.session.commit()
+    click.echo(
+        f"{label}: {len(lines)} lines -> {len(noded.edges)} edges, {len(noded.nodes)} nodes "
+        f"(tolerance {tolerance:g} m) in {time.perf_counter() - started:.1f} s."
+    )
+
+
+@network_cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--srid", type=int, help="EPSG code of the files if they do not say (4326 or 25832).")
+@click.option("--layer", help="Layer name in a GeoPackage.")
+@TOLERANCE
+@APPEND
+def import_network(
+    files: tuple[Path, ...], srid: int | None, layer: str | None, tolerance: float, append: bool
+) -> None:
+    """Replace the walking network by the lines of FILES (GeoJSON, GeoPackage, Shapefile)."""
+    lines: list[NetworkLine] = []
+    for path in files:
+        try:
+            found, skipped, source_srid = read_line_file(path, srid=srid, layer=layer)
+        except AreaFileError as exc:
+            raise click.ClickException(f"{exc} Nothing changed.") from exc
+        click.echo(f"{path.name}: {len(found)} lines, {len(skipped)} skipped (EPSG:{source_srid}).")
+        for item in skipped[:10]:
+            click.echo(f"  skipped #{item.index} {item.name or '?'}: {item.reason}")
+        lines.extend(found)
+    _store(lines, tolerance, append, "Network")
+
+
+@network_cli.command("fetch-osm")
+@click.option("--print-query", is_flag=True, help="Only print the Overpass query.")
+@click.option(
+    "--from-file",
+    type=click.Path(exists=True, path_type=Path),
+    help="Use a saved Overpass JSON answer.",
+)
+@click.option("--url", default=osm.OVERPASS_URL, show_default=True)
+@TOLERANCE
+@APPEND
+def fetch_osm_network(
+    print_query: bool, from_file: Path | None, url: str, tolerance: float, append: bool
+) -> None:
+    """Replace the walking network by Herlev's ways from OpenStreetMap."""
+    query = network_osm.network_query()
+    if print_query:
+        click.echo(query)
+        return
+    try:
+        if from_file is not None:
+            answer = osm.load_answer(from_file)
+        else:
+            click.echo(f"Asking {url} ...")
+            answer = osm.fetch(query, url)
+        lines, skipped = network_osm.parse_network_answer(answer)
+    except OSError as exc:
+        raise click.ClickException(
+            f"OpenStreetMap could not be reached ({exc}); nothing changed."
+        ) from exc
+    except AreaFileError as exc:
+        raise click.ClickException(f"{exc} Nothing changed.") from exc
+    for reason in skipped[:10]:
+        click.echo(f"Skipped {reason}")
+    if not lines:
+        raise click.ClickException("The answer holds no usable ways; nothing changed.")
+    _store(lines, tolerance, append, "OpenStreetMap")
+
+
+destinations_cli = AppGroup("destinations", help="Places people go (station, library...).")
+network_cli.add_command(destinations_cli)
+
+
+@destinations_cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--srid", type=int, help="EPSG code of the files if they do not say.")
+@click.option("--layer", help="Layer name in a GeoPackage.")
+def import_destinations(files: tuple[Path, ...], srid: int | None, layer: str | None) -> None:
+    """Import destinations (points with a name and a kind; same name + kind updates)."""
+    for path in files:
+        try:
+            found, skipped = read_destination_file(path, srid=srid, layer=layer)
+        except AreaFileError as exc:
+            raise click.ClickException(f"{exc} Nothing changed.") from exc
+        created, updated = upsert_destinations(db.session, found)
+        db.session.commit()
+        click.echo(f"{path.name}: {created} created, {updated} updated, {len(skipped)} skipped.")
+
+
+def load_herlev_network(data_dir: str) -> None:
+    """Load the shipped approximate Herlev network and destinations (by ``fieldaudit init``)."""
+    folder = Path(data_dir)
+    network, destinations = (
+        folder / "herlev_network.geojson",
+        folder / "herlev_destinations.geojson",
+    )
+    if network.exists():
+        lines, _skipped, _srid = read_line_file(network)
+        _store(lines, DEFAULT_TOLERANCE_M, False, network.name)
+    if destinations.exists():
+        found, _skipped = read_destination_file(destinations)
+        created, updated = upsert_destinations(db.session, found)
+        db.session.commit()
+        click.echo(f"{destinations.name}: {created} created, {updated} updated.")
+
+
+@network_cli.command("impact")
+@click.option("--group", type=click.Choice(sorted(PROFILES)), default="WHEEL", show_default=True)
+@click.option("--spacing", type=click.FloatRange(50.0, 5000.0), default=DEFAULT_SPACING_M)
+@click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option(
+    "--what-if", "budget", type=click.IntRange(0, 100), default=0, help="Fixes to choose."
+)
+def impact_command(group: str, spacing: float, top: int, budget: int) -> None:
+    """What each public open barrier costs a group between the destinations and an origin grid
+    over the municipality; with --what-if N, the N fixes that open the most connections."""
+    started = time.perf_counter()
+    router = load_router(db.session)
+    outline = municipality_outline(db.session)
+    places = destination_points(db.session)
+    if router is None or outline is None or not places:
+        raise click.ClickException("Load a network, the municipality and destinations first.")
+    origins = origin_grid(outline, spacing)
+    targets = [point for _name, point in places]
+    found = network_impact(router, PROFILES[group], origins, targets)
+    click.echo(
+        f"{group}: {found.origins} origins x {found.destinations} destinations, "
+        f"{found.reachable_share:.0%} of pairs with a route; {len(found.sites)} sites matter "
+        f"({time.perf_counter() - started:.1f} s)."
+    )
+    for item in found.sites[:top]:
+        click.echo(
+            f"  site {item.site_id:6d}: {item.pairs_lost} pairs cut off, "
+            f"{item.extra_m:,.0f} m extra in all"
+        )
+    if budget:
+        plan = what_if(router, PROFILES[group], origins, targets, budget)
+        shares = " -> ".join(f"{s:.0%}" for s in [plan.reachable_before, *plan.reachable_after])
+        chosen = ", ".join(str(s.site_id) for s in plan.chosen) or "none"
+        click.echo(f"What-if, fix {chosen}: pairs with a route {shares}.")

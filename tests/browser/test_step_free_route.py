@@ -1,0 +1,41 @@
+"""Find en trinfri vej in real Chromium: chosen with the keyboard from lists, answered in
+words, and axe-core finds no WCAG 2.2 A/AA problem on the form or the answer (issue 16)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fieldaudit.crs import to_metric
+from fieldaudit.network.lines import read_line_file
+from fieldaudit.network.store import read_destination_file, replace_network, upsert_destinations
+
+from .axe import axe_violations
+
+pytestmark = pytest.mark.browser
+DATA = Path(__file__).resolve().parents[2] / "data" / "geo"
+
+
+def test_step_free_route_page_in_chromium(desk, db, make_public_report):
+    lines, _skipped, _srid = read_line_file(DATA / "herlev_network.geojson")
+    replace_network(db.session, lines)
+    places, _skipped = read_destination_file(DATA / "herlev_destinations.geojson")
+    upsert_destinations(db.session, places)
+    db.session.commit()
+    x0, y0 = to_metric(12.4437, 55.7189)
+    x, y = to_metric(12.4431, 55.71995)  # on the way from the station towards the centre
+    make_public_report(dx=x - x0, dy=y - y0)  # a 12 cm step: 60 m penalty for MOB
+    page = desk
+    page.goto("/trinfri-vej")
+    assert axe_violations(page) == []
+    page.get_by_label("Fra").select_option(label="Herlev Station")
+    page.get_by_label("Til").select_option(label="Herlev Bibliotek")
+    page.get_by_label("Gangbesværede, arm- og håndhandicap").check()
+    page.get_by_role("button", name="Find vejen").press("Enter")
+    page.wait_for_load_state()
+    answer = page.locator(".route-answer")
+    assert "Vejen fra Herlev Station til Herlev Bibliotek" in answer.inner_text()
+    assert "Følg Herlev Bygade i" in answer.inner_text()
+    assert answer.get_by_role("link", name="Trin eller dørtrin").count() == 1
+    assert axe_violations(page) == []
