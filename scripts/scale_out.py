@@ -11,7 +11,8 @@ the app's rate limits see separate people, with the production limits. Checked a
 through the other instance included); a rate limit counted across both instances (Redis); a
 photo uploaded through instance A served by instance B (the app on B decides, nginx sends the
 file from the shared folder); ``fieldaudit jobs run`` started on both "servers" at the same
-moment runs each job once. Figures and the design are in docs/deploy.md.
+moment runs each job once; ``fieldaudit mail send`` started on both at once sends each mail of
+the shared outbox once (to aiosmtpd on loopback). Figures and the design are in docs/deploy.md.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import http.client
 import json
 import os
 import random
+import socket
 import ssl
 import statistics
 import subprocess
@@ -30,6 +32,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from email import message_from_bytes, policy
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -317,6 +320,76 @@ def check_jobs_once(env: dict[str, str], url: str) -> dict:
     }
 
 
+class _Inbox:
+    """What the loopback SMTP server received: (Message-ID, subject) per mail."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        with self.lock:
+            self.received.append((str(message["Message-ID"]), str(message["Subject"])))
+        return "250 OK"
+
+
+def check_mail_once(env: dict[str, str], url: str, count: int = 200) -> dict:
+    """``fieldaudit mail send`` on both servers at the same moment, against one SMTP server
+    (aiosmtpd on loopback): every mail of the shared outbox arrives exactly once."""
+    from aiosmtpd.controller import Controller
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session
+
+    from fieldaudit.mail import outbox
+
+    engine = create_engine(url)
+    with Session(engine) as session:
+        for number in range(count):
+            draft = outbox.Draft(
+                f"person{number}@example.org", "da", f"Besked {number}", "Tekst", "<p>Tekst</p>", {}
+            )
+            outbox.queue(session, f"scale-out-{number}", draft)
+        session.commit()
+        # Mail the load itself caused (a digest of the jobs run, a follow) is sent as well.
+        waiting = session.scalar(text("SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL"))
+    inbox = _Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        mail_env = {
+            **env,
+            "FIELDAUDIT_MAIL_SERVER": "127.0.0.1",
+            "FIELDAUDIT_MAIL_PORT": str(port),
+            "FIELDAUDIT_MAIL_BASE_URL": "https://fieldaudit.example",
+        }
+        command = [sys.executable, "-m", "fieldaudit", "mail", "send"]
+        runs = [
+            subprocess.Popen(command, env=mail_env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        outputs = [run.communicate(timeout=600)[0] for run in runs]
+        codes = [run.returncode for run in runs]
+    finally:
+        smtp.stop()
+    with engine.connect() as conn:
+        unsent = conn.execute(text("SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL"))
+        unsent = unsent.scalar()
+    engine.dispose()
+    ids = [message_id for message_id, _subject in inbox.received]
+    return {
+        "outputs": outputs,
+        "queued": waiting,
+        "received": len(ids),
+        "distinct": len(set(ids)),
+        "unsent_after": unsent,
+        "ok": codes == [0, 0] and len(ids) == len(set(ids)) == waiting and unsent == 0,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=40)
@@ -353,6 +426,7 @@ def main() -> int:
             rate_limit = check_rate_limit_across_instances(proxy, logs)
             photo = check_photo_across_instances(url, a, b, proxy, media)
         jobs = check_jobs_once(env, url)
+        mail = check_mail_once(env, url)
     finally:
         a.stop()
         b.stop()
@@ -392,6 +466,7 @@ def main() -> int:
         "rate_limit_across_instances": rate_limit,
         "photo_through_a_served_by_b": photo,
         "jobs_run_once_for_both": {k: v for k, v in jobs.items() if k != "outputs"},
+        "mail_sent_once_by_two_senders": {k: v for k, v in mail.items() if k != "outputs"},
     }
     print(json.dumps(figures, indent=2))
     if stats.errors:
@@ -405,6 +480,7 @@ def main() -> int:
         and rate_limit["ok"]
         and photo["ok"]
         and jobs["ok"]
+        and mail["ok"]
     )
     return 0 if ok else 1
 

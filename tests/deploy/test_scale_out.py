@@ -1,5 +1,5 @@
 """scripts/scale_out.py, small: two instances behind nginx on PostGIS and Redis pass every
-check (0 errors, reports once, limits across both, a photo across, jobs once)."""
+check (0 errors, reports once, limits across both, a photo across, jobs once, mail once)."""
 
 from __future__ import annotations
 
@@ -44,3 +44,5 @@ def test_two_instances_pass_every_check(tmp_path):
     assert found["rate_limit_across_instances"]["ok"]
     assert found["photo_through_a_served_by_b"]["ok"]
     assert found["jobs_run_once_for_both"]["ok"]
+    mail = found["mail_sent_once_by_two_senders"]
+    assert mail["ok"] and mail["received"] == mail["distinct"] == mail["queued"]
