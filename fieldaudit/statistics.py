@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from fieldaudit.models import Area, BarrierReport, BarrierSite, HistoryEntry
 from fieldaudit.status import FIX_ACTIONS, OPEN_STATUSES, STATUS_LABELS, Action, Status
@@ -170,9 +170,7 @@ def compute(
     ]
     open_values = {s.value for s in OPEN_STATUSES}
     result.open_sites = sum(1 for s in site_rows if s.status in open_values)
-    result.high_open_sites = sum(
-        1 for s in site_rows if s.status in open_values and s.severity == "high"
-    )
+    result.high_open_sites = sum(1 for s in site_rows if is_open_high(s))
     result.needing_new_look = sum(1 for s in site_rows if needs_new_look(s, now))
 
     report_ids = [row.id for row in rows]
@@ -215,6 +213,26 @@ def compute(
 
     result.per_month = _per_month(session, rows, report_ids, now)
     return result
+
+
+def is_open_high(site: BarrierSite) -> bool:
+    """An open site (new, verified or planned) of high severity: the key figure and its list."""
+    return site.status in {s.value for s in OPEN_STATUSES} and site.severity == "high"
+
+
+def open_high_sites(session: Session, limit: int | None = None) -> list[BarrierSite]:
+    """The open sites of high severity, highest priority first (the key figure's list)."""
+    stmt = (
+        select(BarrierSite)
+        .options(selectinload(BarrierSite.area))
+        .where(
+            BarrierSite.status.in_([s.value for s in OPEN_STATUSES]),
+            BarrierSite.severity == "high",
+        )
+        .order_by(BarrierSite.priority_score.desc(), BarrierSite.first_seen, BarrierSite.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
 
 
 def _per_month(

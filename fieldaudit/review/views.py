@@ -723,22 +723,16 @@ def statistics_page():
     return render_template("review/statistics.html", **_statistics_context())
 
 
+OPEN_HIGH_SHOWN = 20
+
+
 @bp.get("/statistik/statusrapport")
 @require_role(*STAFF)
 @query_params(**STATISTICS_PARAMETERS)
 def status_report():
     """A printable status report for the council meeting."""
     context = _statistics_context()
-    open_high = db.session.scalars(
-        select(BarrierSite)
-        .options(selectinload(BarrierSite.area))
-        .where(
-            BarrierSite.status.in_([Status.VERIFIED.value, Status.PLANNED.value]),
-            BarrierSite.severity == "high",
-        )
-        .order_by(BarrierSite.priority_score.desc(), BarrierSite.first_seen)
-        .limit(20)
-    ).all()
+    open_high = statistics.open_high_sites(db.session, limit=OPEN_HIGH_SHOWN)
     since = datetime.now(UTC) - timedelta(days=90)
     fixed_ids = db.session.scalars(
         select(HistoryEntry.site_id).where(
