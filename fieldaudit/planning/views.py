@@ -32,13 +32,13 @@ from fieldaudit.errors import DomainError
 from fieldaudit.exports import csv as csv_export
 from fieldaudit.exports import geojson as geojson_export
 from fieldaudit.exports import gpkg as gpkg_export
-from fieldaudit.exports import printmap
 from fieldaudit.exports.rows import area_rows, boundary, report_rows, site_rows
 from fieldaudit.extensions import db
 from fieldaudit.geojson import wgs84_geometry
 from fieldaudit.history import site_history
 from fieldaudit.map_bands import LEGEND_RULE, band_of, quantile_bands
 from fieldaudit.models import Area, BarrierSite
+from fieldaudit.planning import printing
 from fieldaudit.planning.domain import (
     ALL,
     AWAITING,
@@ -384,16 +384,16 @@ def export(fmt: str):
         focus = None
         if site_filter.area_id is not None and (area := db.session.get(Area, site_filter.area_id)):
             focus = to_shape(area.geom)
-        page = printmap.render_map(
+        make = printing.priority_map_png if fmt == "png" else printing.priority_map_pdf
+        data = make(
             rows,
             area_rows(db.session, site_filter.preset),
             boundary(db.session),
             filter_text,
             now.date(),
-            lang,
-            focus,
+            lang=lang,
+            focus=focus,
         )
-        data = printmap.map_png(page) if fmt == "png" else printmap.map_pdf(page)
     mimetype, suffix = EXPORT_FORMATS[fmt]
     response = send_file(
         io.BytesIO(data),
