@@ -27,7 +27,9 @@ from fieldaudit.taxonomy import CATEGORIES, GROUP_LABELS, Group, Label, category
 from fieldaudit.visibility import needs_new_look
 
 REVIEW_ACTIONS = (Action.VERIFY.value, Action.REJECT.value, Action.DUPLICATE.value)
-MAX_MONTHS = 24
+MAX_MONTHS = 120  # ten years
+MONTHLY_UP_TO = 24  # longer spans are shown by quarter, and beyond 60 months by year
+QUARTERLY_UP_TO = 60
 OUTSIDE_AREAS = Label("Uden for områderne", "Outside the areas")
 
 
@@ -268,6 +270,26 @@ def _per_month(
         return []
     span = _months_between(min(months), max(max(months), _month(now)))[-MAX_MONTHS:]
     return [Month(m, new[m], verified[m], fixed[m]) for m in span]
+
+
+def periods(months: list[Month], lang: str = "da") -> list[Month]:
+    """The months as the chart and its table show them: by month up to two years, by quarter
+    up to five, by year beyond (sums, so the table and the chart give the same numbers)."""
+    if len(months) <= MONTHLY_UP_TO:
+        return months
+    quarterly = len(months) <= QUARTERLY_UP_TO
+    grouped: dict[str, list[int]] = {}
+    for m in months:
+        year, month = m.month.split("-")
+        if quarterly:
+            key = f"{year} {'Q' if lang == 'en' else 'K'}{(int(month) - 1) // 3 + 1}"
+        else:
+            key = year
+        sums = grouped.setdefault(key, [0, 0, 0])
+        sums[0] += m.new
+        sums[1] += m.verified
+        sums[2] += m.fixed
+    return [Month(key, *sums) for key, sums in grouped.items()]
 
 
 def counts_table(counts: list[Count], lang: str) -> list[tuple[str, int]]:

@@ -23,11 +23,6 @@ def html_to_pdf(html: str, title: str = "FieldAudit") -> bytes:
     """The HTML document as an A4 PDF (the stylesheet sets page size, margins and breaks)."""
     from weasyprint import CSS, HTML  # imported here: loading pango takes a moment
 
+    del title  # the document's <title> becomes the PDF's title
     document = HTML(string=html, url_fetcher=_no_fetching, base_url=str(PDF_CSS.parent))
-    return (
-        document.write_pdf(
-            stylesheets=[CSS(filename=str(PDF_CSS))],
-            metadata={"title": title},
-        )
-        or b""
-    )
+    return document.write_pdf(stylesheets=[CSS(filename=str(PDF_CSS))]) or b""

@@ -33,7 +33,6 @@ from fieldaudit import (
     redaction,
     report_review,
     site_decisions,
-    statistics,
     visibility,
 )
 from fieldaudit.accounts.forms import option
@@ -45,10 +44,9 @@ from fieldaudit.errors import DomainError
 from fieldaudit.extensions import db
 from fieldaudit.geojson import wgs84_geometry
 from fieldaudit.history import add_note, full_history, merged_into, site_history
-from fieldaudit.models import Area, BarrierReport, BarrierSite, HistoryEntry, Photo
+from fieldaudit.models import Area, BarrierReport, BarrierSite, Photo
 from fieldaudit.permissions import REVIEWERS, STAFF
 from fieldaudit.photos import media_path
-from fieldaudit.review import charts as charts_module
 from fieldaudit.review.forms import (
     CorrectForm,
     DuplicateForm,
@@ -62,7 +60,7 @@ from fieldaudit.review.forms import (
     VerifyForm,
 )
 from fieldaudit.sites import coordinates
-from fieldaudit.status import FIX_ACTIONS, STATUS_LABELS, Action, Role, Status
+from fieldaudit.status import STATUS_LABELS, Action, Role, Status
 from fieldaudit.taxonomy import (
     CATEGORIES,
     GROUP_LABELS,
@@ -660,96 +658,3 @@ def site_act(site_id: int, action: str):
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("review.site", site_id=site.id) + "#status")
-
-
-# --- statistics ------------------------------------------------------------------------------------
-
-
-def _day(name: str) -> date | None:
-    return params.iso_date(query.arg(name))
-
-
-STATISTICS_PARAMETERS = {
-    "since": Param(DATE, ("2026-01-01",)),
-    "until": Param(DATE, ("2026-12-31",)),
-}
-
-
-def _statistics_context() -> dict[str, Any]:
-    language = lang()
-    figures = statistics.compute(db.session, _day("since"), _day("until"))
-    series = {
-        "new": gettext("Nye rapporter"),
-        "verified": gettext("Bekræftet"),
-        "fixed": gettext("Udbedret"),
-    }
-    tables = {
-        "area": statistics.counts_table(figures.by_area, language),
-        "category": statistics.counts_table(figures.by_category, language),
-        "group": statistics.counts_table(figures.by_group, language),
-        "status": statistics.counts_table(figures.by_status, language),
-        "site_status": statistics.counts_table(figures.sites_by_status, language),
-    }
-    titles = {
-        "area": gettext("Rapporter pr. område"),
-        "category": gettext("Rapporter pr. kategori"),
-        "group": gettext("Rapporter pr. målgruppe"),
-        "status": gettext("Rapporter pr. status"),
-        "site_status": gettext("Steder pr. status"),
-    }
-    charts = {
-        key: charts_module.bar_chart(f"chart-{key}", titles[key], rows)
-        for key, rows in tables.items()
-    }
-    charts["month"] = charts_module.month_chart(
-        "chart-month", gettext("Nye, bekræftede og udbedrede pr. måned"), figures.per_month, series
-    )
-    return {
-        "figures": figures,
-        "tables": tables,
-        "titles": titles,
-        "charts": charts,
-        "series": series,
-        "since": figures.since,
-        "until": figures.until,
-    }
-
-
-@bp.get("/statistik")
-@require_role(*STAFF)
-@query_params(**STATISTICS_PARAMETERS)
-def statistics_page():
-    """Counts, reports per month and times to review and fix, as charts and tables."""
-    return render_template("review/statistics.html", **_statistics_context())
-
-
-OPEN_HIGH_SHOWN = 20
-
-
-@bp.get("/statistik/statusrapport")
-@require_role(*STAFF)
-@query_params(**STATISTICS_PARAMETERS)
-def status_report():
-    """A printable status report for the council meeting."""
-    context = _statistics_context()
-    open_high = statistics.open_high_sites(db.session, limit=OPEN_HIGH_SHOWN)
-    since = datetime.now(UTC) - timedelta(days=90)
-    fixed_ids = db.session.scalars(
-        select(HistoryEntry.site_id).where(
-            HistoryEntry.action.in_(FIX_ACTIONS),
-            HistoryEntry.report_id.is_(None),
-            HistoryEntry.created_at >= since,
-        )
-    ).all()
-    recently_fixed = db.session.scalars(
-        select(BarrierSite)
-        .options(selectinload(BarrierSite.area))
-        .where(BarrierSite.id.in_(fixed_ids or [-1]), BarrierSite.status == Status.FIXED.value)
-        .order_by(BarrierSite.id)
-    ).all()
-    return render_template(
-        "review/status_report.html",
-        open_high=open_high,
-        recently_fixed=recently_fixed,
-        **context,
-    )
