@@ -85,7 +85,7 @@ def band_of(bands: Sequence[Band], score: float | None) -> Band:
 
 
 def _number(value: float, lang: str) -> str:
-    text = f"{value:.0f}" if value >= 100 else f"{value:.1f}".rstrip("0").rstrip(".")
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
     return text if lang == "en" else text.replace(".", ",")
 
 

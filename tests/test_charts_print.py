@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -68,7 +69,7 @@ def test_month_charts_keep_readable_type_and_names_apart(count):
     labels = x_labels(svg, 10 + 170 + 18)
     assert labels, "periods are named on the axis"
     width = max(len(t) for _x, t in labels) * 0.6 * FONT
-    for (x1, _a), (x2, _b) in zip(labels, labels[1:], strict=False):
+    for (x1, _a), (x2, _b) in pairwise(labels):
         assert x2 - x1 >= width, "names never touch"
     assert svg.count('class="series-new"') == len(shown)
 

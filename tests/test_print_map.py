@@ -53,11 +53,11 @@ def row(rank: int, x: float, y: float, score: float, **fields) -> SiteRow:
 
 @pytest.fixture
 def six_sites(db, herlev, make_report, make_user):
-    """Six verified sites within 25 m of each other at Herlev Station (one per category)."""
+    """Six verified sites within 10 m of each other at Herlev Station (one per category)."""
     reviewer = make_user("reviewer")
     for index, code in enumerate(CATEGORIES):
         report = make_report(
-            dx=(index % 3) * 9, dy=(index // 3) * 9, category=code, measurements={}
+            dx=(index % 3) * 4, dy=(index // 3) * 4, category=code, measurements={}
         )
         report_review.verify_report(db.session, report, reviewer)
     db.session.commit()
@@ -103,7 +103,8 @@ def test_dense_synthetic_set_numbers_only_the_top_n():
         )
     layout = layout_map(rows, [], [], 1120, 960)
     check_labels(layout, DEFAULT_TOP)
-    assert len(layout.dots) > 15_000  # the others are dots
+    assert layout.dotted_sites > 15_000  # the others are dots (close ones share one)
+    assert len(layout.dots) < layout.dotted_sites
     assert {label.band.number for label in layout.labels} >= {5}
 
 
@@ -120,7 +121,7 @@ def test_more_than_n_sites_and_top_is_adjustable():
     rows = [row(r, 714_000 + r * 20, 6_180_000 + (r % 7) * 15, 500 - r) for r in range(1, 61)]
     layout = layout_map(rows, [], [], 1120, 960, top=10)
     check_labels(layout, 10)
-    assert len(layout.dots) == 50
+    assert layout.dotted_sites == len(layout.dots) == 50
 
 
 @needs_poppler
@@ -148,7 +149,7 @@ def test_priority_map_pdf_is_real(client, db, login, six_sites, tmp_path):
     assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:])  # embedded
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"Pages:\s+1\b", info)
-    assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)", info)
+    assert re.search(r"Page size:\s+841\.\d+ x 595\.\d+ pts \(A4\)", info)  # landscape
 
 
 def test_priority_map_png(client, db, login, six_sites):

@@ -122,6 +122,7 @@ class MapLayout:
     north: tuple[float, float, float] = (0.0, 0.0, 0.0)  # centre x, y, angle (radians)
     overview: Overview | None = None
     numbered: list[SiteRow] = field(default_factory=list)
+    dotted_sites: int = 0  # the unnumbered sites on the map (several may share one dot)
     obstacles: list[Box] = field(default_factory=list)
 
 
@@ -250,10 +251,7 @@ def layout_map(
     layout.overview, shown = _overview(frame, boundary, (0, 0, width, height))
     if shown and layout.overview:
         layout.obstacles.append(layout.overview.box)
-    for site in sites[top:]:
-        x, y = frame.px(site.easting, site.northing)
-        if 0 <= x <= width and 0 <= y <= height:
-            layout.dots.append(Dot(x, y, band_of(bands, site.score)))
+    layout.dots, layout.dotted_sites = _dots(frame, bands, sites[top:])
     anchors = [Anchor(s.rank, *frame.px(s.easting, s.northing), size) for s in numbered]
     placed = place_labels(anchors, (EDGE, EDGE, width - EDGE, height - EDGE), layout.obstacles)
     by_rank = {s.rank: s for s in numbered}
@@ -263,6 +261,25 @@ def layout_map(
 
 
 AREA_FONT = 16.0
+DOT_CELL = 4.0  # px: sites closer than this share one dot (the highest band's)
+
+
+def _dots(frame: Frame, bands: list[Band], sites: Sequence[SiteRow]) -> tuple[list[Dot], int]:
+    """One dot per small cell of the map, in the highest band of the sites in it, lowest
+    bands first (so the top bands are drawn on top): 36,000 sites make a readable page and a
+    PDF of a sensible size, and no site is left without a dot of at least its band."""
+    cells: dict[tuple[int, int], Dot] = {}
+    shown = 0
+    for site in sites:
+        x, y = frame.px(site.easting, site.northing)
+        if not (0 <= x <= frame.width and 0 <= y <= frame.height):
+            continue
+        shown += 1
+        band = band_of(bands, site.score)
+        key = (int(x // DOT_CELL), int(y // DOT_CELL))
+        if key not in cells or cells[key].band.minimum < band.minimum:
+            cells[key] = Dot((key[0] + 0.5) * DOT_CELL, (key[1] + 0.5) * DOT_CELL, band)
+    return sorted(cells.values(), key=lambda d: d.band.minimum), shown
 
 
 def text_width(text: str, size: float = AREA_FONT) -> float:
