@@ -70,6 +70,8 @@ def test_priority_map_of_the_benchmark_data(app, db, benchmark_data, tmp_path):
         ).stdout
         assert "De 25 vigtigste steder (nummer = rang)" in text
         assert f"{total - 25} andre steder i filteret" in text
+        info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+        assert "Pages:           1\n" in info.stdout  # the map and its list on one page
         for row in rows[:25]:
             assert row.category_label.split()[0] in text
 

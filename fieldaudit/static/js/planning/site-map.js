@@ -17,7 +17,7 @@ drawInto("site-map", async (element) => {
   const siteMarker = L.marker(site, {
     icon: L.divIcon({
       className: "prio-marker site-marker",
-      html: textElement(data.site.rank),
+      html: textElement(""),
       iconSize: [34, 34],
     }),
     title: element.dataset.siteLabel,

@@ -6,8 +6,9 @@
 const RING_STEPS = 8;
 const MAX_RINGS = 12;
 
+// Square clearance: the markers' boxes (not only their circles) stay apart.
 function clear(x, y, placed, gap) {
-  return placed.every(([px, py]) => (px - x) ** 2 + (py - y) ** 2 >= gap * gap);
+  return placed.every(([px, py]) => Math.max(Math.abs(px - x), Math.abs(py - y)) >= gap);
 }
 
 // positions: [{x, y}] in screen pixels, most important first; returns [{x, y, moved}]
