@@ -106,6 +106,8 @@ def test_nice_ticks():
     assert nice_ticks(23) == [0, 10, 20, 30]
     assert nice_ticks(1234) == [0, 500, 1000, 1500]
     assert nice_ticks(20) == [0, 5, 10, 15, 20]
+    assert nice_ticks(10) == [0, 5, 10]  # whole numbers for counts, never 7,5
+    assert nice_ticks(90) == [0, 25, 50, 75, 100]
     assert label_every(120, 30, 580) == 8 and label_every(3, 55, 580) == 1
 
 

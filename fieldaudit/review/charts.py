@@ -40,9 +40,9 @@ def nice_ticks(top: float, count: int = 5) -> list[float]:
         return [0, 1]
     raw = top / max(1, count - 1)
     magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    if step < 1:
-        step = 1  # counts are whole numbers
+    # counts are whole numbers: no step below 1, no 2.5 below 25
+    steps = (1, 2, 2.5, 5, 10) if magnitude >= 10 else (1, 2, 5, 10)
+    step = max(1, next(m * magnitude for m in steps if m * magnitude >= raw))
     ticks = [0.0]
     while ticks[-1] < top:
         ticks.append(ticks[-1] + step)
