@@ -141,7 +141,7 @@ def test_priority_map_pdf_is_real(client, db, login, six_sites, tmp_path):
     assert "De 6 vigtigste steder (nummer = rang)" in text
     for rank in range(1, 7):
         assert re.search(rf"^\s*{rank}\s+\S", text, flags=re.M), rank
-    assert "Prioritet" in text and "nederste halvdel" in text
+    assert "Prioritet" in text and "de øverste 2 %" in text
     fonts = subprocess.run(
         ["pdffonts", str(path)], capture_output=True, text=True, check=True
     ).stdout

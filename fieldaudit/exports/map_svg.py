@@ -43,6 +43,11 @@ def _areas(layout: MapLayout) -> list[str]:
             f'<polyline points="{_points(ring)}" fill="none" stroke="{BOUNDARY}" '
             'stroke-width="4" stroke-linejoin="round"/>'
         )
+    return parts
+
+
+def _names(layout: MapLayout) -> list[str]:
+    parts = []
     for name, (x, y) in layout.area_names:
         # a white halo under the name (drawn first: not every renderer knows paint-order)
         for paint in ('fill="#ffffff" stroke="#ffffff" stroke-width="4"', 'fill="#284623"'):
@@ -59,6 +64,7 @@ def _sites(layout: MapLayout) -> list[str]:
         'stroke-width="1"/>'
         for d in layout.dots
     ]
+    parts.extend(_names(layout))  # over the dots, under the numbers
     for label in layout.labels:
         line = label.placed.leader()
         if line:

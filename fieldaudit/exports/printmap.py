@@ -118,6 +118,10 @@ def _draw_layout(draw: ImageDraw.ImageDraw, layout: MapLayout, left: float, top:
             draw.polygon(at(hole), fill=WATER_WHITE)
     for ring in layout.boundary:
         draw.line(at(ring), fill=BOUNDARY, width=4, joint="curve")
+    r = 4
+    for dot in layout.dots:
+        x, y = left + dot.x, top + dot.y
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=_hex(dot.band.colour), outline=INK)
     for name, (x, y) in layout.area_names:
         draw.text(
             (left + x, top + y),
@@ -128,10 +132,6 @@ def _draw_layout(draw: ImageDraw.ImageDraw, layout: MapLayout, left: float, top:
             stroke_width=3,
             stroke_fill=(255, 255, 255),
         )
-    r = 4
-    for dot in layout.dots:
-        x, y = left + dot.x, top + dot.y
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=_hex(dot.band.colour), outline=INK)
     for label in layout.labels:
         line = label.placed.leader()
         if line:
