@@ -162,3 +162,13 @@ def test_priority_map_png(client, db, login, six_sites):
 
 def test_row_helper_matches_site_rows():
     assert replace(row(1, 0, 0, 1), rank=2).rank == 2
+
+
+def test_names_in_the_map_svg_stay_text():
+    from fieldaudit.exports.map_svg import map_svg
+
+    layout = layout_map([row(1, 714_000, 6_180_000, 10)], [], [], 1120, 960)
+    layout.area_names = [('<script>alert(1)</script>"', (100.0, 100.0))]
+    svg = str(map_svg(layout, "Kort & <liste>"))
+    assert "<script>" not in svg and "&lt;script&gt;alert(1)&lt;/script&gt;&#34;" in svg
+    assert "<title>Kort &amp; &lt;liste&gt;</title>" in svg
