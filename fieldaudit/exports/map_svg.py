@@ -50,7 +50,8 @@ def _names(layout: MapLayout) -> list[str]:
     parts = []
     for name, (x, y) in layout.area_names:
         # a white halo under the name (drawn first: not every renderer knows paint-order)
-        for paint in ('fill="#ffffff" stroke="#ffffff" stroke-width="4"', 'fill="#284623"'):
+        halo = 'fill="#ffffff" stroke="#ffffff" stroke-width="6" stroke-linejoin="round"'
+        for paint in (halo, 'fill="#284623"'):
             parts.append(
                 f'<text x="{x:.1f}" y="{y + 5:.1f}" text-anchor="middle" font-size="16" '
                 f"{paint}>{escape(name)}</text>"
