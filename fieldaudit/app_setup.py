@@ -19,16 +19,19 @@ from fieldaudit.public import public
 from fieldaudit.review import review
 from fieldaudit.web.assets import init_assets
 from fieldaudit.web.errors import init_error_handlers
+from fieldaudit.web.health import init_health
 from fieldaudit.web.hosts import init_host_check
 from fieldaudit.web.i18n import init_i18n
 from fieldaudit.web.labels import init_labels
 from fieldaudit.web.query import init_query
+from fieldaudit.web.request_log import init_request_log
 from fieldaudit.web.security import init_rate_limits, init_request_guards, init_security_headers
 
 
 def init_web_helpers(app: Flask) -> None:
     """The helpers every blueprint and template shares."""
-    init_host_check(app)  # the first hook: nothing builds a URL for an unusable Host
+    init_request_log(app)  # before the host check: its 400 page shows the request id too
+    init_host_check(app)  # the first check: nothing builds a URL for an unusable Host
     init_query(app)  # before any route: <int:...> is a bounded id
     login_manager.init_app(app)
     init_i18n(app)
@@ -59,3 +62,4 @@ def set_up(app: Flask) -> None:
     init_request_guards(app)  # hardening (issue 8)
     init_rate_limits(app)  # hardening (issue 8): every limit is listed in web/security.py
     register_commands(app)
+    init_health(app)  # operations (issue 15): /healthz and /readyz in front of every hook

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,6 +19,7 @@ from fieldaudit.models import Area, BarrierReport, BarrierSite
 from fieldaudit.priority import DEFAULT_PRESET, score_for
 from fieldaudit.status import OPEN_STATUSES
 from fieldaudit.taxonomy import MUNICIPALITY, Label
+from fieldaudit.utc import as_utc
 
 # Coverage classes, for the coverage map and its legend.
 RECENT_AUDIT = timedelta(days=365)
@@ -62,14 +62,6 @@ class AreaStats:
         return "recent" if now - self.last_audited <= RECENT_AUDIT else "old"
 
 
-def _aware(moment: Any) -> datetime | None:
-    if moment is None:
-        return None
-    if isinstance(moment, str):  # SQLite may return the text of an aggregate
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def area_statistics(session: Session, preset: str = DEFAULT_PRESET) -> list[AreaStats]:
     """Statistics for every area (not the municipal boundary), highest area score first."""
     stats: dict[int, AreaStats] = {
@@ -108,7 +100,7 @@ def area_statistics(session: Session, preset: str = DEFAULT_PRESET) -> list[Area
     for area_id, count, latest in audits:
         if area_id in stats:
             stats[area_id].report_count = count
-            stats[area_id].last_audited = _aware(latest)
+            stats[area_id].last_audited = as_utc(latest)
     for entry in stats.values():
         entry.score = round(entry.score, 2)
     return sorted(stats.values(), key=lambda s: (-s.score, s.name))

@@ -271,6 +271,41 @@ def check_command(repair: bool, min_age: float, no_hashes: bool) -> None:
         raise SystemExit(1)
 
 
+jobs_cli = AppGroup("jobs", help="Scheduled jobs (fieldaudit/jobs.py).")
+
+
+@jobs_cli.command("run")
+@click.option("--job", "only", help="Run only this job.")
+@click.option("--force", is_flag=True, help="Run even if not due (never beside a live lease).")
+def jobs_run_command(only: str | None, force: bool) -> None:
+    """Run the jobs that are due, each at most once across every server; exit 1 if one failed."""
+    from fieldaudit import jobs
+
+    names = [job.name for job in jobs.registered(current_app.config)]
+    if only is not None and only not in names:
+        raise click.ClickException(f"unknown job {only!r}; jobs here: {', '.join(names)}")
+    outcomes = jobs.run_due(db.session, current_app.config, only=only, force=force)
+    for outcome in outcomes:
+        click.echo(f"{outcome.name:12s} {outcome.status:8s} {outcome.summary}".rstrip())
+    if any(outcome.status == jobs.FAILED for outcome in outcomes):
+        raise SystemExit(1)
+
+
+@jobs_cli.command("list")
+def jobs_list_command() -> None:
+    """List the jobs with their last run, result and next due time."""
+    from fieldaudit import jobs
+
+    for state in jobs.job_states(db.session, current_app.config):
+        row = state.row
+        last = f"{jobs.aware(row.started_at):%Y-%m-%d %H:%M}" if row and row.started_at else "-"
+        due = f"{state.next_due:%Y-%m-%d %H:%M}" if state.next_due else "now"
+        summary = (row.summary if row else "") or ""
+        click.echo(
+            f"{state.job.name:12s} {state.status:8s} last {last:16s} due {due:16s} {summary}"
+        )
+
+
 def register_commands(app: Flask) -> None:
     """Register FieldAudit's commands on ``app``."""
     app.cli.add_command(apikeys_cli)
@@ -283,3 +318,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(retention_command)
     app.cli.add_command(check_command)  # hardening (issue 8): fieldaudit/consistency.py
     app.cli.add_command(bench_cli)
+    app.cli.add_command(jobs_cli)  # operations (issue 15): fieldaudit/jobs.py

@@ -59,6 +59,18 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "JSON_SORT_KEYS": False,
+        # --- Operations (issue 15) ---
+        # One JSON line per request on the fieldaudit.requests logger: "1"/"0"; empty = on in
+        # production only (fieldaudit/web/request_log.py).
+        "LOG_JSON": "",
+        # Public photos sent by nginx (X-Accel-Redirect to X_ACCEL_PREFIX + the stored name)
+        # after the app has decided they are public; only behind the shipped nginx site.
+        "X_ACCEL_PHOTOS": False,
+        "X_ACCEL_PREFIX": "/_media/",
+        # The nightly SpatiaLite backup job (fieldaudit/jobs.py): its folder (empty: no
+        # backup job) and how many archives it keeps.
+        "BACKUP_DIR": "",
+        "BACKUP_KEEP": 7,
     }
 
 

@@ -20,6 +20,11 @@ class Problem:
         return {"field": self.field, "error": self.code, "message": self.message.get(lang)}
 
 
+def problem(field: str, code: str, da: str, en: str) -> Problem:
+    """A problem with its message in Danish and English."""
+    return Problem(field, code, Label(da, en))
+
+
 class DomainError(Exception):
     """An operation was refused; ``status`` is the HTTP status an adapter should use."""
 

@@ -9,7 +9,7 @@ and the refusal of a change the current status does not allow (``wrong_status``)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -22,14 +22,10 @@ from fieldaudit.plain_text import clean_text
 from fieldaudit.redaction import Box
 from fieldaudit.status import Action, Status
 from fieldaudit.taxonomy import Label
+from fieldaudit.utc import utc_now
 
 MAX_TEXT = 4000
 MIN_REASON = 3
-
-
-def utc_now(now: datetime | None = None) -> datetime:
-    """``now`` (the present moment if None) in UTC."""
-    return (now or datetime.now(UTC)).astimezone(UTC)
 
 
 def wrong_status(current: str) -> ConflictError:

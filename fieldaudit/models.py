@@ -7,7 +7,7 @@ are computed in the database without transforms. WGS84 is produced only at the e
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask_login import UserMixin
@@ -17,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -30,16 +29,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldaudit.extensions import db
 from fieldaudit.status import Role, Status
+from fieldaudit.utc import UTCDateTime, utc_now
 
 METRIC_SRID = 25832
 WGS84_SRID = 4326
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
-
-
-def utcnow() -> datetime:
-    """Return the current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
 
 
 def new_session_token() -> str:
@@ -63,10 +58,8 @@ class Area(db.Model):
     geom: Mapped[Any] = mapped_column(
         Geometry("MULTIPOLYGON", srid=METRIC_SRID, spatial_index=True, nullable=False)
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)
 
 
 class User(UserMixin, db.Model):
@@ -81,9 +74,9 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), default=Role.VOLUNTEER.value)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     invite_token_hash: Mapped[str | None] = mapped_column(String(128), index=True)
-    invite_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    invite_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     # Names the user in the session cookie instead of the (reusable) integer id; replaced on
     # sign-out, password, role and active changes, which ends every session of the user.
     session_token: Mapped[str | None] = mapped_column(
@@ -123,8 +116,8 @@ class BarrierSite(db.Model):
         Integer, default=0, server_default="0"
     )
     fixed_claim_count: Mapped[int] = mapped_column(Integer, default=0)
-    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     area_id: Mapped[int | None] = mapped_column(
         ForeignKey("areas.id", ondelete="SET NULL"), index=True
     )
@@ -178,8 +171,8 @@ class BarrierReport(db.Model):
     groups: Mapped[list[str]] = mapped_column(JSONType, default=list)
     measurements: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSONType, default=dict)
     description: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     reporter_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
@@ -222,8 +215,8 @@ class SiteConfirmation(db.Model):
         ForeignKey("barrier_sites.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(20))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     device_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     # Who and which day, hashed (sites.confirmation_count_key): a site counts each key once.
@@ -248,7 +241,7 @@ class Photo(db.Model):
     original_name: Mapped[str | None] = mapped_column(String(100))
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     redacted: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
     report: Mapped[BarrierReport] = relationship(back_populates="photos")
 
@@ -271,7 +264,7 @@ class HistoryEntry(db.Model):
     after: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     reason: Mapped[str] = mapped_column(Text, default="")
     public: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
     actor: Mapped[User | None] = relationship()
 
@@ -285,7 +278,7 @@ class ApiKey(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
 
 class LoginAttempts(db.Model):
@@ -300,6 +293,24 @@ class LoginAttempts(db.Model):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class JobRun(db.Model):
+    """A scheduled job's last run and its lease (``fieldaudit/jobs.py``): one row per job."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    status: Mapped[str | None] = mapped_column(String(20))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    summary: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    run_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The claim: a runner sets these with a compare-and-set on claim_version.
+    claim_version: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(40))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

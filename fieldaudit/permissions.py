@@ -42,6 +42,7 @@ ACTION_ROLES: dict[Action, tuple[Role, ...]] = {
     Action.HIDE_PHOTO: REVIEWERS,
     Action.SHOW_PHOTO: REVIEWERS,
     Action.REDACT_PHOTO: REVIEWERS,
+    Action.MERGE_SITE: REVIEWERS,
     Action.PLAN: PLANNERS,
     Action.FIX: PLANNERS,
     Action.CLOSE: PLANNERS,

@@ -25,7 +25,7 @@ from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 from pillow_heif import open_heif, register_heif_opener
 from sqlalchemy.orm import Session
 
-from fieldaudit.errors import DomainError, Problem, ValidationError
+from fieldaudit.errors import DomainError, Problem, ValidationError, problem
 from fieldaudit.models import BarrierReport, Photo
 from fieldaudit.taxonomy import Label
 
@@ -225,7 +225,7 @@ def photo_slot() -> Iterator[None]:
 
 
 def _problem(field_name: str, code: str, da: str, en: str) -> ValidationError:
-    return ValidationError(Problem(field_name, code, Label(da, en)))
+    return ValidationError(problem(field_name, code, da, en))
 
 
 def _open_checked(data: bytes, field_name: str, max_bytes: int) -> Image.Image:
@@ -481,12 +481,18 @@ def _make_folder(folder: Path, made: list[Path]) -> None:
         made.append(path)
 
 
+# Photo files are readable by the media folder's group: nginx (www-data) sends public ones
+# itself (X-Accel-Redirect, docs/deploy.md). mkstemp alone would make them 0600.
+SERVED_FILE_MODE = 0o640
+
+
 def _write_tmp(media_dir: Path, data: bytes) -> Path:
     folder = media_dir / TMP_DIR
     folder.mkdir(parents=True, exist_ok=True)
     # <pid>-...: a staging file of a process that is gone is stale (fieldaudit/consistency.py).
     handle, name = tempfile.mkstemp(dir=folder, prefix=f"{os.getpid()}-", suffix=".jpg")
     try:
+        os.fchmod(handle, SERVED_FILE_MODE)
         with os.fdopen(handle, "wb") as out:
             out.write(data)
     except BaseException:

@@ -9,7 +9,7 @@ are treated the same way: they cannot be encoded as UTF-8 or are not XML charact
 Each input boundary either refuses or strips, and this is why:
 
 * **Refuse** (``text_problem``): the JSON API (``api/parsing.py``), Open311 POST
-  (``open311/georeport.py``) and ``reports.check_report`` behind both. Their clients are
+  (``open311/posting.py``) and ``reports.check_report`` behind both. Their clients are
   programs: they are told which field is wrong (422, or Open311's 400 list) and can fix it, and
   what is stored is exactly what was sent, so an idempotent resubmission by UUID compares the
   same content. The field app strips before it queues a report (a text pasted from a word

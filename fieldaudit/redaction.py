@@ -26,8 +26,15 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from fieldaudit.errors import Problem, ValidationError
-from fieldaudit.photos import DISPLAY_QUALITY, THUMB_MAX_PX, THUMB_QUALITY, content_name, media_path
+from fieldaudit.errors import Problem, ValidationError, problem
+from fieldaudit.photos import (
+    DISPLAY_QUALITY,
+    SERVED_FILE_MODE,
+    THUMB_MAX_PX,
+    THUMB_QUALITY,
+    content_name,
+    media_path,
+)
 from fieldaudit.taxonomy import Label
 
 MIN_BOX_FRACTION = 0.005
@@ -57,17 +64,13 @@ class Box:
         return {"left": self.left, "top": self.top, "right": self.right, "bottom": self.bottom}
 
 
-def _problem(field_name: str, code: str, da: str, en: str) -> Problem:
-    return Problem(field_name, code, Label(da, en))
-
-
 def box_from_percent(left: float, top: float, width: float, height: float) -> Box:
     """A box from percentages of the photo (left, top, width, height); ValidationError if bad."""
     problems: list[Problem] = []
     for name, value in (("left", left), ("top", top)):
         if not 0 <= value < 100:
             problems.append(
-                _problem(
+                problem(
                     name,
                     "box_outside",
                     "Skal være et tal fra 0 til under 100.",
@@ -77,7 +80,7 @@ def box_from_percent(left: float, top: float, width: float, height: float) -> Bo
     for name, value in (("width", width), ("height", height)):
         if not 100 * MIN_BOX_FRACTION <= value <= 100:
             problems.append(
-                _problem(
+                problem(
                     name,
                     "box_size",
                     "Skal være et tal fra 0,5 til 100.",
@@ -135,6 +138,7 @@ class RedactionResult:
 def _write_atomically(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    os.fchmod(handle, SERVED_FILE_MODE)  # the media folder's group (nginx) reads photos
     with os.fdopen(handle, "wb") as out:
         out.write(data)
     os.replace(tmp, target)

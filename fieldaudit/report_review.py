@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldaudit import redaction
-from fieldaudit.errors import Problem, ValidationError
+from fieldaudit.errors import Problem, ValidationError, problem
 from fieldaudit.history import checked_text, record, wrong_status
 from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, Photo, User
 from fieldaudit.permissions import require
@@ -44,14 +44,10 @@ from fieldaudit.status import (
     Action,
     Status,
 )
-from fieldaudit.taxonomy import Group, Label, Severity, category, tags_for
+from fieldaudit.taxonomy import Group, Severity, category, tags_for
 from fieldaudit.visibility import NearbySite
 
 DUPLICATE_SEARCH_M = 60.0
-
-
-def _problem(field_name: str, code: str, da: str, en: str) -> Problem:
-    return Problem(field_name, code, Label(da, en))
 
 
 def derived_status(statuses: list[str]) -> str:
@@ -101,6 +97,13 @@ def update_site_status(
     )
 
 
+# A reviewer's decision on a report: from which statuses, the status it gives, its text field.
+REVIEW_DECISIONS: dict[Action, tuple[tuple[Status, ...], Status, str]] = {
+    Action.VERIFY: ((Status.NEW, Status.REJECTED), Status.VERIFIED, "note"),
+    Action.REJECT: ((Status.NEW, Status.VERIFIED), Status.REJECTED, "reason"),
+}
+
+
 def _decide(
     session: Session,
     report: BarrierReport,
@@ -148,9 +151,9 @@ def verify_report(
     now: datetime | None = None,
 ) -> HistoryEntry:
     """A reviewer confirms the barrier exists as reported; its site becomes verified."""
-    allowed_from = (Status.NEW, Status.REJECTED)
+    allowed_from, status, text_field = REVIEW_DECISIONS[Action.VERIFY]
     return _decide(
-        session, report, actor, Action.VERIFY, allowed_from, Status.VERIFIED, note, "note", now
+        session, report, actor, Action.VERIFY, allowed_from, status, note, text_field, now
     )
 
 
@@ -158,10 +161,55 @@ def reject_report(
     session: Session, report: BarrierReport, actor: User, reason: str, now: datetime | None = None
 ) -> HistoryEntry:
     """A reviewer rejects a report, with a reason that is shown publicly."""
-    allowed_from = (Status.NEW, Status.VERIFIED)
+    allowed_from, status, text_field = REVIEW_DECISIONS[Action.REJECT]
     return _decide(
-        session, report, actor, Action.REJECT, allowed_from, Status.REJECTED, reason, "reason", now
+        session, report, actor, Action.REJECT, allowed_from, status, reason, text_field, now
     )
+
+
+def decidable(reports: list[BarrierReport], action: Action) -> list[BarrierReport]:
+    """The reports a bulk ``action`` (verify or reject) may change, in the given order."""
+    allowed_from = {s.value for s in REVIEW_DECISIONS[action][0]}
+    return [r for r in reports if r.status in allowed_from]
+
+
+def decide_reports(
+    session: Session,
+    reports: list[BarrierReport],
+    actor: User,
+    action: Action,
+    text: str = "",
+    now: datetime | None = None,
+) -> list[HistoryEntry]:
+    """Verify or reject several reports of one site at once with one text (a rejection's public
+    reason, a verification's note): all or none, one history entry per report."""
+    if action not in REVIEW_DECISIONS:
+        raise ValueError(f"not a bulk decision: {action}")
+    require(actor, action)
+    allowed_from, status, text_field = REVIEW_DECISIONS[action]
+    text = checked_text(text, text_field, required=status == Status.REJECTED)
+    if not reports:
+        raise ValidationError(
+            problem(
+                "reports", "no_reports", "Vælg mindst én rapport.", "Choose at least one report."
+            )
+        )
+    if len({r.site_id for r in reports}) != 1:
+        raise ValidationError(
+            problem(
+                "reports",
+                "reports_of_several_sites",
+                "Vælg kun rapporter fra ét sted.",
+                "Choose reports of one site only.",
+            )
+        )
+    for report in reports:
+        if report.status not in {s.value for s in allowed_from}:
+            raise wrong_status(report.status)
+    return [
+        _decide(session, r, actor, action, allowed_from, status, text, text_field, now)
+        for r in reports
+    ]
 
 
 def mark_duplicate(
@@ -179,7 +227,7 @@ def mark_duplicate(
         raise wrong_status(report.status)
     if target is None or target.id == report.site_id:
         raise ValidationError(
-            _problem(
+            problem(
                 "site_id",
                 "duplicate_target",
                 "Vælg et andet sted, som rapporten er en dublet af.",
@@ -188,7 +236,7 @@ def mark_duplicate(
         )
     if target.status in (Status.DUPLICATE.value, Status.REJECTED.value):
         raise ValidationError(
-            _problem(
+            problem(
                 "site_id",
                 "duplicate_target_closed",
                 "Det valgte sted er selv afvist eller en dublet.",
@@ -241,7 +289,7 @@ def _checked_correction(
     cat = category(new_category)
     if cat is None:
         problems.append(
-            _problem(
+            problem(
                 "category",
                 "unknown_category",
                 "Vælg en kendt kategori.",
@@ -250,7 +298,7 @@ def _checked_correction(
         )
     if severity is not None and severity not in {s.value for s in Severity}:
         problems.append(
-            _problem(
+            problem(
                 "severity",
                 "invalid_severity",
                 "Alvor skal være lav, middel eller høj.",
@@ -259,7 +307,7 @@ def _checked_correction(
         )
     if groups is not None and (not groups or not set(groups) <= {g.value for g in Group}):
         problems.append(
-            _problem(
+            problem(
                 "groups",
                 "unknown_group",
                 "Vælg mindst én kendt målgruppe.",
@@ -269,7 +317,7 @@ def _checked_correction(
     new_tags = tags if tags is not None else list(report.tags or [])
     if cat is not None and not set(new_tags) <= {t.code for t in tags_for(cat)}:
         problems.append(
-            _problem(
+            problem(
                 "tags",
                 "unknown_tag",
                 "Et mærke passer ikke til kategorien.",

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from fieldaudit.areas import ServiceArea, area_for_point
 from fieldaudit.crs import METRIC, to_metric
-from fieldaudit.errors import ConflictError, Problem, ValidationError
+from fieldaudit.errors import ConflictError, Problem, ValidationError, problem
 from fieldaudit.models import BarrierReport, User
 from fieldaudit.plain_text import text_problem
 from fieldaudit.sites import join_site
 from fieldaudit.status import Status
-from fieldaudit.taxonomy import Group, Label, Severity, category, tags_for
+from fieldaudit.taxonomy import Group, Severity, category, tags_for
 
 MAX_DESCRIPTION = 2000
 MAX_NAME = 120
@@ -61,10 +61,6 @@ class ReportDraft:
         content["created_at"] = self.created_at.isoformat() if self.time_sent else None
         encoded = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(encoded).hexdigest()
-
-
-def _problem(field_name: str, code: str, da: str, en: str) -> Problem:
-    return Problem(field_name, code, Label(da, en))
 
 
 def _number(value: Any) -> float | None:
@@ -113,7 +109,7 @@ def check_created_at(value: Any, now: datetime, problems: list[Problem]) -> date
     moment = parse_timestamp(value)
     if moment is None or moment > now + CLOCK_SKEW:
         problems.append(
-            _problem(
+            problem(
                 "created_at",
                 "invalid_time",
                 "Tidspunktet skal være ISO 8601 med tidszone.",
@@ -131,7 +127,7 @@ def check_report(
     now = now or datetime.now(UTC)
     if not isinstance(payload, dict):
         raise ValidationError(
-            _problem(
+            problem(
                 "",
                 "invalid_body",
                 "Rapporten skal være et JSON-objekt.",
@@ -143,7 +139,7 @@ def check_report(
     report_uuid = parse_uuid(payload.get("uuid"))
     if report_uuid is None:
         problems.append(
-            _problem(
+            problem(
                 "uuid",
                 "invalid_uuid",
                 "Rapporten mangler et gyldigt UUID.",
@@ -155,7 +151,7 @@ def check_report(
     lat, lon = _number(payload.get("lat")), _number(payload.get("lon"))
     if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         problems.append(
-            _problem(
+            problem(
                 "position",
                 "invalid_position",
                 "Positionen er ikke gyldige koordinater.",
@@ -166,7 +162,7 @@ def check_report(
         x, y = to_metric(lon, lat)
         if not service_area.contains(x, y):
             problems.append(
-                _problem(
+                problem(
                     "position",
                     "outside_area",
                     "Positionen ligger uden for Herlev Kommune.",
@@ -179,7 +175,7 @@ def check_report(
         accuracy = _number(accuracy)
         if accuracy is None or not 0 <= accuracy <= MAX_ACCURACY_M:
             problems.append(
-                _problem(
+                problem(
                     "accuracy_m",
                     "invalid_accuracy",
                     f"GPS-nøjagtigheden skal være et tal mellem 0 og {MAX_ACCURACY_M:.0f} meter.",
@@ -191,7 +187,7 @@ def check_report(
     cat = category(code) if isinstance(code, str) else None
     if cat is None:
         problems.append(
-            _problem(
+            problem(
                 "category",
                 "unknown_category",
                 "Vælg en kendt kategori.",
@@ -202,7 +198,7 @@ def check_report(
     severity = payload.get("severity")
     if severity not in {s.value for s in Severity}:
         problems.append(
-            _problem(
+            problem(
                 "severity",
                 "invalid_severity",
                 "Alvor skal være lav, middel eller høj.",
@@ -214,7 +210,7 @@ def check_report(
     known_groups = {g.value for g in Group}
     if groups is None or not set(groups) <= known_groups:
         problems.append(
-            _problem(
+            problem(
                 "groups",
                 "unknown_group",
                 "Vælg kun kendte målgrupper.",
@@ -229,7 +225,7 @@ def check_report(
     allowed_tags = {t.code for t in tags_for(cat)} if cat else set()
     if tags is None or (cat is not None and not set(tags) <= allowed_tags):
         problems.append(
-            _problem(
+            problem(
                 "tags",
                 "unknown_tag",
                 "Et mærke passer ikke til kategorien.",
@@ -243,7 +239,7 @@ def check_report(
     description = payload.get("description", "")
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
         problems.append(
-            _problem(
+            problem(
                 "description",
                 "invalid_description",
                 f"Beskrivelsen skal være tekst på højst {MAX_DESCRIPTION} tegn.",
@@ -253,7 +249,7 @@ def check_report(
         description = ""
     if cat is not None and cat.code == "other" and not description.strip():
         problems.append(
-            _problem(
+            problem(
                 "description",
                 "description_required",
                 "Beskriv barrieren med ord.",
@@ -271,7 +267,7 @@ def check_report(
         or len(reporter_name) > MAX_NAME
     ):
         problems.append(
-            _problem(
+            problem(
                 "reporter_name",
                 "invalid_name",
                 f"Navnet må højst være {MAX_NAME} tegn.",
@@ -312,7 +308,7 @@ def _check_measurements(raw: Any, cat: Any, problems: list[Problem]) -> dict[str
         return {}
     if not isinstance(raw, dict):
         problems.append(
-            _problem(
+            problem(
                 "measurements",
                 "invalid_measurements",
                 "Målinger skal angives som værdi og enhed.",
@@ -325,7 +321,7 @@ def _check_measurements(raw: Any, cat: Any, problems: list[Problem]) -> dict[str
         definition = cat.measurement(key) if cat is not None and isinstance(key, str) else None
         if definition is None:
             problems.append(
-                _problem(
+                problem(
                     f"measurements.{key}",
                     "unknown_measurement",
                     "Målingen passer ikke til kategorien.",
@@ -343,7 +339,7 @@ def _check_measurements(raw: Any, cat: Any, problems: list[Problem]) -> dict[str
             or not definition.minimum <= value <= definition.maximum
         ):
             problems.append(
-                _problem(
+                problem(
                     f"measurements.{key}",
                     "invalid_measurement",
                     f"{definition.label.da} skal være et tal mellem {definition.minimum:g} og {definition.maximum:g} {definition.unit}.",
@@ -376,7 +372,7 @@ def store_report(
     if existing is not None:
         if existing.content_hash != digest:
             raise ConflictError(
-                _problem(
+                problem(
                     "uuid",
                     "uuid_conflict",
                     "En anden rapport med samme UUID er allerede modtaget.",

@@ -21,12 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldaudit.errors import Problem, ValidationError
-from fieldaudit.history import checked_text, record, utc_now, wrong_status
+from fieldaudit.history import checked_text, record, wrong_status
 from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, User
 from fieldaudit.permissions import require
 from fieldaudit.priority import score_site
 from fieldaudit.status import REPORTS_FOLLOW_SITE, Action, Status
 from fieldaudit.taxonomy import Label
+from fieldaudit.utc import utc_now
 
 INVALID_COST = Problem(
     "cost",

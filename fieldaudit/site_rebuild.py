@@ -29,7 +29,7 @@ the command line (``fieldaudit sites rebuild``) calls it. The rules:
    (``areas.area_index``); the priority score with ``priority.compute`` (with the status the
    site has taken over).
 6. **Writing**, set-based, in the session's transaction (the caller commits): every new site
-   goes into a temporary table (``COPY`` on PostgreSQL, ``executemany`` on SQLite); one
+   goes into a temporary table (``bulk_write``: ``COPY`` on PostgreSQL, ``executemany`` on SQLite); one
    ``UPDATE ... FROM`` rewrites the successors in which anything changed, one ``INSERT ...
    SELECT`` adds the others; one ``UPDATE ... FROM`` a second temporary table sets
    ``site_id`` and ``duplicate_of_site_id`` of the reports whose values change; one
@@ -46,11 +46,9 @@ entry pointing at it: 225 s of the first 755 s measured at 1,000,000 on PostGIS.
 from __future__ import annotations
 
 import gc
-import io
 import json
 import os
 import pickle
-import struct
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -64,8 +62,12 @@ from sqlalchemy import String, Text, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from fieldaudit.areas import area_index
+from fieldaudit.bulk_write import (
+    NewSite,
+    StepClock,
+    replace_sites,
+)
 from fieldaudit.clustering import Cluster, Clusterer
-from fieldaudit.crs import METRIC
 from fieldaudit.models import BarrierReport, BarrierSite, SiteConfirmation
 from fieldaudit.priority import compute, facts_for
 from fieldaudit.site_cells import rebuild_site_cells
@@ -78,6 +80,7 @@ from fieldaudit.site_rule import (
 )
 from fieldaudit.sites import CONFIRMATION_ANONYMOUS, CONFIRMATION_COUNTED, confirmation_totals
 from fieldaudit.status import Status
+from fieldaudit.utc import as_utc
 
 Progress = Callable[[int, int], None]
 
@@ -114,31 +117,6 @@ CONFIRMATIONS = select(
     func.max(SiteConfirmation.created_at),
 ).group_by(SiteConfirmation.site_id, SiteConfirmation.kind, CONFIRMATION_ANONYMOUS)
 
-SITE_COLUMNS = (
-    "id",
-    "category",
-    "geom",
-    "status",
-    "severity",
-    "groups",
-    "tag_counts",
-    "report_count",
-    "confirmation_count",
-    "anonymous_confirmation_count",
-    "fixed_claim_count",
-    "first_seen",
-    "last_seen",
-    "area_id",
-    "priority_score",
-    "priority_factors",
-    "planned_year",
-    "planned_cost_dkk",
-    "status_reason",
-)
-REPORT_TABLE = "fieldaudit_rebuild_reports"
-SITE_TABLE = "fieldaudit_rebuild_sites"
-COPY_CHUNK = 1 << 20  # characters per COPY write
-
 
 class ReportFacts(NamedTuple):
     """What the priority score needs of one report (``priority.facts_for``)."""
@@ -148,32 +126,6 @@ class ReportFacts(NamedTuple):
     measurements: dict[str, Any]
     reporter_id: int | None
     device_token_hash: str | None
-
-
-@dataclass(slots=True)
-class NewSite:
-    """A site as the rebuild writes it."""
-
-    id: int
-    category: str
-    x: float
-    y: float
-    status: str
-    severity: str
-    groups: list[str]
-    tag_counts: dict[str, int]
-    report_count: int
-    confirmation_count: int
-    anonymous_confirmation_count: int
-    fixed_claim_count: int
-    first_seen: datetime
-    last_seen: datetime
-    area_id: int | None
-    priority_score: float
-    priority_factors: str  # JSON text
-    planned_year: int | None
-    planned_cost_dkk: int | None
-    status_reason: str
 
 
 NEW_SITE_FIELDS = tuple(f.name for f in fields(NewSite))
@@ -205,13 +157,6 @@ class _Parsed(dict[str, Any]):
         value = json.loads(text) if text is not None else None
         self[text] = value  # type: ignore[index]
         return value
-
-
-def _aware(moment: Any) -> datetime:
-    """A datetime from SQLite's text or naive value (UTC) or PostgreSQL's aware one."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -264,7 +209,7 @@ def plan_rebuild(
 ) -> Plan:
     """Read every report and site once and compute the new sites (writes nothing)."""
     now = now or datetime.now(UTC)
-    clock = _Clock(timings)
+    clock = StepClock(timings)
     first_new_id = (session.scalar(select(func.max(BarrierSite.id))) or 0) + 1
     rows = session.execute(REPORTS).all()
     old_sites = {
@@ -294,7 +239,7 @@ def plan_rebuild(
         old_duplicate_of,
     ) = zip(*rows, strict=True)
     del rows
-    created = [_aware(moment) for moment in created_raw]
+    created = [as_utc(moment) for moment in created_raw]
     rejected = set(EXCLUDED_REPORT_STATUSES)
     duplicate = Status.DUPLICATE.value
     points: list[ClusterPoint | None] = [None] * total
@@ -385,7 +330,7 @@ def plan_rebuild(
             )
             moments = [created[i] for i in members]
             first_seen = min(moments)
-            moments += [_aware(latest) for latest in totals.latest]
+            moments += [as_utc(latest) for latest in totals.latest]
             member_tags = [parsed[tags_raw[i]] or [] for i in members]
             site = NewSite(
                 id=site_id,
@@ -495,20 +440,6 @@ def in_two_processes(
     return result
 
 
-class _Clock:
-    """Seconds per step, into a dict (or nowhere)."""
-
-    def __init__(self, timings: dict[str, float] | None) -> None:
-        self.timings = timings
-        self.last = time.perf_counter()
-
-    def lap(self, step: str) -> None:
-        now = time.perf_counter()
-        if self.timings is not None:
-            self.timings[step] = self.timings.get(step, 0.0) + now - self.last
-        self.last = now
-
-
 class _Scorer:
     """``priority.compute`` for many sites at one moment; the factors as JSON text."""
 
@@ -530,19 +461,10 @@ class _Scorer:
 def write(session: Session, plan: Plan, timings: dict[str, float] | None = None) -> None:
     """Store a plan: update the sites that have a predecessor (where anything changed),
     insert the others, point the reports whose site changed at it, delete the old sites
-    without a successor."""
-    connection = session.connection()
-    dialect = connection.dialect.name
-    raw = connection.connection  # the session's DB-API connection, in its transaction
-    cursor = raw.cursor()
-    clock = _Clock(timings)
-    try:
-        if dialect == "postgresql":
-            _write_postgresql(cursor, plan, clock)
-        else:
-            _write_sqlite(cursor, plan, clock)
-    finally:
-        cursor.close()
+    without a successor (``bulk_write.replace_sites``)."""
+    replace_sites(
+        session, plan.sites, _changed_reports(plan), plan.first_new_id, StepClock(timings)
+    )
 
 
 def _changed_reports(plan: Plan) -> list[tuple[int, int | None, int | None]]:
@@ -558,199 +480,3 @@ def _changed_reports(plan: Plan) -> list[tuple[int, int | None, int | None]]:
         )
         if site_id != old_site or duplicate_of != old_duplicate
     ]
-
-
-def _apply(
-    cursor: Any, plan: Plan, clock: _Clock, value: Callable[[str], str], differs: str
-) -> None:
-    """The set-based statements, from the temporary tables, on either database; ``value``
-    gives a site column's new value from the temporary table ``t``."""
-    columns = [c for c in SITE_COLUMNS if c not in ("id", "geom")]
-    assignments = ", ".join(f"{c} = {value(c)}" for c in columns)
-    changed = " OR ".join(f"s.{c} {differs} {value(c)}" for c in columns)
-    moved = f"s.geom {differs} {value('geom')}"
-    # Sites that moved, then sites that changed in place: the second statement leaves the
-    # geometry (and SpatiaLite's geometry triggers and R*Tree) alone.
-    cursor.execute(
-        f"UPDATE barrier_sites AS s SET geom = {value('geom')}, {assignments} "
-        f"FROM {SITE_TABLE} AS t WHERE s.id = t.id AND {moved}"
-    )
-    cursor.execute(
-        f"UPDATE barrier_sites AS s SET {assignments} FROM {SITE_TABLE} AS t "
-        f"WHERE s.id = t.id AND NOT ({moved}) AND ({changed})"
-    )
-    clock.lap("update sites")
-    values = ", ".join(value(c) for c in SITE_COLUMNS)
-    cursor.execute(
-        f"INSERT INTO barrier_sites ({', '.join(SITE_COLUMNS)}) SELECT {values} "
-        f"FROM {SITE_TABLE} AS t WHERE t.id >= {plan.first_new_id}"
-    )
-    clock.lap("insert sites")
-    cursor.execute(
-        f"UPDATE barrier_reports SET site_id = t.site_id, "
-        f"duplicate_of_site_id = t.duplicate_of_site_id FROM {REPORT_TABLE} AS t "
-        "WHERE barrier_reports.id = t.id"
-    )
-    clock.lap("update reports")
-    cursor.execute(
-        f"DELETE FROM barrier_sites WHERE id < {plan.first_new_id} AND NOT EXISTS "
-        f"(SELECT 1 FROM {SITE_TABLE} AS t WHERE t.id = barrier_sites.id)"
-    )
-    clock.lap("delete old sites")
-    cursor.execute(f"DROP TABLE {REPORT_TABLE}")
-    cursor.execute(f"DROP TABLE {SITE_TABLE}")
-
-
-def _copy_text(value: Any) -> str:
-    """A value in COPY's text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        return (
-            value.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
-
-
-def _copy(cursor: Any, statement: str, lines: Iterable[str]) -> None:
-    """COPY ... FROM STDIN with the lines written in big chunks."""
-    with cursor.copy(statement) as copy:
-        buffer = io.StringIO()
-        size = 0
-        for line in lines:
-            buffer.write(line)
-            size += len(line)
-            if size >= COPY_CHUNK:
-                copy.write(buffer.getvalue())
-                buffer = io.StringIO()
-                size = 0
-        if size:
-            copy.write(buffer.getvalue())
-
-
-_EWKB_POINT = struct.Struct("<BIIdd")
-
-
-def _pg_point(x: float, y: float) -> str:
-    """Hex EWKB of an EPSG:25832 point (what PostGIS' geometry input reads fastest)."""
-    return _EWKB_POINT.pack(1, 0x20000001, METRIC, x, y).hex()
-
-
-def _write_postgresql(cursor: Any, plan: Plan, clock: _Clock) -> None:
-    cursor.execute("SET LOCAL work_mem = '256MB'")
-    encode = json.dumps
-    cursor.execute(f"DROP TABLE IF EXISTS {SITE_TABLE}")
-    cursor.execute(
-        f"CREATE TEMP TABLE {SITE_TABLE} ON COMMIT DROP AS "
-        f"SELECT {', '.join(SITE_COLUMNS)} FROM barrier_sites WITH NO DATA"
-    )
-    _copy(
-        cursor,
-        f"COPY {SITE_TABLE} ({', '.join(SITE_COLUMNS)}) FROM STDIN",
-        (
-            "\t".join(
-                _copy_text(value)
-                for value in (
-                    s.id,
-                    s.category,
-                    _pg_point(s.x, s.y),
-                    s.status,
-                    s.severity,
-                    encode(s.groups),
-                    encode(s.tag_counts),
-                    s.report_count,
-                    s.confirmation_count,
-                    s.anonymous_confirmation_count,
-                    s.fixed_claim_count,
-                    s.first_seen,
-                    s.last_seen,
-                    s.area_id,
-                    s.priority_score,
-                    s.priority_factors,
-                    s.planned_year,
-                    s.planned_cost_dkk,
-                    s.status_reason,
-                )
-            )
-            + "\n"
-            for s in plan.sites
-        ),
-    )
-    cursor.execute(f"ALTER TABLE {SITE_TABLE} ADD PRIMARY KEY (id)")
-    cursor.execute(f"DROP TABLE IF EXISTS {REPORT_TABLE}")
-    cursor.execute(
-        f"CREATE TEMP TABLE {REPORT_TABLE} (id integer PRIMARY KEY, site_id integer, "
-        "duplicate_of_site_id integer) ON COMMIT DROP"
-    )
-    _copy(
-        cursor,
-        f"COPY {REPORT_TABLE} (id, site_id, duplicate_of_site_id) FROM STDIN",
-        (
-            f"{report_id}\t{_copy_text(site_id)}\t{_copy_text(duplicate_of)}\n"
-            for report_id, site_id, duplicate_of in _changed_reports(plan)
-        ),
-    )
-    cursor.execute(f"ANALYZE {SITE_TABLE}")
-    cursor.execute(f"ANALYZE {REPORT_TABLE}")
-    clock.lap("temporary tables")
-    _apply(cursor, plan, clock, "t.{}".format, "IS DISTINCT FROM")
-    cursor.execute(
-        "SELECT setval(pg_get_serial_sequence('barrier_sites', 'id'), "
-        "(SELECT coalesce(max(id), 0) + 1 FROM barrier_sites), false)"
-    )
-
-
-def _sqlite_time(moment: datetime) -> str:
-    """The text SQLAlchemy stores for a DateTime on SQLite (naive UTC)."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _write_sqlite(cursor: Any, plan: Plan, clock: _Clock) -> None:
-    encode = json.dumps
-    temp_columns = ["id INTEGER PRIMARY KEY", "x", "y"]
-    temp_columns += [c for c in SITE_COLUMNS if c not in ("id", "geom")]
-    cursor.execute(f"DROP TABLE IF EXISTS temp.{SITE_TABLE}")
-    cursor.execute(f"CREATE TEMP TABLE {SITE_TABLE} ({', '.join(temp_columns)})")
-    names = [c.split()[0] for c in temp_columns]
-    cursor.executemany(
-        f"INSERT INTO {SITE_TABLE} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-        (
-            (
-                s.id,
-                s.x,
-                s.y,
-                s.category,
-                s.status,
-                s.severity,
-                encode(s.groups),
-                encode(s.tag_counts),
-                s.report_count,
-                s.confirmation_count,
-                s.anonymous_confirmation_count,
-                s.fixed_claim_count,
-                _sqlite_time(s.first_seen),
-                _sqlite_time(s.last_seen),
-                s.area_id,
-                s.priority_score,
-                s.priority_factors,
-                s.planned_year,
-                s.planned_cost_dkk,
-                s.status_reason,
-            )
-            for s in plan.sites
-        ),
-    )
-    cursor.execute(f"DROP TABLE IF EXISTS temp.{REPORT_TABLE}")
-    cursor.execute(
-        f"CREATE TEMP TABLE {REPORT_TABLE} (id INTEGER PRIMARY KEY, site_id INTEGER, "
-        "duplicate_of_site_id INTEGER)"
-    )
-    cursor.executemany(f"INSERT INTO {REPORT_TABLE} VALUES (?, ?, ?)", _changed_reports(plan))
-    clock.lap("temporary tables")
-    point = f"MakePoint(t.x, t.y, {METRIC})"
-    _apply(cursor, plan, clock, lambda c: point if c == "geom" else f"t.{c}", "IS NOT")

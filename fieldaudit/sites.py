@@ -42,6 +42,7 @@ from fieldaudit.site_rule import (
 from fieldaudit.spatial import backend
 from fieldaudit.status import OPEN_STATUSES, Status
 from fieldaudit.taxonomy import Label
+from fieldaudit.utc import as_utc
 
 # Built once: building and caching a statement costs more than running it on a small site.
 COUNTING_COLUMNS = select(
@@ -103,12 +104,7 @@ def _members(session: Session, site_ids: Sequence[int]) -> dict[int, list[Any]]:
 
 def _point(row: Any) -> ClusterPoint:
     """What the rule needs of a report row (its time made aware, as the rule compares times)."""
-    return ClusterPoint(float(row.x), float(row.y), _aware(row.created_at), reporter_key(row))
-
-
-def _aware(moment: Any) -> Any:
-    """SQLite returns naive datetimes (stored as UTC); make them comparable."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return ClusterPoint(float(row.x), float(row.y), as_utc(row.created_at), reporter_key(row))
 
 
 _nearby_statements: dict[str, Any] = {}
@@ -160,7 +156,7 @@ def join_site(session: Session, report: BarrierReport, x: float, y: float) -> Ba
     is refreshed from what these reads returned instead of reading it back.
     """
     radius = radius_for(report.category)
-    candidate = ClusterPoint(x, y, _aware(report.created_at), reporter_key(report))
+    candidate = ClusterPoint(x, y, as_utc(report.created_at), reporter_key(report))
     candidates = nearby_open_sites(session, report.category, x, y, radius, CANDIDATE_SITES)
     members = _members(session, [site.id for site, _distance in candidates])
     others = {
@@ -261,8 +257,8 @@ def _refresh(
     site.confirmation_count = totals.still_there
     site.anonymous_confirmation_count = totals.anonymous_still_there
     site.fixed_claim_count = totals.fixed_now
-    moments = [_aware(r.created_at) for r in reports] + [_aware(m) for m in totals.latest]
-    site.first_seen = min(_aware(r.created_at) for r in reports)
+    moments = [as_utc(r.created_at) for r in reports] + [as_utc(m) for m in totals.latest]
+    site.first_seen = min(as_utc(r.created_at) for r in reports)
     site.last_seen = max(moments)
     if area_id is LOOK_UP_AREA:
         area = area_for_point(session, mean_x, mean_y)
@@ -317,7 +313,7 @@ def confirmation_count_key(
         who = f"address:{client_key}"
     else:
         who = "unknown"
-    day = _aware(received_at).astimezone(CONFIRMATION_DAY).date().isoformat()
+    day = as_utc(received_at).astimezone(CONFIRMATION_DAY).date().isoformat()
     return hashlib.sha256(f"{who}|{day}".encode()).hexdigest()
 
 

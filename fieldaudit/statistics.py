@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from fieldaudit.models import Area, BarrierReport, BarrierSite, HistoryEntry
 from fieldaudit.status import FIX_ACTIONS, OPEN_STATUSES, STATUS_LABELS, Action, Status
 from fieldaudit.taxonomy import CATEGORIES, GROUP_LABELS, Group, Label, category
+from fieldaudit.utc import as_utc
 from fieldaudit.visibility import needs_new_look
 
 REVIEW_ACTIONS = (Action.VERIFY.value, Action.REJECT.value, Action.DUPLICATE.value)
@@ -76,12 +77,8 @@ class Statistics:
     needing_new_look: int = 0
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _month(moment: datetime) -> str:
-    return _aware(moment).astimezone(UTC).strftime("%Y-%m")
+    return as_utc(moment).astimezone(UTC).strftime("%Y-%m")
 
 
 def _months_between(first: str, last: str) -> list[str]:
@@ -176,7 +173,7 @@ def compute(
     result.needing_new_look = sum(1 for s in site_rows if needs_new_look(s, now))
 
     report_ids = [row.id for row in rows]
-    made = {row.id: _aware(row.created_at) for row in rows}
+    made = {row.id: as_utc(row.created_at) for row in rows}
     first_review = (
         dict(
             session.execute(
@@ -191,7 +188,7 @@ def compute(
         else {}
     )
     review_days = [
-        max(0.0, (_aware(moment) - made[rid]).total_seconds() / 86400)
+        max(0.0, (as_utc(moment) - made[rid]).total_seconds() / 86400)
         for rid, moment in first_review.items()
     ]
     result.reviewed = len(review_days)
@@ -206,7 +203,7 @@ def compute(
     )
     fixed_status = {s.id for s in site_rows if s.status == Status.FIXED.value}
     fix_days = [
-        max(0.0, (_aware(fixed_at[row.site_id]) - made[row.id]).total_seconds() / 86400)
+        max(0.0, (as_utc(fixed_at[row.site_id]) - made[row.id]).total_seconds() / 86400)
         for row in rows
         if row.site_id in fixed_status and row.site_id in fixed_at
     ]

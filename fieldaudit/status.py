@@ -76,6 +76,7 @@ class Action(StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     SITE_STATUS = "site_status"
+    MERGE_SITE = "merge_site"
 
 
 ACTION_LABELS: dict[str, Label] = {
@@ -95,6 +96,7 @@ ACTION_LABELS: dict[str, Label] = {
     Action.CLOSE: Label("Lukket uden handling", "Closed without action"),
     Action.REOPEN: Label("Genåbnet", "Reopened"),
     Action.SITE_STATUS: Label("Status ændret", "Status changed"),
+    Action.MERGE_SITE: Label("Steder lagt sammen", "Sites merged"),
 }
 
 # Entries the planning pages wrote before they went through ``site_decisions`` say "planned" /

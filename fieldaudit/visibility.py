@@ -15,13 +15,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from geoalchemy2.shape import to_shape
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from fieldaudit.history import utc_now
 from fieldaudit.models import BarrierReport, BarrierSite, Photo
 from fieldaudit.spatial import backend
 from fieldaudit.status import (
@@ -30,6 +29,7 @@ from fieldaudit.status import (
     PUBLIC_SITE_STATUSES,
     Status,
 )
+from fieldaudit.utc import as_utc, utc_now
 
 NEW_LOOK_AFTER = timedelta(days=4 * 365 + 1)
 OWN_SITES_LIMIT = 500
@@ -53,17 +53,13 @@ def grid_cell_centre(
 ACCEPTED_REPORT_VALUES = tuple(sorted(s.value for s in ACCEPTED_REPORT_STATUSES))
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def needs_new_look(site: BarrierSite, now: datetime | None = None) -> bool:
     """An open site nobody has confirmed (or reported) for four years needs a new look."""
     if site.status in (Status.FIXED.value, Status.CLOSED.value):
         return False
     if site.status not in (Status.NEW.value, Status.VERIFIED.value, Status.PLANNED.value):
         return False
-    return _aware(site.last_seen) < utc_now(now) - NEW_LOOK_AFTER
+    return as_utc(site.last_seen) < utc_now(now) - NEW_LOOK_AFTER
 
 
 def new_look_before(now: datetime | None = None) -> datetime:

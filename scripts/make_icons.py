@@ -1,4 +1,4 @@
-"""Draw the field app's home-screen icons (192 and 512 px PNG) with Pillow.
+"""Draw the field app's home-screen icons (192 and 512 px PNG) and the favicons with Pillow.
 
 A map pin in the brand colour with a white tick, on white, inside the central safe zone so the
 512 px icon also works as a maskable icon. Run: ``.venv/bin/python scripts/make_icons.py``.
@@ -36,11 +36,20 @@ def draw_icon(size: int) -> Image.Image:
 
 
 def main() -> None:
-    """Write app-192.png and app-512.png."""
+    """Write app-192.png and app-512.png, and the browser-tab icons favicon.ico (16, 32 and
+    48 px) and favicon-32.png, scaled down from the 192 px icon."""
     OUT.mkdir(parents=True, exist_ok=True)
+    paths = []
     for size in (192, 512):
         path = OUT / f"app-{size}.png"
         draw_icon(size).save(path, optimize=True)
+        paths.append(path)
+    small = Image.open(OUT / "app-192.png").convert("RGBA")
+    small.resize((48, 48), Image.LANCZOS).save(
+        OUT / "favicon.ico", sizes=[(16, 16), (32, 32), (48, 48)]
+    )
+    small.resize((32, 32), Image.LANCZOS).save(OUT / "favicon-32.png", optimize=True)
+    for path in [*paths, OUT / "favicon.ico", OUT / "favicon-32.png"]:
         print(f"{path.relative_to(OUT.parent.parent.parent)}: {path.stat().st_size} bytes")
 
 

@@ -2,18 +2,30 @@
 # Installs everything FieldAudit needs on a fresh Debian machine, and nothing twice.
 #   scripts/setup.sh app    SpatiaLite and the Python packages (enough to run the app)
 #   scripts/setup.sh test   also PostGIS, Chromium, GDAL's tools, wrk (benchmarks), Redis (shared
-#                           rate limits) and the test packages
+#                           rate limits), nginx (the deploy test) and the test packages
+#   scripts/setup.sh measure  as test, plus Node.js and Lighthouse from npm in .lighthouse/
+#                           (for scripts/measure_lighthouse.py only; no test needs it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-app}"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+if [ "$mode" = measure ]; then
+  "$0" test
+  if ! command -v npm >/dev/null; then
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  [ -x .lighthouse/node_modules/.bin/lighthouse ] || npm install --prefix .lighthouse --no-audit --no-fund lighthouse@12
+  exit 0
+fi
+
 # pango: WeasyPrint (the PDFs); poppler-utils: pdftotext and pdftoppm in the tests of the PDFs
 apt_packages=(libsqlite3-mod-spatialite fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0)
 if [ "$mode" = test ]; then
   pg_major=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1 || true)
-  apt_packages+=(chromium gdal-bin wrk redis-server poppler-utils "postgresql-${pg_major:-15}-postgis-3")
+  apt_packages+=(chromium gdal-bin wrk redis-server nginx-light openssl poppler-utils "postgresql-${pg_major:-15}-postgis-3")
 fi
 missing=()
 for pkg in "${apt_packages[@]}"; do

@@ -10,6 +10,7 @@ import os
 import shutil
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine
 from werkzeug.serving import make_server
 
 from fieldaudit import create_app
@@ -32,6 +34,24 @@ POSTGRES_SERVER = os.environ.get(
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data" / "geo"
 KEEP_TABLES = {"spatial_ref_sys", "alembic_version"}
+
+
+# Every engine that connected during a test is disposed when the test ends, so no pool of idle
+# PostgreSQL connections is left for the garbage collector (psycopg warns from __del__).
+_engines_in_use: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+@event.listens_for(Engine, "engine_connect")
+def _remember_engine(connection: Connection) -> None:
+    _engines_in_use.add(connection.engine)
+
+
+@pytest.fixture(autouse=True)
+def _dispose_engines() -> Iterator[None]:
+    yield
+    for engine in list(_engines_in_use):
+        engine.dispose()
+    _engines_in_use.clear()
 
 
 def pytest_report_header(config: pytest.Config) -> str:

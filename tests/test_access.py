@@ -57,6 +57,7 @@ ADMINS = Expect(frozenset({"admin"}))
 EXPECT: dict[str, Expect] = {
     # public pages and the public record
     "public.index": PUBLIC,
+    "public.favicon": PUBLIC,
     "public.sites": PUBLIC,
     "public.sites_geojson": PUBLIC,
     "public.site": PUBLIC,

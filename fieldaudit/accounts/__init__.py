@@ -12,7 +12,10 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from fieldaudit.accounts import privacy_views  # noqa: F401  ('my data' routes, issue 8)
+from fieldaudit.accounts import (
+    operations_views,  # noqa: F401  (jobs page, issue 15)
+    privacy_views,  # noqa: F401  ('my data' routes, issue 8)
+)
 from fieldaudit.accounts.sessions import init_sessions
 from fieldaudit.accounts.views import bp as accounts
 

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, case, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fieldaudit.models import LoginAttempts
+from fieldaudit.utc import as_utc
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
@@ -60,12 +61,6 @@ def client_key(client: str) -> str:
     return _digest("client", client)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def lock_length(failures: int) -> timedelta:
     """How long a pair is locked after ``failures`` (a multiple of MAX_FAILED_LOGINS)."""
     series = max(failures // MAX_FAILED_LOGINS, 1)
@@ -85,9 +80,9 @@ def refused(session: Session, email: str, client: str, now: datetime) -> bool:
     ).all()
     for key, failures, window_start, locked_until in rows:
         if key == client_key(client):
-            if failures >= CLIENT_LIMIT and _aware(window_start) > now - CLIENT_WINDOW:
+            if failures >= CLIENT_LIMIT and as_utc(window_start) > now - CLIENT_WINDOW:
                 return True
-        elif locked_until is not None and _aware(locked_until) > now:
+        elif locked_until is not None and as_utc(locked_until) > now:
             return True
     return False
 

@@ -33,6 +33,7 @@ from fieldaudit.errors import ConflictError, DomainError, NotFoundError, Problem
 from fieldaudit.models import User, new_session_token
 from fieldaudit.status import Role
 from fieldaudit.taxonomy import Label
+from fieldaudit.utc import as_utc
 
 PASSWORD_METHOD = "scrypt:32768:8:1"
 MIN_PASSWORD_LENGTH = 12
@@ -78,13 +79,6 @@ TOO_MANY = Problem(
         "Too many failed attempts. Wait a quarter of an hour and try again.",
     ),
 )
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite gives naive UTC datetimes back; make them comparable."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _now(now: datetime | None) -> datetime:
@@ -333,7 +327,7 @@ def user_for_invitation(session: Session, token: str, now: datetime | None = Non
     user = session.scalar(select(User).where(User.invite_token_hash == hash_token(token)))
     if user is None or not user.active:
         return None
-    expires = _aware(user.invite_expires_at)
+    expires = as_utc(user.invite_expires_at)
     if expires is None or expires <= _now(now):
         return None
     return user
@@ -434,5 +428,5 @@ def list_users(session: Session) -> list[User]:
 
 def invitation_pending(user: User, now: datetime | None = None) -> bool:
     """Tell whether a user has an unused, unexpired invitation."""
-    expires = _aware(user.invite_expires_at)
+    expires = as_utc(user.invite_expires_at)
     return user.invite_token_hash is not None and expires is not None and expires > _now(now)

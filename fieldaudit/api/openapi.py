@@ -362,11 +362,17 @@ def _schemas() -> dict[str, Any]:
                 _ref("SiteProperties"),
                 {
                     "type": "object",
-                    "required": ["distance_m", "lat", "lon"],
+                    "required": ["distance_m", "lat", "lon", "summary"],
                     "properties": {
                         "distance_m": {"type": "number"},
                         "lat": {"type": "number"},
                         "lon": {"type": "number"},
+                        "summary": {
+                            "type": ["string", "null"],
+                            "maxLength": 141,
+                            "description": "The first line of the first public description "
+                            "(accepted, not redacted reports only), shortened to 140 characters.",
+                        },
                     },
                 },
             ]

@@ -162,6 +162,38 @@ def site_thumbnails(session: Session, site_ids: Iterable[int]) -> dict[int, int]
     return first
 
 
+SUMMARY_CHARS = 140
+
+
+def first_line(text: str, limit: int = SUMMARY_CHARS) -> str:
+    """The first non-empty line of a text, shortened to ``limit`` characters (with an ellipsis)."""
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def site_summaries(session: Session, site_ids: Iterable[int]) -> dict[int, str]:
+    """A line of each site's first public description (accepted reports whose content is
+    public; never one under review or rejected), by site id."""
+    ids = list(site_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(BarrierReport.site_id, BarrierReport.description)
+        .where(
+            BarrierReport.site_id.in_(ids),
+            public_report_content_clause(),
+            BarrierReport.description.is_not(None),
+            BarrierReport.description != "",
+        )
+        .order_by(BarrierReport.received_at, BarrierReport.id)
+    ).all()
+    summaries: dict[int, str] = {}
+    for site_id, description in rows:
+        if site_id not in summaries and first_line(description):
+            summaries[site_id] = first_line(description)
+    return summaries
+
+
 def site_properties(site: BarrierSite, thumbnail_photo_id: int | None) -> dict[str, Any]:
     """What the field app shows of a barrier site."""
     cat = category(site.category)

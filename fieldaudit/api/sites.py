@@ -27,6 +27,7 @@ from fieldaudit.api.serialize import (
     confirmation_json,
     site_feature,
     site_properties,
+    site_summaries,
     site_thumbnails,
 )
 from fieldaudit.api.views import api
@@ -170,6 +171,7 @@ def nearby_sites():
         if check.under_review_within_m is not None:
             under_review = {"category": code, "within_m": check.under_review_within_m}
     thumbnails = site_thumbnails(db.session, [near.site.id for near in found])
+    summaries = site_summaries(db.session, [near.site.id for near in found])
     results = []
     for near in found:
         feature = site_feature(near.site, thumbnails.get(near.site.id))
@@ -180,6 +182,7 @@ def nearby_sites():
                 "distance_m": round(near.distance_m, 1),
                 "lat": lat_site,
                 "lon": lon_site,
+                "summary": summaries.get(near.site.id),
             }
         )
     return jsonify({"radius_m": radius, "sites": results, "under_review": under_review})

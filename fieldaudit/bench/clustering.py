@@ -2,7 +2,7 @@
 
 The clustering rule itself lives in ``fieldaudit.clustering`` (shared with the full rebuild,
 ``fieldaudit.site_rebuild``); this module turns its clusters into loadable sites, of the type the rebuild writes
-(``site_rebuild.NewSite``), with no confirmations, plans or score yet.
+(``bulk_write.NewSite``), with no confirmations, plans or score yet.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from fieldaudit.bench.generate import AreaLocator, SyntheticReport
+from fieldaudit.bulk_write import NewSite
 from fieldaudit.clustering import Cluster, cluster_points
-from fieldaudit.site_rebuild import NewSite
 from fieldaudit.site_rule import ClusterPoint, median_severity, shown_reports
 from fieldaudit.status import Status
 

@@ -10,7 +10,7 @@ by row); ``rebuild`` drops the secondary indexes and constraints (and SpatiaLite
 inserts, and creates them again, which is what bulk loaders usually do. Measured in
 ``docs/benchmarks.md``; ``DEFAULT_STRATEGY`` is the faster one on each database at 1,000,000.
 
-PostGIS rows go to ``COPY`` as text written in chunks of 20,000 pre-formatted lines (one
+PostGIS rows go to ``COPY`` as text written in chunks of 1 MB of pre-formatted lines (one
 f-string per row, each distinct tag or group list encoded once) instead of ``write_row`` per
 row. SpatiaLite loads with ``synchronous = OFF``, the rollback journal in memory instead of the
 WAL (which writes every page twice) and a 512 MB cache, restored afterwards.
@@ -18,11 +18,8 @@ WAL (which writes every page twice) and a 512 MB cache, restored afterwards.
 
 from __future__ import annotations
 
-import json
-import struct
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from geoalchemy2.shape import to_shape
@@ -31,9 +28,20 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from fieldaudit.bench.generate import AreaShape, SyntheticReport
+from fieldaudit.bulk_write import (
+    SITE_COLUMNS,
+    NewSite,
+    copy_lines,
+    copy_text,
+    ewkb_point,
+    json_text,
+    site_copy_line,
+    site_sqlite_row,
+    sqlite_insert,
+    sqlite_time,
+)
 from fieldaudit.crs import METRIC
 from fieldaudit.models import Area, BarrierReport, BarrierSite
-from fieldaudit.site_rebuild import NewSite
 
 TABLES = ("barrier_sites", "barrier_reports")
 # Measured (docs/benchmarks.md, "strategy keep" rows): SpatiaLite loads about 3x faster with
@@ -65,31 +73,6 @@ REPORT_COLUMNS = (
     "site_id",
     "area_id",
 )
-SITE_COLUMNS = (
-    "id",
-    "category",
-    "geom",
-    "status",
-    "severity",
-    "groups",
-    "tag_counts",
-    "report_count",
-    "confirmation_count",
-    "fixed_claim_count",
-    "first_seen",
-    "last_seen",
-    "area_id",
-    "priority_score",
-    "priority_factors",
-    "status_reason",
-)
-
-_EWKB_POINT = struct.Struct("<BIIdd")
-
-
-def ewkb_hex(x: float, y: float, srid: int = METRIC) -> str:
-    """Hex EWKB of a point (what PostGIS' geometry input reads fastest)."""
-    return _EWKB_POINT.pack(1, 0x20000001, srid, x, y).hex()
 
 
 def areas_from_database(session: Session) -> list[AreaShape]:
@@ -100,77 +83,18 @@ def areas_from_database(session: Session) -> list[AreaShape]:
     ]
 
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_list_cache: dict[tuple[str, ...], str] = {}
-
-
-def _json(value: Any) -> str:
-    if isinstance(value, list):  # tags and groups repeat: encode each combination once
-        key = tuple(value)
-        cached = _list_cache.get(key)
-        if cached is None:
-            cached = _list_cache[key] = _encode(value)
-        return cached
-    return _encode(value)
-
-
-NULL = "\\N"
-COPY_ROWS = 20_000  # rows per COPY write
-
-
-def _copy_text(value: str) -> str:
-    """A string in COPY's text format (backslash, tab and line breaks escaped)."""
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        return (
-            value.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    return value
-
-
-def _copy_value(value: Any) -> str:
-    return NULL if value is None else str(value)
-
-
-def _report_lines(reports: Sequence[SyntheticReport]) -> list[str]:
-    """Report rows as COPY text lines (the columns of REPORT_COLUMNS)."""
-    text, json_text, value = _copy_text, _json, _copy_value
-    return [
-        f"{r.id}\t{r.uuid}\t{r.content_hash}\t{ewkb_hex(r.x, r.y)}\t{value(r.accuracy_m)}\t"
+def _report_lines(reports: Sequence[SyntheticReport]) -> Iterator[str]:
+    """Report rows as COPY text lines (the columns of REPORT_COLUMNS), one f-string each."""
+    text = value = copy_text
+    return (
+        f"{r.id}\t{r.uuid}\t{r.content_hash}\t{ewkb_point(r.x, r.y)}\t{value(r.accuracy_m)}\t"
         f"{r.category}\t{text(json_text(r.tags))}\t{r.severity}\t{text(json_text(r.groups))}\t"
         f"{text(json_text(r.measurements))}\t{text(r.description)}\t"
         f"{r.created_at.isoformat()}\t{r.received_at.isoformat()}\t"
         f"{value(r.device_token_hash)}\t\tf\t{r.status}\t\tf\t{value(r.site_id)}\t"
         f"{value(r.area_id)}\n"
         for r in reports
-    ]
-
-
-def _site_lines(sites: Sequence[NewSite]) -> list[str]:
-    """Site rows as COPY text lines (the columns of SITE_COLUMNS)."""
-    text, json_text, value = _copy_text, _json, _copy_value
-    return [
-        f"{s.id}\t{s.category}\t{ewkb_hex(s.x, s.y)}\t{s.status}\t{s.severity}\t"
-        f"{text(json_text(s.groups))}\t{text(json_text(s.tag_counts))}\t{s.report_count}\t"
-        f"{s.confirmation_count}\t{s.fixed_claim_count}\t{s.first_seen.isoformat()}\t"
-        f"{s.last_seen.isoformat()}\t{value(s.area_id)}\t{s.priority_score}\t"
-        f"{text(s.priority_factors)}\t{text(s.status_reason)}\n"
-        for s in sites
-    ]
-
-
-def _copy_rows(
-    cursor: Any,
-    statement: str,
-    make_lines: Callable[[Sequence[Any]], list[str]],
-    rows: Sequence[Any],
-) -> None:
-    """COPY rows as pre-formatted text, written in chunks of COPY_ROWS lines."""
-    with cursor.copy(statement) as copy:
-        for start in range(0, len(rows), COPY_ROWS):
-            copy.write("".join(make_lines(rows[start : start + COPY_ROWS])))
+    )
 
 
 def check_empty(session: Session) -> None:
@@ -249,19 +173,17 @@ def load_postgis(
                     for name, _definition in indexes:
                         cur.execute(f'DROP INDEX "{name}"')
             step = time.perf_counter()
-            _copy_rows(
+            copy_lines(
                 cur,
                 f"COPY barrier_sites ({', '.join(SITE_COLUMNS)}) FROM STDIN",
-                _site_lines,
-                sites,
+                (site_copy_line(site) for site in sites),
             )
             timings["sites copy"] = time.perf_counter() - step
             step = time.perf_counter()
-            _copy_rows(
+            copy_lines(
                 cur,
                 f"COPY barrier_reports ({', '.join(REPORT_COLUMNS)}) FROM STDIN",
-                _report_lines,
-                reports,
+                _report_lines(reports),
             )
             timings["reports copy"] = time.perf_counter() - step
             step = time.perf_counter()
@@ -292,13 +214,6 @@ def load_postgis(
 
 
 # --- SpatiaLite -----------------------------------------------------------------------------
-
-
-def _sqlite_time(moment: datetime) -> str:
-    """The text SQLAlchemy stores for a DateTime on SQLite (naive UTC)."""
-    if moment.tzinfo is not UTC:
-        moment = moment.astimezone(UTC)
-    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _sqlite_indexes(cursor: Any, table: str) -> list[tuple[str, str]]:
@@ -345,11 +260,11 @@ def load_spatialite(
                 for name, _sql in triggers[table]:
                     cur.execute(f'DROP TRIGGER "{name}"')
         step = time.perf_counter()
-        site_sql = _sqlite_insert("barrier_sites", SITE_COLUMNS)
-        cur.executemany(site_sql, _sqlite_site_rows(sites))
+        site_sql = sqlite_insert("barrier_sites", SITE_COLUMNS)
+        cur.executemany(site_sql, (site_sqlite_row(site) for site in sites))
         timings["sites insert"] = time.perf_counter() - step
         step = time.perf_counter()
-        report_sql = _sqlite_insert("barrier_reports", REPORT_COLUMNS)
+        report_sql = sqlite_insert("barrier_reports", REPORT_COLUMNS)
         cur.executemany(report_sql, _sqlite_report_rows(reports))
         timings["reports insert"] = time.perf_counter() - step
         step = time.perf_counter()
@@ -408,7 +323,7 @@ def _sqlite_load_pragmas(cursor: Any) -> Callable[[], None]:
 
 def _sqlite_report_rows(reports: Sequence[SyntheticReport]) -> Iterator[tuple[Any, ...]]:
     """Report rows as executemany parameters (REPORT_COLUMNS, geometry as x, y)."""
-    moment, json_text = _sqlite_time, _json
+    moment = sqlite_time
     for r in reports:
         yield (
             r.id,
@@ -436,36 +351,6 @@ def _sqlite_report_rows(reports: Sequence[SyntheticReport]) -> Iterator[tuple[An
         )
 
 
-def _sqlite_site_rows(sites: Sequence[NewSite]) -> Iterator[tuple[Any, ...]]:
-    """Site rows as executemany parameters (SITE_COLUMNS, geometry as x, y)."""
-    moment, json_text = _sqlite_time, _json
-    for s in sites:
-        yield (
-            s.id,
-            s.category,
-            s.x,
-            s.y,
-            s.status,
-            s.severity,
-            json_text(s.groups),
-            json_text(s.tag_counts),
-            s.report_count,
-            s.confirmation_count,
-            s.fixed_claim_count,
-            moment(s.first_seen),
-            moment(s.last_seen),
-            s.area_id,
-            s.priority_score,
-            s.priority_factors,
-            s.status_reason,
-        )
-
-
-def _sqlite_insert(table: str, columns: Sequence[str]) -> str:
-    values = ", ".join(f"MakePoint(?, ?, {METRIC})" if c == "geom" else "?" for c in columns)
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
-
-
 def load_plain(engine: Engine, reports: Sequence[SyntheticReport]) -> float:
     """The raw baseline of a bulk load: the same report rows, the same bulk path, into a
     temporary table with no index, constraint or trigger; return seconds (the table is dropped)."""
@@ -476,11 +361,10 @@ def load_plain(engine: Engine, reports: Sequence[SyntheticReport]) -> float:
         if engine.dialect.name == "postgresql":
             cur.execute("CREATE TEMP TABLE bench_plain (LIKE barrier_reports)")
             started = time.perf_counter()
-            _copy_rows(
+            copy_lines(
                 cur,
                 f"COPY bench_plain ({', '.join(REPORT_COLUMNS)}) FROM STDIN",
-                _report_lines,
-                reports,
+                _report_lines(reports),
             )
             conn.commit()
         else:
@@ -488,7 +372,7 @@ def load_plain(engine: Engine, reports: Sequence[SyntheticReport]) -> float:
             started = time.perf_counter()
             cur.execute("BEGIN")
             cur.executemany(
-                _sqlite_insert("bench_plain", REPORT_COLUMNS), _sqlite_report_rows(reports)
+                sqlite_insert("bench_plain", REPORT_COLUMNS), _sqlite_report_rows(reports)
             )
             conn.commit()
         elapsed = time.perf_counter() - started

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from geoalchemy2.shape import to_shape
@@ -18,6 +18,7 @@ from fieldaudit.models import Area, BarrierReport, BarrierSite
 from fieldaudit.priority import DEFAULT_PRESET, WEIGHTS, explain, priority_class, score_for
 from fieldaudit.status import STATUS_LABELS, Status
 from fieldaudit.taxonomy import MUNICIPALITY, NO_ALTERNATIVE_ROUTE, SEVERITIES, Severity, category
+from fieldaudit.utc import as_utc
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,6 @@ class AreaRow:
 
     stats: AreaStats
     geometry: BaseGeometry
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _xy(session: Session, geom: Any, pk: Any, ids: Sequence[int]) -> dict[int, tuple[float, float]]:
@@ -145,8 +142,8 @@ def site_rows(
                 no_alternative_route=_no_alternative_route(site),
                 planned_year=site.planned_year,
                 planned_cost_dkk=site.planned_cost_dkk,
-                first_seen=_aware(site.first_seen),
-                last_seen=_aware(site.last_seen),
+                first_seen=as_utc(site.first_seen),
+                last_seen=as_utc(site.last_seen),
                 easting=round(eastings[index], 2),
                 northing=round(northings[index], 2),
                 lon=round(lons[index], 7),
@@ -168,7 +165,7 @@ def report_rows(session: Session, site_ids: Sequence[int]) -> list[ReportRow]:
                 )
             )
         )
-    reports.sort(key=lambda r: (_aware(r.created_at), r.id))
+    reports.sort(key=lambda r: (as_utc(r.created_at), r.id))
     xy = _xy(session, BarrierReport.geom, BarrierReport.id, [r.id for r in reports])
     return [
         ReportRow(
@@ -181,7 +178,7 @@ def report_rows(session: Session, site_ids: Sequence[int]) -> list[ReportRow]:
             tags=tuple(r.tags or ()),
             measurements=dict(r.measurements or {}),
             description=r.description or "",
-            created_at=_aware(r.created_at),
+            created_at=as_utc(r.created_at),
             easting=round(xy[r.id][0], 2),
             northing=round(xy[r.id][1], 2),
         )

@@ -53,6 +53,7 @@ MODULES = (
     "js/field/map.js",
     "js/field/area.js",
     "js/field/draft.js",
+    "js/field/nearby.js",
     "js/field/capture.js",
 )
 ICONS = ("icons/field-icons.svg", "icons/app-192.png", "icons/app-512.png")
@@ -157,7 +158,22 @@ def js_strings() -> dict[str, str | dict[str, str]]:
         "nearby_under_review": _(
             "En rapport om samme slags barriere inden for ca. {m} m er ved at blive gennemgået."
         ),
-        "nearby_item": _("{distance} m væk · {reports} rapporter · {confirmations} bekræftelser"),
+        "nearby_distance": _("{distance} m væk"),
+        "nearby_reports": counted(lambda n: ngettext("{n} rapport", "{n} rapporter", n)),
+        "nearby_confirmations": counted(
+            lambda n: ngettext("{n} bekræftelse", "{n} bekræftelser", n)
+        ),
+        "scale": _("{m} m"),
+        "nearby_map": counted(
+            lambda n: ngettext(
+                "Kort over den kendte barriere (nummer 1) og din position (ringen).",
+                "Kort over de {n} kendte barrierer (numrene svarer til listen) og din position "
+                "(ringen).",
+                n,
+            )
+        ),
+        "nearby_legend": _("Numrene på kortet svarer til listen. Ringen er din position."),
+        "nearby_photo": _("Foto af barriere nummer {n}"),
         "this_is_it": _("Det er den her"),
         "done_saved": _(
             "Tak! Rapporten er gemt på telefonen og sendes, så snart der er forbindelse."

@@ -19,8 +19,10 @@ from fieldaudit.errors import ValidationError
 from fieldaudit.extensions import db
 from fieldaudit.models import BarrierReport, HistoryEntry, Photo
 from fieldaudit.open311 import georeport as gr
+from fieldaudit.open311 import posting, service_requests, services, xml_format
 from fieldaudit.reports import check_report, store_report
 from fieldaudit.status import Status
+from fieldaudit.taxonomy import Label
 from fieldaudit.web import query
 from fieldaudit.web.query import (
     CHOICE,
@@ -61,7 +63,7 @@ def _respond(
     fmt: str, value: Any, root: str, item: str | None = None, status: int = 200
 ) -> Response:
     if fmt == "xml":
-        body = gr.to_xml(root, value, item)
+        body = xml_format.to_xml(root, value, item)
     else:
         body = json.dumps(value, ensure_ascii=False, indent=1).encode("utf-8")
     return Response(body, status=status, content_type=MIME[fmt])
@@ -89,12 +91,12 @@ def discovery(fmt: str = "json") -> Response:
     value = {
         "changeset": gr.SERVICES_CHANGESET,
         "contact": current_app.config.get("OPEN311_CONTACT")
-        or gr.Label(
+        or Label(
             "Herlev Kommune, Handicaprådet. Spørgsmål om FieldAudit: skriv til kommunen via herlev.dk.",
             "Herlev Municipality, the Disability Council. Questions about FieldAudit: write to "
             "the municipality through herlev.dk.",
         ).get(lang),
-        "key_service": gr.Label(
+        "key_service": Label(
             "API-nøgler udstedes af FieldAudits administrator "
             "(kommandoen 'fieldaudit apikeys create NAVN').",
             "API keys are issued by FieldAudit's administrator "
@@ -116,7 +118,7 @@ def discovery(fmt: str = "json") -> Response:
 @open311.get(f"/services.{FORMATS}")
 def service_list(fmt: str) -> Response:
     """GET Service List: the barrier categories."""
-    return _respond(fmt, gr.services(_lang()), "services", "service")
+    return _respond(fmt, services.services(_lang()), "services", "service")
 
 
 @open311.get(f"/services/<code>.{FORMATS}")
@@ -124,7 +126,9 @@ def service_definition(code: str, fmt: str) -> Response:
     """GET Service Definition: the attributes of one category."""
     lang = _lang()
     return _respond(
-        fmt, gr.service_definition(gr.find_service(code, lang), lang), "service_definition"
+        fmt,
+        services.service_definition(services.find_service(code, lang), lang),
+        "service_definition",
     )
 
 
@@ -133,8 +137,11 @@ def _photo_url(photo: Photo) -> str:
 
 
 def _records(rows: list[tuple[BarrierReport, str]], lang: str) -> list[dict[str, Any]]:
-    extras = gr.load_extras(db.session, [report for report, _ in rows])
-    return [gr.public_request(report, status, extras, lang, _photo_url) for report, status in rows]
+    extras = service_requests.load_extras(db.session, [report for report, _ in rows])
+    return [
+        service_requests.public_request(report, status, extras, lang, _photo_url)
+        for report, status in rows
+    ]
 
 
 @open311.get(f"/requests.{FORMATS}")
@@ -148,8 +155,8 @@ def _records(rows: list[tuple[BarrierReport, str]], lang: str) -> list[dict[str,
 def request_list(fmt: str) -> Response:
     """GET Service Requests, with the standard filters."""
     lang = _lang()
-    filters = gr.parse_request_filters(query.declared_args(), datetime.now(UTC), lang)
-    rows = gr.find_requests(db.session, filters)
+    filters = service_requests.parse_request_filters(query.declared_args(), datetime.now(UTC), lang)
+    rows = service_requests.find_requests(db.session, filters)
     return _respond(fmt, _records(rows, lang), "service_requests", "request")
 
 
@@ -158,11 +165,15 @@ def request_detail(request_id: str, fmt: str) -> Response:
     """GET Service Request: one report by its service_request_id."""
     lang = _lang()
     number = params.record_id(request_id)
-    rows = gr.find_requests(db.session, gr.RequestFilters(ids=[number])) if number else []
+    rows = (
+        service_requests.find_requests(db.session, service_requests.RequestFilters(ids=[number]))
+        if number
+        else []
+    )
     if not rows:
         raise gr.Open311Error(
             404,
-            gr.Label(
+            Label(
                 f"service_request_id '{request_id}' findes ikke.",
                 f"service_request_id '{request_id}' was not found.",
             ).get(lang),
@@ -174,11 +185,11 @@ def request_detail(request_id: str, fmt: str) -> Response:
 def token(token: str, fmt: str) -> Response:
     """GET service_request_id from a token: the report's UUID made on the device."""
     lang = _lang()
-    report = gr.find_request_by_token(db.session, token)
+    report = service_requests.find_request_by_token(db.session, token)
     if report is None:
         raise gr.Open311Error(
             404,
-            gr.Label(f"token '{token}' findes ikke.", f"token '{token}' was not found.").get(lang),
+            Label(f"token '{token}' findes ikke.", f"token '{token}' was not found.").get(lang),
         )
     return _respond(
         fmt,
@@ -196,7 +207,7 @@ def create_request(fmt: str) -> Response:
     if query.arg("api_key") is not None:
         raise gr.Open311Error(
             400,
-            gr.Label(
+            Label(
                 "Send api_key i forespørgslens indhold (POST-data), ikke i adressen: en nøgle i "
                 "adressen havner i logfiler. Bed om en ny nøgle, hvis den har stået i en adresse.",
                 "Send api_key in the request body (POST data), not in the URL: a key in the URL "
@@ -207,15 +218,17 @@ def create_request(fmt: str) -> Response:
     if api_key is None:
         raise gr.Open311Error(
             403,
-            gr.Label(
+            Label(
                 "Ugyldig eller manglende api_key: rapporten kan ikke modtages.",
                 "Invalid or missing api_key received -- can't proceed with create_request.",
             ).get(lang),
         )
     form = request.form
-    gr.refuse_control_characters(form.items(multi=True), lang)
-    cat = gr.find_service(form.get("service_code"), lang)
-    payload = gr.report_payload(form, gr.read_attributes(form.items(multi=True)), cat, lang)
+    posting.refuse_control_characters(form.items(multi=True), lang)
+    cat = services.find_service(form.get("service_code"), lang)
+    payload = posting.report_payload(
+        form, posting.read_attributes(form.items(multi=True)), cat, lang
+    )
     service_area = cached_service_area(
         db.session,
         bbox_to_metric(HERLEV_BBOX_WGS84),
@@ -224,7 +237,7 @@ def create_request(fmt: str) -> Response:
     try:
         draft = check_report(payload, service_area)
     except ValidationError as error:
-        raise gr.problems_as_error(error.problems, lang) from error
+        raise posting.problems_as_error(error.problems, lang) from error
     device_id = (form.get("device_id") or "").strip()
     device_hash = (
         hashlib.sha256(f"open311:{api_key.id}:{device_id}".encode()).hexdigest()
@@ -246,7 +259,7 @@ def create_request(fmt: str) -> Response:
         [
             {
                 "service_request_id": report.id,
-                "service_notice": gr.service_notice(lang),
+                "service_notice": posting.service_notice(lang),
                 "account_id": None,
             }
         ],
@@ -277,14 +290,14 @@ def unknown(rest: str) -> Response:
     if allowed:
         raise gr.Open311Error(
             400,
-            gr.Label(
+            Label(
                 f"Metoden {request.method} bruges ikke her; brug {' eller '.join(allowed)}.",
                 f"The method {request.method} is not supported here; use {' or '.join(allowed)}.",
             ).get(lang),
         )
     raise gr.Open311Error(
         404,
-        gr.Label(
+        Label(
             f"Ressourcen '{rest}' findes ikke i Open311 GeoReport v2.",
             f"The resource '{rest}' does not exist in Open311 GeoReport v2.",
         ).get(lang),

@@ -12,6 +12,7 @@ import json
 import math
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -30,10 +31,12 @@ from flask import (
 )
 from flask_babel import gettext
 from flask_login import current_user
+from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from fieldaudit import params, visibility
+from fieldaudit.areas import area_index
 from fieldaudit.extensions import db
 from fieldaudit.geojson import wgs84_geometry
 from fieldaudit.history import merged_into, public_history
@@ -45,6 +48,7 @@ from fieldaudit.models import (
     Photo,
 )
 from fieldaudit.photos import media_path
+from fieldaudit.place_map import nearest_place, small_map
 from fieldaudit.plain_text import clean_xml_tree
 from fieldaudit.sites import CONFIRMATION_KINDS, add_confirmation
 from fieldaudit.status import PUBLIC_SITE_STATUSES, Status
@@ -84,6 +88,19 @@ def index():
         kinds=kinds,
         tile_url=current_app.config["TILE_URL"],
     )
+
+
+@public.get("/favicon.ico")
+def favicon():
+    """The site's icon where browsers look for it by default."""
+    response = send_file(
+        Path(current_app.static_folder or "") / "icons" / "favicon.ico",
+        mimetype="image/vnd.microsoft.icon",
+        conditional=True,
+    )
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
 
 
 # --- the public list and map of barriers ----------------------------------------------------------
@@ -218,6 +235,12 @@ def _public_reports(site: BarrierSite) -> list[BarrierReport]:
     )
 
 
+def _kind_label(code: str) -> str:
+    """An area kind's label in the page's language."""
+    kinds = {k.code: k.label for k in AREA_KINDS}
+    return kinds[code].get(select_language()) if code in kinds else code
+
+
 def _confirmed_here(site_id: int) -> bool:
     return str(site_id) in session.get("confirmed_sites", {})
 
@@ -234,9 +257,14 @@ def site(site_id: int):
     site = _public_site_or_404(site_id)
     reports = _public_reports(site)
     history = public_history(db.session, [r.id for r in reports], [site.id])
+    point = to_shape(site.geom)
+    index = area_index(db.session)
     return render_template(
         "public/site.html",
         site=site,
+        place=nearest_place(index, point.x, point.y),
+        place_map=small_map(index.areas, [(point.x, point.y)]),
+        kind_label=_kind_label,
         reports=reports,
         history=history,
         cat=category(site.category),
@@ -312,7 +340,12 @@ def photo(photo_id: int, variant: str):
     path = media_path(current_app.config["MEDIA_DIR"], name)
     if path is None or not path.is_file():
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", conditional=True, etag=True)
+    if current_app.config["X_ACCEL_PHOTOS"]:
+        # The app decided; nginx sends the file (an internal location over the media folder).
+        response = current_app.response_class(mimetype="image/jpeg")
+        response.headers["X-Accel-Redirect"] = current_app.config["X_ACCEL_PREFIX"] + name
+    else:
+        response = send_file(path, mimetype="image/jpeg", conditional=True, etag=True)
     # Short-lived, so a photo a reviewer hides disappears from caches soon.
     response.cache_control.public = True
     response.cache_control.max_age = 600

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext
 from wtforms import (
     DecimalField,
@@ -191,3 +193,50 @@ class ReasonForm(AppForm):
         lazy_gettext("Begrundelse (vises offentligt)"),
         validators=[DataRequired(lazy_gettext("Skriv en begrundelse.")), Length(max=MAX_TEXT)],
     )
+
+
+class BulkForm(AppForm):
+    """Verify or reject several reports of one site at once, with one text."""
+
+    reports = CheckboxesField(
+        lazy_gettext("Rapporter"),
+        validators=[DataRequired(lazy_gettext("Vælg mindst én rapport."))],
+        coerce=int,
+    )
+    text = TextAreaField(
+        lazy_gettext("Begrundelse (kræves ved afvisning, vises offentligt)"),
+        validators=[Optional(), Length(max=MAX_TEXT)],
+    )
+
+
+class MergeForm(AppForm):
+    """Merge this site into another one."""
+
+    target_choice = RadioField(
+        lazy_gettext("Sted i nærheden med samme kategori"),
+        validators=[Optional()],
+        validate_choice=False,
+    )
+    other_site = IntegerField(
+        lazy_gettext("Eller et andet steds nummer"),
+        validators=[Optional(), NumberRange(min=1)],
+    )
+    reason = TextAreaField(
+        lazy_gettext("Begrundelse (valgfri, vises offentligt)"),
+        validators=[Optional(), Length(max=MAX_TEXT)],
+    )
+
+    def target_id(self) -> int | None:
+        """The chosen site's id (a typed number wins over a chosen nearby site)."""
+        if self.other_site.data:
+            return int(self.other_site.data)
+        if self.target_choice.data and str(self.target_choice.data).isdigit():
+            return int(self.target_choice.data)
+        return None
+
+
+def bulk_form(site: Any, reports: list[Any], formdata: Any = None) -> BulkForm:
+    """The form to decide on several of ``reports`` (all of one site) at once."""
+    form = BulkForm(prefix=f"bulk-{site.id}", formdata=formdata)
+    form.reports.choices = [option(r.id, f"#{r.id}") for r in reports]
+    return form

@@ -11,7 +11,7 @@ catalog.
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -20,6 +20,7 @@ from babel.messages.pofile import read_po
 from flask import Flask, request
 from flask_babel import Babel, format_date, format_decimal, format_time
 
+from fieldaudit.utc import as_utc
 from fieldaudit.web import query
 
 LANGUAGES = ("da", "en")
@@ -63,23 +64,18 @@ def compile_catalogs(target: Path) -> None:
         tmp.replace(mo_path)
 
 
-def _aware(moment: datetime) -> datetime:
-    """Stored times are UTC; SQLite gives them back without the offset."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def local_date(moment: datetime | date | None) -> str:
     """A date the way the reader's language writes it: '23. nov. 2026' / 'Nov 23, 2026'."""
     if moment is None:
         return ""
-    return format_date(_aware(moment) if isinstance(moment, datetime) else moment, "medium")
+    return format_date(as_utc(moment) if isinstance(moment, datetime) else moment, "medium")
 
 
 def local_time(moment: datetime | None) -> str:
     """A stored (UTC) time in Copenhagen time, written the reader's way: '23. nov. 2026 14.05'."""
     if moment is None:
         return ""
-    aware = _aware(moment)
+    aware = as_utc(moment)
     return f"{format_date(aware, 'medium')} {format_time(aware, 'short')}"
 
 

@@ -90,6 +90,7 @@ def test_review_flow_public_record_and_my_reports(app, desk, cases):
 
     # Black out part of its photo.
     card = page.locator(f"#photo-{cases['photo'].id}")
+    card.get_by_text("Skjul eller slør foto 1").click()  # the photo's actions fold out
     card.get_by_label("Fra venstre (%)").fill("10")
     card.get_by_label("Fra toppen (%)").fill("10")
     card.get_by_label("Bredde (%)").fill("40")

@@ -9,6 +9,7 @@ import { config, formatDate, formatNumber, label, t } from "./config.js";
 import { clearDraft, hasContent, isFresh, loadDraft, saveDraft } from "./draft.js";
 import { gpsFromFile } from "./exif.js";
 import { categoryLabel, PositionMap, severityLabel } from "./map.js";
+import { nearbyItem, nearbyMap } from "./nearby.js";
 import { addConfirmation, addReport, forget, HELD } from "./outbox.js";
 import { MAX_PHOTOS, metresBetween, shrink } from "./photos.js";
 import { deviceToken, outboxStore } from "./store.js";
@@ -778,6 +779,7 @@ class Capture {
     const status = $("nearby-status");
     const list = $("nearby-list");
     list.replaceChildren();
+    $("nearby-map").replaceChildren();
     if (!navigator.onLine) {
       status.textContent = t("nearby_offline");
       return;
@@ -812,33 +814,11 @@ class Capture {
       return;
     }
     status.textContent = [t("nearby_found", { n: data.sites.length }), underReview].filter(Boolean).join(" ");
-    list.replaceChildren(...data.sites.map((site) => this.nearbyItem(site)));
-  }
-
-  nearbyItem(site) {
-    const li = element("li", { class: "nearby-item" });
-    const textId = `nearby-${site.id}`;
-    const text = element("div", { id: textId, class: "nearby-text" });
-    text.append(
-      element("strong", {}, `${label(site.category_label)} · ${severityLabel(site.severity)}`),
-      element(
-        "span",
-        {},
-        t("nearby_item", {
-          distance: Math.round(site.distance_m),
-          reports: site.report_count,
-          confirmations: site.confirmation_count,
-        }),
-      ),
-      element("span", {}, [site.area_name, label(site.status.label)].filter(Boolean).join(" · ")),
-    );
-    if (site.thumbnail_url) {
-      li.append(element("img", { src: site.thumbnail_url, alt: "", width: "96", height: "96", loading: "lazy" }));
-    }
-    const button = element("button", { type: "button", class: "button secondary", "aria-describedby": textId }, t("this_is_it"));
-    button.addEventListener("click", () => this.confirm(site));
-    li.append(text, button);
-    return li;
+    list.replaceChildren(...data.sites.map((site, index) => nearbyItem(site, index, (chosen) => this.confirm(chosen))));
+    const position = this.position;
+    const map = await nearbyMap(data.sites, position);
+    // The person may have left the step (or the position changed) while the areas loaded.
+    if (this.position === position && list.children.length) $("nearby-map").replaceChildren(map);
   }
 
   async confirm(site) {

@@ -59,6 +59,10 @@ export class PositionMap {
       L.tileLayer(config.tile_url, { maxZoom: 19, attribution: config.attribution }).addTo(this.map);
     }
     this.drawAreas();
+    // A cluster's count is a picture for the eye (a tap zooms in); it is not a keyboard stop:
+    // overlapping focusable clusters are too small targets (WCAG 2.5.8), and the zoom buttons,
+    // the arrow keys and the site list under the map do the same for the keyboard.
+    if (L.MarkerCluster) L.MarkerCluster.mergeOptions({ keyboard: false });
     this.sites = L.markerClusterGroup
       ? L.markerClusterGroup({
           maxClusterRadius: 40,

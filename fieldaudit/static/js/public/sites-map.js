@@ -1,16 +1,24 @@
-// The public map of barriers, drawn from FieldAudit's own GeoJSON so it works without tiles.
-// Everything on it is also in the list below the map.
+// The public map of barriers over Herlev's areas, drawn from FieldAudit's own GeoJSON so it
+// works without tiles. Everything on it is also in the list below the map.
+import { addAreaLayer } from "../area-layer.js";
+
 const element = document.getElementById("sites-map");
 
 const COLOURS = { verified: "#a4000f", planned: "#8a4b00", fixed: "#1b5e20", closed: "#3d3d3d" };
+// A single barrier (or a few close together) is shown with its streets around it, not
+// zoomed in until the marker fills an empty map.
+const MAX_FIT_ZOOM = 16;
 
 async function drawSites() {
-  const L = await import(element.dataset.leafletSrc);
-  const map = L.map(element, { zoomSnap: 0.5 }).setView([55.728, 12.43], 13);
+  const L = window.L || (await import(element.dataset.leafletSrc));
+  const map = L.map(element, { zoomSnap: 0.5, maxZoom: 18 }).setView([55.728, 12.43], 13);
   if (element.dataset.tileUrl) {
     L.tileLayer(element.dataset.tileUrl, { maxZoom: 19, attribution: element.dataset.attribution }).addTo(map);
   }
-  const response = await fetch(element.dataset.sitesUrl);
+  const [areas, response] = await Promise.all([
+    addAreaLayer(L, map, element.dataset.areasUrl, { interactive: false }),
+    fetch(element.dataset.sitesUrl),
+  ]);
   const sites = await response.json();
   const layer = L.geoJSON(sites, {
     pointToLayer: (feature, latlng) =>
@@ -22,9 +30,9 @@ async function drawSites() {
       featureLayer.bindPopup(link);
     },
   }).addTo(map);
-  if (sites.features.length) {
-    map.fitBounds(layer.getBounds().pad(0.2), { maxZoom: 17 });
-  }
+  const bounds = sites.features.length ? layer.getBounds() : areas.getBounds();
+  map.fitBounds(bounds.pad(0.2), { maxZoom: MAX_FIT_ZOOM, padding: [8, 8] });
+  element.dataset.zoom = String(map.getZoom());
   element.dataset.ready = "true";
 }
 

@@ -1,40 +1,31 @@
-// The review page: move focus to an error summary, draw the small map, and let a mouse or
-// touch user drag the rectangle to black out on a photo (the number fields stay the way to do it
-// with a keyboard).
-import { textElement } from "../text.js";
+// The review pages: move focus to an error summary, or else to the confirmation of the last
+// action (shown where the eye is, beside the decisions); draw the small maps with markers
+// numbered as in the lists beside them; and let a mouse or touch user drag the rectangle to
+// black out on a photo (the number fields stay the way to do it with a keyboard).
+import { drawReviewMap } from "./review-map.js";
 
 const summary = document.querySelector(".error-summary[data-autofocus]");
+const confirmation = document.querySelector(".flashes .flash");
 if (summary) {
   summary.focus();
+} else if (confirmation) {
+  confirmation.tabIndex = -1;
+  confirmation.focus({ preventScroll: true });
+  confirmation.scrollIntoView({ block: "nearest" });
 }
 
-async function drawMap(element, data) {
-  const L = await import(element.dataset.leafletSrc);
-  const map = L.map(element, { zoomSnap: 0.5, keyboard: true });
-  if (element.dataset.tileUrl) {
-    L.tileLayer(element.dataset.tileUrl, { maxZoom: 19, attribution: element.dataset.attribution }).addTo(map);
+for (const element of document.querySelectorAll(".review-map")) {
+  const data = document.getElementById(element.dataset.mapData);
+  if (data) {
+    drawReviewMap(element, JSON.parse(data.textContent)).then(
+      () => {
+        element.dataset.ready = "true";
+      },
+      (error) => {
+        element.dataset.error = String(error);
+      },
+    );
   }
-  const styles = {
-    report: { radius: 9, color: "#a4000f", weight: 3, fillOpacity: 0.8 },
-    site: { radius: 7, color: "#0b4f6c", weight: 2, fillOpacity: 0.5 },
-  };
-  const layer = L.geoJSON(data, {
-    pointToLayer: (feature, latlng) => L.circleMarker(latlng, styles[feature.properties.kind] || styles.site),
-    style: (feature) => (feature.properties.kind === "area" ? { color: "#2e7d32", weight: 2, fillOpacity: 0.1 } : {}),
-    onEachFeature: (feature, featureLayer) => featureLayer.bindTooltip(textElement(feature.properties.label)),
-  }).addTo(map);
-  const points = data.features.filter((f) => f.properties.kind !== "area");
-  const bounds = L.geoJSON({ type: "FeatureCollection", features: points }).getBounds();
-  map.fitBounds(bounds.pad(0.5), { maxZoom: 19 });
-  element.dataset.ready = "true";
-}
-
-const mapElement = document.getElementById("review-map");
-const mapData = document.getElementById("review-map-data");
-if (mapElement && mapData) {
-  drawMap(mapElement, JSON.parse(mapData.textContent)).catch((error) => {
-    mapElement.dataset.error = String(error);
-  });
 }
 
 function percent(value) {

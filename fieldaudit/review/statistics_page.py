@@ -1,4 +1,5 @@
-"""Statistics for Handicaprådet and the status report for its meetings (page and PDF)."""
+"""Statistics for the council: counts, reports per month, times to review and fix; and the
+status report for its meetings, as a page and as a PDF."""
 
 from __future__ import annotations
 
@@ -19,12 +20,10 @@ from fieldaudit.extensions import db
 from fieldaudit.models import BarrierSite, HistoryEntry
 from fieldaudit.permissions import STAFF
 from fieldaudit.review import charts as charts_module
-from fieldaudit.review.views import bp
+from fieldaudit.review.blueprint import bp
 from fieldaudit.status import FIX_ACTIONS, Status
 from fieldaudit.web import query
 from fieldaudit.web.query import DATE, Param, query_params
-
-# --- statistics ------------------------------------------------------------------------------------
 
 
 def _day(name: str) -> date | None:
