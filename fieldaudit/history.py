@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from fieldaudit.errors import ConflictError, Problem, ValidationError
 from fieldaudit.mail.notify import status_changed
-from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, User
+from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, Photo, User
 from fieldaudit.permissions import denied, may_note_site, require
 from fieldaudit.plain_text import clean_text
+from fieldaudit.redaction import Box
 from fieldaudit.status import Action, Status
 from fieldaudit.taxonomy import Label
 from fieldaudit.utc import utc_now
@@ -184,3 +185,19 @@ def site_history(session: Session, site: BarrierSite) -> list[HistoryEntry]:
             .order_by(HistoryEntry.created_at, HistoryEntry.id)
         )
     )
+
+
+def redacted_boxes(session: Session, photo: Photo) -> list[Box]:
+    """Every rectangle blacked out on a photo so far, from its redaction history entries."""
+    entries = session.scalars(
+        select(HistoryEntry.after).where(
+            HistoryEntry.action == Action.REDACT_PHOTO.value,
+            HistoryEntry.report_id == photo.report_id,
+        )
+    )
+    return [
+        Box(**box)
+        for after in entries
+        if after and after.get("photo_id") == photo.id
+        for box in after.get("boxes", [])
+    ]

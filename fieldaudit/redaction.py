@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -34,6 +35,7 @@ from fieldaudit.photos import (
     content_name,
     media_path,
 )
+from fieldaudit.taxonomy import Label
 
 MIN_BOX_FRACTION = 0.005
 MAX_BOXES = 10
@@ -93,6 +95,34 @@ def box_from_percent(left: float, top: float, width: float, height: float) -> Bo
         min(1.0, (left + width) / 100),
         min(1.0, (top + height) / 100),
     )
+
+
+FULLY_COVERED = 0.999
+REDACTION_LABELS = {
+    "partly": Label("Delvist sløret", "Partly blacked out"),
+    "fully": Label("Helt sløret", "Fully blacked out"),
+}
+
+
+def covered_fraction(boxes: list[Box]) -> float:
+    """How much of the photo the boxes black out together (0-1, overlaps counted once)."""
+    xs = sorted({v for b in boxes for v in (b.left, b.right)})
+    covered = 0.0
+    for x0, x1 in pairwise(xs):
+        spans = sorted((b.top, b.bottom) for b in boxes if b.left <= x0 and b.right >= x1)
+        height, reach = 0.0, 0.0
+        for top, bottom in spans:
+            top = max(top, reach)
+            if bottom > top:
+                height += bottom - top
+                reach = bottom
+        covered += (x1 - x0) * height
+    return min(1.0, covered)
+
+
+def redaction_label(boxes: list[Box]) -> Label:
+    """'Helt sløret' when the boxes cover the whole photo, else 'Delvist sløret'."""
+    return REDACTION_LABELS["fully" if covered_fraction(boxes) >= FULLY_COVERED else "partly"]
 
 
 @dataclass

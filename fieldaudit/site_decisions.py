@@ -183,4 +183,9 @@ def reopen_site(
 
 def site_actions(site: BarrierSite) -> list[Action]:
     """The planners' actions possible on a site in its present status."""
-    return [action for action, rule in SITE_DECISIONS.items() if site.status in rule.allowed_from]
+    return site_actions_for(site.status)
+
+
+def site_actions_for(status: str) -> list[Action]:
+    """The planners' actions possible on a site of this status."""
+    return [action for action, rule in SITE_DECISIONS.items() if status in rule.allowed_from]

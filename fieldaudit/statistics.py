@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from fieldaudit.models import Area, BarrierReport, BarrierSite, HistoryEntry
 from fieldaudit.status import FIX_ACTIONS, OPEN_STATUSES, STATUS_LABELS, Action, Status
@@ -28,7 +28,9 @@ from fieldaudit.utc import as_utc
 from fieldaudit.visibility import needs_new_look
 
 REVIEW_ACTIONS = (Action.VERIFY.value, Action.REJECT.value, Action.DUPLICATE.value)
-MAX_MONTHS = 24
+MAX_MONTHS = 120  # ten years
+MONTHLY_UP_TO = 24  # longer spans are shown by quarter, and beyond 60 months by year
+QUARTERLY_UP_TO = 60
 OUTSIDE_AREAS = Label("Uden for områderne", "Outside the areas")
 
 
@@ -167,9 +169,7 @@ def compute(
     ]
     open_values = {s.value for s in OPEN_STATUSES}
     result.open_sites = sum(1 for s in site_rows if s.status in open_values)
-    result.high_open_sites = sum(
-        1 for s in site_rows if s.status in open_values and s.severity == "high"
-    )
+    result.high_open_sites = sum(1 for s in site_rows if is_open_high(s))
     result.needing_new_look = sum(1 for s in site_rows if needs_new_look(s, now))
 
     report_ids = [row.id for row in rows]
@@ -214,6 +214,26 @@ def compute(
     return result
 
 
+def is_open_high(site: BarrierSite) -> bool:
+    """An open site (new, verified or planned) of high severity: the key figure and its list."""
+    return site.status in {s.value for s in OPEN_STATUSES} and site.severity == "high"
+
+
+def open_high_sites(session: Session, limit: int | None = None) -> list[BarrierSite]:
+    """The open sites of high severity, highest priority first (the key figure's list)."""
+    stmt = (
+        select(BarrierSite)
+        .options(selectinload(BarrierSite.area))
+        .where(
+            BarrierSite.status.in_([s.value for s in OPEN_STATUSES]),
+            BarrierSite.severity == "high",
+        )
+        .order_by(BarrierSite.priority_score.desc(), BarrierSite.first_seen, BarrierSite.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
 def _per_month(
     session: Session, rows: list[Any], report_ids: list[int], now: datetime
 ) -> list[Month]:
@@ -247,6 +267,26 @@ def _per_month(
         return []
     span = _months_between(min(months), max(max(months), _month(now)))[-MAX_MONTHS:]
     return [Month(m, new[m], verified[m], fixed[m]) for m in span]
+
+
+def periods(months: list[Month], lang: str = "da") -> list[Month]:
+    """The months as the chart and its table show them: by month up to two years, by quarter
+    up to five, by year beyond (sums, so the table and the chart give the same numbers)."""
+    if len(months) <= MONTHLY_UP_TO:
+        return months
+    quarterly = len(months) <= QUARTERLY_UP_TO
+    grouped: dict[str, list[int]] = {}
+    for m in months:
+        year, month = m.month.split("-")
+        if quarterly:
+            key = f"{year} {'Q' if lang == 'en' else 'K'}{(int(month) - 1) // 3 + 1}"
+        else:
+            key = year
+        sums = grouped.setdefault(key, [0, 0, 0])
+        sums[0] += m.new
+        sums[1] += m.verified
+        sums[2] += m.fixed
+    return [Month(key, *sums) for key, sums in grouped.items()]
 
 
 def counts_table(counts: list[Count], lang: str) -> list[tuple[str, int]]:

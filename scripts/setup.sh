@@ -21,10 +21,11 @@ if [ "$mode" = measure ]; then
   exit 0
 fi
 
-apt_packages=(libsqlite3-mod-spatialite fonts-dejavu-core)
+# pango: WeasyPrint (the PDFs); poppler-utils: pdftotext and pdftoppm in the tests of the PDFs
+apt_packages=(libsqlite3-mod-spatialite fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0)
 if [ "$mode" = test ]; then
   pg_major=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1 || true)
-  apt_packages+=(chromium gdal-bin wrk redis-server nginx-light openssl
+  apt_packages+=(chromium gdal-bin wrk redis-server nginx-light openssl poppler-utils
     "postgresql-${pg_major:-15}-postgis-3" "postgresql-${pg_major:-15}-pgrouting")
 fi
 missing=()

@@ -3,7 +3,6 @@
 import csv
 import io
 import json
-import re
 import shutil
 import subprocess
 import uuid
@@ -17,9 +16,9 @@ from fieldaudit.crs import to_metric
 from fieldaudit.exports import csv as csv_export
 from fieldaudit.exports.geojson import sites_feature_collection
 from fieldaudit.exports.gpkg import write_geopackage
-from fieldaudit.exports.printmap import A4_PORTRAIT, map_pdf, map_png, render_map
+from fieldaudit.exports.printmap import A4_PORTRAIT, map_png, render_map
 from fieldaudit.exports.rows import SiteRow, area_rows, boundary, report_rows, site_rows
-from fieldaudit.planning.domain import SiteFilter, ranked_sites
+from fieldaudit.planning.domain import OPEN, SiteFilter, ranked_sites
 from fieldaudit.reports import check_report, store_report
 
 SECRET_NAME = "Hemmelig Reporter"
@@ -54,7 +53,7 @@ def exported(herlev, make_report_payload, make_user):
         reports.append(report)
     reports[1].hidden = True
     db.session.commit()
-    sites, _ = ranked_sites(db.session, SiteFilter())
+    sites, _ = ranked_sites(db.session, SiteFilter(status=OPEN))
     rows = site_rows(db.session, sites)
     return {
         "db": db,
@@ -212,12 +211,6 @@ def test_printable_map_png_and_pdf(exported):
     assert round(image.info["dpi"][0]) == 150
     # The top-ranked site is drawn in its band's colour somewhere on the map.
     assert len(image.convert("RGB").getcolors(maxcolors=1_000_000)) > 20
-    pdf = map_pdf(page)
-    assert pdf.startswith(b"%PDF")
-    width, height = (
-        float(v) for v in re.search(rb"/MediaBox \[ 0 0 ([\d.]+) ([\d.]+) \]", pdf).groups()
-    )
-    assert width == pytest.approx(595.3, abs=0.5) and height == pytest.approx(841.9, abs=0.5)  # A4
 
 
 def test_printable_map_without_sites_and_in_english(exported):

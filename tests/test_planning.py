@@ -11,7 +11,13 @@ from fieldaudit.area_stats import area_statistics, never_audited
 from fieldaudit.areas import load_service_area
 from fieldaudit.errors import ConflictError, ValidationError
 from fieldaudit.models import Area, BarrierSite, HistoryEntry
-from fieldaudit.planning.domain import SiteFilter, plan_from_text, ranked_sites, whole_number
+from fieldaudit.planning.domain import (
+    OPEN,
+    SiteFilter,
+    plan_from_text,
+    ranked_sites,
+    whole_number,
+)
 from fieldaudit.priority import score_for
 from fieldaudit.report_review import verify_report
 from fieldaudit.reports import check_report, store_report
@@ -100,7 +106,7 @@ def test_how_we_prioritise_is_public(client):
 
 def test_ranked_list_shows_the_reasons(client, login, sites):
     login("planner")
-    page = client.get("/planlaegning/").get_data(as_text=True)
+    page = client.get("/planlaegning/?status=open").get_data(as_text=True)
     assert "3 steder passer til filteret" in page
     first = page.index("Trin eller dørtrin")
     assert first < page.index("Kantsten ikke sænket") < page.index("Dårlig skiltning")
@@ -110,16 +116,16 @@ def test_ranked_list_shows_the_reasons(client, login, sites):
 
 
 def test_filters(db, sites):
-    everything, total = ranked_sites(db.session, SiteFilter())
+    everything, total = ranked_sites(db.session, SiteFilter(status=OPEN))
     assert total == 3
     assert [s.id for s in everything] == [sites["step"].id, sites["kerb"].id, sites["sign"].id]
     station = db.session.scalar(select(Area).where(Area.name == "Herlev Station"))
-    assert ranked_sites(db.session, SiteFilter(area_id=station.id))[1] == 2
-    assert ranked_sites(db.session, SiteFilter(category="kerb"))[0] == [sites["kerb"]]
-    assert ranked_sites(db.session, SiteFilter(group="READ"))[0] == [sites["sign"]]
-    assert ranked_sites(db.session, SiteFilter(group="WHEEL"))[1] == 2
+    assert ranked_sites(db.session, SiteFilter(area_id=station.id, status=OPEN))[1] == 2
+    assert ranked_sites(db.session, SiteFilter(category="kerb", status=OPEN))[0] == [sites["kerb"]]
+    assert ranked_sites(db.session, SiteFilter(group="READ", status=OPEN))[0] == [sites["sign"]]
+    assert ranked_sites(db.session, SiteFilter(group="WHEEL", status=OPEN))[1] == 2
     assert ranked_sites(db.session, SiteFilter(status="fixed"))[1] == 0
-    sight = ranked_sites(db.session, SiteFilter(preset="sight"))[0]
+    sight = ranked_sites(db.session, SiteFilter(preset="sight", status=OPEN))[0]
     values = [score_for(s.priority_factors, "sight") for s in sight]
     assert values == sorted(values, reverse=True)
 
@@ -128,8 +134,8 @@ def test_presets_order_by_their_own_scores(db, sites):
     sign = sites["sign"]
     sign.priority_factors = {**sign.priority_factors, "scores": {"sight": 9999.0}}
     db.session.commit()
-    assert ranked_sites(db.session, SiteFilter(preset="sight"))[0][0] == sign
-    assert ranked_sites(db.session, SiteFilter(preset="wheelchair"))[0][-1] == sign
+    assert ranked_sites(db.session, SiteFilter(preset="sight", status=OPEN))[0][0] == sign
+    assert ranked_sites(db.session, SiteFilter(preset="wheelchair", status=OPEN))[0][-1] == sign
 
 
 def test_filter_from_query_arguments_ignores_nonsense():
@@ -142,10 +148,10 @@ def test_filter_from_query_arguments_ignores_nonsense():
 
 def test_list_pages_and_filter_form(client, login, sites):
     login("planner")
-    page = client.get("/planlaegning/?category=kerb").get_data(as_text=True)
+    page = client.get("/planlaegning/?category=kerb&status=open").get_data(as_text=True)
     assert "1 sted passer til filteret" in page
-    assert "eksport.csv?category=kerb" in page
-    assert client.get("/planlaegning/?side=99").status_code == 302
+    assert "eksport.csv?category=kerb&amp;status=open" in page
+    assert client.get("/planlaegning/?side=99&status=open").status_code == 302
 
 
 def test_area_statistics_and_coverage(db, sites):

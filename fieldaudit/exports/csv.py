@@ -13,9 +13,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fieldaudit.exports.rows import SiteRow
+from fieldaudit.taxonomy import GROUP_LABELS, Group
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 # A bare media type: Werkzeug's ``mimetype=`` adds "; charset=utf-8" to every text/* type (given
 # "text/csv; charset=utf-8" it answered "text/csv; charset=utf-8; charset=utf-8").
@@ -64,10 +69,36 @@ def safe_cell(value: Any, danish: bool = False) -> Any:
         return repr(value).replace(".", ",") if danish else value
     if isinstance(value, list | tuple):
         value = " ".join(str(v) for v in value)
-    if hasattr(value, "isoformat"):
+    if isinstance(value, datetime):
+        value = moment_cell(value, danish)
+    elif hasattr(value, "isoformat"):
         value = value.isoformat()
     text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def moment_cell(moment: datetime, danish: bool = False) -> str:
+    """A stored (UTC) time to the second: Copenhagen local time in Danish, ISO 8601 UTC else."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if danish:
+        return aware.astimezone(COPENHAGEN).strftime("%Y-%m-%d %H:%M:%S")
+    return aware.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def group_names(codes: Sequence[str], danish: bool = False) -> str:
+    """Affected groups by name in Danish ('kørestolsbrugere, ...'), as codes in English."""
+    if not danish:
+        return " ".join(codes)
+    return ", ".join(
+        GROUP_LABELS[Group(code)].da if code in Group.__members__ else code for code in codes
+    )
+
+
+def _cell(row: SiteRow, field: str, danish: bool) -> Any:
+    value = getattr(row, field)
+    if field == "groups":
+        value = group_names(value, danish)
+    return safe_cell(value, danish)
 
 
 def header(danish: bool = False) -> list[str]:
@@ -82,7 +113,7 @@ def sites_csv(rows: Sequence[SiteRow], danish: bool = False) -> str:
     writer = csv.writer(out, delimiter=";" if danish else ",", lineterminator="\r\n")
     writer.writerow(header(danish))
     for row in rows:
-        writer.writerow([safe_cell(getattr(row, field), danish) for field, _en, _da in COLUMNS])
+        writer.writerow([_cell(row, field, danish) for field, _en, _da in COLUMNS])
     return out.getvalue()
 
 

@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, String, cast, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from fieldaudit import params
 from fieldaudit.errors import ValidationError
-from fieldaudit.models import Area, BarrierSite, HistoryEntry, User
+from fieldaudit.models import Area, BarrierReport, BarrierSite, HistoryEntry, User
 from fieldaudit.priority import DEFAULT_PRESET, PRESETS
-from fieldaudit.site_decisions import INVALID_COST, plan_site
-from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Status
+from fieldaudit.site_decisions import INVALID_COST, OPEN_FOR_DECISION, plan_site, site_actions_for
+from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Action, Status
 from fieldaudit.taxonomy import GROUP_LABELS, Group, Label, category
 
 OPEN = "open"
 ALL = "all"
+# The list's two views: what the council has verified (the default, it can be planned) and
+# what still awaits the council's review.
+READY = "ready"
+AWAITING = "awaiting"
+READY_STATUSES = tuple(sorted(OPEN_FOR_DECISION))
+VIEWS = {
+    READY: Label("Klar til planlægning", "Ready for planning"),
+    AWAITING: Label("Afventer Handicaprådet", "Awaiting the Disability Council"),
+}
+
+
+STATUS_VALUES = frozenset(s.value for s in Status)
 
 
 @dataclass(frozen=True)
@@ -29,7 +41,7 @@ class SiteFilter:
     area_id: int | None = None
     category: str | None = None
     group: str | None = None
-    status: str = OPEN
+    status: str = READY
     preset: str = DEFAULT_PRESET
 
     @classmethod
@@ -38,13 +50,13 @@ class SiteFilter:
         area = str(args.get("area", "") or "")
         code = args.get("category") or None
         group = args.get("group") or None
-        status = args.get("status") or OPEN
+        status = args.get("status") or READY
         preset = args.get("preset") or DEFAULT_PRESET
         return cls(
             area_id=params.record_id(area),
             category=code if code and category(code) else None,
             group=group if group in Group.__members__ else None,
-            status=status if status in {OPEN, ALL} | {s.value for s in Status} else OPEN,
+            status=status if status in {READY, AWAITING, OPEN, ALL} | STATUS_VALUES else READY,
             preset=preset if preset in PRESETS else DEFAULT_PRESET,
         )
 
@@ -57,7 +69,7 @@ class SiteFilter:
             args["category"] = self.category
         if self.group:
             args["group"] = self.group
-        if self.status != OPEN:
+        if self.status != READY:
             args["status"] = self.status
         if self.preset != DEFAULT_PRESET:
             args["preset"] = self.preset
@@ -77,6 +89,8 @@ class SiteFilter:
                 ("Group: " if en else "Målgruppe: ") + GROUP_LABELS[Group(self.group)].get(lang)
             )
         status = {
+            READY: Label("bekræftet af Handicaprådet", "verified by the Disability Council"),
+            AWAITING: Label("afventer Handicaprådet", "awaiting the Disability Council"),
             OPEN: Label("åbne steder", "open sites"),
             ALL: Label("alle steder", "all sites"),
         }.get(self.status)
@@ -104,7 +118,11 @@ def filtered(site_filter: SiteFilter) -> Select[Any]:
     if site_filter.group:
         # Group codes are distinct words, so the quoted code matches only that group.
         stmt = stmt.where(cast(BarrierSite.groups, String).like(f'%"{site_filter.group}"%'))
-    if site_filter.status == OPEN:
+    if site_filter.status == READY:
+        stmt = stmt.where(BarrierSite.status.in_(READY_STATUSES))
+    elif site_filter.status == AWAITING:
+        stmt = stmt.where(BarrierSite.status == Status.NEW.value)
+    elif site_filter.status == OPEN:
         stmt = stmt.where(BarrierSite.status.in_([s.value for s in OPEN_STATUSES]))
     elif site_filter.status != ALL:
         stmt = stmt.where(BarrierSite.status == site_filter.status)
@@ -121,6 +139,44 @@ def ranked_sites(
     if limit is not None:
         stmt = stmt.limit(limit).offset(offset)
     return list(session.scalars(stmt)), total
+
+
+def can_be_planned(status: str) -> bool:
+    """Whether a planner may plan a site now (only what the council has verified)."""
+    return Action.PLAN in site_actions_for(status)
+
+
+def plannability(status: str) -> Label:
+    """What a row of the list says about planning the site."""
+    if status == Status.NEW.value:
+        return Label(
+            "Kan ikke planlægges endnu: afventer Handicaprådet",
+            "Not yet: awaiting the Disability Council",
+        )
+    if status == Status.PLANNED.value:
+        return Label("Planlagt (kan ændres)", "Planned (can be changed)")
+    if can_be_planned(status):
+        return Label("Kan planlægges", "Can be planned")
+    return Label("Kan ikke planlægges", "Cannot be planned")
+
+
+def count_views(session: Session, site_filter: SiteFilter) -> dict[str, int]:
+    """How many sites of the filter each view holds (for the view tabs)."""
+    return {
+        view: ranked_sites(session, replace(site_filter, status=view), limit=0)[1] for view in VIEWS
+    }
+
+
+def site_reports(session: Session, site: BarrierSite) -> list[BarrierReport]:
+    """A site's reports, oldest first, with their photos loaded (for the planning page)."""
+    return list(
+        session.scalars(
+            select(BarrierReport)
+            .options(selectinload(BarrierReport.photos))
+            .where(BarrierReport.site_id == site.id)
+            .order_by(BarrierReport.created_at, BarrierReport.id)
+        )
+    )
 
 
 def whole_number(text: str) -> int | None:

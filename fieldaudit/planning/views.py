@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,21 +24,36 @@ from flask_login import current_user
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 
-from fieldaudit import params, site_decisions
+from fieldaudit import params, site_decisions, visibility
 from fieldaudit.area_stats import COVERAGE_COLOURS, COVERAGE_LABELS, area_statistics, never_audited
 from fieldaudit.authz import require_role
+from fieldaudit.crs import to_wgs84
 from fieldaudit.errors import DomainError
 from fieldaudit.exports import csv as csv_export
 from fieldaudit.exports import geojson as geojson_export
 from fieldaudit.exports import gpkg as gpkg_export
-from fieldaudit.exports import printmap
 from fieldaudit.exports.rows import area_rows, boundary, report_rows, site_rows
 from fieldaudit.extensions import db
 from fieldaudit.geojson import wgs84_geometry
 from fieldaudit.history import site_history
+from fieldaudit.map_bands import LEGEND_RULE, band_of, quantile_bands
 from fieldaudit.models import Area, BarrierSite
 from fieldaudit.network.profiles import PROFILES
-from fieldaudit.planning.domain import ALL, OPEN, SiteFilter, plan_from_text, ranked_sites
+from fieldaudit.planning import printing
+from fieldaudit.planning.domain import (
+    ALL,
+    AWAITING,
+    OPEN,
+    READY,
+    VIEWS,
+    SiteFilter,
+    can_be_planned,
+    count_views,
+    plan_from_text,
+    plannability,
+    ranked_sites,
+    site_reports,
+)
 from fieldaudit.priority import (
     PRESETS,
     PRIORITY_CLASSES,
@@ -57,7 +73,7 @@ FILTER_PARAMETERS = {
     "area": Param(ID, ("1",)),
     "category": Param(CHOICE, ("step",)),
     "group": Param(CHOICE, ("WHEEL",)),
-    "status": Param(CHOICE, ("open", "all", "verified")),
+    "status": Param(CHOICE, ("ready", "awaiting", "open", "all", "verified")),
     "preset": Param(CHOICE, ("balanced",)),
 }
 
@@ -86,6 +102,8 @@ def _choices(lang: str) -> dict[str, Any]:
         "presets": [(p.code, p.label.get(lang)) for p in PRESETS.values()],
         "open_value": OPEN,
         "all_value": ALL,
+        "ready_value": READY,
+        "awaiting_value": AWAITING,
     }
 
 
@@ -93,13 +111,13 @@ def _page_number() -> int:
     return params.ascii_int(query.arg("side"), 1, MAX_PAGE) or 1
 
 
-def _map_points(rows: list[Any]) -> list[dict[str, Any]]:
+def _map_points(rows: list[Any], bands: list[Any]) -> list[dict[str, Any]]:
     return [
         {
             "rank": r.rank,
             "lat": r.lat,
             "lon": r.lon,
-            "class": r.priority_class,
+            "class": band_of(bands, r.score).number,
             "label": f"{r.rank}. {r.category_label}" + (f" · {r.area}" if r.area else ""),
             "url": url_for("planning.site", site_id=r.site_id),
         }
@@ -124,6 +142,7 @@ def index():
     rows = site_rows(
         db.session, sites, site_filter.preset, lang, first_rank=(page - 1) * PER_PAGE + 1
     )
+    bands = quantile_bands([r.score for r in rows])
     return render_template(
         "planning/index.html",
         site_filter=site_filter,
@@ -132,8 +151,24 @@ def index():
         total=total,
         page=page,
         pages=pages,
-        map_points=_map_points(rows),
-        classes=PRIORITY_CLASSES,
+        map_points=_map_points(rows, bands),
+        bands=bands,
+        band_numbers={r.site_id: band_of(bands, r.score).number for r in rows},
+        band_rule=LEGEND_RULE.get(lang),
+        plan_notes={
+            r.site_id: (plannability(r.status).get(lang), can_be_planned(r.status)) for r in rows
+        },
+        views=[
+            (
+                view,
+                label.get(lang),
+                count,
+                url_for("planning.index", **replace(site_filter, status=view).as_args()),
+            )
+            for (view, label), count in zip(
+                VIEWS.items(), count_views(db.session, site_filter).values(), strict=True
+            )
+        ],
         exports=_export_links(site_filter),
         **_choices(lang),
     )
@@ -229,6 +264,7 @@ def _render_site(site: BarrierSite, errors: list[Any] | None = None, status: int
     (row,) = site_rows(db.session, [site], lang=lang)
     cat = category(site.category)
     actions = site_decisions.site_actions(site)
+    reports = site_reports(db.session, site)
     return (
         render_template(
             "planning/site.html",
@@ -244,9 +280,29 @@ def _render_site(site: BarrierSite, errors: list[Any] | None = None, status: int
             form=request.form,
             can_plan=Action.PLAN in actions,
             can_fix=Action.FIX in actions,
+            plan_note=plannability(site.status).get(lang),
+            reports=[
+                (
+                    report,
+                    visibility.report_content_is_public(report),
+                    [p for p in report.photos if visibility.photo_is_public(p)],
+                )
+                for report in reports
+            ],
+            site_map=_site_map(row, reports),
         ),
         status,
     )
+
+
+def _site_map(row: Any, reports: list[Any]) -> dict[str, Any]:
+    """The site and its reports' positions for the site page's map (WGS84)."""
+    points = []
+    for number, report in enumerate(reports, start=1):
+        shape = to_shape(report.geom)
+        lon, lat = to_wgs84(shape.x, shape.y)
+        points.append({"n": number, "lat": lat, "lon": lon, "status": report.status})
+    return {"site": {"lat": row.lat, "lon": row.lon, "rank": row.rank}, "reports": points}
 
 
 @planning.get("/steder/<int:site_id>")
@@ -329,16 +385,16 @@ def export(fmt: str):
         focus = None
         if site_filter.area_id is not None and (area := db.session.get(Area, site_filter.area_id)):
             focus = to_shape(area.geom)
-        page = printmap.render_map(
+        make = printing.priority_map_png if fmt == "png" else printing.priority_map_pdf
+        data = make(
             rows,
             area_rows(db.session, site_filter.preset),
             boundary(db.session),
             filter_text,
             now.date(),
-            lang,
-            focus,
+            lang=lang,
+            focus=focus,
         )
-        data = printmap.map_png(page) if fmt == "png" else printmap.map_pdf(page)
     mimetype, suffix = EXPORT_FORMATS[fmt]
     response = send_file(
         io.BytesIO(data),

@@ -1,12 +1,13 @@
 """Statistics for the council: counts, reports per month, times to review and fix; and the
-printable status report."""
+status report for its meetings, as a page and as a PDF."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import render_template
+from flask import render_template, send_file
 from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -14,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from fieldaudit import params, statistics
 from fieldaudit.accounts.views import lang
 from fieldaudit.authz import require_role
+from fieldaudit.exports import pdf as pdf_export
 from fieldaudit.extensions import db
 from fieldaudit.models import BarrierSite, HistoryEntry
 from fieldaudit.permissions import STAFF
@@ -60,8 +62,9 @@ def _statistics_context() -> dict[str, Any]:
         key: charts_module.bar_chart(f"chart-{key}", titles[key], rows)
         for key, rows in tables.items()
     }
+    shown_periods = statistics.periods(figures.per_month, language)
     charts["month"] = charts_module.month_chart(
-        "chart-month", gettext("Nye, bekræftede og udbedrede pr. måned"), figures.per_month, series
+        "chart-month", gettext("Nye, bekræftede og udbedrede pr. måned"), shown_periods, series
     )
     return {
         "figures": figures,
@@ -69,6 +72,7 @@ def _statistics_context() -> dict[str, Any]:
         "titles": titles,
         "charts": charts,
         "series": series,
+        "periods": shown_periods,
         "since": figures.since,
         "until": figures.until,
     }
@@ -82,22 +86,13 @@ def statistics_page():
     return render_template("review/statistics.html", **_statistics_context())
 
 
-@bp.get("/statistik/statusrapport")
-@require_role(*STAFF)
-@query_params(**STATISTICS_PARAMETERS)
-def status_report():
-    """A printable status report for the council meeting."""
+OPEN_HIGH_SHOWN = 20
+
+
+def _status_report_context() -> dict[str, Any]:
+    """The status report's figures and lists (the page and its PDF show the same)."""
     context = _statistics_context()
-    open_high = db.session.scalars(
-        select(BarrierSite)
-        .options(selectinload(BarrierSite.area))
-        .where(
-            BarrierSite.status.in_([Status.VERIFIED.value, Status.PLANNED.value]),
-            BarrierSite.severity == "high",
-        )
-        .order_by(BarrierSite.priority_score.desc(), BarrierSite.first_seen)
-        .limit(20)
-    ).all()
+    open_high = statistics.open_high_sites(db.session, limit=OPEN_HIGH_SHOWN)
     since = datetime.now(UTC) - timedelta(days=90)
     fixed_ids = db.session.scalars(
         select(HistoryEntry.site_id).where(
@@ -112,9 +107,31 @@ def status_report():
         .where(BarrierSite.id.in_(fixed_ids or [-1]), BarrierSite.status == Status.FIXED.value)
         .order_by(BarrierSite.id)
     ).all()
-    return render_template(
-        "review/status_report.html",
-        open_high=open_high,
-        recently_fixed=recently_fixed,
-        **context,
+    return {**context, "open_high": open_high, "recently_fixed": recently_fixed}
+
+
+@bp.get("/statistik/statusrapport")
+@require_role(*STAFF)
+@query_params(**STATISTICS_PARAMETERS)
+def status_report():
+    """A printable status report for the council meeting."""
+    return render_template("review/status_report.html", pdf=False, **_status_report_context())
+
+
+@bp.get("/statistik/statusrapport.pdf")
+@require_role(*STAFF)
+@query_params(**STATISTICS_PARAMETERS)
+def status_report_pdf():
+    """The status report as a real PDF (text, vector charts, embedded fonts)."""
+    html = render_template(
+        "review/status_report_pdf.html", pdf=True, lang=lang(), **_status_report_context()
     )
+    response = send_file(
+        io.BytesIO(pdf_export.html_to_pdf(html)),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"fieldaudit-statusrapport-{datetime.now(UTC):%Y-%m-%d}.pdf",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -7,6 +7,9 @@ from typing import Any
 
 from flask import Flask
 
+from fieldaudit import history, redaction
+from fieldaudit.extensions import db
+from fieldaudit.models import Photo
 from fieldaudit.status import ACTION_LABELS, STATUS_LABELS
 from fieldaudit.taxonomy import CATEGORIES, COMMON_TAGS, GROUP_LABELS, SEVERITIES, category
 from fieldaudit.web.i18n import select_language
@@ -58,6 +61,12 @@ def action_label(code: str) -> str:
     return label.get(select_language()) if label else code
 
 
+def redaction_label(photo: Photo) -> str:
+    """'Helt sløret' or 'Delvist sløret' for a blacked-out photo, from its redactions."""
+    boxes = history.redacted_boxes(db.session, photo)
+    return redaction.redaction_label(boxes).get(select_language())
+
+
 def change_text(values: dict[str, Any] | None) -> str:
     """A history entry's before or after values as readable text (for staff pages)."""
     if not values:
@@ -91,6 +100,7 @@ def label_helpers() -> dict[str, Any]:
         "severity_label": severity_label,
         "action_label": action_label,
         "change_text": change_text,
+        "redaction_label": redaction_label,
     }
 
 

@@ -37,6 +37,10 @@ SAFE_ALLOWED: dict[str, str] = {
     "fieldaudit/review/charts.py:month_chart": (
         "an SVG drawn on the server; every label and the title pass through markupsafe.escape"
     ),
+    "fieldaudit/exports/map_svg.py:map_svg": (
+        "the printed priority map's SVG (for the PDF only); area names, the scale text and the "
+        "title pass through markupsafe.escape, numbers and colours come from the code"
+    ),
 }
 
 

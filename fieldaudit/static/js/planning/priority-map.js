@@ -2,6 +2,9 @@
 // priority band, over FieldAudit's own areas (works without background tiles).
 import { textElement } from "../text.js";
 import { drawInto, herlevMap } from "./herlev-map.js";
+import { keepNumbersApart } from "./spread-markers.js";
+
+const MARKER_SIZE = 30;
 
 drawInto("priority-map", async (element) => {
   const { L, map } = await herlevMap(element);
@@ -20,12 +23,13 @@ drawInto("priority-map", async (element) => {
     },
   }).addTo(map);
   const markers = L.featureGroup();
+  const items = [];
   // Lowest rank last, so the most important sites are drawn on top.
   for (const point of [...points].reverse()) {
     const icon = L.divIcon({
       className: `prio-marker prio-${point.class}`,
       html: textElement(Number(point.rank)),
-      iconSize: [30, 30],
+      iconSize: [MARKER_SIZE, MARKER_SIZE],
     });
     const marker = L.marker([point.lat, point.lon], {
       icon,
@@ -37,10 +41,13 @@ drawInto("priority-map", async (element) => {
       window.location.assign(point.url);
     });
     marker.addTo(markers);
+    items.unshift({ latlng: L.latLng(point.lat, point.lon), marker });
   }
   markers.addTo(map);
   const bounds = points.length ? markers.getBounds() : areas.getBounds();
   if (bounds.isValid()) {
-    map.fitBounds(bounds, { padding: [24, 24], maxZoom: 17 });
+    map.fitBounds(bounds, { padding: [36, 36], maxZoom: 17 });
   }
+  // Rank 1 first: it keeps its true place, later ranks move aside when they would cover it.
+  keepNumbersApart(L, map, items, MARKER_SIZE);
 });
