@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, ImageFile, UnidentifiedImageError
 from pillow_heif import open_heif, register_heif_opener
 from sqlalchemy.orm import Session
 
@@ -230,6 +230,9 @@ def _problem(field_name: str, code: str, da: str, en: str) -> ValidationError:
 
 def _open_checked(data: bytes, field_name: str, max_bytes: int) -> Image.Image:
     """Open an upload, refusing anything that is not a whole, reasonably sized, known image."""
+    # Pillow's switch is process-wide, and a library may turn it on at import (WeasyPrint
+    # does): a truncated photo must never be accepted because a PDF was printed before.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     if len(data) > max_bytes:
         raise _problem(
             field_name,

@@ -360,3 +360,18 @@ def test_a_webp_has_a_lower_pixel_cap_because_decoding_it_holds_three_copies(tmp
     assert "16 megapixel" in caught.value.first.message.da
     allowed = encode(Image.new("RGB", (4000, 4000), RED), "WEBP", lossless=True)
     assert render_photo(allowed)[2:] == (1600, 1600)
+
+
+def test_a_truncated_photo_is_refused_also_after_a_pdf_was_printed(tmp_path: Path):
+    """Importing WeasyPrint turns on Pillow's process-wide LOAD_TRUNCATED_IMAGES; printing a
+    PDF in a worker must not make that worker accept damaged photos (found in the full run)."""
+    from PIL import ImageFile
+
+    from fieldaudit.exports.pdf import html_to_pdf
+
+    assert html_to_pdf("<html><body><p>Prøve</p></body></html>").startswith(b"%PDF")
+    ImageFile.LOAD_TRUNCATED_IMAGES = True  # as WeasyPrint's import leaves it
+    with pytest.raises(ValidationError) as caught:
+        stage_photos([encode(two_halves(), "JPEG")[:600]], tmp_path)
+    assert caught.value.first.code == "photo_not_an_image"
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
