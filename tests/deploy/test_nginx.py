@@ -53,6 +53,16 @@ def https(proxy: LoopbackNginx) -> http.client.HTTPSConnection:
     return http.client.HTTPSConnection("localhost", proxy.https_port, context=context, timeout=30)
 
 
+def eventually(check, seconds: float = 10.0) -> bool:
+    """True once ``check()`` is; False if it never was within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def fetch(proxy, method, path, body=None, headers=None):
     connection = https(proxy)
     try:
@@ -69,9 +79,15 @@ def test_pages_static_files_and_health_through_nginx(stack):
     assert status == 200 and "Strict-Transport-Security" in headers
     request_id = headers["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)  # nginx's $request_id, taken by the app
-    assert f"id={request_id}" in (proxy.prefix / "logs" / "fieldaudit-access.log").read_text()
-    logged = [json.loads(line) for line in server.log_tail().splitlines() if line.startswith("{")]
-    assert any(line["request_id"] == request_id and line["path"] == "/" for line in logged)
+    # nginx writes its log line after the answer has gone out: wait for it (a busy machine).
+    access_log = proxy.prefix / "logs" / "fieldaudit-access.log"
+    assert eventually(lambda: f"id={request_id}" in access_log.read_text())
+
+    def app_logged() -> bool:
+        lines = [json.loads(x) for x in server.log_tail().splitlines() if x.startswith("{")]
+        return any(line["request_id"] == request_id and line["path"] == "/" for line in lines)
+
+    assert eventually(app_logged)
 
     asset = re.search(r'/static/[^"?]+\.(?:css|js)\?v=[0-9a-f]+', body.decode()).group(0)
     status, headers, _ = fetch(proxy, "GET", asset)
