@@ -789,12 +789,16 @@ class Capture {
       return;
     }
     status.textContent = t("nearby_checking");
+    // The answer comes back later: by then the report may be sent (the position is gone) or
+    // moved; the answer is only used for the position it was asked for.
+    const position = this.position;
+    if (!position) return;
     const query = new URLSearchParams({
-      lat: this.position.lat.toFixed(6),
-      lon: this.position.lon.toFixed(6),
+      lat: position.lat.toFixed(6),
+      lon: position.lon.toFixed(6),
       category: this.category(),
     });
-    if (this.position.accuracy) query.set("accuracy", String(Math.round(this.position.accuracy)));
+    if (position.accuracy) query.set("accuracy", String(Math.round(position.accuracy)));
     const controller = new AbortController();
     const timeout = setTimeout(() => controller.abort(), NEARBY_TIMEOUT_MS);
     let data;
@@ -807,6 +811,7 @@ class Capture {
     } finally {
       clearTimeout(timeout);
     }
+    if (this.position !== position) return;
     if (!data || !Array.isArray(data.sites)) {
       status.textContent = t("nearby_offline");
       return;
@@ -819,7 +824,6 @@ class Capture {
     }
     status.textContent = [t("nearby_found", { n: data.sites.length }), underReview].filter(Boolean).join(" ");
     list.replaceChildren(...data.sites.map((site, index) => nearbyItem(site, index, (chosen) => this.confirm(chosen))));
-    const position = this.position;
     const map = await nearbyMap(data.sites, position);
     // The person may have left the step (or the position changed) while the areas loaded.
     if (this.position === position && list.children.length) $("nearby-map").replaceChildren(map);
