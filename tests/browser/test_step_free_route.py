@@ -39,3 +39,19 @@ def test_step_free_route_page_in_chromium(desk, db, make_public_report):
     assert "Følg Herlev Bygade i" in answer.inner_text()
     assert answer.get_by_role("link", name="Trin eller dørtrin").count() == 1
     assert axe_violations(page) == []
+    # The map: one image named by its caption, the route drawn, the barrier numbered as listed.
+    drawn = answer.get_by_role(
+        "img", name="Kort over vejen fra Herlev Station til Herlev Bibliotek"
+    )
+    assert drawn.count() == 1 and drawn.is_visible()
+    assert page.locator(".route-line").evaluate("line => line.getTotalLength()") > 100
+    assert page.locator(".route-map .place-number").all_text_contents() == ["1"]
+    assert answer.locator(".route-barriers li").count() == 1
+    # Nothing in the map takes the keyboard: from the last link of the answer, Tab leaves it.
+    answer.get_by_role("link", name="Trin eller dørtrin").focus()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.closest('.route-map') === null")
+    assert focused
+    page.set_viewport_size({"width": 320, "height": 640})  # WCAG 1.4.10: the map reflows
+    assert drawn.bounding_box()["width"] <= 320
+    assert axe_violations(page) == []
