@@ -121,3 +121,16 @@ def test_the_public_area_page_shows_the_summary_in_danish_and_english(
     assert wheel.split()[-1] == "no"
     plain = client.get("/barrierer").get_data(as_text=True)
     assert "Hvad de kendte barrierer betyder" not in plain
+
+
+def test_the_area_around_the_station_is_reached(db, places, make_public_report):
+    around = Area(
+        name="Stationen",
+        kind="station_surroundings",
+        geom=from_shape(MultiPolygon([box(X0 - 50, Y0 - 50, X0 + 40, Y0 + 50)]), srid=25832),
+    )
+    db.session.add(around)
+    db.session.commit()
+    site = make_public_report(dx=10, dy=2).site  # a step inside it, beside the station
+    assert site.area_id == around.id  # placed in the area when it was reported
+    assert summary(db, around)["WHEEL"] == (1, True)  # the start is in the area

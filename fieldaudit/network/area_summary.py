@@ -45,26 +45,20 @@ def area_barriers(session: Session, area_id: int) -> list[tuple[str, str, dict |
     return [(r[0], r[1], (r[2] or {}).get("measurement")) for r in rows]
 
 
-def _node_points(router: Router) -> np.ndarray:
-    """Each node's position (from the ends of the edges that touch it)."""
+def nodes_inside(router: Router, area: BaseGeometry) -> np.ndarray:
+    """The network nodes inside ``area`` (each node's position from an edge that ends there)."""
     points = np.zeros((router.graph.n, 2))
-    for i, line in enumerate(router.geometries):
-        coords = line.coords
-        points[router.graph.u[i]] = coords[0][:2]
-        points[router.graph.v[i]] = coords[-1][:2]
-    return points
+    ends = np.array([(line.coords[0][:2], line.coords[-1][:2]) for line in router.geometries])
+    points[router.graph.u] = ends[:, 0]
+    points[router.graph.v] = ends[:, 1]
+    return np.flatnonzero(shapely.contains_xy(area, points[:, 0], points[:, 1]))
 
 
 def reaches(
-    router: Router, profile: Profile, start: tuple[float, float], area: BaseGeometry
-) -> bool | None:
-    """Whether the group gets from ``start`` (EPSG:25832) into ``area`` without a blocking
-    barrier or edge; None when the area holds no network node."""
-    if area.contains(shapely.Point(start)):
-        return True
-    inside = np.flatnonzero(shapely.contains_xy(area, _node_points(router)))
-    if len(inside) == 0:
-        return None
+    router: Router, profile: Profile, start: tuple[float, float], inside: np.ndarray
+) -> bool:
+    """Whether the group gets from ``start`` (EPSG:25832) to one of the ``inside`` nodes
+    without a blocking barrier or edge."""
     costs = router.costs_for(profile)
     position = router.snap(*start, costs.blocked)
     if position is None:
@@ -91,13 +85,15 @@ def area_summary(
     area from ``start`` (None when unknown: no start, no network or no network in the area)."""
     sites = area_barriers(session, area_id)
     router = load_router(session) if start is not None else None
+    inside = nodes_inside(router, area) if router is not None else np.zeros(0, dtype=int)
+    start_inside = start is not None and area.contains(shapely.Point(start))
     found = []
     for code, profile in PROFILES.items():
         if not profile.site_rules and not profile.edge_rules:
             continue
         count = sum(1 for s in sites if profile.site_effect(*s) is not None)
         reachable = None
-        if router is not None and start is not None:
-            reachable = reaches(router, profile, start, area)
+        if router is not None and start is not None and (start_inside or len(inside)):
+            reachable = start_inside or reaches(router, profile, start, inside)
         found.append(GroupSummary(code, count, reachable))
     return found
