@@ -25,6 +25,7 @@ from fieldaudit.network.profiles import BLOCK, Profile
 from fieldaudit.network.routing import GroupCosts, Router
 
 DEFAULT_SPACING_M = 250.0
+EPSILON_M = 1e-6  # less than this is rounding in the sums, not metres a site adds
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def network_impact(
             both = np.isfinite(now)
             extra = float((now[both] - after[both]).sum())
             lost = int((~both & np.isfinite(after)).sum())
-            if extra > 0 or lost:
+            if extra > EPSILON_M or lost:
                 result.sites.append(SiteImpact(site.site_id, edge, extra, lost))
     result.sites.sort(key=lambda s: (-s.pairs_lost, -s.extra_m, s.site_id))
     return result

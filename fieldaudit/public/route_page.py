@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from flask import render_template
+from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
 from sqlalchemy import select
 
 from fieldaudit import params
+from fieldaudit.areas import area_index
 from fieldaudit.extensions import db
-from fieldaudit.models import Destination
+from fieldaudit.models import BarrierSite, Destination
 from fieldaudit.network.profiles import PROFILES
-from fieldaudit.network.routing import find_route
+from fieldaudit.network.route_map import RouteMap, route_map
+from fieldaudit.network.routing import RouteAnswer, find_route
 from fieldaudit.public.views import public
 from fieldaudit.taxonomy import GROUP_LABELS, Group
 from fieldaudit.web import query
@@ -39,8 +42,6 @@ def step_free_route():
     answer = None
     asked = start is not None and end is not None
     if asked:
-        from geoalchemy2.shape import to_shape
-
         a, b = to_shape(start.geom), to_shape(end.geom)
         assert isinstance(a, Point) and isinstance(b, Point)
         answer = find_route(db.session, (a.x, a.y), (b.x, b.y), PROFILES[group])
@@ -53,4 +54,18 @@ def step_free_route():
         groups=[(g.value, GROUP_LABELS[g].get(lang)) for g in Group],
         asked=asked,
         answer=answer,
+        route_map=_map(answer) if answer is not None else None,
     )
+
+
+def _map(answer: RouteAnswer) -> RouteMap:
+    """The route's map with the barriers on it where they were reported, in the list's order."""
+    ids = [b["id"] for b in answer.barriers_on_route]
+    found = {
+        site_id: to_shape(geom)
+        for site_id, geom in db.session.execute(
+            select(BarrierSite.id, BarrierSite.geom).where(BarrierSite.id.in_(ids))
+        )
+    }
+    barriers = [(i, found[i].x, found[i].y) for i in ids if i in found]
+    return route_map(area_index(db.session).areas, answer.line, barriers)

@@ -44,9 +44,11 @@ from fieldaudit.models import (
     Area,
     BarrierReport,
     BarrierSite,
+    Destination,
     HistoryEntry,
     Photo,
 )
+from fieldaudit.network.area_summary import GroupSummary, area_summary
 from fieldaudit.photos import media_path
 from fieldaudit.place_map import nearest_place, small_map
 from fieldaudit.plain_text import clean_xml_tree
@@ -144,6 +146,21 @@ def _site_conditions(filters: dict[str, Any]) -> list[Any]:
     return conditions
 
 
+def _area_summary(area: Area | None) -> tuple[str, list[GroupSummary]]:
+    """The area's meaning per group, from the station (the first destination of that kind)."""
+    if area is None:
+        return "", []
+    station = db.session.scalar(
+        select(Destination).where(Destination.kind == "station").order_by(Destination.id).limit(1)
+    )
+    start = None
+    if station is not None:
+        point = to_shape(station.geom)
+        start = (point.x, point.y)
+    summary = area_summary(db.session, area.id, to_shape(area.geom), start)
+    return (station.name if station is not None else ""), summary
+
+
 @public.get("/barrierer")
 @query_params(**SITE_FILTERS)
 def sites():
@@ -167,6 +184,8 @@ def sites():
         for k, v in filters.items()
         if v not in ("", None, False) and k != "page"
     }
+    area = db.session.get(Area, filters["area"]) if filters["area"] else None
+    station, summary = _area_summary(area)
     return render_template(
         "public/sites.html",
         sites=rows,
@@ -178,7 +197,9 @@ def sites():
         categories=CATEGORIES,
         public_statuses=PUBLIC_SITE_STATUSES,
         needs_new_look=visibility.needs_new_look,
-        area=db.session.get(Area, filters["area"]) if filters["area"] else None,
+        area=area,
+        station=station,
+        summary=summary,
         tile_url=current_app.config["TILE_URL"],
     )
 

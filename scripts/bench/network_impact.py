@@ -6,12 +6,16 @@ A street grid over Herlev's box (EPSG:25832, 4.3 x 5.7 km) with 60 m blocks and 
 edges removed (about 13,000 edges), 40 destinations at random nodes, origins on a 250 m grid,
 and N sites on random edges: a third blocking steps, the rest penalised surfaces. Times the
 full recompute for WHEEL (``fieldaudit.network.impact.network_impact``) and the what-if's
-first pick; no database (the Router is built in memory as ``routing.load_router`` would).
+first pick; then the kept searches (``impact_state.ImpactState``): their full build, and the
+update and impact after one site changes (a blocking step added on a busy edge, then fixed),
+checked against the full recompute with ``--check``. No database (the Router is built in
+memory as ``routing.load_router`` would).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 import numpy as np
@@ -22,6 +26,7 @@ from fieldaudit.config import HERLEV_BBOX_WGS84
 from fieldaudit.crs import bbox_to_metric
 from fieldaudit.network.graph import RoutingGraph
 from fieldaudit.network.impact import network_impact, origin_grid
+from fieldaudit.network.impact_state import ImpactState
 from fieldaudit.network.lines import EdgeFacts
 from fieldaudit.network.placement import PlacedSite
 from fieldaudit.network.profiles import PROFILES
@@ -71,15 +76,72 @@ def herlev_router(sites: int, seed: int = 5) -> tuple[Router, list, list]:
     return router, destinations, origins
 
 
+def with_sites(router: Router, sites: dict[int, list[PlacedSite]]) -> Router:
+    """The same network with other sites (as ``load_router`` gives after a change)."""
+    return dataclasses.replace(router, sites=sites, groups={}, plain=None)
+
+
+def kept_searches(router: Router, destinations: list, origins: list, check: bool) -> None:
+    """Time the kept searches: built once, then updated after one site is added and fixed."""
+    wheel = PROFILES["WHEEL"]
+    started = time.perf_counter()
+    state = ImpactState(router, wheel, origins, destinations)
+    built = time.perf_counter() - started
+    started = time.perf_counter()
+    found = state.impact()
+    print(
+        f"kept searches (WHEEL): built in {built:.1f} s, impact in "
+        f"{time.perf_counter() - started:.1f} s; {len(found.sites)} sites matter"
+    )
+    # A new blocking step in the middle of the busiest free edge (on many best routes), and
+    # one on a free edge drawn at random.
+    used = np.bincount(
+        [int(p) for p in state.targets.pred[:, : router.graph.n].ravel() if p >= 0],
+        minlength=router.graph.n,
+    )
+    busy = int(np.argmax(used))
+    free = [e for e in range(len(router.edge_ids)) if e not in router.sites]
+    touching = np.flatnonzero((router.graph.u == busy) | (router.graph.v == busy)).tolist()
+    chosen = [
+        ("busiest edge", next(e for e in touching if e not in router.sites)),
+        ("random edge", free[np.random.default_rng(11).integers(len(free))]),
+    ]
+    changes = []
+    for where, edge in chosen:
+        added = dict(router.sites)
+        added[edge] = [PlacedSite(10**6, edge, 0.5, "step", "high", None)]
+        changes += [(f"{where}, added", with_sites(router, added)), (f"{where}, fixed", router)]
+    for label, after in changes:
+        started, cpu = time.perf_counter(), time.process_time()
+        redone = state.update(after)
+        found = state.impact()
+        took, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print(
+            f"after one site changes ({label}): {took:.2f} s ({cpu:.2f} s CPU), {redone} of "
+            f"{len(state.targets.nodes) + len(state.origins.nodes)} searches run again"
+        )
+        if check:
+            full = network_impact(after, wheel, origins, destinations)
+            same = [(s.site_id, s.pairs_lost, round(s.extra_m, 3)) for s in full.sites] == [
+                (s.site_id, s.pairs_lost, round(s.extra_m, 3)) for s in found.sites
+            ]
+            print(f"  equals the full recompute: {same}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", type=int, default=5000)
+    parser.add_argument("--kept-only", action="store_true", help="only the kept searches")
+    parser.add_argument("--check", action="store_true", help="compare with the full recompute")
     args = parser.parse_args()
     router, destinations, origins = herlev_router(args.sites)
     print(
         f"{len(router.edge_ids)} edges, {router.graph.n} nodes, {args.sites} sites, "
         f"{len(destinations)} destinations, {len(origins)} origins"
     )
+    kept_searches(router, destinations, origins, args.check)
+    if args.kept_only:
+        return
     started = time.perf_counter()
     found = network_impact(router, PROFILES["WHEEL"], origins, destinations)
     full = time.perf_counter() - started
@@ -91,7 +153,7 @@ def main() -> None:
     started = time.perf_counter()
     network_impact(router, PROFILES["WHEEL"], origins, destinations, frozenset({one} - {None}))
     print(
-        f"after one site changes (the same full recompute, nothing incremental yet): "
+        f"network_impact again after one site changes (no kept searches): "
         f"{time.perf_counter() - started:.1f} s"
     )
 
