@@ -145,44 +145,15 @@ def sqlite_insert(table: str, columns: Sequence[str], srid: int = METRIC) -> str
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
 
 
-def site_copy_line(s: NewSite) -> str:
-    """A site as one COPY text line (the columns of ``SITE_COLUMNS``)."""
-    return (
-        "\t".join(
-            copy_text(value)
-            for value in (
-                s.id,
-                s.category,
-                ewkb_point(s.x, s.y),
-                s.status,
-                s.severity,
-                json_text(s.groups),
-                json_text(s.tag_counts),
-                s.report_count,
-                s.confirmation_count,
-                s.anonymous_confirmation_count,
-                s.fixed_claim_count,
-                s.first_seen,
-                s.last_seen,
-                s.area_id,
-                s.priority_score,
-                s.priority_factors,
-                s.planned_year,
-                s.planned_cost_dkk,
-                s.status_reason,
-            )
-        )
-        + "\n"
-    )
-
-
-def site_sqlite_row(s: NewSite) -> tuple[Any, ...]:
-    """A site as ``executemany`` parameters (``SITE_COLUMNS``, the geometry as x, y)."""
+def _site_values(
+    s: NewSite, point: Callable[[float, float], tuple[Any, ...]], moment: Callable[[datetime], Any]
+) -> tuple[Any, ...]:
+    """A site's values in the order of ``SITE_COLUMNS``; ``point`` gives the geometry's
+    value(s) and ``moment`` each time's, as the database's bulk path takes them."""
     return (
         s.id,
         s.category,
-        s.x,
-        s.y,
+        *point(s.x, s.y),
         s.status,
         s.severity,
         json_text(s.groups),
@@ -191,8 +162,8 @@ def site_sqlite_row(s: NewSite) -> tuple[Any, ...]:
         s.confirmation_count,
         s.anonymous_confirmation_count,
         s.fixed_claim_count,
-        sqlite_time(s.first_seen),
-        sqlite_time(s.last_seen),
+        moment(s.first_seen),
+        moment(s.last_seen),
         s.area_id,
         s.priority_score,
         s.priority_factors,
@@ -200,6 +171,28 @@ def site_sqlite_row(s: NewSite) -> tuple[Any, ...]:
         s.planned_cost_dkk,
         s.status_reason,
     )
+
+
+def _ewkb(x: float, y: float) -> tuple[str]:
+    return (ewkb_point(x, y),)
+
+
+def _xy(x: float, y: float) -> tuple[float, float]:
+    return (x, y)
+
+
+def _same(moment: datetime) -> datetime:
+    return moment
+
+
+def site_copy_line(s: NewSite) -> str:
+    """A site as one COPY text line (the columns of ``SITE_COLUMNS``)."""
+    return "\t".join(copy_text(value) for value in _site_values(s, _ewkb, _same)) + "\n"
+
+
+def site_sqlite_row(s: NewSite) -> tuple[Any, ...]:
+    """A site as ``executemany`` parameters (``SITE_COLUMNS``, the geometry as x, y)."""
+    return _site_values(s, _xy, sqlite_time)
 
 
 class StepClock:
