@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from sqlalchemy import func, select
 
@@ -126,7 +127,7 @@ def test_the_step_free_route_page_answers_in_words(runner, db, client, make_publ
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Vejen fra Herlev Station til Herlev Bibliotek" in text
-    assert "Følg Herlev Bygade i" in text
+    assert "meter ad Herlev Bygade." in text and "Fra Herlev" not in text
     assert "Vi kender ingen barrierer på denne vej" in text
     bad = client.get("/trinfri-vej?fra=999999&til=x&gruppe=NOBODY")
     assert bad.status_code == 200 and "Vejen fra" not in bad.get_data(as_text=True)
@@ -146,4 +147,21 @@ def test_the_step_free_route_page_in_english(runner, client):
     ).get_data(as_text=True)
     assert "Find a step-free route" in page
     assert "The route from Herlev Station to Herlev Bibliotek" in page
-    assert "Follow Herlev Bygade for" in page
+    assert "metres along Herlev Bygade." in page
+
+
+def test_the_shipped_routes_directions_read_well(runner, db, client):
+    """Station to library on the shipped network: the unnamed approximate lines are paths."""
+    from fieldaudit.models import Destination
+
+    assert runner.invoke(args=["init"]).exit_code == 0
+    ids = {d.name: d.id for d in db.session.scalars(select(Destination))}
+    page = client.get(
+        f"/trinfri-vej?fra={ids['Herlev Station']}&til={ids['Herlev Bibliotek']}&gruppe=WHEEL"
+    ).get_data(as_text=True)
+    steps = re.findall(r"<li>((?:Gå|Drej|Fortsæt)[^<]*)</li>", page)
+    assert steps == [
+        "Gå 513 meter ad stien.",
+        "Drej til venstre og gå 115 meter ad gågaden.",
+        "Drej til højre og gå 331 meter ad Herlev Bygade.",
+    ]

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldaudit.models import NetworkEdge
+from fieldaudit.network.directions import Direction, route_directions
 from fieldaudit.network.graph import FoundPath, Position, RoutingGraph, Step
 from fieldaudit.network.lines import EdgeFacts
 from fieldaudit.network.placement import PlacedSite, barrier_rows, barriers_version, place_sites
@@ -41,7 +42,7 @@ class RouteAnswer:
     barriers_avoided: list[int]
     barriers_on_route: list[dict[str, Any]]
     steps: list[Step]
-    directions: list[tuple[str, float]] = field(default_factory=list)
+    directions: list[Direction] = field(default_factory=list)
 
 
 @dataclass
@@ -235,24 +236,10 @@ def route_on(
             if s.site_id in effects
         ],
         steps=found.steps,
-        directions=_directions(router, found.steps),
+        directions=route_directions(
+            found.steps, router.graph.length, router.geometries, router.facts
+        ),
     )
-
-
-def _directions(router: Router, steps: list[Step]) -> list[tuple[str, float]]:
-    """The route as (name of the way, metres along it), consecutive stretches of one name
-    joined; an unnamed stretch has the name ''."""
-    found: list[tuple[str, float]] = []
-    for step in steps:
-        metres = abs(step.end - step.start) * float(router.graph.length[step.edge])
-        if metres <= 0:
-            continue
-        name = router.facts[step.edge].name
-        if found and found[-1][0] == name:
-            found[-1] = (name, found[-1][1] + metres)
-        else:
-            found.append((name, metres))
-    return found
 
 
 def _avoided(

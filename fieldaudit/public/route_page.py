@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template
+from flask_babel import gettext, ngettext
 from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from fieldaudit import params
 from fieldaudit.areas import area_index
 from fieldaudit.extensions import db
 from fieldaudit.models import BarrierSite, Destination
+from fieldaudit.network import directions as d
 from fieldaudit.network.profiles import PROFILES
 from fieldaudit.network.route_map import RouteMap, route_map
 from fieldaudit.network.routing import RouteAnswer, find_route
@@ -55,7 +57,49 @@ def step_free_route():
         asked=asked,
         answer=answer,
         route_map=_map(answer) if answer is not None else None,
+        directions=[direction_text(x) for x in answer.directions] if answer else [],
     )
+
+
+def _way(direction: d.Direction) -> str:
+    """The way of a stretch in words: "ad Herlev Bygade", "ad stien", "over vejen"."""
+    if direction.name:
+        return gettext("ad %(name)s", name=direction.name)
+    words = {
+        d.PATH: gettext("ad stien"),
+        d.PEDESTRIAN: gettext("ad gågaden"),
+        d.STEPS: gettext("ad trappen"),
+        d.CROSSING: gettext("over vejen"),
+        d.ROAD: gettext("ad vejen"),
+    }
+    return words.get(direction.kind, "")
+
+
+def direction_text(direction: d.Direction) -> str:
+    """One direction as a sentence: "Drej til venstre og gå 120 meter ad stien."."""
+    metres = max(1, round(direction.metres))
+    way = _way(direction)
+    if direction.turn == d.LEFT:
+        text = ngettext(
+            "Drej til venstre og gå %(num)d meter %(way)s.",
+            "Drej til venstre og gå %(num)d meter %(way)s.",
+            metres,
+            way=way,
+        )
+    elif direction.turn == d.RIGHT:
+        text = ngettext(
+            "Drej til højre og gå %(num)d meter %(way)s.",
+            "Drej til højre og gå %(num)d meter %(way)s.",
+            metres,
+            way=way,
+        )
+    elif direction.turn == d.STRAIGHT:
+        text = ngettext(
+            "Fortsæt %(num)d meter %(way)s.", "Fortsæt %(num)d meter %(way)s.", metres, way=way
+        )
+    else:
+        text = ngettext("Gå %(num)d meter %(way)s.", "Gå %(num)d meter %(way)s.", metres, way=way)
+    return text.replace(" .", ".")
 
 
 def _map(answer: RouteAnswer) -> RouteMap:
