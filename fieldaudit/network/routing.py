@@ -93,7 +93,7 @@ class Router:
         blocked = np.zeros(count, dtype=bool)
         per_m = np.zeros(count)
         for i, facts in enumerate(self.facts):
-            blocked[i], per_m[i] = profile.edge_effect(facts)
+            blocked[i], per_m[i] = profile.edge_effect(facts, float(self.graph.length[i]))
         effects: dict[int, list[tuple[PlacedSite, SiteRule]]] = {}
         for edge, placed in self.sites.items():
             for site in placed:
@@ -144,12 +144,7 @@ def load_router(session: Session) -> Router | None:
     router = Router(
         edge_ids=[e.id for e in edges],
         geometries=geometries,
-        facts=[
-            EdgeFacts(
-                e.highway, e.surface, e.width_m, e.incline_pct, e.kerb, e.name, e.ref, e.approximate
-            )
-            for e in edges
-        ],
+        facts=[EdgeFacts.from_stored(e) for e in edges],
         graph=RoutingGraph(
             len(node_ids),
             np.array([index[e.source_node] for e in edges]),

@@ -39,17 +39,7 @@ def stored_lines(session: Session) -> list[NetworkLine]:
     """The stored edges as lines again (for ``--append``: re-noded with the new lines)."""
     lines = []
     for edge in session.scalars(select(NetworkEdge).order_by(NetworkEdge.id)):
-        facts = EdgeFacts(
-            edge.highway,
-            edge.surface,
-            edge.width_m,
-            edge.incline_pct,
-            edge.kerb,
-            edge.name,
-            edge.ref,
-            edge.approximate,
-        )
-        lines.append(NetworkLine(to_shape(edge.geom), facts))
+        lines.append(NetworkLine(to_shape(edge.geom), EdgeFacts.from_stored(edge)))
     return lines
 
 
@@ -81,7 +71,7 @@ def replace_network(
             "surface": e.facts.surface,
             "width_m": e.facts.width_m,
             "incline_pct": e.facts.incline_pct,
-            "kerb": e.facts.kerb,
+            "kerb": e.facts.stored_kerb(),
             "name": e.facts.name,
             "ref": e.facts.ref,
             "approximate": e.facts.approximate,
