@@ -140,9 +140,12 @@ def test_a_raised_kerb_sends_wheelchairs_round_and_costs_mob_its_penalty(
     assert route(client, "VIS") == (200, 200)  # not blocked by a kerb
 
 
-def test_without_kerbs_everyone_goes_straight(runner, client, tmp_path):
+def test_without_kerbs_everyone_goes_straight_until_a_kerb_is_imported(runner, client, tmp_path):
     imported(runner, tmp_path, [])
     assert [route(client, g) for g in ("WHEEL", "MOB", "VIS")] == [(200, 200)] * 3
+    # The same lines again with a kerb: the kept router is not used for the new facts.
+    imported(runner, tmp_path, [(110, 0, {"kerb": "raised"})])
+    assert route(client, "WHEEL") == (260, 260)
 
 
 @pytest.mark.parametrize(("tactile", "vis"), [("no", (260, 260)), ("yes", (200, 200))])

@@ -20,6 +20,7 @@ from shapely.ops import substring
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fieldaudit import params
 from fieldaudit.models import NetworkEdge
 from fieldaudit.network.directions import Direction, route_directions
 from fieldaudit.network.graph import FoundPath, Position, RoutingGraph, Step
@@ -29,6 +30,7 @@ from fieldaudit.network.profiles import BLOCK, Profile, SiteRule
 from fieldaudit.network.store import network_version
 
 SNAP_WITHIN_M = 1000.0
+ROUTE_BOX = (12.30, 55.65, 12.55, 55.82)  # where a route may start or end (WGS84, Herlev and round)
 _CACHE: dict[str, Router] = {}
 
 
@@ -125,6 +127,16 @@ class Router:
         edge = int(near[0])
         line = self.geometries[edge]
         return edge, float(line.project(point, normalized=True)) if line.length else 0.0
+
+
+def lon_lat(text: str | None) -> tuple[float, float] | None:
+    """A ``LON,LAT`` position (WGS84) in or near Herlev (``ROUTE_BOX``), or None."""
+    parts = (text or "").split(",")
+    if len(parts) != 2:
+        return None
+    lon = params.finite_number(parts[0], ROUTE_BOX[0], ROUTE_BOX[2])
+    lat = params.finite_number(parts[1], ROUTE_BOX[1], ROUTE_BOX[3])
+    return None if lon is None or lat is None else (lon, lat)
 
 
 def load_router(session: Session) -> Router | None:

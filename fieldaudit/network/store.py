@@ -86,11 +86,21 @@ def replace_network(
 
 
 def network_version(session: Session) -> tuple:
-    """A cheap fingerprint of the stored graph (the routing cache's key)."""
+    """A cheap fingerprint of the stored graph and its facts (the routing cache's key): the
+    same lines imported again with other kerbs, surfaces or widths give another one."""
+    e = NetworkEdge
+    facts = (
+        func.length(e.highway) + 3 * func.length(e.surface) + 7 * func.length(e.kerb)
+    ) * e.id + (func.coalesce(e.width_m, 0.0) + func.coalesce(e.incline_pct, 0.0)) * e.id
     row = session.execute(
-        select(func.count(NetworkEdge.id), func.max(NetworkEdge.id), func.sum(NetworkEdge.length_m))
+        select(func.count(e.id), func.max(e.id), func.sum(e.length_m), func.sum(facts))
     ).one()
-    return (int(row[0] or 0), int(row[1] or 0), round(float(row[2] or 0.0), 3))
+    return (
+        int(row[0] or 0),
+        int(row[1] or 0),
+        round(float(row[2] or 0.0), 3),
+        round(float(row[3] or 0.0), 3),
+    )
 
 
 def read_destination_file(
