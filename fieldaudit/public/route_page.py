@@ -36,12 +36,8 @@ class Chosen:
     name: str
     lon: float
     lat: float
+    metric: tuple[float, float]  # the same point in EPSG:25832 (a place's own, not re-projected)
     on_map: bool = False
-
-    @property
-    def metric(self) -> tuple[float, float]:
-        """The point in EPSG:25832."""
-        return to_metric(self.lon, self.lat)
 
 
 def point_template() -> str:
@@ -65,12 +61,14 @@ def _chosen(name: str, places: dict[int, Destination]) -> Chosen | None:
         if place is None:
             return None
         point = to_shape(place.geom)
-        return Chosen(str(place.id), place.name, *to_wgs84(point.x, point.y))
+        lon, lat = to_wgs84(point.x, point.y)
+        return Chosen(str(place.id), place.name, lon, lat, (point.x, point.y))
     found = lon_lat(raw)
     if found is None:
         return None
     lon, lat = round(found[0], 6), round(found[1], 6)
-    return Chosen(f"{lon:.6f},{lat:.6f}", gettext("et punkt på kortet"), lon, lat, on_map=True)
+    name = gettext("et punkt på kortet")
+    return Chosen(f"{lon:.6f},{lat:.6f}", name, lon, lat, to_metric(lon, lat), on_map=True)
 
 
 @public.get("/trinfri-vej")

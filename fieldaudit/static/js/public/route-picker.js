@@ -41,7 +41,8 @@ async function drawPicker() {
 
   function mark(end, latlng) {
     if (markers[end]) markers[end].remove();
-    markers[end] = L.circleMarker(latlng, { radius: 9, color: COLOURS[end], weight: 4, fillOpacity: 0.8, interactive: false })
+    const style = { radius: 9, color: COLOURS[end], weight: 4, fillOpacity: 0.8, interactive: false, className: `route-end-${end}` };
+    markers[end] = L.circleMarker(latlng, style)
       .bindTooltip(textElement(data.texts[end]), { permanent: true, direction: "top", className: "route-end-label" })
       .addTo(map);
   }
