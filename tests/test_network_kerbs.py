@@ -119,6 +119,13 @@ def test_a_kerb_inside_a_line_cuts_it_and_the_shorter_piece_carries_it():
     assert found[0].geometry.coords[-1] == found[1].geometry.coords[0]  # noded together
 
 
+def test_a_kerb_where_a_connector_meets_a_pavement_goes_to_the_connector():
+    pavement = line([(0, -50), (0, 50)])  # passes the point: does not cross the kerb
+    connector = line([(0, 0), (15, 0)])
+    found, _ = apply_kerbs([pavement, connector], [KerbNode(Point(0, 0), "raised")])
+    assert [(round(x.geometry.length), x.facts.kerb) for x in found] == [(100, ""), (15, "raised")]
+
+
 def test_a_kerb_where_lines_end_goes_to_the_shortest_and_a_far_kerb_to_none():
     lines = [line([(0, 0), (90, 0)]), line([(90, 0), (95, 0)]), line([(90, 0), (90, 50)])]
     far = KerbNode(Point(50, 20), "raised")

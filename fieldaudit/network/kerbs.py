@@ -6,9 +6,10 @@ pavement; a file may give the same as point features beside its lines. The kerb 
 whoever walks through that point, so it becomes a fact of one line next to it:
 
 - the crossings that touch it (``highway=crossing`` or ``footway=crossing``), all of them;
+- else, a point where lines end: the shortest of them (the connector to the crossing; a
+  pavement that only passes the point does not cross the kerb);
 - else, a point inside a line: the line is cut there and the shorter piece carries the kerb
-  (every way through the point walks both pieces, so the shorter one blocks nothing more);
-- else, a point at the ends of lines: the shortest of them (the connector to the crossing).
+  (every way through the point walks both pieces, so the shorter one blocks nothing more).
 
 Several kerbs on one line: the highest counts (raised, unknown, rolled, lowered, flush), and
 the tactile paving is ``no`` if any kerb below raised says ``no``. The profiles
@@ -93,12 +94,18 @@ def _decide(
     crossings = [i for i in near if _is_crossing(lines[i])]
     if crossings:
         return crossings, None
+    inside: tuple[int, float] | None = None
+    ending: list[int] = []
     for i in near:
         geometry = lines[i].geometry
         along = geometry.project(point)
         if KERB_WITHIN_M < along < geometry.length - KERB_WITHIN_M:
-            return [], (i, along)
-    return [min(near, key=lambda i: (lines[i].geometry.length, i))], None
+            inside = inside or (i, along)
+        else:
+            ending.append(i)
+    if ending:  # a connector ending on a pavement: the connector goes through the kerb
+        return [min(ending, key=lambda i: (lines[i].geometry.length, i))], None
+    return [], inside
 
 
 def _cut(line: NetworkLine, kerbs: list[tuple[float, KerbNode]]) -> list[NetworkLine]:
