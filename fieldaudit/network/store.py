@@ -53,6 +53,7 @@ def replace_network(
     if append:
         lines = [*stored_lines(session), *lines]
     noded = node_lines(lines, tolerance)
+    last = session.scalar(select(func.max(NetworkEdge.id))) or 0
     session.execute(delete(NetworkEdge))
     session.execute(delete(NetworkNode))
     nodes = [
@@ -63,7 +64,7 @@ def replace_network(
         session.execute(insert(NetworkNode), nodes[start : start + BATCH])
     edges = [
         {
-            "id": i + 1,
+            "id": last + i + 1,  # after the replaced edges: a new fingerprint (network_version)
             "source_node": e.source + 1,
             "target_node": e.target + 1,
             "length_m": e.geometry.length,
@@ -86,21 +87,13 @@ def replace_network(
 
 
 def network_version(session: Session) -> tuple:
-    """A cheap fingerprint of the stored graph and its facts (the routing cache's key): the
-    same lines imported again with other kerbs, surfaces or widths give another one."""
-    e = NetworkEdge
-    facts = (
-        func.length(e.highway) + 3 * func.length(e.surface) + 7 * func.length(e.kerb)
-    ) * e.id + (func.coalesce(e.width_m, 0.0) + func.coalesce(e.incline_pct, 0.0)) * e.id
+    """A cheap fingerprint of the stored graph (the routing cache's key). Every replacement
+    numbers its edges after the last one, so the same lines imported again with other facts
+    (kerbs, surfaces) give another fingerprint."""
     row = session.execute(
-        select(func.count(e.id), func.max(e.id), func.sum(e.length_m), func.sum(facts))
+        select(func.count(NetworkEdge.id), func.max(NetworkEdge.id), func.sum(NetworkEdge.length_m))
     ).one()
-    return (
-        int(row[0] or 0),
-        int(row[1] or 0),
-        round(float(row[2] or 0.0), 3),
-        round(float(row[3] or 0.0), 3),
-    )
+    return (int(row[0] or 0), int(row[1] or 0), round(float(row[2] or 0.0), 3))
 
 
 def read_destination_file(
