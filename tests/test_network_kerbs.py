@@ -19,11 +19,22 @@ from sqlalchemy import select
 
 from fieldaudit.crs import to_wgs84
 from fieldaudit.models import NetworkEdge
+from fieldaudit.network import routing
 from fieldaudit.network.kerbs import KerbNode, apply_kerbs, kerb_from_tags, with_kerb
 from fieldaudit.network.lines import EdgeFacts, NetworkLine
 from fieldaudit.network.osm import network_query, parse_network_answer
 
 from .test_network_routes import X0, Y0, lonlat
+
+
+@pytest.fixture(autouse=True)
+def fresh_process():
+    """Each test starts without a kept router, as a new process would: the PostGIS test
+    database keeps its address between tests while its edges are numbered from 1 again, so the
+    same grid with other kerbs could match the previous test's router. Within a database, a new
+    import gets new edge numbers (tested below)."""
+    routing._CACHE.clear()
+
 
 DIRECT = [
     ([(0, 0), (90, 0)], {"highway": "footway"}),
