@@ -249,3 +249,11 @@ def test_kerb_rules_are_published(client):
         }
     ]
     assert {r["fact"] for r in profiles["WHEEL"]["edge_rules"]} >= {"kerb_raised", "kerb_rolled"}
+
+
+def test_kerb_rules_are_explained_in_plain_words(client):
+    page = client.get("/planlaegning/saadan-prioriterer-vi").get_data(as_text=True)
+    assert "sænket kantsten uden varselsfelt (tactile_paving=no): straf på 100 m omvej" in page
+    assert "afrundet kantsten (kerb=rolled): straf på 50 m omvej" in page
+    english = client.get("/planlaegning/saadan-prioriterer-vi?lang=en").get_data(as_text=True)
+    assert "kerb of unknown height (barrier=kerb): 100 m detour penalty" in english

@@ -143,6 +143,9 @@ def test_choose_fra_and_til_by_tapping_the_map_on_a_phone(phone, db):
     assert page.locator("#route-pick-map path.route-end-fra").count() == 1
     assert axe_violations(page) == []
     _shot(page, "answer-412.png")
+    page.get_by_role("radio", name="Til").check()  # a new Til: the old route is taken away
+    _tap_where_the_list_puts(page, "Til", "Herlev Rådhus")
+    assert drawn.count() == 0 and page.locator("#route-pick-map path.route-end-til").count() == 1
 
 
 def test_the_map_with_the_keyboard_and_the_page_without_script(desk, browser, live_server, db):

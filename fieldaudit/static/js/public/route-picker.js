@@ -35,16 +35,29 @@ async function drawPicker() {
     L.tileLayer(element.dataset.tileUrl, { maxZoom: 19, attribution: element.dataset.attribution }).addTo(map);
   }
   const areas = await addAreaLayer(L, map, data.areas_url, { interactive: false });
+  // The places of the lists, as small dots to aim at (their names are in the lists).
+  for (const [lon, lat] of Object.values(data.places)) {
+    L.circleMarker([lat, lon], { radius: 4, color: "#1d1d1d", weight: 2, fillColor: "#fff", fillOpacity: 1, interactive: false, className: "route-place" }).addTo(map);
+  }
   const selects = { fra: document.getElementById("route-from"), til: document.getElementById("route-to") };
   const status = document.getElementById("route-pick-status");
   const markers = {};
+  let route = null; // the answer's route, until an end changes
 
   function mark(end, latlng) {
     if (markers[end]) markers[end].remove();
+    if (route && !routeEnds(latlng, end)) {
+      route.remove();
+      route = null;
+    }
     const style = { radius: 9, color: COLOURS[end], weight: 4, fillOpacity: 0.8, interactive: false, className: `route-end-${end}` };
     markers[end] = L.circleMarker(latlng, style)
       .bindTooltip(textElement(data.texts[end]), { permanent: true, direction: "top", className: "route-end-label" })
       .addTo(map);
+  }
+
+  function routeEnds(latlng, end) {
+    return data[end] && latlng.lat === data[end][1] && latlng.lng === data[end][0];
   }
 
   function nextEnd() {
@@ -75,16 +88,17 @@ async function drawPicker() {
       else if (!select.value && markers[end]) markers[end].remove();
     });
   }
+  // The route under its ends' markers.
+  let bounds = areas.getBounds();
+  if (data.route) {
+    route = L.geoJSON(data.route, { interactive: false, style: { color: "#0b4f6c", weight: 6, className: "route-on-map" } }).addTo(map);
+    bounds = route.getBounds();
+  }
   for (const end of ["fra", "til"]) {
     if (data[end]) mark(end, L.latLng(data[end][1], data[end][0]));
   }
   if (data.fra && !data.til) document.getElementById("route-pick-til").checked = true;
-  let bounds = areas.getBounds();
-  if (data.route) {
-    const route = L.geoJSON(data.route, { interactive: false, style: { color: "#0b4f6c", weight: 6, className: "route-on-map" } }).addTo(map);
-    bounds = route.getBounds();
-  }
-  map.fitBounds(bounds.pad(0.1), { maxZoom: 17, padding: [8, 8] });
+  map.fitBounds(bounds.pad(0.15), { maxZoom: 17, padding: [24, 24] });
   element.dataset.ready = "true";
 }
 
