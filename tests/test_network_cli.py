@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from sqlalchemy import func, select
 
@@ -126,7 +127,7 @@ def test_the_step_free_route_page_answers_in_words(runner, db, client, make_publ
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Vejen fra Herlev Station til Herlev Bibliotek" in text
-    assert "Følg Herlev Bygade i" in text
+    assert "meter ad Herlev Bygade." in text and "Fra Herlev" not in text
     assert "Vi kender ingen barrierer på denne vej" in text
     bad = client.get("/trinfri-vej?fra=999999&til=x&gruppe=NOBODY")
     assert bad.status_code == 200 and "Vejen fra" not in bad.get_data(as_text=True)
@@ -146,4 +147,50 @@ def test_the_step_free_route_page_in_english(runner, client):
     ).get_data(as_text=True)
     assert "Find a step-free route" in page
     assert "The route from Herlev Station to Herlev Bibliotek" in page
-    assert "Follow Herlev Bygade for" in page
+    assert "metres along Herlev Bygade." in page
+    point = client.get(f"/trinfri-vej?fra=12.4437,55.7189&til={ids['Herlev Bibliotek']}")
+    assert "Point on the map (55.71890 N, 12.44370 E)" in point.get_data(as_text=True)
+
+
+def test_the_shipped_routes_directions_read_well(runner, db, client):
+    """Station to library on the shipped network: the unnamed approximate lines are paths."""
+    from fieldaudit.models import Destination
+
+    assert runner.invoke(args=["init"]).exit_code == 0
+    ids = {d.name: d.id for d in db.session.scalars(select(Destination))}
+    page = client.get(
+        f"/trinfri-vej?fra={ids['Herlev Station']}&til={ids['Herlev Bibliotek']}&gruppe=WHEEL"
+    ).get_data(as_text=True)
+    steps = re.findall(r"<li>((?:Gå|Drej|Fortsæt)[^<]*)</li>", page)
+    assert steps == [
+        "Gå 513 meter ad stien.",
+        "Drej til venstre og gå 115 meter ad gågaden.",
+        "Drej til højre og gå 331 meter ad Herlev Bygade.",
+    ]
+
+
+def test_the_step_free_route_page_takes_points_on_the_map(runner, db, client):
+    """The map's choices are LON,LAT in the same form: answered without any script."""
+    assert runner.invoke(args=["init"]).exit_code == 0
+    library = db.session.scalar(
+        select(Destination.id).where(Destination.name == "Herlev Bibliotek")
+    )
+    page = client.get(f"/trinfri-vej?fra=12.4437,55.7189&til={library}&gruppe=WHEEL")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Vejen fra et punkt på kortet til Herlev Bibliotek" in text
+    assert (
+        '<option value="12.443700,55.718900" data-map-point selected>'
+        "Punkt på kortet (55,71890 N, 12,44370 Ø)</option>"
+    ) in text
+    assert "meter ad Herlev Bygade." in text and 'class="route-line"' in text
+    picker = json.loads(re.search(r'id="route-picker-data">(.*?)</script>', text, re.S).group(1))
+    assert picker["fra"] == [12.4437, 55.7189] and picker["route"]["type"] == "LineString"
+    assert picker["texts"]["point"] == "Punkt på kortet (%(lat)s N, %(lon)s Ø)"
+
+
+def test_a_point_outside_herlev_is_refused_in_words(runner, db, client):
+    assert runner.invoke(args=["init"]).exit_code == 0
+    for query in ("fra=1.0,50.0&til=12.4356,55.7255", "fra=12.44,55.72&til=nonsense"):
+        text = client.get(f"/trinfri-vej?{query}").get_data(as_text=True)
+        assert "Vælg igen: vi kender ikke det valgte sted" in text and "Vejen fra" not in text

@@ -6,26 +6,20 @@ from flask import jsonify
 from shapely import set_precision
 from shapely.geometry import mapping
 
-from fieldaudit import params
 from fieldaudit.api.errors import ApiError
 from fieldaudit.api.views import api
 from fieldaudit.crs import METRIC, WGS84, reproject, to_metric
 from fieldaudit.extensions import db
 from fieldaudit.geojson import PRECISION_DEG
 from fieldaudit.network.profiles import PROFILES, profile, published_profiles
-from fieldaudit.network.routing import find_route
+from fieldaudit.network.routing import find_route, lon_lat
 from fieldaudit.web import query
 from fieldaudit.web.query import CHOICE, TEXT, Param, query_params
 
-ROUTE_BOX = (12.30, 55.65, 12.55, 55.82)  # Herlev and well around it (WGS84)
-
 
 def _lon_lat(name: str) -> tuple[float, float]:
-    raw = query.arg(name) or ""
-    parts = raw.split(",")
-    lon = params.finite_number(parts[0], ROUTE_BOX[0], ROUTE_BOX[2]) if len(parts) == 2 else None
-    lat = params.finite_number(parts[1], ROUTE_BOX[1], ROUTE_BOX[3]) if len(parts) == 2 else None
-    if lon is None or lat is None:
+    found = lon_lat(query.arg(name))
+    if found is None:
         raise ApiError(
             400,
             name,
@@ -33,7 +27,7 @@ def _lon_lat(name: str) -> tuple[float, float]:
             f"'{name}' skal være LÆNGDE,BREDDE (WGS84) i eller nær Herlev.",
             f"'{name}' must be LON,LAT (WGS84) in or near Herlev.",
         )
-    return lon, lat
+    return found
 
 
 @api.get("/route")

@@ -19,6 +19,7 @@ from shapely.geometry.base import BaseGeometry
 
 from fieldaudit.area_import import AreaFileError, SkippedFeature, herlev_window, read_layer
 from fieldaudit.crs import METRIC, reproject
+from fieldaudit.network.kerbs import RANK, KerbNode, apply_kerbs, kerb_from_tags, tactile_value
 from fieldaudit.plain_text import clean_line
 
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -27,6 +28,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "width": ("width", "bredde", "est_width"),
     "incline": ("incline", "haeldning", "hældning", "gradient"),
     "kerb": ("kerb", "kantsten"),
+    "tactile_paving": ("tactile_paving", "varselsfelt"),
     "name": ("name", "navn", "vejnavn", "Name", "NAVN"),
     "layer": ("layer", "niveau"),
     "bridge": ("bridge", "bro"),
@@ -48,6 +50,29 @@ class EdgeFacts:
     name: str = ""
     ref: str = ""
     approximate: bool = False
+    tactile_paving: str = ""  # "yes", "no" or "" (unknown): at the edge's kerb or crossing
+
+    def stored_kerb(self) -> str:
+        """The kerb as stored (the column ``kerb``): ``lowered;tactile=no`` with the paving."""
+        if self.tactile_paving and self.kerb in RANK:
+            return f"{self.kerb};tactile={self.tactile_paving}"
+        return self.kerb
+
+    @classmethod
+    def from_stored(cls, edge: Any) -> EdgeFacts:
+        """The facts of a stored edge (a ``NetworkEdge`` row)."""
+        kerb, _sep, tactile = (edge.kerb or "").partition(";tactile=")
+        return cls(
+            edge.highway,
+            edge.surface,
+            edge.width_m,
+            edge.incline_pct,
+            kerb,
+            edge.name,
+            edge.ref,
+            edge.approximate,
+            tactile,
+        )
 
 
 @dataclass(frozen=True)
@@ -113,9 +138,13 @@ def _layer(record: dict[str, Any]) -> int:
 
 
 def facts_from(record: dict[str, Any], ref: str = "", approximate: bool = False) -> EdgeFacts:
-    """The facts of a feature or an OSM way from its attributes or tags."""
+    """The facts of a feature or an OSM way from its attributes or tags (a way tagged
+    ``footway=crossing`` is a crossing)."""
+    highway = _text(_value(record, "highway"), 40)
+    if record.get("footway") == "crossing" and highway in ("footway", "path", "cycleway"):
+        highway = "crossing"
     return EdgeFacts(
-        highway=_text(_value(record, "highway"), 40),
+        highway=highway,
         surface=_text(_value(record, "surface"), 40),
         width_m=parse_width(_value(record, "width")),
         incline_pct=parse_incline(_value(record, "incline")),
@@ -123,6 +152,7 @@ def facts_from(record: dict[str, Any], ref: str = "", approximate: bool = False)
         name=_text(_value(record, "name"), 200),
         ref=_text(_value(record, "ref"), 200) or ref,
         approximate=approximate or bool(record.get("approximate") or False),
+        tactile_paving=tactile_value(_value(record, "tactile_paving")),
     )
 
 
@@ -151,17 +181,24 @@ def checked_lines(geometry: BaseGeometry | None) -> tuple[list[LineString], str]
 def read_line_file(
     path: str | Path, srid: int | None = None, layer: str | None = None
 ) -> tuple[list[NetworkLine], list[SkippedFeature], int]:
-    """Read every line of a network file: the lines, the skipped features and the file's EPSG."""
+    """Read every line of a network file, with the kerbs of its point features put on them
+    (``kerbs.py``): the lines, the skipped features and the file's EPSG."""
     path = Path(path)
     source_srid, records = read_layer(path, srid, layer)
     lines: list[NetworkLine] = []
     skipped: list[SkippedFeature] = []
+    kerbs: list[tuple[int, KerbNode]] = []
     for index, (record, raw) in enumerate(records):
         facts = facts_from(record, ref=f"{path.name}#{index}")
         if raw is None:
             skipped.append(SkippedFeature(index, facts.name, "no geometry"))
             continue
-        parts, reason = checked_lines(reproject(wkb.loads(bytes(raw)), source_srid, METRIC))
+        geometry = reproject(wkb.loads(bytes(raw)), source_srid, METRIC)
+        kerb = kerb_from_tags(record) if geometry.geom_type == "Point" else None
+        if kerb is not None and not geometry.is_empty:
+            kerbs.append((index, KerbNode(geometry, *kerb)))
+            continue
+        parts, reason = checked_lines(geometry)
         if not parts:
             skipped.append(SkippedFeature(index, facts.name, f"{reason} (EPSG:{source_srid})"))
             continue
@@ -169,4 +206,10 @@ def read_line_file(
     if not lines:
         reasons = "; ".join(f"#{s.index} {s.name or '?'}: {s.reason}" for s in skipped[:5])
         raise AreaFileError(f"{path.name}: no usable lines ({reasons or 'the file is empty'}).")
+    lines, unplaced = apply_kerbs(lines, [kerb for _index, kerb in kerbs])
+    skipped.extend(
+        SkippedFeature(index, f"kerb={kerb.kerb}", "a kerb more than 1 m from every line")
+        for index, kerb in kerbs
+        if kerb in unplaced
+    )
     return lines, skipped, source_srid

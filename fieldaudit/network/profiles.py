@@ -20,7 +20,7 @@ from fieldaudit.taxonomy import GROUP_LABELS, SEVERITIES, Group, Label, Severity
 
 BLOCK = "block"
 PENALTY = "penalty"
-PROFILES_VERSION = 1
+PROFILES_VERSION = 2
 LOOSE_SURFACES = frozenset(
     {
         "gravel",
@@ -97,11 +97,12 @@ class SiteRule:
 class EdgeRule:
     """An edge fact that blocks the edge or adds ``penalty_per_m`` metres per metre of it."""
 
-    fact: str  # "steps", "incline_above", "width_below", "kerb_raised", "loose", "rough"
+    fact: str  # "steps", "incline_above", "width_below", "kerb_raised", "loose", "rough"...
     effect: str
     limit: float | None = None
     penalty_per_m: float = 0.0
     label: Label = field(default_factory=lambda: Label("", ""))
+    penalty_m: float = 0.0  # once per edge walked (a kerb), spread over the edge's length
 
     def fits(self, facts: EdgeFacts) -> bool:
         """Tell whether the edge has this fact."""
@@ -111,8 +112,8 @@ class EdgeRule:
             return facts.incline_pct is not None and facts.incline_pct > (self.limit or 0)
         if self.fact == "width_below":
             return facts.width_m is not None and facts.width_m < (self.limit or 0)
-        if self.fact == "kerb_raised":
-            return facts.kerb == "raised"
+        if self.fact.startswith("kerb_") and self.fact in KERB_FACTS:
+            return KERB_FACTS[self.fact](facts)
         if self.fact == "loose":
             return facts.surface in LOOSE_SURFACES
         if self.fact == "rough":
@@ -122,8 +123,8 @@ class EdgeRule:
     def explain(self, lang: str) -> str:
         """The rule in a plain sentence, in Danish or English."""
         text = self.label.get(lang).format(limit=_number(self.limit or 0, lang))
-        if self.effect == BLOCK:
-            return f"{text}: {_effect(BLOCK, 0, lang)}"
+        if self.effect == BLOCK or self.penalty_m:
+            return f"{text}: {_effect(self.effect, self.penalty_m, lang)}"
         per_m = _number(self.penalty_per_m, lang)
         if lang == "en":
             return f"{text}: each metre counts {per_m} m extra"
@@ -138,7 +139,9 @@ class EdgeRule:
         found = {"fact": self.fact, "effect": self.effect, "label": label}
         if self.limit is not None:
             found["limit"] = self.limit
-        if self.effect == PENALTY:
+        if self.effect == PENALTY and self.penalty_m:
+            found["penalty_m"] = self.penalty_m
+        elif self.effect == PENALTY:
             found["penalty_per_m"] = self.penalty_per_m
         return found
 
@@ -158,16 +161,19 @@ class Profile:
         """The rule that decides a site for this group, or None if it does not matter."""
         return next((r for r in self.site_rules if r.fits(category, severity, measured)), None)
 
-    def edge_effect(self, facts: EdgeFacts) -> tuple[bool, float]:
-        """Whether the edge is blocked, and its penalty in metres per metre of length."""
-        blocked, per_m = False, 0.0
+    def edge_effect(self, facts: EdgeFacts, length_m: float = 1.0) -> tuple[bool, float]:
+        """Whether the edge is blocked, and its penalty in metres per metre of length (the
+        highest per-metre rule, plus the fixed penalties spread over the edge's length)."""
+        blocked, per_m, fixed = False, 0.0, 0.0
         for rule in self.edge_rules:
             if rule.fits(facts):
                 if rule.effect == BLOCK:
                     blocked = True
+                elif rule.penalty_m:
+                    fixed += rule.penalty_m
                 else:
                     per_m = max(per_m, rule.penalty_per_m)
-        return blocked, per_m
+        return blocked, per_m + fixed / max(length_m, 1.0)
 
 
 def _number(value: float, lang: str) -> str:
@@ -194,6 +200,22 @@ STEPS = Label("trappe (highway=steps)", "steps (highway=steps)")
 STEEP = Label("hældning over {limit} %", "incline above {limit} %")
 NARROW = Label("bredde under {limit} m", "width below {limit} m")
 RAISED = Label("hævet kantsten (kerb=raised)", "raised kerb (kerb=raised)")
+ROLLED = Label("afrundet kantsten (kerb=rolled)", "rolled kerb (kerb=rolled)")
+KERB_UNKNOWN = Label(
+    "kantsten af ukendt højde (barrier=kerb)", "kerb of unknown height (barrier=kerb)"
+)
+LOW_NO_TACTILE = Label(
+    "sænket kantsten uden varselsfelt (tactile_paving=no)",
+    "lowered kerb without tactile paving (tactile_paving=no)",
+)
+KERB_FACTS = {
+    "kerb_raised": lambda facts: facts.kerb == "raised",
+    "kerb_rolled": lambda facts: facts.kerb == "rolled",
+    "kerb_unknown": lambda facts: facts.kerb == "yes",
+    "kerb_low_no_tactile": lambda facts: (
+        facts.kerb in ("lowered", "flush", "rolled") and facts.tactile_paving == "no"
+    ),
+}
 LOOSE = Label("løs belægning (grus, græs, jord)", "loose surface (gravel, grass, earth)")
 ROUGH = Label("brosten", "cobblestones")
 
@@ -222,6 +244,8 @@ PROFILES: dict[str, Profile] = {
             (
                 EdgeRule("steps", BLOCK, label=STEPS),
                 EdgeRule("kerb_raised", BLOCK, label=RAISED),
+                EdgeRule("kerb_unknown", PENALTY, label=KERB_UNKNOWN, penalty_m=100.0),
+                EdgeRule("kerb_rolled", PENALTY, label=ROLLED, penalty_m=50.0),
                 EdgeRule("width_below", BLOCK, 0.9, label=NARROW),
                 EdgeRule("incline_above", BLOCK, 8.0, label=STEEP),
                 EdgeRule("incline_above", PENALTY, 5.0, 2.0, label=STEEP),
@@ -253,6 +277,7 @@ PROFILES: dict[str, Profile] = {
             ),
             (
                 EdgeRule("steps", PENALTY, penalty_per_m=10.0, label=STEPS),
+                EdgeRule("kerb_raised", PENALTY, label=RAISED, penalty_m=50.0),
                 EdgeRule("incline_above", PENALTY, 8.0, 2.0, label=STEEP),
                 EdgeRule("loose", PENALTY, penalty_per_m=1.0, label=LOOSE),
             ),
@@ -276,7 +301,7 @@ PROFILES: dict[str, Profile] = {
                 _p("surface", 30.0),
                 _p("signage", 30.0),
             ),
-            (),
+            (EdgeRule("kerb_low_no_tactile", PENALTY, label=LOW_NO_TACTILE, penalty_m=100.0),),
             Label(
                 "Et trin spærrer ikke. Manglende lydsignal, forhindringer i ganglinjen, "
                 "manglende varselsfelter og dårlig belysning giver en omvej-straf.",

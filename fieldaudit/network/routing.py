@@ -20,7 +20,9 @@ from shapely.ops import substring
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fieldaudit import params
 from fieldaudit.models import NetworkEdge
+from fieldaudit.network.directions import Direction, route_directions
 from fieldaudit.network.graph import FoundPath, Position, RoutingGraph, Step
 from fieldaudit.network.lines import EdgeFacts
 from fieldaudit.network.placement import PlacedSite, barrier_rows, barriers_version, place_sites
@@ -28,6 +30,7 @@ from fieldaudit.network.profiles import BLOCK, Profile, SiteRule
 from fieldaudit.network.store import network_version
 
 SNAP_WITHIN_M = 1000.0
+ROUTE_BOX = (12.30, 55.65, 12.55, 55.82)  # where a route may start or end (WGS84, Herlev and round)
 _CACHE: dict[str, Router] = {}
 
 
@@ -41,7 +44,7 @@ class RouteAnswer:
     barriers_avoided: list[int]
     barriers_on_route: list[dict[str, Any]]
     steps: list[Step]
-    directions: list[tuple[str, float]] = field(default_factory=list)
+    directions: list[Direction] = field(default_factory=list)
 
 
 @dataclass
@@ -92,7 +95,7 @@ class Router:
         blocked = np.zeros(count, dtype=bool)
         per_m = np.zeros(count)
         for i, facts in enumerate(self.facts):
-            blocked[i], per_m[i] = profile.edge_effect(facts)
+            blocked[i], per_m[i] = profile.edge_effect(facts, float(self.graph.length[i]))
         effects: dict[int, list[tuple[PlacedSite, SiteRule]]] = {}
         for edge, placed in self.sites.items():
             for site in placed:
@@ -126,6 +129,16 @@ class Router:
         return edge, float(line.project(point, normalized=True)) if line.length else 0.0
 
 
+def lon_lat(text: str | None) -> tuple[float, float] | None:
+    """A ``LON,LAT`` position (WGS84) in or near Herlev (``ROUTE_BOX``), or None."""
+    parts = (text or "").split(",")
+    if len(parts) != 2:
+        return None
+    lon = params.finite_number(parts[0], ROUTE_BOX[0], ROUTE_BOX[2])
+    lat = params.finite_number(parts[1], ROUTE_BOX[1], ROUTE_BOX[3])
+    return None if lon is None or lat is None else (lon, lat)
+
+
 def load_router(session: Session) -> Router | None:
     """The network and its sites, from the cache while neither has changed; None if no network."""
     version = network_version(session)
@@ -143,12 +156,7 @@ def load_router(session: Session) -> Router | None:
     router = Router(
         edge_ids=[e.id for e in edges],
         geometries=geometries,
-        facts=[
-            EdgeFacts(
-                e.highway, e.surface, e.width_m, e.incline_pct, e.kerb, e.name, e.ref, e.approximate
-            )
-            for e in edges
-        ],
+        facts=[EdgeFacts.from_stored(e) for e in edges],
         graph=RoutingGraph(
             len(node_ids),
             np.array([index[e.source_node] for e in edges]),
@@ -235,24 +243,10 @@ def route_on(
             if s.site_id in effects
         ],
         steps=found.steps,
-        directions=_directions(router, found.steps),
+        directions=route_directions(
+            found.steps, router.graph.length, router.geometries, router.facts
+        ),
     )
-
-
-def _directions(router: Router, steps: list[Step]) -> list[tuple[str, float]]:
-    """The route as (name of the way, metres along it), consecutive stretches of one name
-    joined; an unnamed stretch has the name ''."""
-    found: list[tuple[str, float]] = []
-    for step in steps:
-        metres = abs(step.end - step.start) * float(router.graph.length[step.edge])
-        if metres <= 0:
-            continue
-        name = router.facts[step.edge].name
-        if found and found[-1][0] == name:
-            found[-1] = (name, found[-1][1] + metres)
-        else:
-            found.append((name, metres))
-    return found
 
 
 def _avoided(

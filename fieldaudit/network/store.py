@@ -39,17 +39,7 @@ def stored_lines(session: Session) -> list[NetworkLine]:
     """The stored edges as lines again (for ``--append``: re-noded with the new lines)."""
     lines = []
     for edge in session.scalars(select(NetworkEdge).order_by(NetworkEdge.id)):
-        facts = EdgeFacts(
-            edge.highway,
-            edge.surface,
-            edge.width_m,
-            edge.incline_pct,
-            edge.kerb,
-            edge.name,
-            edge.ref,
-            edge.approximate,
-        )
-        lines.append(NetworkLine(to_shape(edge.geom), facts))
+        lines.append(NetworkLine(to_shape(edge.geom), EdgeFacts.from_stored(edge)))
     return lines
 
 
@@ -63,6 +53,7 @@ def replace_network(
     if append:
         lines = [*stored_lines(session), *lines]
     noded = node_lines(lines, tolerance)
+    last = session.scalar(select(func.max(NetworkEdge.id))) or 0
     session.execute(delete(NetworkEdge))
     session.execute(delete(NetworkNode))
     nodes = [
@@ -73,7 +64,7 @@ def replace_network(
         session.execute(insert(NetworkNode), nodes[start : start + BATCH])
     edges = [
         {
-            "id": i + 1,
+            "id": last + i + 1,  # after the replaced edges: a new fingerprint (network_version)
             "source_node": e.source + 1,
             "target_node": e.target + 1,
             "length_m": e.geometry.length,
@@ -81,7 +72,7 @@ def replace_network(
             "surface": e.facts.surface,
             "width_m": e.facts.width_m,
             "incline_pct": e.facts.incline_pct,
-            "kerb": e.facts.kerb,
+            "kerb": e.facts.stored_kerb(),
             "name": e.facts.name,
             "ref": e.facts.ref,
             "approximate": e.facts.approximate,
@@ -96,7 +87,9 @@ def replace_network(
 
 
 def network_version(session: Session) -> tuple:
-    """A cheap fingerprint of the stored graph (the routing cache's key)."""
+    """A cheap fingerprint of the stored graph (the routing cache's key). Every replacement
+    numbers its edges after the last one, so the same lines imported again with other facts
+    (kerbs, surfaces) give another fingerprint."""
     row = session.execute(
         select(func.count(NetworkEdge.id), func.max(NetworkEdge.id), func.sum(NetworkEdge.length_m))
     ).one()

@@ -1,9 +1,12 @@
-"""Find en trinfri vej in real Chromium: chosen with the keyboard from lists, answered in
-words, and axe-core finds no WCAG 2.2 A/AA problem on the form or the answer (issue 16)."""
+"""Find en trinfri vej in real Chromium: chosen with the keyboard from lists or by tapping the
+map on a phone, answered in words, and axe-core finds no WCAG 2.2 A/AA problem on the form or
+the answer (issue 16)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,9 +15,31 @@ from fieldaudit.network.lines import read_line_file
 from fieldaudit.network.store import read_destination_file, replace_network, upsert_destinations
 
 from .axe import axe_violations
+from .conftest import TIMEOUT_MS
 
 pytestmark = pytest.mark.browser
 DATA = Path(__file__).resolve().parents[2] / "data" / "geo"
+SHOTS = Path("/work/shots/route")
+
+
+@pytest.fixture
+def phone(browser: Any, live_server: Any) -> Iterator[Any]:
+    """A Pixel 7 (412 px wide, touch) on the live server; fails the test on any script error."""
+    devices = browser.browser_type._impl_obj._playwright.devices  # playwright.devices
+    context = browser.new_context(**devices["Pixel 7"], locale="da-DK", base_url=live_server.url)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.set_default_timeout(TIMEOUT_MS)
+    yield page
+    context.close()
+    assert errors == []
+
+
+def _shot(page: Any, name: str) -> None:
+    if SHOTS.parent.is_dir():
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / name), full_page=True)
 
 
 def _shipped_network(db):
@@ -33,14 +58,14 @@ def test_step_free_route_page_in_chromium(desk, db, make_public_report):
     page = desk
     page.goto("/trinfri-vej")
     assert axe_violations(page) == []
-    page.get_by_label("Fra").select_option(label="Herlev Station")
-    page.get_by_label("Til").select_option(label="Herlev Bibliotek")
+    page.get_by_role("combobox", name="Fra").select_option(label="Herlev Station")
+    page.get_by_role("combobox", name="Til").select_option(label="Herlev Bibliotek")
     page.get_by_label("Gangbesværede, arm- og håndhandicap").check()
     page.get_by_role("button", name="Find vejen").press("Enter")
     page.wait_for_load_state()
     answer = page.locator(".route-answer")
     assert "Vejen fra Herlev Station til Herlev Bibliotek" in answer.inner_text()
-    assert "Følg Herlev Bygade i" in answer.inner_text()
+    assert "meter ad Herlev Bygade." in answer.inner_text()
     assert answer.get_by_role("link", name="Trin eller dørtrin").count() == 1
     assert axe_violations(page) == []
     # The map: one image named by its caption, the route drawn, the barrier numbered as listed.
@@ -76,3 +101,74 @@ def test_the_area_summary_in_chromium(desk, db, make_public_report):
     assert "1 kendt barriere" in wheel and "fra Herlev Station: ja" in wheel
     assert "0 kendte barrierer" in rows.filter(has_text="Synshandicappede").inner_text()
     assert axe_violations(page) == []
+
+
+def _tap_where_the_list_puts(page, end, place):
+    """Choose ``place`` in the list (its marker shows where it is), then tap the map there."""
+    page.get_by_role("combobox", name=end).select_option(label=place)
+    marker = page.locator(f"#route-pick-map path.route-end-{end.lower()}")
+    marker.scroll_into_view_if_needed()
+    box = marker.bounding_box()
+    page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def test_choose_fra_and_til_by_tapping_the_map_on_a_phone(phone, db):
+    _shipped_network(db)
+    page = phone
+    page.goto("/trinfri-vej")
+    picker = page.get_by_role("region", name="Vælg på kortet")
+    page.wait_for_selector("#route-picker[data-ready='true']")
+    assert page.get_by_role("radio", name="Fra").is_checked()  # which end the next tap sets
+    assert axe_violations(page) == []
+    _shot(page, "picker-412.png")
+    _tap_where_the_list_puts(page, "Fra", "Herlev Station")
+    status = picker.locator("#route-pick-status")
+    assert status.inner_text() == "Fra er sat til et punkt på kortet. Næste klik vælger Til."
+    assert page.get_by_role("radio", name="Til").is_checked()
+    _tap_where_the_list_puts(page, "Til", "Herlev Bibliotek")
+    assert "Tryk på »Find vejen«" in status.inner_text()
+    chosen = page.get_by_role("combobox", name="Fra").evaluate("s => s.value")
+    lon, lat = (float(v) for v in chosen.split(","))
+    assert abs(lon - 12.4437) < 0.0005 and abs(lat - 55.7189) < 0.0003  # where the tap was
+    selected = page.locator("#route-to option:checked").inner_text()
+    assert selected.startswith("Punkt på kortet (55,725")
+    page.get_by_role("button", name="Find vejen").tap()
+    page.wait_for_selector("#route-picker[data-ready='true']")
+    answer = page.locator(".route-answer")
+    assert "Vejen fra et punkt på kortet til et punkt på kortet" in answer.inner_text()
+    assert "meter ad Herlev Bygade." in answer.inner_text()
+    drawn = page.locator("#route-pick-map path.route-on-map")
+    assert drawn.count() == 1 and drawn.evaluate("line => line.getTotalLength()") > 50
+    assert page.locator(".route-answer .route-line").count() == 1  # the tile-free map stays
+    assert page.locator("#route-pick-map path.route-end-fra").count() == 1
+    assert axe_violations(page) == []
+    _shot(page, "answer-412.png")
+    page.get_by_role("radio", name="Til").check()  # a new Til: the old route is taken away
+    _tap_where_the_list_puts(page, "Til", "Herlev Rådhus")
+    assert drawn.count() == 0 and page.locator("#route-pick-map path.route-end-til").count() == 1
+
+
+def test_the_map_with_the_keyboard_and_the_page_without_script(desk, browser, live_server, db):
+    _shipped_network(db)
+    page = desk
+    page.goto("/trinfri-vej")
+    page.wait_for_selector("#route-picker[data-ready='true']")
+    _shot(page, "picker-1280.png")
+    the_map = page.get_by_role("region", name="Kort til at vælge Fra og Til")
+    the_map.focus()
+    assert page.evaluate("getComputedStyle(document.activeElement, '::after').content") != "none"
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")  # the middle of the map is Fra
+    assert page.locator("#route-from option:checked").inner_text().startswith("Punkt på kortet")
+    assert page.get_by_role("radio", name="Til").is_checked()
+    context = browser.new_context(java_script_enabled=False, base_url=live_server.url)
+    try:
+        plain = context.new_page()
+        plain.goto("/trinfri-vej")
+        assert not plain.locator("#route-picker").is_visible()  # no map without its script
+        plain.get_by_role("combobox", name="Fra").select_option(label="Herlev Station")
+        plain.get_by_role("combobox", name="Til").select_option(label="Herlev Bibliotek")
+        plain.get_by_role("button", name="Find vejen").click()
+        assert plain.locator(".route-answer .route-line").count() == 1
+    finally:
+        context.close()
