@@ -26,13 +26,7 @@ def _lon_lat(name: str) -> tuple[float, float]:
     lon = params.finite_number(parts[0], ROUTE_BOX[0], ROUTE_BOX[2]) if len(parts) == 2 else None
     lat = params.finite_number(parts[1], ROUTE_BOX[1], ROUTE_BOX[3]) if len(parts) == 2 else None
     if lon is None or lat is None:
-        raise ApiError(
-            400,
-            name,
-            "invalid_position",
-            f"'{name}' skal være LÆNGDE,BREDDE (WGS84) i eller nær Herlev.",
-            f"'{name}' must be LON,LAT (WGS84) in or near Herlev.",
-        )
+        raise ApiError(400, name, "invalid_position.route", name=name)
     return lon, lat
 
 
@@ -49,22 +43,10 @@ def route():
     start, end = _lon_lat("from"), _lon_lat("to")
     group = profile(query.arg("profile") or "WHEEL")
     if group is None:
-        raise ApiError(
-            400,
-            "profile",
-            "unknown_profile",
-            "Vælg en kendt gruppe (WHEEL, MOB, VIS, ...).",
-            "Choose a known group (WHEEL, MOB, VIS, ...).",
-        )
+        raise ApiError(400, "profile", "unknown_profile")
     found = find_route(db.session, to_metric(*start), to_metric(*end), group)
     if found is None:
-        raise ApiError(
-            404,
-            "profile",
-            "no_route",
-            "Der er ingen vej for denne gruppe.",
-            "There is no route for this group.",
-        )
+        raise ApiError(404, "profile", "no_route")
     line = set_precision(reproject(found.line, METRIC, WGS84), PRECISION_DEG)
     response = jsonify(
         {
