@@ -38,7 +38,7 @@ class ParameterError(DomainError):
 
     status = 400
 
-    def __init__(self, parameter: str, key: str, **values: Any) -> None:
+    def __init__(self, parameter: str, key: str, /, **values: Any) -> None:
         found = problem(parameter, key, **values)
         self.parameter = parameter
         self.code = found.code

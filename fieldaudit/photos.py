@@ -206,7 +206,7 @@ def photo_slot() -> Iterator[None]:
         semaphore.release()
 
 
-def _problem(field_name: str, key: str, **params: Any) -> ValidationError:
+def _problem(field_name: str, key: str, /, **params: Any) -> ValidationError:
     return ValidationError(problem(field_name, key, **params))
 
 

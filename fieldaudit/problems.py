@@ -415,7 +415,7 @@ def _text(template: str, lang: str, params: dict[str, Any]) -> str:
     return template.format(**values)
 
 
-def message(key: str, **params: Any) -> Label:
+def message(key: str, /, **params: Any) -> Label:
     """The message of ``key`` in both languages, filled in with ``params``.
 
     KeyError for a key not in the catalogue; TypeError for a missing or unknown parameter."""
@@ -426,6 +426,6 @@ def message(key: str, **params: Any) -> Label:
     return Label(_text(entry.da, "da", params), _text(entry.en, "en", params))
 
 
-def problem(field: str, key: str, **params: Any) -> Problem:
+def problem(field: str, key: str, /, **params: Any) -> Problem:
     """The problem ``key`` with ``field`` (the input it is about) and its filled-in message."""
     return Problem(field, code_of(key), message(key, **params))

@@ -42,20 +42,16 @@ class MergeCandidate:
     distance_m: float
 
 
-def _refuse(key: str) -> ValidationError:
-    return ValidationError(problem("target", key))
-
-
 def check_merge(source: BarrierSite, target: BarrierSite | None) -> None:
     """Raise unless ``source`` may be merged into ``target`` (see the module docstring)."""
     if target is None or target.id == source.id:
-        raise _refuse("merge_target")
+        raise ValidationError(problem("target", "merge_target"))
     if source.status not in MERGE_FROM:
         raise wrong_status(source.status)
     if target.status not in MERGE_INTO:
-        raise _refuse("merge_target_closed")
+        raise ValidationError(problem("target", "merge_target_closed"))
     if target.category != source.category:
-        raise _refuse("merge_other_category")
+        raise ValidationError(problem("target", "merge_other_category"))
 
 
 def merge_sites(

@@ -28,7 +28,7 @@ HTTP_PROBLEMS: dict[int, str] = {
 class ApiError(DomainError):
     """A problem with the HTTP request itself (its body, headers or query)."""
 
-    def __init__(self, status: int, field: str, key: str, **values: Any) -> None:
+    def __init__(self, status: int, field: str, key: str, /, **values: Any) -> None:
         super().__init__(problem(field, key, **values))
         self.status = status
 

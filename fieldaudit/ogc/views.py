@@ -62,7 +62,7 @@ def _declares(names: tuple[str, ...]) -> Callable[[Any], Any]:
 class HttpProblem(Exception):
     """A 404 or 406 answered with a JSON body (also when HTML was asked for)."""
 
-    def __init__(self, status: int, key: str, **values: Any) -> None:
+    def __init__(self, status: int, key: str, /, **values: Any) -> None:
         found = problem("", key, **values)
         self.status = status
         self.code = found.code

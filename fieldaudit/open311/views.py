@@ -278,13 +278,12 @@ def unknown(rest: str) -> Response:
         if endpoint != "open311.unknown":
             allowed.append(method)
     if allowed:
+        either = Label(" eller ".join(allowed), " or ".join(allowed))  # "GET eller POST"
         raise gr.Open311Error(
             400,
-            message(
-                "open311_method_not_supported",
-                method=request.method,
-                allowed=Label(" eller ".join(allowed), " or ".join(allowed)),
-            ).get(lang),
+            message("open311_method_not_supported", method=request.method, allowed=either).get(
+                lang
+            ),
         )
     raise gr.Open311Error(
         404,
