@@ -20,7 +20,6 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from PIL import ExifTags, Image, ImageCms, ImageFile, UnidentifiedImageError
 from pillow_heif import open_heif, register_heif_opener
@@ -206,19 +205,17 @@ def photo_slot() -> Iterator[None]:
         semaphore.release()
 
 
-def _problem(field_name: str, key: str, /, **params: Any) -> ValidationError:
-    return ValidationError(problem(field_name, key, **params))
-
-
 def _open_checked(data: bytes, field_name: str, max_bytes: int) -> Image.Image:
     """Open an upload, refusing anything that is not a whole, reasonably sized, known image."""
     # Pillow's switch is process-wide, and a library may turn it on at import (WeasyPrint
     # does): a truncated photo must never be accepted because a PDF was printed before.
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     if len(data) > max_bytes:
-        raise _problem(field_name, "photo_too_large", max_mb=max_bytes // (1024 * 1024))
+        raise ValidationError(
+            problem(field_name, "photo_too_large", max_mb=max_bytes // (1024 * 1024))
+        )
     if not data:
-        raise _problem(field_name, "photo_empty")
+        raise ValidationError(problem(field_name, "photo_empty"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -231,9 +228,9 @@ def _open_checked(data: bytes, field_name: str, max_bytes: int) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _bomb(field_name, MAX_PIXELS) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise _problem(field_name, "photo_not_an_image") from None
+        raise ValidationError(problem(field_name, "photo_not_an_image")) from None
     if image_format not in ACCEPTED_FORMATS:
-        raise _problem(field_name, "photo_format")
+        raise ValidationError(problem(field_name, "photo_format"))
     if width * height > cap or width < 1 or height < 1:
         raise _bomb(field_name, cap)
     return Image.open(io.BytesIO(data))
@@ -245,7 +242,9 @@ def pixel_cap(image_format: str) -> int:
 
 
 def _bomb(field_name: str, cap: int) -> ValidationError:
-    return _problem(field_name, "photo_too_many_pixels", megapixels=cap // 1_000_000)
+    return ValidationError(
+        problem(field_name, "photo_too_many_pixels", megapixels=cap // 1_000_000)
+    )
 
 
 def _srgb_transform(mode: str, info: dict) -> ImageCms.ImageCmsTransform | None:
@@ -420,7 +419,7 @@ def render_photo(
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _bomb(field_name, MAX_PIXELS) from None
     except (OSError, SyntaxError, ValueError, EOFError):
-        raise _problem(field_name, "photo_not_an_image") from None
+        raise ValidationError(problem(field_name, "photo_not_an_image")) from None
     return display, thumbnail, width, height
 
 
@@ -471,7 +470,7 @@ def stage_photos(
 ) -> StagedPhotos:
     """Check and process up to three uploads into temporary files; raise ValidationError if bad."""
     if len(uploads) > max_photos:
-        raise _problem("photos", "too_many_photos", max_photos=max_photos)
+        raise ValidationError(problem("photos", "too_many_photos", max_photos=max_photos))
     staged = StagedPhotos(Path(media_dir))
     try:
         for position, data in enumerate(uploads):

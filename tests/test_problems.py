@@ -21,7 +21,6 @@ KEY_POSITION = {
     "ApiError": 2,  # ApiError(status, field, key, **params)
     "ParameterError": 1,  # ParameterError(parameter, key, **params)
     "HttpProblem": 1,  # HttpProblem(status, key, **params)
-    "_problem": 1,  # photos: _problem(field, key, **params)
 }
 # The codes clients saw before the catalogue (the API, the OGC API, OpenAPI, the docs): a code
 # is never renamed or dropped.
