@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+from flask_babel import refresh
 
 from fieldaudit import errors
 from fieldaudit.problems import CATALOGUE, code_of, message, problem
@@ -229,3 +230,23 @@ def test_every_problem_is_used():
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 used.add(node.value)
     assert set(CATALOGUE) <= used, sorted(set(CATALOGUE) - used)
+
+
+# -- a page shows the catalogue's message in the page's language ----------------------------
+
+
+def test_the_follow_form_says_what_is_wrong_in_the_pages_language(
+    client, herlev, csrf, make_public_report
+):
+    site = make_public_report().site
+    form = {"kind": "site", "target": site.id, "email": "ikke en adresse"}
+    for lang, expected in (
+        ("da", "Skriv en gyldig e-mailadresse."),
+        ("en", "Enter a valid e-mail address."),
+    ):
+        client.get(f"/?lang={lang}")
+        refresh()  # the requests share the test's app context: forget the cached language
+        page = client.post(
+            "/mail/foelg", data={**form, "csrf_token": csrf()}, follow_redirects=True
+        )
+        assert expected in page.get_data(as_text=True)
