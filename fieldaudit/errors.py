@@ -1,4 +1,8 @@
-"""Domain errors that a person can read, in Danish and English."""
+"""Domain errors that a person can read, in Danish and English.
+
+The messages come from one catalogue (``fieldaudit.problems``): build a ``Problem`` with
+``problems.problem(field, key, **params)``, never from inline Danish and English text.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +22,6 @@ class Problem:
     def as_dict(self, lang: str) -> dict[str, str]:
         """Return the problem as a JSON-ready dict in ``lang``."""
         return {"field": self.field, "error": self.code, "message": self.message.get(lang)}
-
-
-def problem(field: str, code: str, da: str, en: str) -> Problem:
-    """A problem with its message in Danish and English."""
-    return Problem(field, code, Label(da, en))
 
 
 class DomainError(Exception):

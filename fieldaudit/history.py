@@ -15,14 +15,14 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from fieldaudit.errors import ConflictError, Problem, ValidationError
+from fieldaudit.errors import ConflictError, ValidationError
 from fieldaudit.mail.notify import status_changed
 from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, Photo, User
 from fieldaudit.permissions import denied, may_note_site, require
 from fieldaudit.plain_text import clean_text
+from fieldaudit.problems import problem
 from fieldaudit.redaction import Box
 from fieldaudit.status import Action, Status
-from fieldaudit.taxonomy import Label
 from fieldaudit.utc import utc_now
 
 MAX_TEXT = 4000
@@ -31,16 +31,7 @@ MIN_REASON = 3
 
 def wrong_status(current: str) -> ConflictError:
     """The error for a change the current status does not allow."""
-    return ConflictError(
-        Problem(
-            "status",
-            "wrong_status",
-            Label(
-                f"Det kan ikke lade sig gøre, når status er '{current}'.",
-                f"This is not possible while the status is '{current}'.",
-            ),
-        )
-    )
+    return ConflictError(problem("status", "wrong_status", status=current))
 
 
 def checked_text(value: str, field_name: str, required: bool) -> str:
@@ -48,19 +39,9 @@ def checked_text(value: str, field_name: str, required: bool) -> str:
     see ``plain_text``), trimmed, and checked for length."""
     text = clean_text(value or "").strip()
     if required and len(text) < MIN_REASON:
-        raise ValidationError(
-            Problem(
-                field_name, "reason_required", Label("Skriv en begrundelse.", "Write a reason.")
-            )
-        )
+        raise ValidationError(problem(field_name, "reason_required"))
     if len(text) > MAX_TEXT:
-        raise ValidationError(
-            Problem(
-                field_name,
-                "text_too_long",
-                Label(f"Højst {MAX_TEXT} tegn.", f"At most {MAX_TEXT} characters."),
-            )
-        )
+        raise ValidationError(problem(field_name, "text_too_long", max_chars=MAX_TEXT))
     return text
 
 

@@ -5,7 +5,7 @@ Every number is ASCII digits within bounds (``'²'.isdigit()`` is True but ``int
 an id beyond the databases' integers is an error in PostgreSQL), every datetime has a time zone
 and a year from MIN_YEAR to MAX_YEAR (so converting it to UTC, or adding a window of days, stays
 within what Python and the databases represent). A value that breaks a rule raises
-``ParameterError`` (HTTP 400) with a Danish and English message, or a lenient reader returns the
+``ParameterError`` (HTTP 400) with a problem from the catalogue (``fieldaudit.problems``), or a lenient reader returns the
 caller's default.
 """
 
@@ -15,9 +15,10 @@ import math
 import re
 from collections.abc import Collection
 from datetime import UTC, date, datetime
+from typing import Any
 
-from fieldaudit.errors import DomainError, Problem
-from fieldaudit.taxonomy import Label
+from fieldaudit.errors import DomainError
+from fieldaudit.problems import problem
 
 MAX_ID = 2**31 - 1  # the databases' integer keys: a larger id cannot exist
 MIN_YEAR = 1900
@@ -37,11 +38,12 @@ class ParameterError(DomainError):
 
     status = 400
 
-    def __init__(self, parameter: str, code: str, message: Label) -> None:
+    def __init__(self, parameter: str, key: str, /, **values: Any) -> None:
+        found = problem(parameter, key, **values)
         self.parameter = parameter
-        self.code = code
-        self.message = message
-        super().__init__(Problem(parameter, code, message))
+        self.code = found.code
+        self.message = found.message
+        super().__init__(found)
 
 
 # -- lenient readers: None when the text is not a usable value ------------------------------
@@ -107,22 +109,13 @@ def choice(text: str | None, choices: Collection[str], default: str) -> str:
 # -- strict readers: ParameterError (400) when a given value cannot be used -----------------
 
 
-def _error(name: str, code: str, da: str, en: str) -> ParameterError:
-    return ParameterError(name, code, Label(da, en))
-
-
 def integer(text: str | None, name: str, minimum: int, maximum: int, default: int) -> int:
     """An integer from ``minimum`` to ``maximum`` in ASCII digits; ``default`` when absent."""
     if text is None or text == "":
         return default
     number = ascii_int(text, minimum, maximum)
     if number is None:
-        raise _error(
-            name,
-            "invalid_parameter",
-            f"'{name}' skal være et heltal mellem {minimum} og {maximum}.",
-            f"'{name}' must be a whole number from {minimum} to {maximum}.",
-        )
+        raise ParameterError(name, "invalid_parameter", name=name, minimum=minimum, maximum=maximum)
     return number
 
 
@@ -132,12 +125,7 @@ def moment(text: str | None, name: str) -> datetime | None:
         return None
     found = utc_datetime(text)
     if found is None:
-        raise _error(
-            name,
-            "invalid_datetime",
-            f"'{name}' skal være en dato og tid med tidszone (f.eks. 2026-01-01T00:00:00Z) "
-            f"mellem år {MIN_YEAR} og {MAX_YEAR}.",
-            f"'{name}' must be a date and time with a time zone (e.g. 2026-01-01T00:00:00Z) "
-            f"from the year {MIN_YEAR} to {MAX_YEAR}.",
+        raise ParameterError(
+            name, "invalid_datetime", name=name, min_year=MIN_YEAR, max_year=MAX_YEAR
         )
     return found

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fieldaudit.errors import DomainError, Problem
+from fieldaudit.errors import DomainError
+from fieldaudit.problems import problem
 from fieldaudit.status import Action, Role
-from fieldaudit.taxonomy import Label
 
 ROLE_IMPLIES: dict[Role, frozenset[Role]] = {
     Role.VOLUNTEER: frozenset({Role.VOLUNTEER}),
@@ -90,11 +90,7 @@ def may_note_site(user: Any) -> bool:
 
 def denied() -> PermissionDenied:
     """The error for an action the user's role may not do."""
-    return PermissionDenied(
-        Problem(
-            "", "not_allowed", Label("Din rolle må ikke gøre dette.", "Your role may not do this.")
-        )
-    )
+    return PermissionDenied(problem("", "not_allowed"))
 
 
 def require(user: Any, action: Action) -> None:

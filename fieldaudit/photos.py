@@ -25,9 +25,9 @@ from PIL import ExifTags, Image, ImageCms, ImageFile, UnidentifiedImageError
 from pillow_heif import open_heif, register_heif_opener
 from sqlalchemy.orm import Session
 
-from fieldaudit.errors import DomainError, Problem, ValidationError, problem
+from fieldaudit.errors import DomainError, ValidationError
 from fieldaudit.models import BarrierReport, Photo
-from fieldaudit.taxonomy import Label
+from fieldaudit.problems import problem
 
 register_heif_opener()
 
@@ -74,17 +74,7 @@ class StorageFullError(DomainError):
 
 
 def _storage_full() -> StorageFullError:
-    return StorageFullError(
-        Problem(
-            "photos",
-            "storage_full",
-            Label(
-                "Fotoet kan ikke gemmes lige nu, fordi serverens disk er fuld. Prøv igen senere.",
-                "The photo cannot be saved right now because the server's disk is full. "
-                "Try again later.",
-            ),
-        )
-    )
+    return StorageFullError(problem("photos", "storage_full"))
 
 
 @dataclass
@@ -180,16 +170,7 @@ _slots = _PhotoSlots(
 
 
 def _busy() -> PhotosBusyError:
-    return PhotosBusyError(
-        Problem(
-            "photos",
-            "photos_busy",
-            Label(
-                "Serveren behandler mange fotos lige nu. Prøv igen om lidt.",
-                "The server is processing many photos right now. Try again in a moment.",
-            ),
-        )
-    )
+    return PhotosBusyError(problem("photos", "photos_busy"))
 
 
 def configure_photo_workers(size: int, wait_s: float = PHOTO_WAIT_S) -> None:
@@ -224,24 +205,17 @@ def photo_slot() -> Iterator[None]:
         semaphore.release()
 
 
-def _problem(field_name: str, code: str, da: str, en: str) -> ValidationError:
-    return ValidationError(problem(field_name, code, da, en))
-
-
 def _open_checked(data: bytes, field_name: str, max_bytes: int) -> Image.Image:
     """Open an upload, refusing anything that is not a whole, reasonably sized, known image."""
     # Pillow's switch is process-wide, and a library may turn it on at import (WeasyPrint
     # does): a truncated photo must never be accepted because a PDF was printed before.
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     if len(data) > max_bytes:
-        raise _problem(
-            field_name,
-            "photo_too_large",
-            f"Fotoet fylder mere end {max_bytes // (1024 * 1024)} MB.",
-            f"The photo is larger than {max_bytes // (1024 * 1024)} MB.",
+        raise ValidationError(
+            problem(field_name, "photo_too_large", max_mb=max_bytes // (1024 * 1024))
         )
     if not data:
-        raise _problem(field_name, "photo_empty", "Fotoet er tomt.", "The photo is empty.")
+        raise ValidationError(problem(field_name, "photo_empty"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -254,19 +228,9 @@ def _open_checked(data: bytes, field_name: str, max_bytes: int) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _bomb(field_name, MAX_PIXELS) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise _problem(
-            field_name,
-            "photo_not_an_image",
-            "Filen er ikke et billede, eller billedet er ødelagt.",
-            "The file is not an image, or the image is damaged.",
-        ) from None
+        raise ValidationError(problem(field_name, "photo_not_an_image")) from None
     if image_format not in ACCEPTED_FORMATS:
-        raise _problem(
-            field_name,
-            "photo_format",
-            "Fotoet skal være JPEG, PNG, WebP eller HEIC.",
-            "The photo must be JPEG, PNG, WebP or HEIC.",
-        )
+        raise ValidationError(problem(field_name, "photo_format"))
     if width * height > cap or width < 1 or height < 1:
         raise _bomb(field_name, cap)
     return Image.open(io.BytesIO(data))
@@ -278,11 +242,8 @@ def pixel_cap(image_format: str) -> int:
 
 
 def _bomb(field_name: str, cap: int) -> ValidationError:
-    return _problem(
-        field_name,
-        "photo_too_many_pixels",
-        f"Fotoet har for mange pixels (højst {cap // 1_000_000} megapixel).",
-        f"The photo has too many pixels (at most {cap // 1_000_000} megapixels).",
+    return ValidationError(
+        problem(field_name, "photo_too_many_pixels", megapixels=cap // 1_000_000)
     )
 
 
@@ -458,12 +419,7 @@ def render_photo(
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _bomb(field_name, MAX_PIXELS) from None
     except (OSError, SyntaxError, ValueError, EOFError):
-        raise _problem(
-            field_name,
-            "photo_not_an_image",
-            "Filen er ikke et billede, eller billedet er ødelagt.",
-            "The file is not an image, or the image is damaged.",
-        ) from None
+        raise ValidationError(problem(field_name, "photo_not_an_image")) from None
     return display, thumbnail, width, height
 
 
@@ -514,12 +470,7 @@ def stage_photos(
 ) -> StagedPhotos:
     """Check and process up to three uploads into temporary files; raise ValidationError if bad."""
     if len(uploads) > max_photos:
-        raise _problem(
-            "photos",
-            "too_many_photos",
-            f"Højst {max_photos} fotos pr. rapport.",
-            f"At most {max_photos} photos per report.",
-        )
+        raise ValidationError(problem("photos", "too_many_photos", max_photos=max_photos))
     staged = StagedPhotos(Path(media_dir))
     try:
         for position, data in enumerate(uploads):

@@ -32,7 +32,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from fieldaudit.errors import Problem
-from fieldaudit.taxonomy import Label
+from fieldaudit.problems import problem
 
 # What no stored text may hold: C0 controls but tab, LF and CR; DEL and C1; surrogates; and the
 # two BMP non-characters XML 1.0 excludes.
@@ -54,16 +54,7 @@ def text_problem(value: Any, field: str) -> Problem | None:
     character = first_control_character(value)
     if character is None:
         return None
-    return Problem(
-        field,
-        CONTROL_CHARACTER,
-        Label(
-            f"Feltet '{field}' indeholder et kontroltegn ({character}), som ikke kan gemmes. "
-            "Fjern det, og send igen.",
-            f"The field '{field}' contains a control character ({character}) that cannot be "
-            "stored. Remove it and send again.",
-        ),
-    )
+    return problem(field, CONTROL_CHARACTER, field=field, character=character)
 
 
 def clean_text(value: str) -> str:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from fieldaudit.errors import Problem, ValidationError, problem
+from fieldaudit.errors import Problem, ValidationError
 from fieldaudit.photos import (
     DISPLAY_QUALITY,
     SERVED_FILE_MODE,
@@ -35,6 +35,7 @@ from fieldaudit.photos import (
     content_name,
     media_path,
 )
+from fieldaudit.problems import problem
 from fieldaudit.taxonomy import Label
 
 MIN_BOX_FRACTION = 0.005
@@ -69,24 +70,10 @@ def box_from_percent(left: float, top: float, width: float, height: float) -> Bo
     problems: list[Problem] = []
     for name, value in (("left", left), ("top", top)):
         if not 0 <= value < 100:
-            problems.append(
-                problem(
-                    name,
-                    "box_outside",
-                    "Skal være et tal fra 0 til under 100.",
-                    "Must be a number from 0 to below 100.",
-                )
-            )
+            problems.append(problem(name, "box_outside"))
     for name, value in (("width", width), ("height", height)):
         if not 100 * MIN_BOX_FRACTION <= value <= 100:
-            problems.append(
-                problem(
-                    name,
-                    "box_size",
-                    "Skal være et tal fra 0,5 til 100.",
-                    "Must be a number from 0.5 to 100.",
-                )
-            )
+            problems.append(problem(name, "box_size"))
     if problems:
         raise ValidationError(problems)
     return Box(

@@ -30,11 +30,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldaudit import redaction
-from fieldaudit.errors import Problem, ValidationError, problem
+from fieldaudit.errors import Problem, ValidationError
 from fieldaudit.history import checked_text, record, wrong_status
 from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, Photo, User
 from fieldaudit.permissions import require
 from fieldaudit.priority import score_site
+from fieldaudit.problems import problem
 from fieldaudit.sites import coordinates, join_site, refresh_site
 from fieldaudit.spatial import backend
 from fieldaudit.status import (
@@ -189,20 +190,9 @@ def decide_reports(
     allowed_from, status, text_field = REVIEW_DECISIONS[action]
     text = checked_text(text, text_field, required=status == Status.REJECTED)
     if not reports:
-        raise ValidationError(
-            problem(
-                "reports", "no_reports", "Vælg mindst én rapport.", "Choose at least one report."
-            )
-        )
+        raise ValidationError(problem("reports", "no_reports"))
     if len({r.site_id for r in reports}) != 1:
-        raise ValidationError(
-            problem(
-                "reports",
-                "reports_of_several_sites",
-                "Vælg kun rapporter fra ét sted.",
-                "Choose reports of one site only.",
-            )
-        )
+        raise ValidationError(problem("reports", "reports_of_several_sites"))
     for report in reports:
         if report.status not in {s.value for s in allowed_from}:
             raise wrong_status(report.status)
@@ -226,23 +216,9 @@ def mark_duplicate(
     if report.status not in (Status.NEW.value, Status.VERIFIED.value):
         raise wrong_status(report.status)
     if target is None or target.id == report.site_id:
-        raise ValidationError(
-            problem(
-                "site_id",
-                "duplicate_target",
-                "Vælg et andet sted, som rapporten er en dublet af.",
-                "Choose another site that the report duplicates.",
-            )
-        )
+        raise ValidationError(problem("site_id", "duplicate_target"))
     if target.status in (Status.DUPLICATE.value, Status.REJECTED.value):
-        raise ValidationError(
-            problem(
-                "site_id",
-                "duplicate_target_closed",
-                "Det valgte sted er selv afvist eller en dublet.",
-                "The chosen site is itself rejected or a duplicate.",
-            )
-        )
+        raise ValidationError(problem("site_id", "duplicate_target_closed"))
     old_site = report.site
     before = {"status": report.status, "site_id": report.site_id}
     report.status = Status.DUPLICATE.value
@@ -288,42 +264,14 @@ def _checked_correction(
     new_category = category_code if category_code is not None else report.category
     cat = category(new_category)
     if cat is None:
-        problems.append(
-            problem(
-                "category",
-                "unknown_category",
-                "Vælg en kendt kategori.",
-                "Choose a known category.",
-            )
-        )
+        problems.append(problem("category", "unknown_category"))
     if severity is not None and severity not in {s.value for s in Severity}:
-        problems.append(
-            problem(
-                "severity",
-                "invalid_severity",
-                "Alvor skal være lav, middel eller høj.",
-                "Severity must be low, medium or high.",
-            )
-        )
+        problems.append(problem("severity", "invalid_severity"))
     if groups is not None and (not groups or not set(groups) <= {g.value for g in Group}):
-        problems.append(
-            problem(
-                "groups",
-                "unknown_group",
-                "Vælg mindst én kendt målgruppe.",
-                "Choose at least one known group.",
-            )
-        )
+        problems.append(problem("groups", "unknown_group.correction"))
     new_tags = tags if tags is not None else list(report.tags or [])
     if cat is not None and not set(new_tags) <= {t.code for t in tags_for(cat)}:
-        problems.append(
-            problem(
-                "tags",
-                "unknown_tag",
-                "Et mærke passer ikke til kategorien.",
-                "A tag does not fit the category.",
-            )
-        )
+        problems.append(problem("tags", "unknown_tag"))
     if problems:
         raise ValidationError(problems)
     assert cat is not None

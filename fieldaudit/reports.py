@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from fieldaudit.areas import ServiceArea, area_for_point
 from fieldaudit.crs import METRIC, to_metric
-from fieldaudit.errors import ConflictError, Problem, ValidationError, problem
+from fieldaudit.errors import ConflictError, Problem, ValidationError
 from fieldaudit.models import BarrierReport, User
 from fieldaudit.plain_text import text_problem
+from fieldaudit.problems import problem
 from fieldaudit.sites import join_site
 from fieldaudit.status import Status
 from fieldaudit.taxonomy import Group, Severity, category, tags_for
@@ -108,14 +109,7 @@ def check_created_at(value: Any, now: datetime, problems: list[Problem]) -> date
         return now
     moment = parse_timestamp(value)
     if moment is None or moment > now + CLOCK_SKEW:
-        problems.append(
-            problem(
-                "created_at",
-                "invalid_time",
-                "Tidspunktet skal være ISO 8601 med tidszone.",
-                "The time must be ISO 8601 with a time zone.",
-            )
-        )
+        problems.append(problem("created_at", "invalid_time"))
         return now
     return moment
 
@@ -126,97 +120,41 @@ def check_report(
     """Check a report as sent by a device; raise ValidationError listing every problem."""
     now = now or datetime.now(UTC)
     if not isinstance(payload, dict):
-        raise ValidationError(
-            problem(
-                "",
-                "invalid_body",
-                "Rapporten skal være et JSON-objekt.",
-                "The report must be a JSON object.",
-            )
-        )
+        raise ValidationError(problem("", "invalid_body.report"))
     problems: list[Problem] = []
 
     report_uuid = parse_uuid(payload.get("uuid"))
     if report_uuid is None:
-        problems.append(
-            problem(
-                "uuid",
-                "invalid_uuid",
-                "Rapporten mangler et gyldigt UUID.",
-                "The report needs a valid UUID.",
-            )
-        )
+        problems.append(problem("uuid", "invalid_uuid.report"))
 
     x = y = 0.0
     lat, lon = _number(payload.get("lat")), _number(payload.get("lon"))
     if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        problems.append(
-            problem(
-                "position",
-                "invalid_position",
-                "Positionen er ikke gyldige koordinater.",
-                "The position is not valid coordinates.",
-            )
-        )
+        problems.append(problem("position", "invalid_position"))
     else:
         x, y = to_metric(lon, lat)
         if not service_area.contains(x, y):
-            problems.append(
-                problem(
-                    "position",
-                    "outside_area",
-                    "Positionen ligger uden for Herlev Kommune.",
-                    "The position is outside Herlev Kommune.",
-                )
-            )
+            problems.append(problem("position", "outside_area"))
 
     accuracy = payload.get("accuracy_m")
     if accuracy is not None:
         accuracy = _number(accuracy)
         if accuracy is None or not 0 <= accuracy <= MAX_ACCURACY_M:
-            problems.append(
-                problem(
-                    "accuracy_m",
-                    "invalid_accuracy",
-                    f"GPS-nøjagtigheden skal være et tal mellem 0 og {MAX_ACCURACY_M:.0f} meter.",
-                    f"GPS accuracy must be a number from 0 to {MAX_ACCURACY_M:.0f} metres.",
-                )
-            )
+            problems.append(problem("accuracy_m", "invalid_accuracy", max_m=MAX_ACCURACY_M))
 
     code = payload.get("category")
     cat = category(code) if isinstance(code, str) else None
     if cat is None:
-        problems.append(
-            problem(
-                "category",
-                "unknown_category",
-                "Vælg en kendt kategori.",
-                "Choose a known category.",
-            )
-        )
+        problems.append(problem("category", "unknown_category"))
 
     severity = payload.get("severity")
     if severity not in {s.value for s in Severity}:
-        problems.append(
-            problem(
-                "severity",
-                "invalid_severity",
-                "Alvor skal være lav, middel eller høj.",
-                "Severity must be low, medium or high.",
-            )
-        )
+        problems.append(problem("severity", "invalid_severity"))
 
     groups = _string_list(payload.get("groups"))
     known_groups = {g.value for g in Group}
     if groups is None or not set(groups) <= known_groups:
-        problems.append(
-            problem(
-                "groups",
-                "unknown_group",
-                "Vælg kun kendte målgrupper.",
-                "Choose only known groups.",
-            )
-        )
+        problems.append(problem("groups", "unknown_group"))
         groups = []
     if not groups and cat is not None:
         groups = [g.value for g in cat.groups]
@@ -224,38 +162,17 @@ def check_report(
     tags = _string_list(payload.get("tags"))
     allowed_tags = {t.code for t in tags_for(cat)} if cat else set()
     if tags is None or (cat is not None and not set(tags) <= allowed_tags):
-        problems.append(
-            problem(
-                "tags",
-                "unknown_tag",
-                "Et mærke passer ikke til kategorien.",
-                "A tag does not fit the category.",
-            )
-        )
+        problems.append(problem("tags", "unknown_tag"))
         tags = []
 
     measurements = _check_measurements(payload.get("measurements"), cat, problems)
 
     description = payload.get("description", "")
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
-        problems.append(
-            problem(
-                "description",
-                "invalid_description",
-                f"Beskrivelsen skal være tekst på højst {MAX_DESCRIPTION} tegn.",
-                f"The description must be text of at most {MAX_DESCRIPTION} characters.",
-            )
-        )
+        problems.append(problem("description", "invalid_description", max_chars=MAX_DESCRIPTION))
         description = ""
     if cat is not None and cat.code == "other" and not description.strip():
-        problems.append(
-            problem(
-                "description",
-                "description_required",
-                "Beskriv barrieren med ord.",
-                "Describe the barrier in words.",
-            )
-        )
+        problems.append(problem("description", "description_required"))
 
     created_at = check_created_at(payload.get("created_at"), now, problems)
 
@@ -266,14 +183,7 @@ def check_report(
         or not isinstance(reporter_name, str)
         or len(reporter_name) > MAX_NAME
     ):
-        problems.append(
-            problem(
-                "reporter_name",
-                "invalid_name",
-                f"Navnet må højst være {MAX_NAME} tegn.",
-                f"The name may be at most {MAX_NAME} characters.",
-            )
-        )
+        problems.append(problem("reporter_name", "invalid_name", max_chars=MAX_NAME))
         show_name, reporter_name = False, ""
     problems += _control_characters({"description": description, "reporter_name": reporter_name})
 
@@ -307,27 +217,13 @@ def _check_measurements(raw: Any, cat: Any, problems: list[Problem]) -> dict[str
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        problems.append(
-            problem(
-                "measurements",
-                "invalid_measurements",
-                "Målinger skal angives som værdi og enhed.",
-                "Measurements must be given as value and unit.",
-            )
-        )
+        problems.append(problem("measurements", "invalid_measurements"))
         return {}
     result: dict[str, dict[str, Any]] = {}
     for key, quantity in raw.items():
         definition = cat.measurement(key) if cat is not None and isinstance(key, str) else None
         if definition is None:
-            problems.append(
-                problem(
-                    f"measurements.{key}",
-                    "unknown_measurement",
-                    "Målingen passer ikke til kategorien.",
-                    "The measurement does not fit the category.",
-                )
-            )
+            problems.append(problem(f"measurements.{key}", "unknown_measurement"))
             continue
         value = _number(quantity.get("value")) if isinstance(quantity, dict) else _number(quantity)
         unit = (
@@ -342,8 +238,10 @@ def _check_measurements(raw: Any, cat: Any, problems: list[Problem]) -> dict[str
                 problem(
                     f"measurements.{key}",
                     "invalid_measurement",
-                    f"{definition.label.da} skal være et tal mellem {definition.minimum:g} og {definition.maximum:g} {definition.unit}.",
-                    f"{definition.label.en} must be a number from {definition.minimum:g} to {definition.maximum:g} {definition.unit}.",
+                    label=definition.label,
+                    minimum=definition.minimum,
+                    maximum=definition.maximum,
+                    unit=definition.unit,
                 )
             )
             continue
@@ -371,14 +269,7 @@ def store_report(
     existing = find_report(session, draft.uuid)
     if existing is not None:
         if existing.content_hash != digest:
-            raise ConflictError(
-                problem(
-                    "uuid",
-                    "uuid_conflict",
-                    "En anden rapport med samme UUID er allerede modtaget.",
-                    "A different report with the same UUID has already been received.",
-                )
-            )
+            raise ConflictError(problem("uuid", "uuid_conflict.report"))
         return existing, False
     area = area_for_point(session, draft.x, draft.y)
     report = BarrierReport(

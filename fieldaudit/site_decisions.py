@@ -20,23 +20,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldaudit.errors import Problem, ValidationError
+from fieldaudit.errors import ValidationError
 from fieldaudit.history import checked_text, record, wrong_status
 from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, User
 from fieldaudit.permissions import require
 from fieldaudit.priority import score_site
+from fieldaudit.problems import problem
 from fieldaudit.status import REPORTS_FOLLOW_SITE, Action, Status
-from fieldaudit.taxonomy import Label
 from fieldaudit.utc import utc_now
 
-INVALID_COST = Problem(
-    "cost",
-    "invalid_cost",
-    Label(
-        "Prisoverslaget skal være et helt antal kroner fra 0.",
-        "The cost estimate must be a whole number of kroner from 0.",
-    ),
-)
+INVALID_COST = problem("cost", "invalid_cost")
 
 
 @dataclass(frozen=True)
@@ -131,14 +124,7 @@ def plan_site(
     problems = []
     if year is None or not moment.year - 1 <= year <= moment.year + 30:
         problems.append(
-            Problem(
-                "year",
-                "invalid_year",
-                Label(
-                    f"Skriv et årstal fra {moment.year - 1} til {moment.year + 30}.",
-                    f"Enter a year from {moment.year - 1} to {moment.year + 30}.",
-                ),
-            )
+            problem("year", "invalid_year", first=moment.year - 1, last=moment.year + 30)
         )
     if cost_dkk is not None and not 0 <= cost_dkk <= 1_000_000_000:
         problems.append(INVALID_COST)

@@ -19,15 +19,15 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from fieldaudit.errors import Problem, ValidationError
+from fieldaudit.errors import ValidationError
 from fieldaudit.history import checked_text, record, wrong_status
 from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, SiteConfirmation, User
 from fieldaudit.permissions import require
+from fieldaudit.problems import problem
 from fieldaudit.report_review import update_site_status
 from fieldaudit.sites import coordinates
 from fieldaudit.spatial import backend
 from fieldaudit.status import PLANNER_SITE_STATUSES, REPORTS_FOLLOW_SITE, Action, Status
-from fieldaudit.taxonomy import Label
 
 MERGE_FROM = frozenset({Status.NEW.value, Status.VERIFIED.value, Status.REJECTED.value})
 MERGE_INTO = frozenset({Status.NEW.value, Status.VERIFIED.value, Status.PLANNED.value})
@@ -42,32 +42,16 @@ class MergeCandidate:
     distance_m: float
 
 
-def _refuse(code: str, da: str, en: str) -> ValidationError:
-    return ValidationError(Problem("target", code, Label(da, en)))
-
-
 def check_merge(source: BarrierSite, target: BarrierSite | None) -> None:
     """Raise unless ``source`` may be merged into ``target`` (see the module docstring)."""
     if target is None or target.id == source.id:
-        raise _refuse(
-            "merge_target",
-            "Vælg et andet sted at lægge stedet sammen med.",
-            "Choose another site to merge the site into.",
-        )
+        raise ValidationError(problem("target", "merge_target"))
     if source.status not in MERGE_FROM:
         raise wrong_status(source.status)
     if target.status not in MERGE_INTO:
-        raise _refuse(
-            "merge_target_closed",
-            "Det valgte sted er afvist, en dublet, udbedret eller lukket.",
-            "The chosen site is rejected, a duplicate, fixed or closed.",
-        )
+        raise ValidationError(problem("target", "merge_target_closed"))
     if target.category != source.category:
-        raise _refuse(
-            "merge_other_category",
-            "Kun steder med samme kategori kan lægges sammen. Ret først rapporternes kategori.",
-            "Only sites of the same category can be merged. Correct the reports' category first.",
-        )
+        raise ValidationError(problem("target", "merge_other_category"))
 
 
 def merge_sites(

@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session
 
 from fieldaudit.areas import area_for_point
 from fieldaudit.crs import METRIC
-from fieldaudit.errors import ConflictError, Problem
+from fieldaudit.errors import ConflictError
 from fieldaudit.models import BarrierReport, BarrierSite, SiteConfirmation
 from fieldaudit.priority import score_site
+from fieldaudit.problems import problem
 from fieldaudit.site_rule import (
     CANDIDATE_SITES,
     EXCLUDED_REPORT_STATUSES,
@@ -41,7 +42,6 @@ from fieldaudit.site_rule import (
 )
 from fieldaudit.spatial import backend
 from fieldaudit.status import OPEN_STATUSES, Status
-from fieldaudit.taxonomy import Label
 from fieldaudit.utc import as_utc
 
 # Built once: building and caching a statement costs more than running it on a small site.
@@ -331,16 +331,7 @@ def record_confirmation(
     )
     if existing is not None:
         if existing.content_hash != confirmation.content_hash:
-            raise ConflictError(
-                Problem(
-                    "uuid",
-                    "uuid_conflict",
-                    Label(
-                        "En anden bekræftelse med samme UUID er allerede modtaget.",
-                        "A different confirmation with the same UUID has already been received.",
-                    ),
-                )
-            )
+            raise ConflictError(problem("uuid", "uuid_conflict.confirmation"))
         return existing, False
     confirmation.site_id = site.id
     session.add(confirmation)

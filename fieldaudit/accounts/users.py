@@ -31,8 +31,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from fieldaudit.accounts import throttle
 from fieldaudit.errors import ConflictError, DomainError, NotFoundError, Problem, ValidationError
 from fieldaudit.models import User, new_session_token
+from fieldaudit.problems import problem
 from fieldaudit.status import Role
-from fieldaudit.taxonomy import Label
 from fieldaudit.utc import as_utc
 
 PASSWORD_METHOD = "scrypt:32768:8:1"
@@ -66,19 +66,8 @@ class LastAdminError(ConflictError):
     """The change would leave no active administrator."""
 
 
-WRONG_LOGIN = Problem(
-    "password",
-    "wrong_login",
-    Label("Forkert e-mail eller adgangskode.", "Wrong e-mail or password."),
-)
-TOO_MANY = Problem(
-    "email",
-    "too_many_attempts",
-    Label(
-        "For mange mislykkede forsøg. Vent et kvarter, og prøv igen.",
-        "Too many failed attempts. Wait a quarter of an hour and try again.",
-    ),
-)
+WRONG_LOGIN = problem("password", "wrong_login")
+TOO_MANY = problem("email", "too_many_attempts")
 
 
 def _now(now: datetime | None) -> datetime:
@@ -104,38 +93,11 @@ def password_problems(password: str, email: str = "") -> list[Problem]:
     """What is wrong with a new password (empty when it is good enough)."""
     problems: list[Problem] = []
     if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(
-            Problem(
-                "password",
-                "password_too_short",
-                Label(
-                    f"Adgangskoden skal være mindst {MIN_PASSWORD_LENGTH} tegn.",
-                    f"The password must be at least {MIN_PASSWORD_LENGTH} characters.",
-                ),
-            )
-        )
+        problems.append(problem("password", "password_too_short", min_chars=MIN_PASSWORD_LENGTH))
     elif len(password) > MAX_PASSWORD_LENGTH:
-        problems.append(
-            Problem(
-                "password",
-                "password_too_long",
-                Label(
-                    f"Adgangskoden må højst være {MAX_PASSWORD_LENGTH} tegn.",
-                    f"The password may be at most {MAX_PASSWORD_LENGTH} characters.",
-                ),
-            )
-        )
+        problems.append(problem("password", "password_too_long", max_chars=MAX_PASSWORD_LENGTH))
     elif len(set(password)) < 4 or (email and normalise_email(email) in password.lower()):
-        problems.append(
-            Problem(
-                "password",
-                "password_weak",
-                Label(
-                    "Adgangskoden er for let at gætte. Brug flere forskellige tegn eller ord.",
-                    "The password is too easy to guess. Use more different characters or words.",
-                ),
-            )
-        )
+        problems.append(problem("password", "password_weak"))
     return problems
 
 
@@ -143,13 +105,7 @@ def email_problems(email: str) -> list[Problem]:
     """What is wrong with an e-mail address (empty when it looks like one)."""
     if len(email) <= 254 and EMAIL_PATTERN.match(email.strip()):
         return []
-    return [
-        Problem(
-            "email",
-            "invalid_email",
-            Label("Skriv en gyldig e-mailadresse.", "Enter a valid e-mail address."),
-        )
-    ]
+    return [problem("email", "invalid_email")]
 
 
 def parse_role(value: str) -> Role:
@@ -157,9 +113,7 @@ def parse_role(value: str) -> Role:
     try:
         return Role(value)
     except ValueError:
-        raise ValidationError(
-            Problem("role", "unknown_role", Label("Vælg en kendt rolle.", "Choose a known role."))
-        ) from None
+        raise ValidationError(problem("role", "unknown_role")) from None
 
 
 def find_user(session: Session, email: str) -> User | None:
@@ -259,16 +213,7 @@ def create_user(
     if problems:
         raise ValidationError(problems)
     if find_user(session, email) is not None:
-        raise ConflictError(
-            Problem(
-                "email",
-                "email_taken",
-                Label(
-                    "Der findes allerede en bruger med den e-mail.",
-                    "A user with that e-mail already exists.",
-                ),
-            )
-        )
+        raise ConflictError(problem("email", "email_taken"))
     user = User(
         email=normalise_email(email),
         role=Role(role).value,
@@ -298,16 +243,7 @@ def invite_user(
     if user is None:
         user = create_user(session, email, role, None, display_name)
     elif user.password_hash is not None:
-        raise ConflictError(
-            Problem(
-                "email",
-                "already_member",
-                Label(
-                    "Personen har allerede en konto. Skift rollen i listen i stedet.",
-                    "The person already has an account. Change the role in the list instead.",
-                ),
-            )
-        )
+        raise ConflictError(problem("email", "already_member"))
     else:
         user.role = Role(role).value
         if display_name.strip():
@@ -343,16 +279,7 @@ def accept_invitation(
     """Set the password of an invited user; the token cannot be used again."""
     user = user_for_invitation(session, token, now)
     if user is None:
-        raise NotFoundError(
-            Problem(
-                "token",
-                "invitation_invalid",
-                Label(
-                    "Invitationen er udløbet eller allerede brugt.",
-                    "The invitation has expired or has already been used.",
-                ),
-            )
-        )
+        raise NotFoundError(problem("token", "invitation_invalid"))
     problems = password_problems(password, user.email)
     if problems:
         raise ValidationError(problems)
@@ -388,16 +315,7 @@ def _other_active_admins(session: Session, user: User) -> int:
 
 def _keep_an_admin(session: Session, user: User) -> None:
     if user.role == Role.ADMIN.value and user.active and not _other_active_admins(session, user):
-        raise LastAdminError(
-            Problem(
-                "role",
-                "last_admin",
-                Label(
-                    "Der skal være mindst én aktiv administrator.",
-                    "There must be at least one active administrator.",
-                ),
-            )
-        )
+        raise LastAdminError(problem("role", "last_admin"))
 
 
 def set_role(session: Session, user: User, role: Role) -> None:

@@ -2,43 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, jsonify
 from werkzeug.exceptions import HTTPException
 
 from fieldaudit.errors import DomainError, Problem
-from fieldaudit.taxonomy import Label
+from fieldaudit.problems import problem
 from fieldaudit.web.i18n import select_language
 
-HTTP_MESSAGES: dict[int, tuple[str, Label]] = {
-    400: ("bad_request", Label("Forespørgslen kan ikke læses.", "The request cannot be read.")),
-    401: ("unauthorized", Label("Du skal logge ind.", "You must sign in.")),
-    403: ("forbidden", Label("Det har du ikke adgang til.", "You do not have access to that.")),
-    404: ("not_found", Label("Det findes ikke.", "It does not exist.")),
-    405: (
-        "method_not_allowed",
-        Label("Metoden kan ikke bruges her.", "The method is not allowed here."),
-    ),
-    406: ("not_acceptable", Label("Svaret kan kun gives som JSON.", "The answer is only JSON.")),
-    413: (
-        "too_large",
-        Label("Forespørgslen er for stor.", "The request is too large."),
-    ),
-    415: (
-        "unsupported_media_type",
-        Label(
-            "Send JSON eller multipart/form-data.",
-            "Send JSON or multipart/form-data.",
-        ),
-    ),
-    429: ("too_many_requests", Label("For mange forespørgsler.", "Too many requests.")),
+# The problem (in fieldaudit.problems) for an HTTP error raised by Werkzeug, by status.
+HTTP_PROBLEMS: dict[int, str] = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
 }
 
 
 class ApiError(DomainError):
     """A problem with the HTTP request itself (its body, headers or query)."""
 
-    def __init__(self, status: int, field: str, code: str, da: str, en: str) -> None:
-        super().__init__(Problem(field, code, Label(da, en)))
+    def __init__(self, status: int, field: str, key: str, /, **values: Any) -> None:
+        super().__init__(problem(field, key, **values))
         self.status = status
 
 
@@ -64,10 +55,7 @@ def domain_error_response(error: DomainError):
 def http_error_response(error: HTTPException):
     """Turn a Werkzeug HTTP error raised in an API view (413, a broken multipart body) into JSON."""
     status = error.code or 500
-    code, message = HTTP_MESSAGES.get(
-        status, ("http_error", Label("Forespørgslen mislykkedes.", "The request failed."))
-    )
-    response = jsonify(error_body([Problem("", code, message)]))
+    response = jsonify(error_body([problem("", HTTP_PROBLEMS.get(status, "http_error"))]))
     response.status_code = status
     valid_methods = getattr(error, "valid_methods", None)
     if status == 405 and valid_methods:

@@ -20,13 +20,7 @@ from fieldaudit.web.query import CHOICE, TEXT, Param, query_params
 def _lon_lat(name: str) -> tuple[float, float]:
     found = lon_lat(query.arg(name))
     if found is None:
-        raise ApiError(
-            400,
-            name,
-            "invalid_position",
-            f"'{name}' skal være LÆNGDE,BREDDE (WGS84) i eller nær Herlev.",
-            f"'{name}' must be LON,LAT (WGS84) in or near Herlev.",
-        )
+        raise ApiError(400, name, "invalid_position.route", name=name)
     return found
 
 
@@ -43,22 +37,10 @@ def route():
     start, end = _lon_lat("from"), _lon_lat("to")
     group = profile(query.arg("profile") or "WHEEL")
     if group is None:
-        raise ApiError(
-            400,
-            "profile",
-            "unknown_profile",
-            "Vælg en kendt gruppe (WHEEL, MOB, VIS, ...).",
-            "Choose a known group (WHEEL, MOB, VIS, ...).",
-        )
+        raise ApiError(400, "profile", "unknown_profile")
     found = find_route(db.session, to_metric(*start), to_metric(*end), group)
     if found is None:
-        raise ApiError(
-            404,
-            "profile",
-            "no_route",
-            "Der er ingen vej for denne gruppe.",
-            "There is no route for this group.",
-        )
+        raise ApiError(404, "profile", "no_route")
     line = set_precision(reproject(found.line, METRIC, WGS84), PRECISION_DEG)
     response = jsonify(
         {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 from flask import request
@@ -12,6 +13,7 @@ from flask_login import current_user
 
 from fieldaudit import params
 from fieldaudit.api.errors import ApiError
+from fieldaudit.errors import ValidationError
 from fieldaudit.models import User
 from fieldaudit.plain_text import text_problem
 from fieldaudit.web import query
@@ -33,13 +35,7 @@ def device_token_hash() -> str | None:
     if token is None:
         return None
     if not DEVICE_TOKEN_PATTERN.fullmatch(token):
-        raise ApiError(
-            400,
-            DEVICE_TOKEN_HEADER,
-            "invalid_device_token",
-            "Enhedens nøgle skal være 32-128 tegn (A-Z, a-z, 0-9, - og _).",
-            "The device token must be 32-128 characters (A-Z, a-z, 0-9, - and _).",
-        )
+        raise ApiError(400, DEVICE_TOKEN_HEADER, "invalid_device_token")
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -59,13 +55,7 @@ def signed_in_user() -> User | None:
 
 
 def _invalid_json(field: str) -> ApiError:
-    return ApiError(
-        400,
-        field,
-        "invalid_json",
-        "Indholdet er ikke gyldig JSON.",
-        "The content is not valid JSON.",
-    )
+    return ApiError(400, field, "invalid_json")
 
 
 def _loads(raw: bytes | str, field: str) -> Any:
@@ -82,13 +72,7 @@ def _refuse_constant(name: str) -> Any:
 def json_body() -> Any:
     """The request's JSON body (415 if it is not JSON, 400 if it cannot be parsed)."""
     if not request.is_json:
-        raise ApiError(
-            415,
-            "",
-            "unsupported_media_type",
-            "Send indholdet som application/json.",
-            "Send the content as application/json.",
-        )
+        raise ApiError(415, "", "unsupported_media_type.json")
     return _loads(request.get_data(cache=False), "")
 
 
@@ -97,33 +81,15 @@ def report_request(max_photos: int, max_photo_bytes: int) -> tuple[Any, list[byt
     if request.is_json:
         return _loads(request.get_data(cache=False), ""), []
     if request.mimetype != "multipart/form-data":
-        raise ApiError(
-            415,
-            "",
-            "unsupported_media_type",
-            "Send rapporten som application/json eller multipart/form-data.",
-            "Send the report as application/json or multipart/form-data.",
-        )
+        raise ApiError(415, "", "unsupported_media_type.report")
     part = request.files.get(REPORT_FIELD)
     raw: bytes | str | None = part.read() if part is not None else request.form.get(REPORT_FIELD)
     if raw is None:
-        raise ApiError(
-            400,
-            REPORT_FIELD,
-            "missing_report",
-            "Forespørgslen mangler delen 'report' med rapporten som JSON.",
-            "The request lacks the 'report' part with the report as JSON.",
-        )
+        raise ApiError(400, REPORT_FIELD, "missing_report")
     payload = _loads(raw, REPORT_FIELD)
     files = request.files.getlist(PHOTOS_FIELD)
     if len(files) > max_photos:
-        raise ApiError(
-            422,
-            PHOTOS_FIELD,
-            "too_many_photos",
-            f"Højst {max_photos} fotos pr. rapport.",
-            f"At most {max_photos} photos per report.",
-        )
+        raise ApiError(422, PHOTOS_FIELD, "too_many_photos", max_photos=max_photos)
     photos: list[bytes] = []
     for position, upload in enumerate(files):
         data = upload.read(max_photo_bytes + 1)
@@ -132,8 +98,7 @@ def report_request(max_photos: int, max_photo_bytes: int) -> tuple[Any, list[byt
                 413,
                 f"photos[{position}]",
                 "photo_too_large",
-                f"Fotoet fylder mere end {max_photo_bytes // (1024 * 1024)} MB.",
-                f"The photo is larger than {max_photo_bytes // (1024 * 1024)} MB.",
+                max_mb=max_photo_bytes // (1024 * 1024),
             )
         photos.append(data)
     return payload, photos
@@ -144,22 +109,12 @@ def query_number(name: str, minimum: float, maximum: float, required: bool = Tru
     raw = query.arg(name)
     if raw is None or raw == "":
         if required:
-            raise ApiError(
-                400,
-                name,
-                "missing_parameter",
-                f"Parameteren '{name}' mangler.",
-                f"The parameter '{name}' is missing.",
-            )
+            raise ApiError(400, name, "missing_parameter", name=name)
         return None
     value = params.finite_number(raw, minimum, maximum)
     if value is None:
         raise ApiError(
-            400,
-            name,
-            "invalid_parameter",
-            f"'{name}' skal være et tal mellem {minimum:g} og {maximum:g}.",
-            f"'{name}' must be a number from {minimum:g} to {maximum:g}.",
+            400, name, "invalid_parameter.number", name=name, minimum=minimum, maximum=maximum
         )
     return value
 
@@ -171,13 +126,7 @@ def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
         return default
     value = params.ascii_int(raw, minimum, maximum)
     if value is None:
-        raise ApiError(
-            400,
-            name,
-            "invalid_parameter",
-            f"'{name}' skal være et heltal mellem {minimum} og {maximum}.",
-            f"'{name}' must be a whole number from {minimum} to {maximum}.",
-        )
+        raise ApiError(400, name, "invalid_parameter", name=name, minimum=minimum, maximum=maximum)
     return value
 
 
@@ -196,7 +145,8 @@ def check_text(value: Any, field: str = "") -> None:
     if isinstance(value, str):
         problem = text_problem(value, field)
         if problem is not None:
-            raise ApiError(422, field, "invalid_text", problem.message.da, problem.message.en)
+            # The JSON API has always called this "invalid_text": the same message, its own code.
+            raise ValidationError(replace(problem, code="invalid_text"))  # 422
     elif isinstance(value, dict):
         for key, item in value.items():
             check_text(key, field or str(key))

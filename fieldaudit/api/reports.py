@@ -58,7 +58,7 @@ def _follow_request(payload: dict) -> tuple[str, str] | None:
 
 
 def _not_found(field: str = "uuid") -> ApiError:
-    return ApiError(404, field, "not_found", "Rapporten findes ikke.", "The report does not exist.")
+    return ApiError(404, field, "not_found.report")
 
 
 def _report_body(report: BarrierReport, new: bool = False) -> dict:
@@ -152,11 +152,11 @@ def photo_file(photo_id: str, variant: str):
         or photo.report.hidden
         or not (photo_is_public(photo) or _may_see_unreviewed(photo.report))
     ):
-        raise ApiError(404, "photo_id", "not_found", "Fotoet findes ikke.", "No such photo.")
+        raise ApiError(404, "photo_id", "not_found.photo")
     name = photo.display_name if variant == "display" else photo.thumb_name
     path = media_path(current_app.config["MEDIA_DIR"], name)
     if path is None or not path.is_file():
-        raise ApiError(404, "photo_id", "not_found", "Fotoet findes ikke.", "No such photo.")
+        raise ApiError(404, "photo_id", "not_found.photo")
     response = send_file(path, mimetype="image/jpeg", conditional=True, etag=True)
     # Short-lived: a moderator may hide a photo, and it must then disappear soon.
     response.cache_control.public = True

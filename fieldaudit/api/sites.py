@@ -36,11 +36,12 @@ from fieldaudit.crs import bbox_to_metric, to_metric
 from fieldaudit.errors import Problem, ValidationError
 from fieldaudit.extensions import db
 from fieldaudit.models import BarrierSite
+from fieldaudit.problems import problem
 from fieldaudit.reports import check_created_at, parse_uuid
 from fieldaudit.sites import CONFIRMATION_KINDS, add_confirmation
 from fieldaudit.spatial import backend
 from fieldaudit.status import OPEN_STATUSES
-from fieldaudit.taxonomy import CATEGORIES_BY_CODE, Label
+from fieldaudit.taxonomy import CATEGORIES_BY_CODE
 from fieldaudit.visibility import (
     duplicate_check,
     own_unreviewed_site_ids,
@@ -83,13 +84,7 @@ def _bbox_argument() -> tuple[float, float, float, float]:
     if raw is None:
         return HERLEV_BBOX_WGS84
     if not BBOX_PATTERN.fullmatch(raw):
-        raise ApiError(
-            400,
-            "bbox",
-            "invalid_bbox",
-            "bbox skal være fire tal: minlon,minlat,maxlon,maxlat (WGS84).",
-            "bbox must be four numbers: minlon,minlat,maxlon,maxlat (WGS84).",
-        )
+        raise ApiError(400, "bbox", "invalid_bbox")
     min_lon, min_lat, max_lon, max_lat = (float(part) for part in raw.split(","))
     return min_lon, min_lat, max_lon, max_lat
 
@@ -152,13 +147,7 @@ def nearby_sites():
     accuracy = query_number("accuracy", 0, MAX_ACCURACY_M, required=False)
     code = query.arg("category")
     if code not in CATEGORIES_BY_CODE:
-        raise ApiError(
-            400,
-            "category",
-            "unknown_category",
-            "Vælg en kendt kategori.",
-            "Choose a known category.",
-        )
+        raise ApiError(400, "category", "unknown_category")
     assert lat is not None and lon is not None
     radius = max(NEARBY_MIN_RADIUS_M, (accuracy or 0.0) + NEARBY_ACCURACY_MARGIN_M)
     found = []
@@ -188,53 +177,28 @@ def nearby_sites():
     return jsonify({"radius_m": radius, "sites": results, "under_review": under_review})
 
 
-def _confirmation_problem(field: str, code: str, da: str, en: str) -> Problem:
-    return Problem(field, code, Label(da, en))
-
-
 @api.post("/sites/<site_id>/confirmations")
 def confirm_site(site_id: str):
     """'Still there' or 'fixed now' for a site, stored once per UUID."""
     payload = json_body()
     check_fields_text(payload, ("uuid", "kind", "created_at"))
     if not isinstance(payload, dict):
-        raise ValidationError(
-            _confirmation_problem(
-                "",
-                "invalid_body",
-                "Bekræftelsen skal være et JSON-objekt.",
-                "The confirmation must be a JSON object.",
-            )
-        )
+        raise ValidationError(problem("", "invalid_body.confirmation"))
     now = datetime.now(UTC)
     problems: list[Problem] = []
     confirmation_uuid = parse_uuid(payload.get("uuid"))
     if confirmation_uuid is None:
-        problems.append(
-            _confirmation_problem(
-                "uuid",
-                "invalid_uuid",
-                "Bekræftelsen mangler et gyldigt UUID.",
-                "The confirmation needs a valid UUID.",
-            )
-        )
+        problems.append(problem("uuid", "invalid_uuid.confirmation"))
     kind = payload.get("kind")
     if kind not in CONFIRMATION_KINDS:
-        problems.append(
-            _confirmation_problem(
-                "kind",
-                "invalid_kind",
-                "Vælg 'still_there' (den er der stadig) eller 'fixed_now' (den er udbedret).",
-                "Choose 'still_there' or 'fixed_now'.",
-            )
-        )
+        problems.append(problem("kind", "invalid_kind"))
     created_at = check_created_at(payload.get("created_at"), now, problems)
     device = device_token_hash()
     if problems:
         raise ValidationError(problems)
     site = db.session.get(BarrierSite, number) if (number := parse_id(site_id)) else None
     if site is None or not (site_is_public(site) or site.id in own_site_ids()):
-        raise ApiError(404, "site_id", "not_found", "Stedet findes ikke.", "No such site.")
+        raise ApiError(404, "site_id", "not_found.site")
     user = signed_in_user()
     confirmation, created = add_confirmation(
         db.session,

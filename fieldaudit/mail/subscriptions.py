@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from fieldaudit.errors import Problem, ValidationError
+from fieldaudit.errors import ValidationError
 from fieldaudit.mail import compose, outbox
 from fieldaudit.mail.links import (
     AREA_PATH,
@@ -37,26 +37,21 @@ from fieldaudit.models import (
     User,
 )
 from fieldaudit.plain_text import clean_text
-from fieldaudit.taxonomy import Label
+from fieldaudit.problems import problem
 
 MAX_EMAIL = 254
 EMAIL_PATTERN = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
-INVALID_EMAIL = Problem(
-    "email",
-    "invalid_email",
-    Label("Skriv en gyldig e-mailadresse.", "Enter a valid e-mail address."),
-)
 
 
 def check_address(value: Any, field_name: str = "email") -> str:
     """An e-mail address as stored (trimmed, lower case); raise ValidationError if it is not one."""
     if not isinstance(value, str):
-        raise ValidationError(Problem(field_name, INVALID_EMAIL.code, INVALID_EMAIL.message))
+        raise ValidationError(problem(field_name, "invalid_email"))
     address = value.strip().lower()
     if clean_text(address) != address or len(address) > MAX_EMAIL:
         address = ""
     if not EMAIL_PATTERN.match(address):
-        raise ValidationError(Problem(field_name, INVALID_EMAIL.code, INVALID_EMAIL.message))
+        raise ValidationError(problem(field_name, "invalid_email"))
     return address
 
 

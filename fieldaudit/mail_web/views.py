@@ -55,8 +55,8 @@ def follow():
     target_id = _target_or_404(kind, request.form.get("target"))
     try:
         email = subscriptions.check_address(request.form.get("email", ""))
-    except ValidationError:
-        flash(gettext("Skriv en gyldig e-mailadresse."), "error")
+    except ValidationError as error:
+        flash(error.first.message.get(_language()), "error")
         return redirect(_page_of(kind, target_id))
     try:
         subscriptions.request_follow(db.session, email, _language(), kind, target_id)

@@ -59,14 +59,7 @@ def check_known(args: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
     """Refuse query parameters the API definition does not declare (/req/core/query-param-unknown)."""
     for name in args:
         if name not in allowed:
-            raise ParameterError(
-                name,
-                "unknown_parameter",
-                Label(
-                    f"Parameteren '{name}' kendes ikke her; tilladt: {', '.join(allowed)}.",
-                    f"The parameter '{name}' is not known here; allowed: {', '.join(allowed)}.",
-                ),
-            )
+            raise ParameterError(name, "unknown_parameter", name=name, allowed=", ".join(allowed))
 
 
 def parse_limit(value: str | None) -> int:
@@ -75,14 +68,7 @@ def parse_limit(value: str | None) -> int:
         return DEFAULT_LIMIT
     limit = params.ascii_int(value, 1, MAX_LIMIT)
     if limit is None:
-        raise ParameterError(
-            "limit",
-            "invalid_limit",
-            Label(
-                f"limit skal være et heltal fra 1 til {MAX_LIMIT}.",
-                f"limit must be a whole number from 1 to {MAX_LIMIT}.",
-            ),
-        )
+        raise ParameterError("limit", "invalid_limit", maximum=MAX_LIMIT)
     return limit
 
 
@@ -92,28 +78,12 @@ def parse_offset(value: str | None) -> int:
         return 0
     offset = params.ascii_int(value, 0, MAX_OFFSET)
     if offset is None:
-        raise ParameterError(
-            "offset",
-            "invalid_offset",
-            Label(
-                f"offset skal være et heltal fra 0 til {MAX_OFFSET}.",
-                f"offset must be a whole number from 0 to {MAX_OFFSET}.",
-            ),
-        )
+        raise ParameterError("offset", "invalid_offset", maximum=MAX_OFFSET)
     return offset
 
 
 def _bbox_error() -> ParameterError:
-    return ParameterError(
-        "bbox",
-        "invalid_bbox",
-        Label(
-            "bbox skal være fire (eller seks) tal: min. længde, min. bredde, maks. længde, "
-            "maks. bredde i WGS 84 (CRS84), f.eks. 12.40,55.71,12.46,55.76.",
-            "bbox must be four (or six) numbers: min longitude, min latitude, max longitude, "
-            "max latitude in WGS 84 (CRS84), e.g. 12.40,55.71,12.46,55.76.",
-        ),
-    )
+    return ParameterError("bbox", "invalid_bbox.ogc")
 
 
 def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
@@ -135,16 +105,7 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
 
 
 def _datetime_error() -> ParameterError:
-    return ParameterError(
-        "datetime",
-        "invalid_datetime",
-        Label(
-            "datetime skal være et tidspunkt (RFC 3339, f.eks. 2026-02-12T23:20:52Z) eller et "
-            "interval 'start/slut', hvor '..' eller intet betyder åben.",
-            "datetime must be a date-time (RFC 3339, e.g. 2026-02-12T23:20:52Z) or an interval "
-            "'start/end' where '..' or nothing means open.",
-        ),
-    )
+    return ParameterError("datetime", "invalid_datetime.ogc")
 
 
 _RFC3339 = re.compile(

@@ -21,6 +21,7 @@ from fieldaudit.ogc.openapi import (
     PAGE_PARAMETERS,
     openapi_document,
 )
+from fieldaudit.problems import problem
 from fieldaudit.taxonomy import Label
 from fieldaudit.web import query
 from fieldaudit.web.i18n import select_language
@@ -61,11 +62,12 @@ def _declares(names: tuple[str, ...]) -> Callable[[Any], Any]:
 class HttpProblem(Exception):
     """A 404 or 406 answered with a JSON body (also when HTML was asked for)."""
 
-    def __init__(self, status: int, code: str, message: Label) -> None:
+    def __init__(self, status: int, key: str, /, **values: Any) -> None:
+        found = problem("", key, **values)
         self.status = status
-        self.code = code
-        self.message = message
-        super().__init__(message.en)
+        self.code = found.code
+        self.message = found.message
+        super().__init__(found.message.en)
 
 
 def _json(value: Any, status: int = 200, media_type: str = JSON) -> Response:
@@ -117,17 +119,11 @@ def _negotiate(allowed: tuple[str, ...], media_type: str) -> str:
     ft.check_known(query.all_args(), allowed)
     lang = query.arg("lang")
     if lang is not None and lang not in LANGUAGES:
-        raise ft.ParameterError(
-            "lang", "invalid_lang", Label("lang skal være da eller en.", "lang must be da or en.")
-        )
+        raise ft.ParameterError("lang", "invalid_lang")
     f = query.arg("f")
     if f is not None:
         if f not in FORMATS:
-            raise ft.ParameterError(
-                "f",
-                "invalid_format",
-                Label("f skal være json, geojson eller html.", "f must be json, geojson or html."),
-            )
+            raise ft.ParameterError("f", "invalid_format")
         g.ogc_format = "html" if f == "html" else "json"
         return g.ogc_format
     if not request.headers.get("Accept"):
@@ -135,14 +131,7 @@ def _negotiate(allowed: tuple[str, ...], media_type: str) -> str:
         return g.ogc_format
     best = request.accept_mimetypes.best_match([media_type, JSON, GEOJSON, HTML])
     if best is None:
-        raise HttpProblem(
-            406,
-            "not_acceptable",
-            Label(
-                f"Kun {media_type} eller HTML kan leveres her.",
-                f"Only {media_type} or HTML can be served here.",
-            ),
-        )
+        raise HttpProblem(406, "not_acceptable.ogc", media_type=media_type)
     g.ogc_format = "html" if best == HTML else "json"
     return g.ogc_format
 
@@ -234,14 +223,7 @@ def _collection(collection: ft.Collection, lang: str) -> dict[str, Any]:
 def _find_collection(collection_id: str) -> ft.Collection:
     collection = ft.COLLECTIONS.get(collection_id)
     if collection is None:
-        raise HttpProblem(
-            404,
-            "unknown_collection",
-            Label(
-                f"Samlingen '{collection_id}' findes ikke.",
-                f"The collection '{collection_id}' does not exist.",
-            ),
-        )
+        raise HttpProblem(404, "unknown_collection", collection=collection_id)
     return collection
 
 
@@ -443,14 +425,7 @@ def item(collection_id: str, feature_id: str) -> Response:
     lang = _lang()
     row = ft.find_feature(db.session, found, feature_id)
     if row is None:
-        raise HttpProblem(
-            404,
-            "unknown_feature",
-            Label(
-                f"Objektet '{feature_id}' findes ikke i '{found.id}'.",
-                f"The feature '{feature_id}' does not exist in '{found.id}'.",
-            ),
-        )
+        raise HttpProblem(404, "unknown_feature", feature=feature_id, collection=found.id)
     feature = found.feature(row, lang)
     title = f"{found.title.get(lang)} #{feature_id}"
     feature["links"] = [

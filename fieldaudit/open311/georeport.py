@@ -31,6 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fieldaudit import params
+from fieldaudit.problems import message
 from fieldaudit.status import ACCEPTED_REPORT_STATUSES, OPEN_STATUSES, Status
 from fieldaudit.taxonomy import (
     Label,
@@ -139,11 +140,8 @@ def check_jurisdiction(value: str | None, lang: str) -> None:
     if value and value.strip().lower() != JURISDICTION_ID:
         raise Open311Error(
             404,
-            text_in(
-                lang,
-                f"jurisdiction_id '{value}' findes ikke; her er kun '{JURISDICTION_ID}'.",
-                f"jurisdiction_id '{value}' was not found; this endpoint serves only "
-                f"'{JURISDICTION_ID}'.",
+            message("open311_unknown_jurisdiction", value=value, jurisdiction=JURISDICTION_ID).get(
+                lang
             ),
         )
 

@@ -15,6 +15,7 @@ from fieldaudit.open311.georeport import (
     text_in,
 )
 from fieldaudit.plain_text import text_problem
+from fieldaudit.problems import message
 from fieldaudit.taxonomy import (
     Category,
 )
@@ -49,36 +50,22 @@ def report_payload(
     lat_text, lon_text = (form.get("lat") or "").strip(), (form.get("long") or "").strip()
     if not lat_text or not lon_text:
         if form.get("address_string") or form.get("address_id"):
-            errors.append(
-                text_in(
-                    lang,
-                    "Send lat og long: adresser kan ikke slås op her.",
-                    "Send lat and long: addresses cannot be looked up here.",
-                )
-            )
+            errors.append(message("open311_address_not_supported").get(lang))
         else:
-            errors.append(text_in(lang, "lat og long mangler.", "lat and long were not provided."))
+            errors.append(message("open311_missing_position").get(lang))
     lat, lon = _form_number(lat_text), _form_number(lon_text)
     if lat_text and lon_text and (lat is None or lon is None):
-        errors.append(text_in(lang, "lat og long skal være tal.", "lat and long must be numbers."))
+        errors.append(message("open311_position_not_numbers").get(lang))
 
     known = {"severity", *LIST_ATTRIBUTES} | {m.key for m in cat.measurements}
     for code in attributes:
         if code not in known:
             errors.append(
-                text_in(
-                    lang,
-                    f"attribute[{code}] findes ikke for service_code '{cat.code}'.",
-                    f"attribute[{code}] is not defined for service_code '{cat.code}'.",
-                )
+                message("open311_unknown_attribute", attribute=code, code=cat.code).get(lang)
             )
     severity = attributes.get("severity", [None])
     if len(severity) != 1:
-        errors.append(
-            text_in(
-                lang, "Angiv én værdi for attribute[severity].", "Give one attribute[severity]."
-            )
-        )
+        errors.append(message("open311_one_severity").get(lang))
     measurements: dict[str, Any] = {}
     for m in cat.measurements:
         values = attributes.get(m.key)
@@ -86,13 +73,7 @@ def report_payload(
             continue
         number = _form_number(values[-1])
         if number is None:
-            errors.append(
-                text_in(
-                    lang,
-                    f"attribute[{m.key}] skal være et tal.",
-                    f"attribute[{m.key}] must be a number.",
-                )
-            )
+            errors.append(message("open311_attribute_not_number", attribute=m.key).get(lang))
             continue
         measurements[m.key] = {"value": number, "unit": m.unit}
     if errors:

@@ -34,6 +34,7 @@ from fieldaudit.open311.georeport import (
     text_in,
     w3_datetime,
 )
+from fieldaudit.problems import message
 from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Status
 from fieldaudit.taxonomy import (
     MUNICIPALITY,
@@ -64,23 +65,9 @@ def parse_request_filters(args: Mapping[str, str], now: datetime, lang: str) -> 
     if raw_ids:
         ids = [i for i in map(params.record_id, raw_ids) if i is not None]
         if len(ids) != len(raw_ids):
-            errors.append(
-                text_in(
-                    lang,
-                    f"service_request_id skal være heltal fra 1 til {params.MAX_ID} adskilt af "
-                    "komma.",
-                    f"service_request_id must be whole numbers from 1 to {params.MAX_ID} "
-                    "separated by commas.",
-                )
-            )
+            errors.append(message("open311_invalid_request_ids", max_id=params.MAX_ID).get(lang))
         elif len(ids) > MAX_IDS:
-            errors.append(
-                text_in(
-                    lang,
-                    f"Højst {MAX_IDS} service_request_id ad gangen.",
-                    f"At most {MAX_IDS} service_request_id at a time.",
-                )
-            )
+            errors.append(message("open311_too_many_request_ids", max_ids=MAX_IDS).get(lang))
         if errors:
             raise Open311Error(400, *errors)
         # "This overrides all other arguments."
@@ -89,19 +76,11 @@ def parse_request_filters(args: Mapping[str, str], now: datetime, lang: str) -> 
     codes = _comma_list(args.get("service_code"))
     unknown = [c for c in codes if category(c) is None]
     if unknown:
-        errors.append(
-            text_in(
-                lang,
-                f"Ukendt service_code: {', '.join(unknown)}.",
-                f"Unknown service_code: {', '.join(unknown)}.",
-            )
-        )
+        errors.append(message("open311_unknown_service_codes", codes=", ".join(unknown)).get(lang))
 
     statuses = [s.lower() for s in _comma_list(args.get("status"))]
     if any(s not in ("open", "closed") for s in statuses):
-        errors.append(
-            text_in(lang, "status skal være open eller closed.", "status must be open or closed.")
-        )
+        errors.append(message("open311_invalid_status").get(lang))
 
     moments: dict[str, datetime | None] = {}
     for name in ("start_date", "end_date"):
@@ -109,15 +88,12 @@ def parse_request_filters(args: Mapping[str, str], now: datetime, lang: str) -> 
         moments[name] = parse_w3_datetime(value) if value else None
         if value and moments[name] is None:
             errors.append(
-                text_in(
-                    lang,
-                    f"{name} skal være en dato og tid i W3C-format med tidszone, "
-                    f"f.eks. 2026-01-01T00:00:00Z, mellem år {params.MIN_YEAR} og "
-                    f"{params.MAX_YEAR}.",
-                    f"{name} must be a W3C date and time with a time zone, "
-                    f"e.g. 2026-01-01T00:00:00Z, from the year {params.MIN_YEAR} to "
-                    f"{params.MAX_YEAR}.",
-                )
+                message(
+                    "open311_invalid_date",
+                    name=name,
+                    min_year=params.MIN_YEAR,
+                    max_year=params.MAX_YEAR,
+                ).get(lang)
             )
     if errors:
         raise Open311Error(400, *errors)
@@ -134,16 +110,12 @@ def parse_request_filters(args: Mapping[str, str], now: datetime, lang: str) -> 
     if end < start:
         raise Open311Error(
             400,
-            text_in(lang, "end_date ligger før start_date.", "end_date is before start_date."),
+            message("open311_dates_reversed").get(lang),
         )
     if end - start > WINDOW:
         raise Open311Error(
             400,
-            text_in(
-                lang,
-                "start_date og end_date må højst ligge 90 dage fra hinanden.",
-                "start_date and end_date may not span more than 90 days.",
-            ),
+            message("open311_dates_too_far_apart").get(lang),
         )
     return RequestFilters(
         service_codes=list(dict.fromkeys(codes)),

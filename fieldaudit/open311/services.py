@@ -11,6 +11,7 @@ from fieldaudit.open311.georeport import (
     Open311Error,
     text_in,
 )
+from fieldaudit.problems import message
 from fieldaudit.taxonomy import (
     CATEGORIES,
     GROUP_LABELS,
@@ -58,18 +59,12 @@ def services(lang: str) -> list[dict[str, Any]]:
 def find_service(code: str | None, lang: str) -> Category:
     """The category with ``code``; 400 when none is given, 404 when it does not exist."""
     if not code:
-        raise Open311Error(
-            400, text_in(lang, "service_code mangler.", "service_code was not provided.")
-        )
+        raise Open311Error(400, message("open311_missing_service_code").get(lang))
     cat = category(code)
     if cat is None:
         raise Open311Error(
             404,
-            text_in(
-                lang,
-                f"service_code '{code}' findes ikke.",
-                f"service_code '{code}' was not found.",
-            ),
+            message("open311_unknown_service_code", code=code).get(lang),
         )
     return cat
 

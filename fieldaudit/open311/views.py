@@ -20,6 +20,7 @@ from fieldaudit.extensions import db
 from fieldaudit.models import BarrierReport, HistoryEntry, Photo
 from fieldaudit.open311 import georeport as gr
 from fieldaudit.open311 import posting, service_requests, services, xml_format
+from fieldaudit.problems import message
 from fieldaudit.reports import check_report, store_report
 from fieldaudit.status import Status
 from fieldaudit.taxonomy import Label
@@ -173,10 +174,7 @@ def request_detail(request_id: str, fmt: str) -> Response:
     if not rows:
         raise gr.Open311Error(
             404,
-            Label(
-                f"service_request_id '{request_id}' findes ikke.",
-                f"service_request_id '{request_id}' was not found.",
-            ).get(lang),
+            message("open311_request_not_found", request_id=request_id).get(lang),
         )
     return _respond(fmt, _records(rows, lang), "service_requests", "request")
 
@@ -189,7 +187,7 @@ def token(token: str, fmt: str) -> Response:
     if report is None:
         raise gr.Open311Error(
             404,
-            Label(f"token '{token}' findes ikke.", f"token '{token}' was not found.").get(lang),
+            message("open311_token_not_found", token=token).get(lang),
         )
     return _respond(
         fmt,
@@ -207,21 +205,13 @@ def create_request(fmt: str) -> Response:
     if query.arg("api_key") is not None:
         raise gr.Open311Error(
             400,
-            Label(
-                "Send api_key i forespørgslens indhold (POST-data), ikke i adressen: en nøgle i "
-                "adressen havner i logfiler. Bed om en ny nøgle, hvis den har stået i en adresse.",
-                "Send api_key in the request body (POST data), not in the URL: a key in the URL "
-                "ends up in access logs. Ask for a new key if it has been in a URL.",
-            ).get(lang),
+            message("open311_api_key_in_url").get(lang),
         )
     api_key = find_api_key(db.session, request.form.get("api_key"))
     if api_key is None:
         raise gr.Open311Error(
             403,
-            Label(
-                "Ugyldig eller manglende api_key: rapporten kan ikke modtages.",
-                "Invalid or missing api_key received -- can't proceed with create_request.",
-            ).get(lang),
+            message("open311_invalid_api_key").get(lang),
         )
     form = request.form
     posting.refuse_control_characters(form.items(multi=True), lang)
@@ -288,17 +278,14 @@ def unknown(rest: str) -> Response:
         if endpoint != "open311.unknown":
             allowed.append(method)
     if allowed:
+        either = Label(" eller ".join(allowed), " or ".join(allowed))  # "GET eller POST"
         raise gr.Open311Error(
             400,
-            Label(
-                f"Metoden {request.method} bruges ikke her; brug {' eller '.join(allowed)}.",
-                f"The method {request.method} is not supported here; use {' or '.join(allowed)}.",
-            ).get(lang),
+            message("open311_method_not_supported", method=request.method, allowed=either).get(
+                lang
+            ),
         )
     raise gr.Open311Error(
         404,
-        Label(
-            f"Ressourcen '{rest}' findes ikke i Open311 GeoReport v2.",
-            f"The resource '{rest}' does not exist in Open311 GeoReport v2.",
-        ).get(lang),
+        message("open311_unknown_resource", resource=rest).get(lang),
     )
