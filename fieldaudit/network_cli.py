@@ -12,12 +12,11 @@ from fieldaudit import osm
 from fieldaudit.area_import import AreaFileError
 from fieldaudit.extensions import db
 from fieldaudit.network import osm as network_osm
-from fieldaudit.network.impact import DEFAULT_SPACING_M, network_impact, origin_grid
+from fieldaudit.network.impact import DEFAULT_SPACING_M, network_impact
 from fieldaudit.network.lines import NetworkLine, read_line_file
 from fieldaudit.network.noding import DEFAULT_TOLERANCE_M
 from fieldaudit.network.population import read_population_file, replace_population
 from fieldaudit.network.profiles import PROFILES
-from fieldaudit.network.routing import load_router
 from fieldaudit.network.store import read_destination_file, replace_network, upsert_destinations
 from fieldaudit.network.whatif import Budget, plan_fixes
 from fieldaudit.network.whatif_inputs import load_inputs

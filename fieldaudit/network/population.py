@@ -162,9 +162,7 @@ def replace_population(session: Session, cells: Sequence[PopulationPoint], sourc
     """Store ``cells`` in place of the stored grid (importing the same file again changes
     nothing); the number stored."""
     session.execute(delete(PopulationCell))
-    rows = [
-        {"x": c.x, "y": c.y, "population": c.population, "source": source[:200]} for c in cells
-    ]
+    rows = [{"x": c.x, "y": c.y, "population": c.population, "source": source[:200]} for c in cells]
     for start in range(0, len(rows), 2000):
         session.execute(insert(PopulationCell), rows[start : start + 2000])
     session.flush()

@@ -82,7 +82,9 @@ def _value(site: SiteImpact, cost: int | None, per_krone: bool) -> tuple[float, 
 
 
 def _fix(site: SiteImpact, cost: int | None, after: NetworkImpact) -> Fix:
-    return Fix(site.site_id, site.opened, site.pairs_lost, site.extra_m, cost, after.reachable_share)
+    return Fix(
+        site.site_id, site.opened, site.pairs_lost, site.extra_m, cost, after.reachable_share
+    )
 
 
 def plan_fixes(
