@@ -1,0 +1,121 @@
+"""Hvad hvis: the fixes within a budget that open the most step-free connections (planners)."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+from flask import abort, render_template, send_file
+from flask_babel import gettext
+
+from fieldaudit.areas import area_index
+from fieldaudit.authz import require_role
+from fieldaudit.errors import ValidationError
+from fieldaudit.exports import csv as csv_export
+from fieldaudit.exports import geojson as geojson_export
+from fieldaudit.extensions import db
+from fieldaudit.place_map import SmallMap, small_map
+from fieldaudit.planning.views import planning
+from fieldaudit.planning.whatif_plan import (
+    BUDGET_KINDS,
+    DKK,
+    SITES,
+    WHAT_IF_GROUPS,
+    WhatIfAnswer,
+    answer_what_if,
+    read_request,
+    what_if_csv,
+    what_if_geojson,
+)
+from fieldaudit.status import Role
+from fieldaudit.taxonomy import GROUP_LABELS, Group
+from fieldaudit.web import query
+from fieldaudit.web.i18n import select_language
+from fieldaudit.web.query import CHOICE, TEXT, Param, query_params
+
+PARAMETERS = {
+    "gruppe": Param(CHOICE, WHAT_IF_GROUPS),
+    "budgettype": Param(CHOICE, BUDGET_KINDS),
+    "budget": Param(TEXT, ("5", "250.000")),
+}
+MAP_HALF_WIDTH_M = 400.0  # one fix still shows its streets
+EXPORTS = {"csv": csv_export.MEDIA_TYPE, "geojson": geojson_export.MEDIA_TYPE}
+
+
+def _fixes_map(answer: WhatIfAnswer) -> SmallMap | None:
+    """The chosen fixes on the areas around them, numbered as the list (no tiles)."""
+    if not answer.rows:
+        return None
+    points = [(r.easting, r.northing) for r in answer.rows]
+    return small_map(area_index(db.session).areas, points, MAP_HALF_WIDTH_M)
+
+
+def _read():
+    """The question from the query string: (request or None, problems, asked)."""
+    group, kind, amount = query.arg("gruppe"), query.arg("budgettype"), query.arg("budget")
+    if group is None and kind is None and amount is None:
+        return None, [], False
+    try:
+        return read_request(group, kind, amount), [], True
+    except ValidationError as error:
+        return None, error.problems, True
+
+
+@planning.get("/hvad-hvis")
+@require_role(Role.PLANNER)
+@query_params(**PARAMETERS)
+def what_if():
+    """The form (group and budget) and, once asked, the fixes chosen with the figure before
+    and after, the list and the map."""
+    lang = select_language()
+    request, problems, _asked = _read()
+    answer = answer_what_if(db.session, request, lang) if request is not None else None
+    return (
+        render_template(
+            "planning/whatif.html",
+            question=request,
+            form={
+                "gruppe": query.arg("gruppe") or "WHEEL",
+                "budgettype": query.arg("budgettype") or SITES,
+                "budget": query.arg("budget") or "",
+            },
+            groups=[(code, GROUP_LABELS[Group(code)].get(lang)) for code in WHAT_IF_GROUPS],
+            sites_kind=SITES,
+            dkk_kind=DKK,
+            problems={p.field: p.message.get(lang) for p in problems},
+            answer=answer,
+            no_network=request is not None and answer is None,
+            fixes_map=_fixes_map(answer) if answer else None,
+            lang=lang,
+        ),
+        400 if problems else 200,
+    )
+
+
+@planning.get("/hvad-hvis/eksport.<fmt>")
+@require_role(Role.PLANNER)
+@query_params(**PARAMETERS)
+def what_if_export(fmt: str):
+    """The chosen fixes as Danish CSV or GeoJSON (WGS84)."""
+    if fmt not in EXPORTS:
+        abort(404)
+    request, problems, _asked = _read()
+    if request is None:
+        abort(400, "; ".join(p.message.get(select_language()) for p in problems))
+    answer = answer_what_if(db.session, request, select_language())
+    if answer is None:
+        abort(404, gettext("Der er ikke indlæst et gangnet, en kommunegrænse og destinationer."))
+    now = datetime.now(UTC)
+    if fmt == "csv":
+        data = what_if_csv(answer)
+    else:
+        data = what_if_geojson(answer, now.isoformat(timespec="seconds"))
+    response = send_file(
+        io.BytesIO(data),
+        mimetype=EXPORTS[fmt],
+        as_attachment=True,
+        download_name=f"fieldaudit-hvad-hvis-{request.group}-{now:%Y-%m-%d}.{fmt}",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
