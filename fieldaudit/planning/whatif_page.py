@@ -104,7 +104,7 @@ def what_if_export(fmt: str):
         abort(400, "; ".join(p.message.get(select_language()) for p in problems))
     answer = answer_what_if(db.session, request, select_language())
     if answer is None:
-        abort(404, gettext("Der er ikke indlæst et gangnet, en kommunegrænse og destinationer."))
+        abort(409, gettext("Der er ikke indlæst et gangnet, en kommunegrænse og destinationer."))
     now = datetime.now(UTC)
     if fmt == "csv":
         data = what_if_csv(answer)
