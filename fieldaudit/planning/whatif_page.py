@@ -5,8 +5,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
-from flask import abort, render_template, send_file
-from flask_babel import gettext
+from flask import abort, redirect, render_template, send_file, url_for
 
 from fieldaudit.areas import area_index
 from fieldaudit.authz import require_role
@@ -103,8 +102,8 @@ def what_if_export(fmt: str):
     if request is None:
         abort(400, "; ".join(p.message.get(select_language()) for p in problems))
     answer = answer_what_if(db.session, request, select_language())
-    if answer is None:
-        abort(409, gettext("Der er ikke indlæst et gangnet, en kommunegrænse og destinationer."))
+    if answer is None:  # no network: the page says so
+        return redirect(url_for("planning.what_if", **request.as_args()))
     now = datetime.now(UTC)
     if fmt == "csv":
         data = what_if_csv(answer)
