@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +20,9 @@ from fieldaudit.exports.csv import BOM, safe_cell
 from fieldaudit.exports.rows import site_rows
 from fieldaudit.models import BarrierSite
 from fieldaudit.network.profiles import PROFILES
+from fieldaudit.network.routing import Router
 from fieldaudit.network.whatif import MAX_FIXES, Budget, FixPlan, plan_fixes
-from fieldaudit.network.whatif_inputs import load_inputs, site_costs
+from fieldaudit.network.whatif_inputs import ImpactInputs, load_inputs, site_costs
 from fieldaudit.planning.domain import whole_number
 from fieldaudit.taxonomy import GROUP_LABELS, Group, Label
 
@@ -166,6 +168,38 @@ def _rows(
     return rows
 
 
+# The last plans, for the same network, sites, estimates and population (the router object is
+# rebuilt by ``load_router`` when the network or the sites change): the export after the page
+# does not run the greedy again.
+_PLANS: OrderedDict[tuple, tuple[Router, FixPlan]] = OrderedDict()
+KEPT_PLANS = 16
+
+
+def _kept_plan(
+    inputs: ImpactInputs, request: WhatIfRequest, costs: Mapping[int, int | None]
+) -> FixPlan:
+    """``plan_fixes`` for the request, kept while nothing it reads has changed."""
+    weights = tuple(inputs.weights) if inputs.weights is not None else None
+    key = (id(inputs.router), request, tuple(sorted(costs.items())), weights)
+    kept = _PLANS.get(key)
+    if kept is not None and kept[0] is inputs.router:
+        _PLANS.move_to_end(key)
+        return kept[1]
+    plan = plan_fixes(
+        inputs.router,
+        PROFILES[request.group],
+        inputs.origins,
+        inputs.targets,
+        request.budget,
+        costs,
+        inputs.weights,
+    )
+    _PLANS[key] = (inputs.router, plan)
+    while len(_PLANS) > KEPT_PLANS:
+        _PLANS.popitem(last=False)
+    return plan
+
+
 def answer_what_if(session: Session, request: WhatIfRequest, lang: str) -> WhatIfAnswer | None:
     """Run the what-if on the stored network; None when no network, municipality or
     destinations are loaded."""
@@ -176,15 +210,7 @@ def answer_what_if(session: Session, request: WhatIfRequest, lang: str) -> WhatI
     profile = PROFILES[request.group]
     placed = inputs.router.costs_for(profile).effects
     costs = site_costs(session, [s.site_id for items in placed.values() for s, _r in items])
-    plan = plan_fixes(
-        inputs.router,
-        profile,
-        inputs.origins,
-        inputs.targets,
-        request.budget,
-        costs,
-        inputs.weights,
-    )
+    plan = _kept_plan(inputs, request, costs)
     group_label = GROUP_LABELS[Group(request.group)].get(lang)
     way = WAYS.get(request.group)
     answer = WhatIfAnswer(
