@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
+import subprocess
 
 import pytest
 from sqlalchemy import select
@@ -69,7 +71,7 @@ def test_bad_budgets_are_refused_in_danish_and_english(client, login, herlev):
     assert "Enter an amount in whole kroner from 1" in text and "Choose a group." in text
     assert client.get(PAGE + "/eksport.csv?gruppe=WHEEL&budgettype=x&budget=1").status_code == 400
     assert (
-        client.get(PAGE + "/eksport.pdf?gruppe=WHEEL&budgettype=antal&budget=1").status_code == 404
+        client.get(PAGE + "/eksport.gpkg?gruppe=WHEEL&budgettype=antal&budget=1").status_code == 404
     )
 
 
@@ -155,3 +157,20 @@ def test_a_file_without_population_is_refused(runner, db, tmp_path):
     result = runner.invoke(args=["network", "population", "import", str(path)])
     assert result.exit_code != 0 and "no usable population cells" in result.output
     assert db.session.query(PopulationCell).count() == 0
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils")
+def test_the_pdf_holds_the_figure_the_list_and_the_map(client, login, herlev, tmp_path):
+    login("planner")
+    response = client.get(PAGE + "/eksport.pdf?gruppe=WHEEL&budgettype=antal&budget=3")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+    path = tmp_path / "hvad-hvis.pdf"
+    path.write_bytes(response.data)
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    text = " ".join(text.split())  # table cells wrap
+    (tmp_path.parent / "whatif-test.pdf").write_bytes(response.data)
+    assert "Hvad hvis vi udbedrer" in text and "trinfrit i kørestol fra gitteret" in text
+    assert "Trin eller dørtrin" in text and "Kort over den valgte udbedring" in text

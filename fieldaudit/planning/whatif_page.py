@@ -12,6 +12,8 @@ from fieldaudit.authz import require_role
 from fieldaudit.errors import ValidationError
 from fieldaudit.exports import csv as csv_export
 from fieldaudit.exports import geojson as geojson_export
+from fieldaudit.exports import pdf
+from fieldaudit.exports.printmap import long_date
 from fieldaudit.extensions import db
 from fieldaudit.place_map import SmallMap, small_map
 from fieldaudit.planning.views import planning
@@ -38,7 +40,11 @@ PARAMETERS = {
     "budget": Param(TEXT, ("5", "250.000")),
 }
 MAP_HALF_WIDTH_M = 400.0  # one fix still shows its streets
-EXPORTS = {"csv": csv_export.MEDIA_TYPE, "geojson": geojson_export.MEDIA_TYPE}
+EXPORTS = {
+    "csv": csv_export.MEDIA_TYPE,
+    "geojson": geojson_export.MEDIA_TYPE,
+    "pdf": "application/pdf",
+}
 
 
 def _fixes_map(answer: WhatIfAnswer) -> SmallMap | None:
@@ -95,20 +101,32 @@ def what_if():
 @require_role(Role.PLANNER)
 @query_params(**PARAMETERS)
 def what_if_export(fmt: str):
-    """The chosen fixes as Danish CSV or GeoJSON (WGS84)."""
+    """The chosen fixes as Danish CSV, GeoJSON (WGS84) or an A4 PDF with the map."""
     if fmt not in EXPORTS:
         abort(404)
     request, problems, _asked = _read()
     if request is None:
         abort(400, "; ".join(p.message.get(select_language()) for p in problems))
-    answer = answer_what_if(db.session, request, select_language())
+    lang = select_language()
+    answer = answer_what_if(db.session, request, lang)
     if answer is None:  # no network: the page says so
         return redirect(url_for("planning.what_if", **request.as_args()))
     now = datetime.now(UTC)
     if fmt == "csv":
         data = what_if_csv(answer)
-    else:
+    elif fmt == "geojson":
         data = what_if_geojson(answer, now.isoformat(timespec="seconds"))
+    else:
+        html = render_template(
+            "planning/print_whatif.html",
+            answer=answer,
+            question=request,
+            dkk_kind=DKK,
+            fixes_map=_fixes_map(answer),
+            printed=long_date(now.date(), lang),
+            lang=lang,
+        )
+        data = pdf.html_to_pdf(html)
     response = send_file(
         io.BytesIO(data),
         mimetype=EXPORTS[fmt],
