@@ -9,7 +9,7 @@ from flask import abort, redirect, render_template, send_file, url_for
 
 from fieldaudit.areas import area_index
 from fieldaudit.authz import require_role
-from fieldaudit.errors import ValidationError
+from fieldaudit.errors import Problem, ValidationError
 from fieldaudit.exports import csv as csv_export
 from fieldaudit.exports import geojson as geojson_export
 from fieldaudit.exports import pdf
@@ -23,6 +23,7 @@ from fieldaudit.planning.whatif_plan import (
     SITES,
     WHAT_IF_GROUPS,
     WhatIfAnswer,
+    WhatIfRequest,
     answer_what_if,
     read_request,
     what_if_csv,
@@ -55,15 +56,15 @@ def _fixes_map(answer: WhatIfAnswer) -> SmallMap | None:
     return small_map(area_index(db.session).areas, points, MAP_HALF_WIDTH_M)
 
 
-def _read():
-    """The question from the query string: (request or None, problems, asked)."""
+def _read() -> tuple[WhatIfRequest | None, list[Problem]]:
+    """The question from the query string (None when not asked or wrong) and its problems."""
     group, kind, amount = query.arg("gruppe"), query.arg("budgettype"), query.arg("budget")
     if group is None and kind is None and amount is None:
-        return None, [], False
+        return None, []
     try:
-        return read_request(group, kind, amount), [], True
+        return read_request(group, kind, amount), []
     except ValidationError as error:
-        return None, error.problems, True
+        return None, error.problems
 
 
 @planning.get("/hvad-hvis")
@@ -73,12 +74,12 @@ def what_if():
     """The form (group and budget) and, once asked, the fixes chosen with the figure before
     and after, the list and the map."""
     lang = select_language()
-    request, problems, _asked = _read()
-    answer = answer_what_if(db.session, request, lang) if request is not None else None
+    question, problems = _read()
+    answer = answer_what_if(db.session, question, lang) if question is not None else None
     return (
         render_template(
             "planning/whatif.html",
-            question=request,
+            question=question,
             form={
                 "gruppe": query.arg("gruppe") or "WHEEL",
                 "budgettype": query.arg("budgettype") or SITES,
@@ -89,7 +90,7 @@ def what_if():
             dkk_kind=DKK,
             problems={p.field: p.message.get(lang) for p in problems},
             answer=answer,
-            no_network=request is not None and answer is None,
+            no_network=question is not None and answer is None,
             fixes_map=_fixes_map(answer) if answer else None,
             lang=lang,
         ),
@@ -104,13 +105,13 @@ def what_if_export(fmt: str):
     """The chosen fixes as Danish CSV, GeoJSON (WGS84) or an A4 PDF with the map."""
     if fmt not in EXPORTS:
         abort(404)
-    request, problems, _asked = _read()
-    if request is None:
+    question, problems = _read()
+    if question is None:
         abort(400, "; ".join(p.message.get(select_language()) for p in problems))
     lang = select_language()
-    answer = answer_what_if(db.session, request, lang)
+    answer = answer_what_if(db.session, question, lang)
     if answer is None:  # no network: the page says so
-        return redirect(url_for("planning.what_if", **request.as_args()))
+        return redirect(url_for("planning.what_if", **question.as_args()))
     now = datetime.now(UTC)
     if fmt == "csv":
         data = what_if_csv(answer)
@@ -120,7 +121,7 @@ def what_if_export(fmt: str):
         html = render_template(
             "planning/print_whatif.html",
             answer=answer,
-            question=request,
+            question=question,
             dkk_kind=DKK,
             fixes_map=_fixes_map(answer),
             printed=long_date(now.date(), lang),
@@ -131,7 +132,7 @@ def what_if_export(fmt: str):
         io.BytesIO(data),
         mimetype=EXPORTS[fmt],
         as_attachment=True,
-        download_name=f"fieldaudit-hvad-hvis-{request.group}-{now:%Y-%m-%d}.{fmt}",
+        download_name=f"fieldaudit-hvad-hvis-{question.group}-{now:%Y-%m-%d}.{fmt}",
         max_age=0,
     )
     response.headers["Cache-Control"] = "private, no-store"
