@@ -174,3 +174,16 @@ def test_the_pdf_holds_the_figure_the_list_and_the_map(client, login, herlev, tm
     (tmp_path.parent / "whatif-test.pdf").write_bytes(response.data)
     assert "Hvad hvis vi udbedrer" in text and "trinfrit i kørestol fra gitteret" in text
     assert "Trin eller dørtrin" in text and "Kort over den valgte udbedring" in text
+
+
+def test_with_a_population_grid_the_page_counts_residents(runner, client, login, herlev):
+    result = runner.invoke(
+        args=["network", "population", "import", "tests/data/population_grid.csv"]
+    )
+    assert result.exit_code == 0, result.output
+    login("planner")
+    text = client.get(ASK).get_data(as_text=True)
+    assert "Andel af borgerne, der kan nå destinationerne trinfrit i kørestol:" in text
+    assert "Hvert gitterpunkt vejer med antallet af borgere" in text
+    geo = client.get(PAGE + "/eksport.geojson?gruppe=WHEEL&budgettype=antal&budget=3")
+    assert json.loads(geo.data)["metadata"]["weighted_by_population"] is True
