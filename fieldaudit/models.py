@@ -433,3 +433,19 @@ class Destination(db.Model):
     geom: Mapped[Any] = mapped_column(
         Geometry("POINT", srid=METRIC_SRID, spatial_index=True, nullable=False)
     )
+
+
+class PopulationCell(db.Model):
+    """People living in one cell of a population grid (its centre in EPSG:25832)."""
+
+    __tablename__ = "population_cells"
+    __table_args__ = (
+        UniqueConstraint("x", "y"),
+        CheckConstraint("population >= 0", name="population_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    x: Mapped[float] = mapped_column(Float)
+    y: Mapped[float] = mapped_column(Float)
+    population: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(200), default="")

@@ -12,18 +12,14 @@ from fieldaudit import osm
 from fieldaudit.area_import import AreaFileError
 from fieldaudit.extensions import db
 from fieldaudit.network import osm as network_osm
-from fieldaudit.network.impact import DEFAULT_SPACING_M, network_impact, origin_grid, what_if
+from fieldaudit.network.impact import DEFAULT_SPACING_M, network_impact
 from fieldaudit.network.lines import NetworkLine, read_line_file
 from fieldaudit.network.noding import DEFAULT_TOLERANCE_M
+from fieldaudit.network.population import read_population_file, replace_population
 from fieldaudit.network.profiles import PROFILES
-from fieldaudit.network.routing import load_router
-from fieldaudit.network.store import (
-    destination_points,
-    municipality_outline,
-    read_destination_file,
-    replace_network,
-    upsert_destinations,
-)
+from fieldaudit.network.store import read_destination_file, replace_network, upsert_destinations
+from fieldaudit.network.whatif import Budget, plan_fixes
+from fieldaudit.network.whatif_inputs import load_inputs
 
 network_cli = AppGroup("network", help="The walking network for step-free routes.")
 
@@ -147,6 +143,29 @@ def load_herlev_network(data_dir: str) -> None:
         click.echo(f"{destinations.name}: {created} created, {updated} updated.")
 
 
+population_cli = AppGroup("population", help="A population grid weighting the origins.")
+network_cli.add_command(population_cli)
+
+
+@population_cli.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--srid", type=int, help="EPSG code of the file if it does not say (4326 or 25832).")
+@click.option("--layer", help="Layer name in a GeoPackage.")
+def import_population(file: Path, srid: int | None, layer: str | None) -> None:
+    """Replace the population grid by FILE's cells (polygons or points with a population
+    count; GeoJSON, GeoPackage, Shapefile or CSV with x/y, lon/lat or a DDKN cell name)."""
+    try:
+        cells, skipped = read_population_file(file, srid=srid, layer=layer)
+    except AreaFileError as exc:
+        raise click.ClickException(f"{exc} Nothing changed.") from exc
+    stored = replace_population(db.session, cells, file.name)
+    db.session.commit()
+    people = sum(c.population for c in cells)
+    click.echo(f"{file.name}: {stored} cells, {people:,.0f} people, {len(skipped)} skipped.")
+    for item in skipped[:10]:
+        click.echo(f"  skipped #{item.index}: {item.reason}")
+
+
 @network_cli.command("impact")
 @click.option("--group", type=click.Choice(sorted(PROFILES)), default="WHEEL", show_default=True)
 @click.option("--spacing", type=click.FloatRange(50.0, 5000.0), default=DEFAULT_SPACING_M)
@@ -156,19 +175,19 @@ def load_herlev_network(data_dir: str) -> None:
 )
 def impact_command(group: str, spacing: float, top: int, budget: int) -> None:
     """What each public open barrier costs a group between the destinations and an origin grid
-    over the municipality; with --what-if N, the N fixes that open the most connections."""
+    over the municipality (weighted by the population grid when one is imported); with
+    --what-if N, the N fixes that open the most connections."""
     started = time.perf_counter()
-    router = load_router(db.session)
-    outline = municipality_outline(db.session)
-    places = destination_points(db.session)
-    if router is None or outline is None or not places:
+    inputs = load_inputs(db.session, spacing)
+    if inputs is None:
         raise click.ClickException("Load a network, the municipality and destinations first.")
-    origins = origin_grid(outline, spacing)
-    targets = [point for _name, point in places]
-    found = network_impact(router, PROFILES[group], origins, targets)
+    found = network_impact(
+        inputs.router, PROFILES[group], inputs.origins, inputs.targets, weights=inputs.weights
+    )
+    counted = "people" if inputs.weights is not None else "pairs"
     click.echo(
         f"{group}: {found.origins} origins x {found.destinations} destinations, "
-        f"{found.reachable_share:.0%} of pairs with a route; {len(found.sites)} sites matter "
+        f"{found.reachable_share:.0%} of {counted} with a route; {len(found.sites)} sites matter "
         f"({time.perf_counter() - started:.1f} s)."
     )
     for item in found.sites[:top]:
@@ -177,7 +196,15 @@ def impact_command(group: str, spacing: float, top: int, budget: int) -> None:
             f"{item.extra_m:,.0f} m extra in all"
         )
     if budget:
-        plan = what_if(router, PROFILES[group], origins, targets, budget)
-        shares = " -> ".join(f"{s:.0%}" for s in [plan.reachable_before, *plan.reachable_after])
-        chosen = ", ".join(str(s.site_id) for s in plan.chosen) or "none"
-        click.echo(f"What-if, fix {chosen}: pairs with a route {shares}.")
+        plan = plan_fixes(
+            inputs.router,
+            PROFILES[group],
+            inputs.origins,
+            inputs.targets,
+            Budget(sites=budget),
+            {},
+            inputs.weights,
+        )
+        shares = " -> ".join(f"{s:.0%}" for s in [plan.share_before, plan.share_after])
+        chosen = ", ".join(str(f.site_id) for f in plan.fixes) or "none"
+        click.echo(f"What-if, fix {chosen}: {counted} with a route {shares}.")

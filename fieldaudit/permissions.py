@@ -47,6 +47,7 @@ ACTION_ROLES: dict[Action, tuple[Role, ...]] = {
     Action.FIX: PLANNERS,
     Action.CLOSE: PLANNERS,
     Action.REOPEN: PLANNERS,
+    Action.ESTIMATE_COST: PLANNERS,
 }
 SITE_NOTE_ROLES = STAFF
 

@@ -29,6 +29,7 @@ from fieldaudit.problems import problem
 from fieldaudit.status import REPORTS_FOLLOW_SITE, Action, Status
 from fieldaudit.utc import utc_now
 
+MAX_COST_DKK = 1_000_000_000
 INVALID_COST = problem("cost", "invalid_cost")
 
 
@@ -126,7 +127,7 @@ def plan_site(
         problems.append(
             problem("year", "invalid_year", first=moment.year - 1, last=moment.year + 30)
         )
-    if cost_dkk is not None and not 0 <= cost_dkk <= 1_000_000_000:
+    if cost_dkk is not None and not 0 <= cost_dkk <= MAX_COST_DKK:
         problems.append(INVALID_COST)
     if problems:
         raise ValidationError(problems)
@@ -141,6 +142,35 @@ def plan_site(
         now,
     )
     site.planned_year = year
+    site.planned_cost_dkk = cost_dkk
+    session.flush()
+    return entry
+
+
+def estimate_cost(
+    session: Session,
+    site: BarrierSite,
+    actor: User,
+    cost_dkk: int | None,
+    now: datetime | None = None,
+) -> HistoryEntry:
+    """A planner sets (or with None clears) an open site's cost estimate in DKK without
+    planning it, for the what-if's budget; recorded for staff only."""
+    require(actor, Action.ESTIMATE_COST)
+    if site.status not in OPEN_FOR_DECISION:
+        raise wrong_status(site.status)
+    if cost_dkk is not None and not 0 <= cost_dkk <= MAX_COST_DKK:
+        raise ValidationError(INVALID_COST)
+    entry = record(
+        session,
+        Action.ESTIMATE_COST,
+        actor,
+        site=site,
+        before={"planned_cost_dkk": site.planned_cost_dkk},
+        after={"planned_cost_dkk": cost_dkk},
+        public=False,
+        now=now,
+    )
     site.planned_cost_dkk = cost_dkk
     session.flush()
     return entry

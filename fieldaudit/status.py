@@ -77,6 +77,7 @@ class Action(StrEnum):
     REOPEN = "reopen"
     SITE_STATUS = "site_status"
     MERGE_SITE = "merge_site"
+    ESTIMATE_COST = "estimate_cost"
 
 
 ACTION_LABELS: dict[str, Label] = {
@@ -97,6 +98,7 @@ ACTION_LABELS: dict[str, Label] = {
     Action.REOPEN: Label("Genåbnet", "Reopened"),
     Action.SITE_STATUS: Label("Status ændret", "Status changed"),
     Action.MERGE_SITE: Label("Steder lagt sammen", "Sites merged"),
+    Action.ESTIMATE_COST: Label("Prisoverslag ændret", "Cost estimate changed"),
 }
 
 # Entries the planning pages wrote before they went through ``site_decisions`` say "planned" /

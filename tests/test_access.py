@@ -107,6 +107,12 @@ EXPECT: dict[str, Expect] = {
     "planning.fix": PLANNERS,
     "planning.export": Expect(PLANNERS.ok, args={"fmt": "geojson"}),
     "planning.how": PUBLIC,
+    "planning.estimate": PLANNERS,
+    "planning.what_if": Expect(PLANNERS.ok, query="gruppe=WHEEL&budgettype=antal&budget=2"),
+    # No network is loaded here: the export sends the planner to the page that says so.
+    "planning.what_if_export": Expect(
+        PLANNERS.ok, status=302, args={"fmt": "csv"}, query="gruppe=WHEEL&budgettype=antal&budget=2"
+    ),
     # JSON APIs
     "api.sites_in_bbox": Expect(EVERYONE, query="bbox=12.39,55.70,12.46,55.76"),
     "api.nearby_sites": Expect(EVERYONE, query="lat=55.7189&lon=12.4437&category=step"),

@@ -78,14 +78,20 @@ def test_origin_grid_is_cell_centres_inside_the_area():
 
 
 def test_the_what_if_fixes_the_bridge_first(db, halves, make_public_report):
-    from fieldaudit.network.impact import what_if
+    from fieldaudit.network.whatif import Budget, plan_fixes
 
     side = make_public_report(dx=50, dy=-1).site  # a detour exists: 400 m extra
     bridge = make_public_report(dx=150).site  # the only way across: 4 pairs
     router = load_router(db.session)
-    plan = what_if(
-        router, PROFILES["WHEEL"], _at([(0, 0), (100, 0)]), _at([(300, 0), (200, 100)]), 5
+    plan = plan_fixes(
+        router,
+        PROFILES["WHEEL"],
+        _at([(0, 0), (100, 0)]),
+        _at([(300, 0), (200, 100)]),
+        Budget(sites=5),
+        {},
     )
-    assert [s.site_id for s in plan.chosen] == [bridge.id, side.id]
-    assert plan.reachable_before == 0.0 and plan.reachable_after == [1.0, 1.0]
-    assert plan.chosen[1].extra_m == pytest.approx(400.0)
+    assert [f.site_id for f in plan.fixes] == [bridge.id, side.id]
+    assert plan.share_before == 0.0 and [f.share_after for f in plan.fixes] == [1.0, 1.0]
+    assert plan.fixes[0].pairs_opened == 4
+    assert plan.fixes[1].metres_saved == pytest.approx(400.0)

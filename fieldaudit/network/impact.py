@@ -13,6 +13,7 @@ their nearest usable edge.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +37,13 @@ class SiteImpact:
     edge: int
     extra_m: float
     pairs_lost: int
+    # The people (population-weighted origins) among the pairs lost; None when unweighted.
+    people_lost: float | None = None
+
+    @property
+    def opened(self) -> float:
+        """What fixing the site opens: the people when weighted, else the pairs."""
+        return self.pairs_lost if self.people_lost is None else self.people_lost
 
 
 @dataclass
@@ -48,10 +56,17 @@ class NetworkImpact:
     pairs: int
     reachable_pairs: int
     sites: list[SiteImpact] = field(default_factory=list)
+    # With a population grid: the people of all pairs (origins' people per destination) and
+    # of those with a route; None when unweighted.
+    people: float | None = None
+    reachable_people: float | None = None
 
     @property
     def reachable_share(self) -> float:
-        """The share of origin-destination pairs with a route for the group."""
+        """The share of origin-destination pairs with a route for the group (of the people in
+        them, when weighted)."""
+        if self.people is not None and self.reachable_people is not None:
+            return self.reachable_people / self.people if self.people else 0.0
         return self.reachable_pairs / self.pairs if self.pairs else 0.0
 
 
@@ -99,12 +114,20 @@ def network_impact(
     origins: list[tuple[float, float]],
     destinations: list[tuple[float, float]],
     fixed: frozenset[int] = frozenset(),
+    weights: Sequence[float] | None = None,
 ) -> NetworkImpact:
     """Every public open site's impact on the group between the origins and destinations
-    (with the ``fixed`` sites taken away, for the what-if)."""
+    (with the ``fixed`` sites taken away, for the what-if); ``weights`` (people per origin,
+    from a population grid) weight each pair by its origin."""
     costs = router.costs_for(profile, fixed)
     prepared = costs.prepared
-    origin_nodes = [n for n in (_node(router, costs, x, y) for x, y in origins) if n is not None]
+    placed_origins = [
+        (n, 1.0 if weights is None else float(weights[i]))
+        for i, n in enumerate(_node(router, costs, x, y) for x, y in origins)
+        if n is not None
+    ]
+    origin_nodes = [n for n, _w in placed_origins]
+    people = np.array([w for _n, w in placed_origins])
     target_nodes = [
         n for n in (_node(router, costs, x, y) for x, y in destinations) if n is not None
     ]
@@ -115,6 +138,9 @@ def network_impact(
         len(origin_nodes) * len(target_nodes),
         0,
     )
+    if weights is not None:
+        result.people = float(people.sum()) * len(target_nodes)
+        result.reachable_people = 0.0
     if not origin_nodes or not target_nodes:
         return result
     matrix = csr_matrix(
@@ -125,6 +151,8 @@ def network_impact(
     from_targets = dijkstra(matrix, directed=True, indices=target_nodes)
     now = from_targets[:, origin_index]
     result.reachable_pairs = int(np.isfinite(now).sum())
+    if weights is not None:
+        result.reachable_people = float((np.isfinite(now) * people[None, :]).sum())
     for edge, placed in costs.effects.items():
         a, b = int(router.graph.u[edge]), int(router.graph.v[edge])
         for site, _rule in placed:
@@ -137,42 +165,10 @@ def network_impact(
             after = np.minimum(now, np.minimum(through_ab, through_ba))
             both = np.isfinite(now)
             extra = float((now[both] - after[both]).sum())
-            lost = int((~both & np.isfinite(after)).sum())
+            opened = ~both & np.isfinite(after)
+            lost = int(opened.sum())
+            people_lost = None if weights is None else float((opened * people[None, :]).sum())
             if extra > EPSILON_M or lost:
-                result.sites.append(SiteImpact(site.site_id, edge, extra, lost))
-    result.sites.sort(key=lambda s: (-s.pairs_lost, -s.extra_m, s.site_id))
-    return result
-
-
-@dataclass
-class WhatIf:
-    """The fixes chosen greedily and the share of pairs with a route before and after each."""
-
-    group: str
-    chosen: list[SiteImpact]
-    reachable_before: float
-    reachable_after: list[float]
-
-
-def what_if(
-    router: Router,
-    profile: Profile,
-    origins: list[tuple[float, float]],
-    destinations: list[tuple[float, float]],
-    budget: int,
-) -> WhatIf:
-    """Choose up to ``budget`` sites to fix, each time the one that opens the most pairs (then
-    saves the most metres), given the fixes chosen before it (greedy by marginal gain)."""
-    fixed: frozenset[int] = frozenset()
-    first = network_impact(router, profile, origins, destinations)
-    result = WhatIf(profile.group.value, [], first.reachable_share, [])
-    current = first
-    for _ in range(budget):
-        if not current.sites:
-            break
-        best = current.sites[0]
-        fixed = fixed | {best.site_id}
-        result.chosen.append(best)
-        current = network_impact(router, profile, origins, destinations, fixed)
-        result.reachable_after.append(current.reachable_share)
+                result.sites.append(SiteImpact(site.site_id, edge, extra, lost, people_lost))
+    result.sites.sort(key=lambda s: (-s.opened, -s.extra_m, s.site_id))
     return result

@@ -14,7 +14,13 @@ from fieldaudit import params
 from fieldaudit.errors import ValidationError
 from fieldaudit.models import Area, BarrierReport, BarrierSite, HistoryEntry, User
 from fieldaudit.priority import DEFAULT_PRESET, PRESETS
-from fieldaudit.site_decisions import INVALID_COST, OPEN_FOR_DECISION, plan_site, site_actions_for
+from fieldaudit.site_decisions import (
+    INVALID_COST,
+    OPEN_FOR_DECISION,
+    estimate_cost,
+    plan_site,
+    site_actions_for,
+)
 from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Action, Status
 from fieldaudit.taxonomy import GROUP_LABELS, Group, Label, category
 
@@ -189,6 +195,22 @@ def whole_number(text: str) -> int | None:
     return -int(digits) if negative else int(digits)
 
 
+def cost_from_text(cost: str) -> int | None:
+    """A cost in DKK as planners write it; None when empty; ValidationError when not a number."""
+    cost_text = (cost or "").strip()
+    cost_dkk = whole_number(cost_text) if cost_text else None
+    if cost_text and cost_dkk is None:
+        raise ValidationError(INVALID_COST)
+    return cost_dkk
+
+
+def estimate_from_text(
+    session: Session, site: BarrierSite, actor: User, cost: str, now: datetime | None = None
+) -> HistoryEntry:
+    """Set a site's cost estimate from the site page's text (empty clears it)."""
+    return estimate_cost(session, site, actor, cost_from_text(cost), now=now)
+
+
 def plan_from_text(
     session: Session,
     site: BarrierSite,
@@ -198,8 +220,4 @@ def plan_from_text(
     now: datetime | None = None,
 ) -> HistoryEntry:
     """Plan a site from the planning form's text: ``site_decisions.plan_site`` after parsing."""
-    cost_text = (cost or "").strip()
-    cost_dkk = whole_number(cost_text) if cost_text else None
-    if cost_text and cost_dkk is None:
-        raise ValidationError(INVALID_COST)
-    return plan_site(session, site, actor, whole_number(year or ""), cost_dkk, now=now)
+    return plan_site(session, site, actor, whole_number(year or ""), cost_from_text(cost), now=now)

@@ -49,6 +49,7 @@ from fieldaudit.planning.domain import (
     SiteFilter,
     can_be_planned,
     count_views,
+    estimate_from_text,
     plan_from_text,
     plannability,
     ranked_sites,
@@ -335,6 +336,17 @@ def plan(site_id: int):
             db.session, site, user, request.form.get("year", ""), request.form.get("cost", "")
         ),
         gettext("Stedet er markeret som planlagt."),
+    )
+
+
+@planning.post("/steder/<int:site_id>/prisoverslag")
+@require_role(Role.PLANNER)
+def estimate(site_id: int):
+    """Set an open site's cost estimate in DKK without planning it (for the what-if)."""
+    return _decide(
+        site_id,
+        lambda site, user: estimate_from_text(db.session, site, user, request.form.get("cost", "")),
+        gettext("Prisoverslaget er gemt."),
     )
 
 
