@@ -186,6 +186,18 @@ CATALOGUE: dict[str, Message] = {
         "Prisoverslaget skal være et helt antal kroner fra 0.",
         "The cost estimate must be a whole number of kroner from 0.",
     ),
+    # -- the what-if for planners (planning/whatif_plan.py) ------------------------------------
+    "invalid_group": M("Vælg en målgruppe.", "Choose a group."),
+    "invalid_sites": M(
+        "Skriv et antal steder fra 1 til {most}.", "Enter a number of sites from 1 to {most}."
+    ),
+    "invalid_dkk": M(
+        "Skriv et beløb i hele kroner fra 1 (for eksempel 250.000).",
+        "Enter an amount in whole kroner from 1 (for example 250,000).",
+    ),
+    "invalid_budget_kind": M(
+        "Vælg antal steder eller et beløb i kroner.", "Choose a number of sites or kroner."
+    ),
     # -- accounts and e-mail (accounts/users.py, mail/subscriptions.py) ------------------------
     "wrong_login": M("Forkert e-mail eller adgangskode.", "Wrong e-mail or password."),
     "too_many_attempts": M(

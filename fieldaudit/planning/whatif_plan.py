@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldaudit.errors import Problem, ValidationError
+from fieldaudit.errors import ValidationError
 from fieldaudit.exports.csv import BOM, safe_cell
 from fieldaudit.exports.rows import site_rows
 from fieldaudit.models import BarrierSite
@@ -24,6 +24,7 @@ from fieldaudit.network.routing import Router
 from fieldaudit.network.whatif import MAX_FIXES, Budget, FixPlan, plan_fixes
 from fieldaudit.network.whatif_inputs import ImpactInputs, load_inputs, site_costs
 from fieldaudit.planning.domain import whole_number
+from fieldaudit.problems import problem
 from fieldaudit.taxonomy import GROUP_LABELS, Group, Label
 
 SITES = "antal"
@@ -37,28 +38,10 @@ WAYS = {
     Group.WHEEL.value: Label("trinfrit i kørestol", "step-free by wheelchair"),
 }
 
-INVALID_GROUP = Problem("gruppe", "invalid_group", Label("Vælg en målgruppe.", "Choose a group."))
-INVALID_SITES = Problem(
-    "budget",
-    "invalid_sites",
-    Label(
-        f"Skriv et antal steder fra 1 til {MAX_FIXES}.",
-        f"Enter a number of sites from 1 to {MAX_FIXES}.",
-    ),
-)
-INVALID_DKK = Problem(
-    "budget",
-    "invalid_dkk",
-    Label(
-        "Skriv et beløb i hele kroner fra 1 (for eksempel 250.000).",
-        "Enter an amount in whole kroner from 1 (for example 250,000).",
-    ),
-)
-INVALID_KIND = Problem(
-    "budgettype",
-    "invalid_budget_kind",
-    Label("Vælg antal steder eller et beløb i kroner.", "Choose a number of sites or kroner."),
-)
+INVALID_GROUP = problem("gruppe", "invalid_group")
+INVALID_SITES = problem("budget", "invalid_sites", most=MAX_FIXES)
+INVALID_DKK = problem("budget", "invalid_dkk")
+INVALID_KIND = problem("budgettype", "invalid_budget_kind")
 
 
 @dataclass(frozen=True)
