@@ -74,6 +74,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # The network impact's kept searches between job runs (empty: ``network-state`` beside
         # the media folder; fieldaudit/network/kept_state.py).
         "NETWORK_STATE_DIR": "",
+        # The origin grid of the network impact (the priority's network factor), in metres.
+        "NETWORK_SPACING_M": 250.0,
         # E-mail (docs/mail.md): no server = mail waits in the outbox (admins see it), unsent.
         "MAIL_SERVER": "",
         "MAIL_PORT": 0,

@@ -31,8 +31,9 @@ from sqlalchemy.orm import Session
 
 from fieldaudit.models import BarrierSite, SiteNetworkImpact
 from fieldaudit.network import kept_state
-from fieldaudit.network.impact import DEFAULT_SPACING_M, origin_grid
+from fieldaudit.network.impact import DEFAULT_SPACING_M, NetworkImpact, origin_grid
 from fieldaudit.network.impact_state import ImpactState
+from fieldaudit.network.placement import BARRIER_STATUSES
 from fieldaudit.network.profiles import PROFILES
 from fieldaudit.network.routing import Router, load_router
 from fieldaudit.network.site_impact import group_impacts
@@ -50,6 +51,7 @@ class Refreshed:
     placed: int = 0  # public open sites on the network
     changed: list[int] = field(default_factory=list)  # sites whose stored figures changed
     skipped: str = ""  # why nothing was computed
+    found: dict[str, NetworkImpact] = field(default_factory=dict)  # per group (when computed)
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -94,9 +96,13 @@ def _write_meta(folder: Path, meta: dict[str, Any]) -> None:
 def _store(
     session: Session, placed: dict[int, int], figures: dict[int, dict[str, Any]], now: datetime
 ) -> list[int]:
-    """Write the rows; return the sites whose figures changed (added, altered or removed)."""
+    """Write the rows; return the sites whose figures changed (added, altered or removed).
+    When the first rows are written, every public open site changes (those off the network
+    now get 0 and say so)."""
     stored = {row.site_id: row for row in session.scalars(select(SiteNetworkImpact))}
     changed = sorted(set(stored) - set(placed))
+    if not stored and placed:
+        changed = _open_barriers(session)
     if changed:
         session.execute(delete(SiteNetworkImpact).where(SiteNetworkImpact.site_id.in_(changed)))
     for site_id, edge_id in placed.items():
@@ -112,7 +118,7 @@ def _store(
             row.groups, row.edge_id, row.computed_at = groups, edge_id, now
         changed.append(site_id)
     session.flush()
-    return changed
+    return sorted(set(changed))
 
 
 def _rescore(session: Session, site_ids: list[int]) -> None:
@@ -125,9 +131,18 @@ def _rescore(session: Session, site_ids: list[int]) -> None:
     session.flush()
 
 
+def _open_barriers(session: Session) -> list[int]:
+    return list(
+        session.scalars(select(BarrierSite.id).where(BarrierSite.status.in_(BARRIER_STATUSES)))
+    )
+
+
 def clear_impacts(session: Session) -> list[int]:
-    """Delete every stored impact (no network): the sites that had one, rescored."""
-    site_ids = list(session.scalars(select(SiteNetworkImpact.site_id)))
+    """Delete every stored impact (no network); if there were any, every public open site is
+    rescored (the factor is left out again)."""
+    if session.scalar(select(SiteNetworkImpact.site_id).limit(1)) is None:
+        return []
+    site_ids = _open_barriers(session)
     session.execute(delete(SiteNetworkImpact))
     _rescore(session, site_ids)
     return site_ids
@@ -137,10 +152,12 @@ def refresh_impacts(
     session: Session,
     folder: Path,
     full: bool = False,
-    spacing: float | None = None,
+    spacing: float = DEFAULT_SPACING_M,
+    force: bool = False,
     now: datetime | None = None,
 ) -> Refreshed:
-    """Bring the stored impacts up to date (all of them afresh when ``full``); see the module."""
+    """Bring the stored impacts up to date (all of them afresh when ``full``; from the kept
+    searches even when nothing changed when ``force``); see the module."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     result = Refreshed()
@@ -152,7 +169,6 @@ def refresh_impacts(
         result.skipped = "no network, municipality or destinations loaded"
         return result
     meta = _read_meta(folder)
-    spacing = spacing or float(meta.get("spacing") or DEFAULT_SPACING_M)
     origins = origin_grid(outline, spacing)
     names = [name for name, _point in places]
     targets = [point for _name, point in places]
@@ -169,7 +185,7 @@ def refresh_impacts(
         and meta.get("placed") == sorted(placed)
         and set(session.scalars(select(SiteNetworkImpact.site_id))) == set(placed)
     )
-    if unchanged and not full:
+    if unchanged and not (full or force):
         result.seconds = time.perf_counter() - started
         return result
     figures: dict[int, dict[str, Any]] = {}
@@ -180,7 +196,9 @@ def refresh_impacts(
         else:
             state.update(router)
         result.searches += state.last_redone
-        for site_id, impact in group_impacts(state, names).items():
+        found, impacts = group_impacts(state, names)
+        result.found[profile.group.value] = found
+        for site_id, impact in impacts.items():
             figures.setdefault(site_id, {})[profile.group.value] = impact.as_dict()
         kept_state.save(state, folder, key)
     result.changed = _store(session, placed, figures, now)

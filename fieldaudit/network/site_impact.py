@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fieldaudit.network.impact import EPSILON_M, _without
+from fieldaudit.network.impact import EPSILON_M, NetworkImpact, _without
 from fieldaudit.network.impact_state import ImpactState
 
 
@@ -72,9 +72,11 @@ def _best_pair(
     return labels[i], labels[j], float(gain[i, j])
 
 
-def group_impacts(state: ImpactState, names: list[str]) -> dict[int, GroupImpact]:
-    """Every site that matters to the group (the others are left out), with its best pair.
-    ``names`` are the destinations' names in the order the state was built with."""
+def group_impacts(
+    state: ImpactState, names: list[str]
+) -> tuple[NetworkImpact, dict[int, GroupImpact]]:
+    """The group's figures, and every site that matters to it (the others are left out) with
+    its best pair. ``names``: the destinations' names in the order the state was built with."""
     found = state.impact()
     costs = state.router.costs_for(state.profile)
     result: dict[int, GroupImpact] = {}
@@ -85,4 +87,4 @@ def group_impacts(state: ImpactState, names: list[str]) -> dict[int, GroupImpact
         result[item.site_id] = GroupImpact(
             item.pairs_lost, item.extra_m, found.pairs, origin, destination, gain
         )
-    return result
+    return found, result
