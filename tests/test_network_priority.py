@@ -207,3 +207,20 @@ def test_no_network_leaves_the_scores_as_they_were(app, db, make_public_report):
     assert result.skipped and result.changed == []
     db.session.refresh(site)
     assert "network" not in site.priority_factors and site.priority_factors == before
+
+
+def test_the_published_formula_explains_the_network_factor(client):
+    import html
+
+    page = html.unescape(client.get("/planlaegning/saadan-prioriterer-vi").get_data(as_text=True))
+    assert "Hvad barrieren betyder på gangnettet." in page
+    assert "punkter hver 250 m over hele kommunen" in page
+    assert "tæller som 2 km omvej. Koster barrieren 2 % af målgruppens forbindelser" in page
+    assert "ganges med 2; mindre giver et tal mellem 1 og 2" in page
+    english = client.get("/planlaegning/saadan-prioriterer-vi?lang=en").get_data(as_text=True)
+    english = html.unescape(english)
+    assert "What the barrier means on the walking network." in english
+    assert "counts as a 2 km detour. If the barrier costs 2 % of the group's" in english
+    weights = client.get("/api/v1/priority/weights").get_json()
+    assert "× network ×" in weights["formula"]
+    assert weights["weights"]["network_lost_pair_m"] == 2000.0
