@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from fieldaudit.models import BarrierSite, SiteNetworkImpact
@@ -91,6 +91,11 @@ def _write_meta(folder: Path, meta: dict[str, Any]) -> None:
     partial = folder / (META + ".partial")
     partial.write_text(json.dumps(meta))
     partial.replace(folder / META)
+
+
+def _written(session: Session) -> str:
+    """When the stored rows were last written (another server's run changes it)."""
+    return str(session.scalar(select(func.max(SiteNetworkImpact.computed_at))))
 
 
 def _store(
@@ -184,6 +189,7 @@ def refresh_impacts(
         and meta.get("costs") == digests
         and meta.get("placed") == sorted(placed)
         and set(session.scalars(select(SiteNetworkImpact.site_id))) == set(placed)
+        and meta.get("written") == _written(session)
     )
     if unchanged and not (full or force):
         result.seconds = time.perf_counter() - started
@@ -204,7 +210,14 @@ def refresh_impacts(
     result.changed = _store(session, placed, figures, now)
     _rescore(session, result.changed)
     _write_meta(
-        folder, {"key": key, "costs": digests, "placed": sorted(placed), "spacing": spacing}
+        folder,
+        {
+            "key": key,
+            "costs": digests,
+            "placed": sorted(placed),
+            "spacing": spacing,
+            "written": _written(session),
+        },
     )
     result.seconds = time.perf_counter() - started
     return result
