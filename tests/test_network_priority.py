@@ -224,3 +224,23 @@ def test_the_published_formula_explains_the_network_factor(client):
     weights = client.get("/api/v1/priority/weights").get_json()
     assert "× network ×" in weights["formula"]
     assert weights["weights"]["network_lost_pair_m"] == 2000.0
+
+
+def test_the_planners_site_page_shows_the_factor_and_its_sentence(
+    app, db, halves, make_public_report, client, login
+):
+    import html
+
+    from flask_babel import refresh as refresh_babel
+
+    bridge = make_public_report(dx=150).site
+    refresh(app, db)
+    login("planner")
+    page = html.unescape(client.get(f"/planlaegning/steder/{bridge.id}").get_data(as_text=True))
+    assert f"<li>{BRIDGE_SENTENCE_DA}</li>" in page
+    assert '<th scope="row">Betydning på gangnettet</th><td>× 2</td>' in page
+    refresh_babel()  # the requests share the test's app context, where the locale is kept
+    english = client.get(f"/planlaegning/steder/{bridge.id}?lang=en").get_data(as_text=True)
+    english = html.unescape(english)
+    assert f"<li>{BRIDGE_SENTENCE_EN}</li>" in english
+    assert '<th scope="row">Impact on the walking network</th><td>× 2</td>' in english
