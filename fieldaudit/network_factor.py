@@ -47,29 +47,32 @@ def network_value(figures: Mapping[str, Any], lost_pair_m: float, full_share: fl
     return min(1.0, equivalent / (full_share * pairs))
 
 
+# Whether any impact is stored, and the stored figures per group of some sites.
+StoredImpacts = tuple[bool, dict[int, dict[str, Any]]]
+
+
 def network_factors(
     network: Mapping[str, Mapping[str, Any]] | None,
     on_network: bool,
     weights: Any,
+    presets: Mapping[str, Any],
 ) -> tuple[dict[str, float], dict[str, Any] | None]:
-    """The factor under each preset and what the explanation needs (``weights``: the
-    priority's ``Weights``). With ``network`` None every factor is 1 and the detail None."""
-    from fieldaudit.priority import DEFAULT_PRESET, PRESETS  # the presets weigh the groups
-
-    presets = {code: p.group_weights for code, p in PRESETS.items()}
+    """The factor under each preset (``priority.PRESETS``, which weigh the groups) and what the
+    explanation needs (``weights``: the priority's ``Weights``). With ``network`` None every
+    factor is 1 and the detail None."""
     if network is None:
         return dict.fromkeys(presets, 1.0), None
     weight, lost_pair_m = weights.network_weight, weights.network_lost_pair_m
     full_share = weights.network_full_share
     values = {g: network_value(f, lost_pair_m, full_share) for g, f in network.items()}
     factors = {
-        code: 1.0 + weight * max((w.get(g, 0.0) * v for g, v in values.items()), default=0.0)
-        for code, w in presets.items()
+        code: 1.0
+        + weight * max((p.group_weights.get(g, 0.0) * v for g, v in values.items()), default=0.0)
+        for code, p in presets.items()
     }
     detail: dict[str, Any] = {
         "on_network": on_network,
         "values": {g: round(v, 4) for g, v in sorted(values.items())},
-        "factor": round(factors[DEFAULT_PRESET], 4),
         "group": None,
     }
     order = {g: GROUP_ORDER.index(g) if g in GROUP_ORDER else len(GROUP_ORDER) for g in values}
@@ -134,9 +137,7 @@ def network_text(network: Mapping[str, Any], lang: str = "da") -> str:
     )
 
 
-def network_facts(
-    session: Session, site_ids: Sequence[int]
-) -> tuple[bool, dict[int, dict[str, Any]]]:
+def network_facts(session: Session, site_ids: Sequence[int]) -> StoredImpacts:
     """Whether any network impact is stored, and the stored figures per group of these sites
     (a site not on the network: absent)."""
     rows = dict(
@@ -151,7 +152,7 @@ def network_facts(
 
 
 def site_network(
-    session: Session, site: Any, stored: tuple[bool, dict[int, dict[str, Any]]] | None = None
+    session: Session, site: Any, stored: StoredImpacts | None = None
 ) -> tuple[Mapping[str, Mapping[str, Any]] | None, bool]:
     """A site's network facts for the formula (``stored``: ``network_facts`` of a batch of
     sites, read for this one when not given): its figures per group ({} when not on the

@@ -42,9 +42,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fieldaudit import network_factor as net
 from fieldaudit.areas import area_index
 from fieldaudit.models import BarrierReport, BarrierSite
-from fieldaudit.network_factor import network_factors, network_facts, network_text, site_network
 from fieldaudit.site_rule import EXCLUDED_REPORT_STATUSES, reporter_key
 from fieldaudit.status import OPEN_STATUSES, STATUS_LABELS, Status
 from fieldaudit.taxonomy import (
@@ -319,7 +319,7 @@ def compute(
         * (1.0 if is_open else weights.closed_factor)
     )
     group_factors = _group_factors(facts.groups, weights)
-    by_preset, network = network_factors(facts.network, facts.on_network, weights)
+    by_preset, network = net.network_factors(facts.network, facts.on_network, weights, PRESETS)
     scores = {code: round(common * f * by_preset[code], 2) for code, f in group_factors.items()}
     factors: dict[str, Any] = {
         "version": FACTORS_VERSION,
@@ -374,7 +374,7 @@ def compute(
         "scores": scores,
     }
     if network is not None:
-        factors["network"] = network
+        factors["network"] = network | {"factor": _round(by_preset[DEFAULT_PRESET])}
     return scores[DEFAULT_PRESET], factors
 
 
@@ -445,7 +445,7 @@ def explain_parts(factors: Mapping[str, Any], lang: str = "da") -> list[str]:
     if (factors.get("no_alternative_route") or {}).get("applies"):
         parts.append("no alternative route" if en else "ingen anden vej")
     if network := factors.get("network"):
-        parts.append(network_text(network, lang))
+        parts.append(net.network_text(network, lang))
     if (factors.get("age") or {}).get("stale"):
         years = WEIGHTS.stale_after_days // 365
         parts.append(
@@ -497,7 +497,7 @@ def facts_for(
     verified = site.status in (Status.VERIFIED.value, Status.PLANNED.value) or any(
         r.status == Status.VERIFIED.value for r in counting
     )
-    impacts, on_network = site_network(session, site, network)
+    impacts, on_network = net.site_network(session, site, network)
     return SiteFacts(
         category=site.category,
         severity=site.severity,
@@ -524,7 +524,7 @@ def score_site(
     site: BarrierSite,
     reports: Sequence[Any] | None = None,
     now: datetime | None = None,
-    network: tuple[bool, dict[int, dict[str, Any]]] | None = None,
+    network: net.StoredImpacts | None = None,
 ) -> float:
     """Compute and store a site's priority score and factors; return the score.
 
@@ -558,7 +558,7 @@ def rescore_all(
             select(BarrierReport).where(BarrierReport.site_id.in_(chunk))
         ):
             by_site[report.site_id].append(report)  # type: ignore[index]
-        network = network_facts(session, chunk)
+        network = net.network_facts(session, chunk)
         for site in sites:
             score_site(session, site, by_site[site.id], now, network)
         session.flush()

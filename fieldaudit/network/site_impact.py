@@ -43,8 +43,18 @@ class GroupImpact:
         }
 
 
+def _pairs(state: ImpactState, names: list[str]) -> tuple[list[str], np.ndarray]:
+    """The searched destinations' names, and which (row, column) pairs count: each unordered
+    pair once, and not two places of the same name."""
+    labels = [names[i] for i in state.target_index]
+    same = np.array([[x == y for y in labels] for x in labels], dtype=bool).reshape(
+        len(labels), len(labels)
+    )
+    return labels, np.triu(np.ones_like(same), k=1) & ~same
+
+
 def _best_pair(
-    state: ImpactState, edge: int, relieved: float, names: list[str]
+    state: ImpactState, edge: int, relieved: float, labels: list[str], upper: np.ndarray
 ) -> tuple[str, str, float | None] | None:
     """The destinations (by name) whose connection gains most without the site, or None."""
     graph = state.router.graph
@@ -57,9 +67,6 @@ def _best_pair(
         dist[:, [b]] + relieved + dist[:, a][None, :],
     )
     after = np.minimum(now, through)
-    labels = [names[i] for i in state.target_index]
-    same = np.array([[x == y for y in labels] for x in labels], dtype=bool)
-    upper = np.triu(np.ones_like(same), k=1) & ~same  # each unordered pair once
     lost = upper & np.isinf(now) & np.isfinite(after)
     if lost.any():
         i, j = np.unravel_index(np.where(lost, after, np.inf).argmin(), after.shape)
@@ -80,9 +87,10 @@ def group_impacts(
     found = state.impact()
     costs = state.router.costs_for(state.profile)
     result: dict[int, GroupImpact] = {}
+    labels, upper = _pairs(state, names)
     for item in found.sites:
         relieved = _without(state.router, costs, item.edge, item.site_id)
-        pair = _best_pair(state, item.edge, relieved, names)
+        pair = _best_pair(state, item.edge, relieved, labels, upper)
         origin, destination, gain = pair if pair is not None else (None, None, None)
         result[item.site_id] = GroupImpact(
             item.pairs_lost, item.extra_m, found.pairs, origin, destination, gain
