@@ -105,11 +105,11 @@ def _store(
     When the first rows are written, every public open site changes (those off the network
     now get 0 and say so)."""
     stored = {row.site_id: row for row in session.scalars(select(SiteNetworkImpact))}
-    changed = sorted(set(stored) - set(placed))
-    if not stored and placed:
-        changed = _open_barriers(session)
+    changed = sorted(set(stored) - set(placed))  # no longer placed: closed, moved away
     if changed:
         session.execute(delete(SiteNetworkImpact).where(SiteNetworkImpact.site_id.in_(changed)))
+    if not stored and placed:
+        changed += _open_barriers(session)
     for site_id, edge_id in placed.items():
         groups = figures.get(site_id, {})
         row = stored.get(site_id)
