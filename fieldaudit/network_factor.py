@@ -137,16 +137,13 @@ def network_text(network: Mapping[str, Any], lang: str = "da") -> str:
     )
 
 
-def network_facts(session: Session, site_ids: Sequence[int]) -> StoredImpacts:
+def network_facts(session: Session, site_ids: Sequence[int] | None) -> StoredImpacts:
     """Whether any network impact is stored, and the stored figures per group of these sites
-    (a site not on the network: absent)."""
-    rows = dict(
-        session.execute(
-            select(SiteNetworkImpact.site_id, SiteNetworkImpact.groups).where(
-                SiteNetworkImpact.site_id.in_(list(site_ids))
-            )
-        ).all()
-    )
+    (all of them with None; a site not on the network: absent)."""
+    query = select(SiteNetworkImpact.site_id, SiteNetworkImpact.groups)
+    if site_ids is not None:
+        query = query.where(SiteNetworkImpact.site_id.in_(list(site_ids)))
+    rows = dict(session.execute(query).all())
     stored = bool(rows) or session.scalar(select(SiteNetworkImpact.site_id).limit(1)) is not None
     return stored, {site_id: dict(groups or {}) for site_id, groups in rows.items()}
 
@@ -157,7 +154,9 @@ def site_network(
     """A site's network facts for the formula (``stored``: ``network_facts`` of a batch of
     sites, read for this one when not given): its figures per group ({} when not on the
     network) or None (no impact stored, or not a public open barrier), and whether it is on."""
+    if site.status not in BARRIER_STATUS_VALUES:  # no query for a new or closed site
+        return None, False
     any_stored, impacts = stored if stored is not None else network_facts(session, [site.id])
-    if not any_stored or site.status not in BARRIER_STATUS_VALUES:
+    if not any_stored:
         return None, False
     return impacts.get(site.id, {}), site.id in impacts

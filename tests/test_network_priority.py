@@ -256,3 +256,17 @@ def test_the_planners_site_page_shows_the_factor_and_its_sentence(
     english = html.unescape(english)
     assert f"<li>{BRIDGE_SENTENCE_EN}</li>" in english
     assert '<th scope="row">Impact on the walking network</th><td>× 2</td>' in english
+
+
+def test_the_full_rebuild_keeps_the_stored_network_factor(app, db, halves, make_public_report):
+    from fieldaudit import site_rebuild
+
+    bridge = make_public_report(dx=150).site
+    refresh(app, db)
+    db.session.refresh(bridge)
+    factors = dict(bridge.priority_factors)
+    site_rebuild.rebuild(db.session)
+    db.session.commit()
+    db.session.refresh(bridge)  # the rebuild keeps the site's id
+    assert bridge.priority_factors["network"] == factors["network"]
+    assert bridge.priority_factors["scores"] == factors["scores"]
