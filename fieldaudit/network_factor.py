@@ -83,7 +83,7 @@ def network_factors(
             group=ranked[0],
             pairs_lost=int(top.get("pairs_lost") or 0),
             extra_m=float(top.get("extra_m") or 0.0),
-            **{key: top.get(key) for key in ("from", "to", "gain_m")},
+            **{key: top.get(key) for key in ("from", "to", "gain_m", "effect")},
         )
     return factors, detail
 
@@ -121,6 +121,16 @@ def network_text(network: Mapping[str, Any], lang: str = "da") -> str:
         if gain is None:
             return start + pair + (", which they lack today" if en else ", som de ikke har i dag")
         metres = _metres(float(gain), en)
+        if network.get("effect") == "penalty":  # the profile's equivalent metres
+            return (
+                start
+                + pair
+                + (
+                    f", the equivalent of {metres} m shorter"
+                    if en
+                    else f", svarende til {metres} m kortere"
+                )
+            )
         return start + pair + (f", {metres} m shorter" if en else f", {metres} m kortere")
     lost = int(network.get("pairs_lost") or 0)
     if lost:

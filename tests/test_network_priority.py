@@ -158,8 +158,10 @@ def test_after_a_review_decision_closes_a_site_the_job_updates_the_others(
     assert network["group"] == "MOB"  # each step costs those who walk with difficulty 60 m
     assert (
         "fjernes den, får gangbesværede, arm- og håndhandicap en lettere vej fra Herlev "
-        "Bibliotek til Herlev Station, 60 m kortere" in priority.explain(second.priority_factors)
+        "Bibliotek til Herlev Station, svarende til 60 m kortere"
+        in priority.explain(second.priority_factors)
     )
+    assert "the equivalent of 60 m shorter" in priority.explain(second.priority_factors, "en")
     # Nothing changed: the next run runs no search and rescores nothing.
     [again] = jobs.run_due(
         db.session, app.config, now=now + timedelta(minutes=10), only="network-impact"

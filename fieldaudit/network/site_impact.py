@@ -18,6 +18,7 @@ import numpy as np
 
 from fieldaudit.network.impact import EPSILON_M, NetworkImpact, _without
 from fieldaudit.network.impact_state import ImpactState
+from fieldaudit.network.profiles import BLOCK
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class GroupImpact:
     origin: str | None = None  # the pair that gains most: from ...
     destination: str | None = None  # ... to
     gain_m: float | None = None  # metres shorter; None: no route today (or no named pair)
+    effect: str = BLOCK  # what the site does to the group: block, or penalty (metres are then
+    # the equivalent detour the profile counts, not a shorter way on the ground)
 
     def as_dict(self) -> dict:
         """The figures as stored (JSON)."""
@@ -40,6 +43,7 @@ class GroupImpact:
             "from": self.origin,
             "to": self.destination,
             "gain_m": None if self.gain_m is None else round(self.gain_m, 1),
+            "effect": self.effect,
         }
 
 
@@ -92,7 +96,8 @@ def group_impacts(
         relieved = _without(state.router, costs, item.edge, item.site_id)
         pair = _best_pair(state, item.edge, relieved, labels, upper)
         origin, destination, gain = pair if pair is not None else (None, None, None)
+        rule = next(r for s, r in costs.effects[item.edge] if s.site_id == item.site_id)
         result[item.site_id] = GroupImpact(
-            item.pairs_lost, item.extra_m, found.pairs, origin, destination, gain
+            item.pairs_lost, item.extra_m, found.pairs, origin, destination, gain, rule.effect
         )
     return found, result
