@@ -29,12 +29,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldaudit.models import SiteNetworkImpact
-from fieldaudit.status import OPEN_STATUSES, PUBLIC_SITE_STATUSES
-from fieldaudit.taxonomy import GROUP_LABELS, Group
+from fieldaudit.network.placement import BARRIER_STATUSES
+from fieldaudit.taxonomy import Group, Label
 
-# The sites placed on the walking network (``network/placement.py``): public and still open.
-BARRIER_STATUS_VALUES = frozenset(PUBLIC_SITE_STATUSES) & frozenset(s.value for s in OPEN_STATUSES)
 GROUP_ORDER = [g.value for g in Group]
+# The group as the people in the sentence ("fjernes den, får kørestolsbrugere ...").
+PEOPLE: dict[str, Label] = {
+    Group.WHEEL.value: Label("kørestolsbrugere", "wheelchair users"),
+    Group.MOB.value: Label("gangbesværede", "people who walk with difficulty"),
+    Group.VIS.value: Label("synshandicappede", "visually impaired people"),
+    Group.HEAR.value: Label("hørehandicappede", "hearing impaired people"),
+    Group.ALLERGY.value: Label("astma- og allergiramte", "people with asthma or allergies"),
+    Group.COG.value: Label("udviklingshandicappede", "people with intellectual disabilities"),
+    Group.READ.value: Label("folk med læsevanskeligheder", "people with reading difficulties"),
+}
 
 
 def network_value(figures: Mapping[str, Any], lost_pair_m: float, full_share: float) -> float:
@@ -103,8 +111,7 @@ def network_text(network: Mapping[str, Any], lang: str = "da") -> str:
     group = network.get("group")
     if group not in Group.__members__:
         return "changes no route on the walking network" if en else "ændrer ingen vej på gangnettet"
-    label = GROUP_LABELS[Group(group)].get(lang)
-    who = label[:1].lower() + label[1:]
+    who = PEOPLE[group].get(lang)
     if group == Group.WHEEL.value:
         way = "a step-free way" if en else "en trinfri vej"
     else:
@@ -164,7 +171,7 @@ def site_network(
     """A site's network facts for the formula (``stored``: ``network_facts`` of a batch of
     sites, read for this one when not given): its figures per group ({} when not on the
     network) or None (no impact stored, or not a public open barrier), and whether it is on."""
-    if site.status not in BARRIER_STATUS_VALUES:  # no query for a new or closed site
+    if site.status not in BARRIER_STATUSES:  # no query for a new or closed site
         return None, False
     any_stored, impacts = stored if stored is not None else network_facts(session, [site.id])
     if not any_stored:
