@@ -15,7 +15,7 @@ from fieldaudit.accounts.cli import users_cli
 from fieldaudit.area_import import AreaFileError, herlev_files, import_areas, read_area_file
 from fieldaudit.areas import upsert_area
 from fieldaudit.bench.cli import bench_cli
-from fieldaudit.config import private_originals_dir
+from fieldaudit.config import network_state_dir, private_originals_dir
 from fieldaudit.extensions import db
 from fieldaudit.mail_web.cli import mail_cli
 from fieldaudit.network_cli import load_herlev_network, network_cli
@@ -200,10 +200,18 @@ def restore_command(archive: Path, yes: bool) -> None:
 
 @sites_cli.command("rescore")
 def rescore_command() -> None:
-    """Recompute every site's priority score (after new weights; nightly for the 4-year rule)."""
+    """Recompute every site's priority score (after new weights; nightly for the 4-year rule),
+    with the network impact of every public open site computed afresh first."""
+    from fieldaudit.network.impact_store import refresh_impacts
     from fieldaudit.priority import rescore_all
 
     started = time.perf_counter()
+    config = current_app.config
+    network = refresh_impacts(
+        db.session, network_state_dir(config), full=True, spacing=config["NETWORK_SPACING_M"]
+    )
+    db.session.commit()
+    click.echo(network.summary() + ".")
     with click.progressbar(length=1, label="Scoring sites") as bar:
 
         def progress(done: int, total: int) -> None:

@@ -71,6 +71,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # backup job) and how many archives it keeps.
         "BACKUP_DIR": "",
         "BACKUP_KEEP": 7,
+        # The network impact's kept searches between job runs (empty: ``network-state`` beside
+        # the media folder; fieldaudit/network/kept_state.py).
+        "NETWORK_STATE_DIR": "",
+        # The origin grid of the network impact (the priority's network factor), in metres.
+        "NETWORK_SPACING_M": 250.0,
         # E-mail (docs/mail.md): no server = mail waits in the outbox (admins see it), unsent.
         "MAIL_SERVER": "",
         "MAIL_PORT": 0,
@@ -150,3 +155,13 @@ def check(config: dict[str, Any]) -> None:
             "FIELDAUDIT_MAIL_BASE_URL must be set (the public https:// address of FieldAudit) "
             "when FIELDAUDIT_MAIL_SERVER is set in production: mails link to it."
         )
+
+
+def network_state_dir(config: Mapping[str, Any]) -> Path:
+    """Where the network impact's kept searches are saved between runs
+    (``network/kept_state.py``): ``FIELDAUDIT_NETWORK_STATE_DIR``, or ``network-state`` beside
+    the media folder."""
+    configured = config.get("NETWORK_STATE_DIR")
+    if configured:
+        return Path(configured)
+    return Path(config["MEDIA_DIR"]).resolve().parent / "network-state"

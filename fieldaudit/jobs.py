@@ -71,6 +71,17 @@ def rescore(session: Session, config: Mapping[str, Any], now: datetime) -> str:
     return f"{rescore_all(session, now=now)} sites rescored"
 
 
+def network_impact(session: Session, config: Mapping[str, Any], now: datetime) -> str:
+    """Update the stored network impact after sites opened, closed or changed: only the kept
+    searches a change can alter are run again, and only the sites whose impact changed are
+    rescored (``network/impact_store.py``); nothing is searched when nothing changed."""
+    from fieldaudit.config import network_state_dir
+    from fieldaudit.network.impact_store import refresh_impacts
+
+    spacing = float(config.get("NETWORK_SPACING_M") or 250.0)
+    return refresh_impacts(session, network_state_dir(config), spacing=spacing, now=now).summary()
+
+
 def retention(session: Session, config: Mapping[str, Any], now: datetime) -> str:
     """Anonymise the reporters of reports closed longer ago than the retention period."""
     from fieldaudit.privacy import apply_retention
@@ -145,6 +156,18 @@ JOBS: tuple[Job, ...] = (
         DAILY,
         rescore,
         {"da": "Genberegn prioriteter (4-års-reglen)", "en": "Rescore priorities (4-year rule)"},
+    ),
+    # Every run of the timer (10 minutes): a decision, a join or a merge reaches the network
+    # factor of the sites around it within minutes, never inside the request.
+    Job(
+        "network-impact",
+        timedelta(minutes=10),
+        network_impact,
+        {
+            "da": "Opdatér barrierernes betydning på gangnettet",
+            "en": "Update the barriers' impact on the walking network",
+        },
+        lease=timedelta(hours=1),
     ),
     Job(
         "retention",

@@ -449,3 +449,18 @@ class PopulationCell(db.Model):
     y: Mapped[float] = mapped_column(Float)
     population: Mapped[float] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(200), default="")
+
+
+class SiteNetworkImpact(db.Model):
+    """What a public open site placed on the walking network costs each group
+    (``network/impact_store.py``): per group the pairs cut off, the metres added, the
+    normalised value the priority uses and the destination pair that gains most."""
+
+    __tablename__ = "site_network_impacts"
+
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("barrier_sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    edge_id: Mapped[int] = mapped_column(Integer)
+    groups: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

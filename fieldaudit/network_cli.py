@@ -6,13 +6,16 @@ import time
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from fieldaudit import osm
 from fieldaudit.area_import import AreaFileError
+from fieldaudit.config import network_state_dir
 from fieldaudit.extensions import db
 from fieldaudit.network import osm as network_osm
-from fieldaudit.network.impact import DEFAULT_SPACING_M, network_impact
+from fieldaudit.network.impact import network_impact
+from fieldaudit.network.impact_store import refresh_impacts
 from fieldaudit.network.lines import NetworkLine, read_line_file
 from fieldaudit.network.noding import DEFAULT_TOLERANCE_M
 from fieldaudit.network.population import read_population_file, replace_population
@@ -168,20 +171,32 @@ def import_population(file: Path, srid: int | None, layer: str | None) -> None:
 
 @network_cli.command("impact")
 @click.option("--group", type=click.Choice(sorted(PROFILES)), default="WHEEL", show_default=True)
-@click.option("--spacing", type=click.FloatRange(50.0, 5000.0), default=DEFAULT_SPACING_M)
+@click.option(
+    "--spacing",
+    type=click.FloatRange(50.0, 5000.0),
+    help="Origin grid in metres (default FIELDAUDIT_NETWORK_SPACING_M, 250).",
+)
 @click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option(
     "--what-if", "budget", type=click.IntRange(0, 100), default=0, help="Fixes to choose."
 )
-def impact_command(group: str, spacing: float, top: int, budget: int) -> None:
+def impact_command(group: str, spacing: float | None, top: int, budget: int) -> None:
     """What each public open barrier costs a group between the destinations and an origin grid
     over the municipality (weighted by the population grid when one is imported); with
-    --what-if N, the N fixes that open the most connections."""
+    --what-if N, the N fixes that open the most connections. Writes the stored impact of every
+    group (the priority's network factor) and rescores the sites whose impact changed."""
     started = time.perf_counter()
+    spacing = spacing or float(current_app.config["NETWORK_SPACING_M"])
     inputs = load_inputs(db.session, spacing)
     if inputs is None:
         raise click.ClickException("Load a network, the municipality and destinations first.")
-    found = network_impact(
+    stored = refresh_impacts(
+        db.session, network_state_dir(current_app.config), spacing=spacing, force=True
+    )
+    db.session.commit()
+    click.echo(stored.summary() + ".")
+    # The stored impact counts grid points; with a population grid the figures weigh people.
+    found = (stored.found.get(group) if inputs.weights is None else None) or network_impact(
         inputs.router, PROFILES[group], inputs.origins, inputs.targets, weights=inputs.weights
     )
     counted = "people" if inputs.weights is not None else "pairs"

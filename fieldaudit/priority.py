@@ -1,6 +1,7 @@
 """Priority scores of barrier sites: one published formula, one configuration of weights.
 
-    score = 100 × severity × groups × area × evidence × measurement × no_alternative × age × open
+    score = 100 × severity × groups × area × evidence × measurement × no_alternative × network
+            × age × open
 
 - **severity**: the site's (median) severity, 0.33 / 0.67 / 1.0 (``taxonomy.SEVERITIES``,
   Project Sidewalk's multipliers).
@@ -18,6 +19,8 @@
   per measured value) lies beyond its Danish threshold, as a ratio capped at 2 (so 1-2).
 - **no_alternative**: × 1.5 when at least half of the site's reports carry the tag "no
   alternative route" (the 50 % rule of Project Sidewalk).
+- **network**: 1-2, what the site costs people on the walking network per group, weighed by
+  the preset (``network_factor.py``); × 1 off the network or while no impact is stored.
 - **age**: × 0.5 when the site has not been reported or confirmed for 4 years (the shortest
   re-survey interval of StreetComplete).
 - **open**: fixed, closed, rejected and duplicate sites score 0.
@@ -39,6 +42,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fieldaudit import network_factor as net
 from fieldaudit.areas import area_index
 from fieldaudit.models import BarrierReport, BarrierSite
 from fieldaudit.site_rule import EXCLUDED_REPORT_STATUSES, reporter_key
@@ -149,6 +153,9 @@ class Weights:
     stale_after_days: int = 4 * 365
     stale_factor: float = 0.5
     closed_factor: float = 0.0
+    network_weight: float = 1.0
+    network_lost_pair_m: float = 2000.0
+    network_full_share: float = 0.02
 
     def as_dict(self) -> dict[str, Any]:
         """The weights as plain JSON-able data."""
@@ -209,6 +216,8 @@ class SiteFacts:
     area_name: str | None = None
     area_importance: float | None = None
     anonymous_confirmations: int = 0
+    network: Mapping[str, Mapping[str, Any]] | None = None
+    on_network: bool = False
 
 
 def group_factor(groups: Iterable[str], preset: Preset, weights: Weights = WEIGHTS) -> float:
@@ -310,7 +319,8 @@ def compute(
         * (1.0 if is_open else weights.closed_factor)
     )
     group_factors = _group_factors(facts.groups, weights)
-    scores = {code: round(common * factor, 2) for code, factor in group_factors.items()}
+    by_preset, network = net.network_factors(facts.network, facts.on_network, weights, PRESETS)
+    scores = {code: round(common * f * by_preset[code], 2) for code, f in group_factors.items()}
     factors: dict[str, Any] = {
         "version": FACTORS_VERSION,
         "category": facts.category,
@@ -363,6 +373,8 @@ def compute(
         },
         "scores": scores,
     }
+    if network is not None:
+        factors["network"] = network | {"factor": _round(by_preset[DEFAULT_PRESET])}
     return scores[DEFAULT_PRESET], factors
 
 
@@ -432,6 +444,8 @@ def explain_parts(factors: Mapping[str, Any], lang: str = "da") -> list[str]:
         parts.append(_measurement_text(factors, measured, lang))
     if (factors.get("no_alternative_route") or {}).get("applies"):
         parts.append("no alternative route" if en else "ingen anden vej")
+    if network := factors.get("network"):
+        parts.append(net.network_text(network, lang))
     if (factors.get("age") or {}).get("stale"):
         years = WEIGHTS.stale_after_days // 365
         parts.append(
@@ -469,9 +483,12 @@ def _area_facts(session: Session, area_id: int | None) -> tuple[str, float] | No
     return (area.name, area.importance) if area else None
 
 
-def facts_for(session: Session, site: BarrierSite, reports: Sequence[Any]) -> SiteFacts:
+def facts_for(
+    session: Session, site: BarrierSite, reports: Sequence[Any], network=None
+) -> SiteFacts:
     """Gather a site's facts from the site and its reports (ORM objects, or rows with the
-    columns status, tags, measurements, reporter_id and device_token_hash)."""
+    columns status, tags, measurements, reporter_id and device_token_hash) and its stored
+    network impact (``network_facts``, read for this one site when not given)."""
     counting = [r for r in reports if r.status not in EXCLUDED_REPORT_STATUSES]
     keys = [reporter_key(r) for r in counting]
     known = {key for key in keys if key is not None}
@@ -480,6 +497,7 @@ def facts_for(session: Session, site: BarrierSite, reports: Sequence[Any]) -> Si
     verified = site.status in (Status.VERIFIED.value, Status.PLANNED.value) or any(
         r.status == Status.VERIFIED.value for r in counting
     )
+    impacts, on_network = net.site_network(session, site, network)
     return SiteFacts(
         category=site.category,
         severity=site.severity,
@@ -496,6 +514,8 @@ def facts_for(session: Session, site: BarrierSite, reports: Sequence[Any]) -> Si
         area_id=site.area_id if area else None,
         area_name=area[0] if area else None,
         area_importance=area[1] if area else None,
+        network=impacts,
+        on_network=on_network,
     )
 
 
@@ -504,6 +524,7 @@ def score_site(
     site: BarrierSite,
     reports: Sequence[Any] | None = None,
     now: datetime | None = None,
+    network: net.StoredImpacts | None = None,
 ) -> float:
     """Compute and store a site's priority score and factors; return the score.
 
@@ -514,7 +535,7 @@ def score_site(
         reports = session.scalars(
             select(BarrierReport).where(BarrierReport.site_id == site.id)
         ).all()
-    score, factors = compute(facts_for(session, site, reports), now)
+    score, factors = compute(facts_for(session, site, reports, network), now)
     site.priority_score = score
     site.priority_factors = factors
     return score
@@ -537,8 +558,9 @@ def rescore_all(
             select(BarrierReport).where(BarrierReport.site_id.in_(chunk))
         ):
             by_site[report.site_id].append(report)  # type: ignore[index]
+        network = net.network_facts(session, chunk)
         for site in sites:
-            score_site(session, site, by_site[site.id], now)
+            score_site(session, site, by_site[site.id], now, network)
         session.flush()
         if progress is not None:
             progress(min(start + batch, len(ids)), len(ids))
@@ -551,7 +573,7 @@ def published_weights() -> dict[str, Any]:
         "version": FACTORS_VERSION,
         "formula": (
             "score = base × severity × groups × area × evidence × measurement × "
-            "no_alternative_route × age × open"
+            "no_alternative_route × network × age × open"
         ),
         "weights": WEIGHTS.as_dict(),
         "default_preset": DEFAULT_PRESET,

@@ -69,6 +69,7 @@ from fieldaudit.bulk_write import (
 )
 from fieldaudit.clustering import Cluster, Clusterer
 from fieldaudit.models import BarrierReport, BarrierSite, SiteConfirmation
+from fieldaudit.network_factor import network_facts
 from fieldaudit.priority import compute, facts_for
 from fieldaudit.site_cells import rebuild_site_cells
 from fieldaudit.site_rule import (
@@ -448,10 +449,13 @@ class _Scorer:
         self.now = now
         # json.dumps' own output, without its check for cycles (the factors are plain trees).
         self.encode = json.JSONEncoder(check_circular=False).encode
+        # Every stored network impact, read once (also for the forked second process).
+        self.network = network_facts(session, None)
 
     def score(self, site: NewSite, reports: Sequence[ReportFacts]) -> tuple[float, str]:
         """The balanced score and the factors as JSON text."""
-        score, factors = compute(facts_for(self.session, site, reports), self.now)  # type: ignore[arg-type]
+        facts = facts_for(self.session, site, reports, self.network)  # type: ignore[arg-type]
+        score, factors = compute(facts, self.now)
         return score, self.encode(factors)
 
 

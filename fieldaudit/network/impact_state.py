@@ -100,9 +100,10 @@ class ImpactState:
         origin_nodes = [
             n for n in (_node(router, costs, x, y) for x, y in origins) if n is not None
         ]
-        target_nodes = [
-            n for n in (_node(router, costs, x, y) for x, y in destinations) if n is not None
-        ]
+        snapped = [_node(router, costs, x, y) for x, y in destinations]
+        # Which destinations have a search (their rows' order), for naming pairs.
+        self.target_index = [i for i, n in enumerate(snapped) if n is not None]
+        target_nodes = [n for n in snapped if n is not None]
         matrix = _matrix(costs.prepared)
         self.targets = _Searches(matrix, target_nodes)
         self.origins = _Searches(matrix, origin_nodes)

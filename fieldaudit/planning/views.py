@@ -12,6 +12,7 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -432,5 +433,6 @@ def how():
         group_labels={g.value: label.get(lang) for g, label in GROUP_LABELS.items()},
         published=published_weights(),
         network_profiles=list(PROFILES.values()),  # issue 16: fieldaudit/network/profiles.py
+        network_spacing=current_app.config["NETWORK_SPACING_M"],
         lang=lang,
     )

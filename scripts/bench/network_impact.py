@@ -8,8 +8,12 @@ and N sites on random edges: a third blocking steps, the rest penalised surfaces
 full recompute for WHEEL (``fieldaudit.network.impact.network_impact``) and the what-if's
 first pick; then the kept searches (``impact_state.ImpactState``): their full build, and the
 update and impact after one site changes (a blocking step added on a busy edge, then fixed),
-checked against the full recompute with ``--check``. No database (the Router is built in
-memory as ``routing.load_router`` would).
+checked against the full recompute with ``--check``. With ``--stored``: the path of the
+priority's network factor (``network/impact_store.py``) for every group with site rules: the
+full recompute of ``fieldaudit sites rescore`` (kept searches built, each site's figures and
+best destination pair, the state saved) and the job after one site changes (states loaded,
+updated, figures read, saved). No database (the Router is built in memory as
+``routing.load_router`` would).
 """
 
 from __future__ import annotations
@@ -128,17 +132,61 @@ def kept_searches(router: Router, destinations: list, origins: list, check: bool
             print(f"  equals the full recompute: {same}")
 
 
+def stored_path(router: Router, destinations: list, origins: list) -> None:
+    """Time the network factor's full recompute and the job after one change, all groups."""
+    import tempfile
+    from pathlib import Path
+
+    from fieldaudit.network import kept_state
+    from fieldaudit.network.impact_store import ruled_profiles
+    from fieldaudit.network.site_impact import group_impacts
+
+    names = [f"Sted {i}" for i in range(len(destinations))]
+    folder = Path(tempfile.mkdtemp(prefix="fieldaudit-impact-"))
+    added = dict(router.sites)
+    free = [e for e in range(len(router.edge_ids)) if e not in router.sites]
+    edge = free[np.random.default_rng(11).integers(len(free))]  # as ``kept_searches``
+    added[edge] = [PlacedSite(10**6, edge, 0.5, "step", "high", None)]
+    after = with_sites(router, added)
+    for label, build in (("full recompute", True), ("after one site changes", False)):
+        total_wall, total_cpu, rows = 0.0, 0.0, []
+        for profile in ruled_profiles():
+            started, cpu = time.perf_counter(), time.process_time()
+            if build:
+                state = ImpactState(router, profile, origins, destinations)
+            else:
+                state = kept_state.load(folder, profile, "bench", after)
+                state.update(after)
+            _found, figures = group_impacts(state, names)
+            kept_state.save(state, folder, "bench")
+            wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+            total_wall, total_cpu = total_wall + wall, total_cpu + cpu
+            size = (folder / f"impact-{profile.group.value}.npz").stat().st_size
+            rows.append(
+                f"{profile.group.value} {wall:.2f} s ({cpu:.2f} CPU), {state.last_redone} searches, "
+                f"{len(figures)} sites, {size / 1e6:.0f} MB"
+            )
+        print(
+            f"stored impact, {label}: {total_wall:.1f} s ({total_cpu:.1f} s CPU); "
+            + "; ".join(rows)
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", type=int, default=5000)
     parser.add_argument("--kept-only", action="store_true", help="only the kept searches")
     parser.add_argument("--check", action="store_true", help="compare with the full recompute")
+    parser.add_argument("--stored", action="store_true", help="only the stored impact, all groups")
     args = parser.parse_args()
     router, destinations, origins = herlev_router(args.sites)
     print(
         f"{len(router.edge_ids)} edges, {router.graph.n} nodes, {args.sites} sites, "
         f"{len(destinations)} destinations, {len(origins)} origins"
     )
+    if args.stored:
+        stored_path(router, destinations, origins)
+        return
     kept_searches(router, destinations, origins, args.check)
     if args.kept_only:
         return

@@ -1,7 +1,7 @@
 """the population grid that weights the network impact's origins (issue 16)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-06 17:30:00
 
 ``population_cells``: one row per cell of a population grid (Statistics Denmark's 100 m
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
