@@ -34,6 +34,7 @@ from scripts.bench.suites import Figure  # noqa: E402
 
 INTRO_FILE = Path(__file__).with_name("benchmarks_intro.md")
 OUTRO_FILE = Path(__file__).with_name("benchmarks_outro.md")
+NETWORK_FILE = Path(__file__).with_name("benchmarks_network.md")
 
 
 def load_first_start() -> object:
@@ -161,6 +162,9 @@ def write_document(data: dict, doc: Path) -> None:
         outro += "\n\n## Where a report submission spends its time (measured)\n\n" + "\n\n".join(
             data["submission_profiles"].values()
         )
+    # The step-free network's figures come from scripts/bench/route.py, network_impact.py and
+    # whatif.py (no database, no N): written by hand from their output, kept in their own file.
+    outro += "\n\n" + NETWORK_FILE.read_text(encoding="utf-8")
     doc.write_text(render(data, INTRO_FILE.read_text(encoding="utf-8"), outro), encoding="utf-8")
 
 
