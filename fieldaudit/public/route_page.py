@@ -5,12 +5,11 @@ from __future__ import annotations
 from flask import render_template
 from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
-from sqlalchemy import select
 
-from fieldaudit import params
+from fieldaudit import params, public_record
 from fieldaudit.areas import area_index
 from fieldaudit.extensions import db
-from fieldaudit.models import BarrierSite, Destination
+from fieldaudit.models import Destination
 from fieldaudit.network.profiles import PROFILES
 from fieldaudit.network.route_map import RouteMap, route_map
 from fieldaudit.network.routing import RouteAnswer, find_route
@@ -35,7 +34,7 @@ def _destination(name: str, places: dict[int, Destination]) -> Destination | Non
 def step_free_route():
     """A form of known places and groups; with both places chosen, the route in words."""
     lang = select_language()
-    places = {d.id: d for d in db.session.scalars(select(Destination).order_by(Destination.name))}
+    places = {d.id: d for d in public_record.destinations(db.session)}
     start, end = _destination("fra", places), _destination("til", places)
     code = query.arg("gruppe")
     group = code if code in PROFILES else Group.WHEEL.value
@@ -61,11 +60,6 @@ def step_free_route():
 def _map(answer: RouteAnswer) -> RouteMap:
     """The route's map with the barriers on it where they were reported, in the list's order."""
     ids = [b["id"] for b in answer.barriers_on_route]
-    found = {
-        site_id: to_shape(geom)
-        for site_id, geom in db.session.execute(
-            select(BarrierSite.id, BarrierSite.geom).where(BarrierSite.id.in_(ids))
-        )
-    }
+    found = public_record.site_points(db.session, ids)
     barriers = [(i, found[i].x, found[i].y) for i in ids if i in found]
     return route_map(area_index(db.session).areas, answer.line, barriers)
