@@ -234,6 +234,26 @@ def open_high_sites(session: Session, limit: int | None = None) -> list[BarrierS
     return list(session.scalars(stmt))
 
 
+def recently_fixed_sites(session: Session, days: int = 90) -> list[BarrierSite]:
+    """The sites fixed in the last ``days`` days that are still fixed, by id."""
+    since = datetime.now(UTC) - timedelta(days=days)
+    fixed_ids = session.scalars(
+        select(HistoryEntry.site_id).where(
+            HistoryEntry.action.in_(FIX_ACTIONS),
+            HistoryEntry.report_id.is_(None),
+            HistoryEntry.created_at >= since,
+        )
+    ).all()
+    return list(
+        session.scalars(
+            select(BarrierSite)
+            .options(selectinload(BarrierSite.area))
+            .where(BarrierSite.id.in_(fixed_ids or [-1]), BarrierSite.status == Status.FIXED.value)
+            .order_by(BarrierSite.id)
+        )
+    )
+
+
 def _per_month(
     session: Session, rows: list[Any], report_ids: list[int], now: datetime
 ) -> list[Month]:
