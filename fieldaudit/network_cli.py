@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
 from fieldaudit import osm
-from fieldaudit.area_import import AreaFileError
+from fieldaudit.cli_input import SKIPPED_SHOWN, echo_skipped, osm_input, read_input
 from fieldaudit.extensions import db
 from fieldaudit.network import osm as network_osm
 from fieldaudit.network.impact import DEFAULT_SPACING_M, network_impact, origin_grid, what_if
@@ -61,13 +62,11 @@ def import_network(
     """Replace the walking network by the lines of FILES (GeoJSON, GeoPackage, Shapefile)."""
     lines: list[NetworkLine] = []
     for path in files:
-        try:
-            found, skipped, source_srid = read_line_file(path, srid=srid, layer=layer)
-        except AreaFileError as exc:
-            raise click.ClickException(f"{exc} Nothing changed.") from exc
+        found, skipped, source_srid = read_input(
+            partial(read_line_file, path, srid=srid, layer=layer)
+        )
         click.echo(f"{path.name}: {len(found)} lines, {len(skipped)} skipped (EPSG:{source_srid}).")
-        for item in skipped[:10]:
-            click.echo(f"  skipped #{item.index} {item.name or '?'}: {item.reason}")
+        echo_skipped(skipped, SKIPPED_SHOWN)
         lines.extend(found)
     _store(lines, tolerance, append, "Network")
 
@@ -86,25 +85,16 @@ def fetch_osm_network(
     print_query: bool, from_file: Path | None, url: str, tolerance: float, append: bool
 ) -> None:
     """Replace the walking network by Herlev's ways from OpenStreetMap."""
-    query = network_osm.network_query()
-    if print_query:
-        click.echo(query)
+    found = osm_input(
+        network_osm.network_query(),
+        print_query,
+        from_file,
+        url,
+        network_osm.parse_network_answer,
+    )
+    if found is None:
         return
-    try:
-        if from_file is not None:
-            answer = osm.load_answer(from_file)
-        else:
-            click.echo(f"Asking {url} ...")
-            answer = osm.fetch(query, url)
-        lines, skipped = network_osm.parse_network_answer(answer)
-    except OSError as exc:
-        raise click.ClickException(
-            f"OpenStreetMap could not be reached ({exc}); nothing changed."
-        ) from exc
-    except AreaFileError as exc:
-        raise click.ClickException(f"{exc} Nothing changed.") from exc
-    for reason in skipped[:10]:
-        click.echo(f"Skipped {reason}")
+    lines = found[0]
     if not lines:
         raise click.ClickException("The answer holds no usable ways; nothing changed.")
     _store(lines, tolerance, append, "OpenStreetMap")
@@ -121,10 +111,7 @@ network_cli.add_command(destinations_cli)
 def import_destinations(files: tuple[Path, ...], srid: int | None, layer: str | None) -> None:
     """Import destinations (points with a name and a kind; same name + kind updates)."""
     for path in files:
-        try:
-            found, skipped = read_destination_file(path, srid=srid, layer=layer)
-        except AreaFileError as exc:
-            raise click.ClickException(f"{exc} Nothing changed.") from exc
+        found, skipped = read_input(partial(read_destination_file, path, srid=srid, layer=layer))
         created, updated = upsert_destinations(db.session, found)
         db.session.commit()
         click.echo(f"{path.name}: {created} created, {updated} updated, {len(skipped)} skipped.")
