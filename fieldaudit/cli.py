@@ -15,7 +15,7 @@ from fieldaudit.accounts.cli import users_cli
 from fieldaudit.area_import import herlev_files, import_areas, read_area_file
 from fieldaudit.areas import upsert_area
 from fieldaudit.bench.cli import bench_cli
-from fieldaudit.cli_input import echo_skipped, osm_input, read_input
+from fieldaudit.cli_input import echo_skipped, osm_input, osm_options, read_input
 from fieldaudit.config import private_originals_dir
 from fieldaudit.extensions import db
 from fieldaudit.mail_web.cli import mail_cli
@@ -68,13 +68,7 @@ def import_command(
 
 
 @areas_cli.command("fetch-osm")
-@click.option("--print-query", is_flag=True, help="Only print the Overpass query.")
-@click.option(
-    "--from-file",
-    type=click.Path(exists=True, path_type=Path),
-    help="Use a saved Overpass JSON answer.",
-)
-@click.option("--url", default=osm.OVERPASS_URL, show_default=True)
+@osm_options
 def fetch_osm_command(print_query: bool, from_file: Path | None, url: str) -> None:
     """Import Herlev's parks, playgrounds, squares and paths from OpenStreetMap."""
     found = osm_input(osm.overpass_query(), print_query, from_file, url, osm.parse_overpass)

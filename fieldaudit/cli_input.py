@@ -32,6 +32,23 @@ def echo_skipped(skipped: Sequence[Any], limit: int | None = None) -> None:
         click.echo(f"  skipped #{item.index} {item.name or '?'}: {item.reason}")
 
 
+def osm_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of a command that reads OpenStreetMap: --print-query, --from-file, --url."""
+    for option in reversed(
+        (
+            click.option("--print-query", is_flag=True, help="Only print the Overpass query."),
+            click.option(
+                "--from-file",
+                type=click.Path(exists=True, path_type=Path),
+                help="Use a saved Overpass JSON answer.",
+            ),
+            click.option("--url", default=osm.OVERPASS_URL, show_default=True),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 def osm_input(
     query: str,
     print_query: bool,

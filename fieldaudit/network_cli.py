@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from fieldaudit import osm
-from fieldaudit.cli_input import SKIPPED_SHOWN, echo_skipped, osm_input, read_input
+from fieldaudit.cli_input import SKIPPED_SHOWN, echo_skipped, osm_input, osm_options, read_input
 from fieldaudit.extensions import db
 from fieldaudit.network import osm as network_osm
 from fieldaudit.network.impact import DEFAULT_SPACING_M, network_impact, origin_grid, what_if
@@ -72,13 +71,7 @@ def import_network(
 
 
 @network_cli.command("fetch-osm")
-@click.option("--print-query", is_flag=True, help="Only print the Overpass query.")
-@click.option(
-    "--from-file",
-    type=click.Path(exists=True, path_type=Path),
-    help="Use a saved Overpass JSON answer.",
-)
-@click.option("--url", default=osm.OVERPASS_URL, show_default=True)
+@osm_options
 @TOLERANCE
 @APPEND
 def fetch_osm_network(
