@@ -63,13 +63,13 @@ class SiteList:
 
 
 def _conditions(filters: SiteFilter) -> list[Any]:
+    chosen = (
+        (BarrierSite.status, filters.status),
+        (BarrierSite.area_id, filters.area),
+        (BarrierSite.category, filters.category),
+    )
     conditions: list[Any] = [visibility.public_site_clause()]
-    if filters.status:
-        conditions.append(BarrierSite.status == filters.status)
-    if filters.area:
-        conditions.append(BarrierSite.area_id == filters.area)
-    if filters.category:
-        conditions.append(BarrierSite.category == filters.category)
+    conditions += [column == value for column, value in chosen if value]
     if filters.new_look:
         conditions.append(
             BarrierSite.status.in_([Status.VERIFIED.value, Status.PLANNED.value]),
