@@ -393,14 +393,7 @@ def main() -> int:
         "reports_distinct_uuids": distinct - 1,
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
-        "by_kind": {
-            kind: {
-                "requests": len(values),
-                "p50_ms": round(statistics.median(values) * 1000, 1),
-                "p95_ms": round(percentile(values, 0.95) * 1000, 1),
-            }
-            for kind, values in sorted(stats.latency.items())
-        },
+        "by_kind": stats.by_kind(),
         "rate_limit_across_instances": rate_limit,
         "photo_through_a_served_by_b": photo,
         "jobs_run_once_for_both": {k: v for k, v in jobs.items() if k != "outputs"},

@@ -137,6 +137,17 @@ class Stats:
             if status not in expected:
                 self.errors.append(f"{kind}: {status} {body[:160]!r}")
 
+    def by_kind(self) -> dict[str, dict[str, float]]:
+        """Requests, median and 95th percentile latency (ms) of each kind of request."""
+        return {
+            kind: {
+                "requests": len(values),
+                "p50_ms": round(statistics.median(values) * 1000, 1),
+                "p95_ms": round(percentile(values, 0.95) * 1000, 1),
+            }
+            for kind, values in sorted(self.latency.items())
+        }
+
 
 def multipart(payload: dict, photo: bytes) -> tuple[bytes, str]:
     """A report with one photo as multipart/form-data: (body, content type)."""
@@ -300,14 +311,7 @@ def main() -> int:
         "reports_stored": stored,
         "p50_ms": round(statistics.median(all_latencies) * 1000, 1),
         "p95_ms": round(percentile(all_latencies, 0.95) * 1000, 1),
-        "by_kind": {
-            kind: {
-                "requests": len(values),
-                "p50_ms": round(statistics.median(values) * 1000, 1),
-                "p95_ms": round(percentile(values, 0.95) * 1000, 1),
-            }
-            for kind, values in sorted(stats.latency.items())
-        },
+        "by_kind": stats.by_kind(),
     }
     print(json.dumps(figures, indent=2))
     if stats.errors:
