@@ -181,6 +181,11 @@ def area_index(session: Session) -> AreaIndex:
     return index
 
 
+def named_areas(session: Session) -> list[Area]:
+    """The areas one can choose (every area but the municipality's boundary), by name."""
+    return list(session.scalars(select(Area).where(Area.kind != MUNICIPALITY).order_by(Area.name)))
+
+
 def forget_area_index(session: Session) -> None:
     """Drop the session's index (after areas change; other sessions see the new fingerprint)."""
     session.info.pop(SESSION_KEY, None)

@@ -55,7 +55,8 @@ class BackupSummary:
     bytes: int
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's content (hex), read in blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -95,7 +96,7 @@ def create_backup(
         snapshot = Path(tmp) / DATABASE
         _snapshot(database, snapshot)
         members = {DATABASE: snapshot, **_folder_files({MEDIA: media_dir, PRIVATE: private_dir})}
-        files = {name: _sha256(path) for name, path in members.items()}
+        files = {name: file_sha256(path) for name, path in members.items()}
         manifest = {"format": FORMAT, "created": datetime.now(UTC).isoformat(), "files": files}
         partial = Path(tmp) / "backup.tar.gz"
         with tarfile.open(partial, "w:gz") as tar:

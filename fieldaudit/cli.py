@@ -12,9 +12,10 @@ from flask_migrate import upgrade
 
 from fieldaudit import osm
 from fieldaudit.accounts.cli import users_cli
-from fieldaudit.area_import import AreaFileError, herlev_files, import_areas, read_area_file
+from fieldaudit.area_import import herlev_files, import_areas, read_area_file
 from fieldaudit.areas import upsert_area
 from fieldaudit.bench.cli import bench_cli
+from fieldaudit.cli_input import echo_skipped, osm_input, osm_options, read_input
 from fieldaudit.config import network_state_dir, private_originals_dir
 from fieldaudit.extensions import db
 from fieldaudit.mail_web.cli import mail_cli
@@ -41,18 +42,16 @@ def init_command(herlev: bool) -> None:
 
 
 def _import_file(path: Path, srid: int | None, kind: str | None, layer: str | None) -> None:
-    try:
-        plan = read_area_file(path, srid=srid, kind=kind, layer=layer)
-    except AreaFileError as exc:
-        raise click.ClickException(str(exc)) from exc
+    plan = read_input(
+        lambda: read_area_file(path, srid=srid, kind=kind, layer=layer), nothing_changed=False
+    )
     result = import_areas(db.session, plan)
     db.session.commit()
     click.echo(
         f"{path.name}: {result.created} created, {result.updated} updated, "
         f"{len(result.skipped)} skipped (EPSG:{plan.source_srid})."
     )
-    for skipped in result.skipped:
-        click.echo(f"  skipped #{skipped.index} {skipped.name or '?'}: {skipped.reason}")
+    echo_skipped(result.skipped)
 
 
 @areas_cli.command("import")
@@ -69,34 +68,13 @@ def import_command(
 
 
 @areas_cli.command("fetch-osm")
-@click.option("--print-query", is_flag=True, help="Only print the Overpass query.")
-@click.option(
-    "--from-file",
-    type=click.Path(exists=True, path_type=Path),
-    help="Use a saved Overpass JSON answer.",
-)
-@click.option("--url", default=osm.OVERPASS_URL, show_default=True)
+@osm_options
 def fetch_osm_command(print_query: bool, from_file: Path | None, url: str) -> None:
     """Import Herlev's parks, playgrounds, squares and paths from OpenStreetMap."""
-    query = osm.overpass_query()
-    if print_query:
-        click.echo(query)
+    found = osm_input(osm.overpass_query(), print_query, from_file, url, osm.parse_overpass)
+    if found is None:
         return
-    try:
-        if from_file is not None:
-            answer = osm.load_answer(from_file)
-        else:
-            click.echo(f"Asking {url} ...")
-            answer = osm.fetch(query, url)
-        features, skipped = osm.parse_overpass(answer)
-    except OSError as exc:
-        raise click.ClickException(
-            f"OpenStreetMap could not be reached ({exc}); nothing changed."
-        ) from exc
-    except AreaFileError as exc:
-        raise click.ClickException(f"{exc} Nothing changed.") from exc
-    for reason in skipped[:10]:
-        click.echo(f"Skipped {reason}")
+    features, skipped = found
     created = updated = 0
     with click.progressbar(features, label="Importing areas") as bar:
         for feature in bar:

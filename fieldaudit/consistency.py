@@ -22,7 +22,6 @@ Nothing here knows about Flask.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import time
@@ -33,6 +32,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fieldaudit.backup import file_sha256
 from fieldaudit.models import Photo
 from fieldaudit.photos import PHOTO_DIR, TMP_DIR, media_path
 
@@ -68,14 +68,6 @@ class CheckResult:
     def removable(self) -> list[Finding]:
         """The findings --repair can fix by removing a file (orphans and staging files)."""
         return [f for f in self.findings if f.path is not None]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _process_alive(pid: int) -> bool:
@@ -134,7 +126,7 @@ def _check_file(
     if not path.is_file():
         result.findings.append(Finding("missing_file", row, f"{name} does not exist"))
         return path, False
-    if verify and _CONTENT_NAME.match(path.name) and _sha256(path) != path.stem:
+    if verify and _CONTENT_NAME.match(path.name) and file_sha256(path) != path.stem:
         result.findings.append(
             Finding("wrong_content", row, f"{name}: its SHA-256 is not the one in its name")
         )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from fieldaudit import osm
-from fieldaudit.area_import import AreaFileError
+from fieldaudit.cli_input import SKIPPED_SHOWN, echo_skipped, osm_input, osm_options, read_input
 from fieldaudit.config import network_state_dir
 from fieldaudit.extensions import db
 from fieldaudit.network import osm as network_osm
@@ -60,50 +60,33 @@ def import_network(
     """Replace the walking network by the lines of FILES (GeoJSON, GeoPackage, Shapefile)."""
     lines: list[NetworkLine] = []
     for path in files:
-        try:
-            found, skipped, source_srid = read_line_file(path, srid=srid, layer=layer)
-        except AreaFileError as exc:
-            raise click.ClickException(f"{exc} Nothing changed.") from exc
+        found, skipped, source_srid = read_input(
+            partial(read_line_file, path, srid=srid, layer=layer)
+        )
         click.echo(f"{path.name}: {len(found)} lines, {len(skipped)} skipped (EPSG:{source_srid}).")
-        for item in skipped[:10]:
-            click.echo(f"  skipped #{item.index} {item.name or '?'}: {item.reason}")
+        echo_skipped(skipped, SKIPPED_SHOWN)
         lines.extend(found)
     _store(lines, tolerance, append, "Network")
 
 
 @network_cli.command("fetch-osm")
-@click.option("--print-query", is_flag=True, help="Only print the Overpass query.")
-@click.option(
-    "--from-file",
-    type=click.Path(exists=True, path_type=Path),
-    help="Use a saved Overpass JSON answer.",
-)
-@click.option("--url", default=osm.OVERPASS_URL, show_default=True)
+@osm_options
 @TOLERANCE
 @APPEND
 def fetch_osm_network(
     print_query: bool, from_file: Path | None, url: str, tolerance: float, append: bool
 ) -> None:
     """Replace the walking network by Herlev's ways from OpenStreetMap."""
-    query = network_osm.network_query()
-    if print_query:
-        click.echo(query)
+    found = osm_input(
+        network_osm.network_query(),
+        print_query,
+        from_file,
+        url,
+        network_osm.parse_network_answer,
+    )
+    if found is None:
         return
-    try:
-        if from_file is not None:
-            answer = osm.load_answer(from_file)
-        else:
-            click.echo(f"Asking {url} ...")
-            answer = osm.fetch(query, url)
-        lines, skipped = network_osm.parse_network_answer(answer)
-    except OSError as exc:
-        raise click.ClickException(
-            f"OpenStreetMap could not be reached ({exc}); nothing changed."
-        ) from exc
-    except AreaFileError as exc:
-        raise click.ClickException(f"{exc} Nothing changed.") from exc
-    for reason in skipped[:10]:
-        click.echo(f"Skipped {reason}")
+    lines = found[0]
     if not lines:
         raise click.ClickException("The answer holds no usable ways; nothing changed.")
     _store(lines, tolerance, append, "OpenStreetMap")
@@ -120,10 +103,7 @@ network_cli.add_command(destinations_cli)
 def import_destinations(files: tuple[Path, ...], srid: int | None, layer: str | None) -> None:
     """Import destinations (points with a name and a kind; same name + kind updates)."""
     for path in files:
-        try:
-            found, skipped = read_destination_file(path, srid=srid, layer=layer)
-        except AreaFileError as exc:
-            raise click.ClickException(f"{exc} Nothing changed.") from exc
+        found, skipped = read_input(partial(read_destination_file, path, srid=srid, layer=layer))
         created, updated = upsert_destinations(db.session, found)
         db.session.commit()
         click.echo(f"{path.name}: {created} created, {updated} updated, {len(skipped)} skipped.")
@@ -157,15 +137,12 @@ network_cli.add_command(population_cli)
 def import_population(file: Path, srid: int | None, layer: str | None) -> None:
     """Replace the population grid by FILE's cells (polygons or points with a population
     count; GeoJSON, GeoPackage, Shapefile or CSV with x/y, lon/lat or a DDKN cell name)."""
-    try:
-        cells, skipped = read_population_file(file, srid=srid, layer=layer)
-    except AreaFileError as exc:
-        raise click.ClickException(f"{exc} Nothing changed.") from exc
+    cells, skipped = read_input(lambda: read_population_file(file, srid=srid, layer=layer))
     stored = replace_population(db.session, cells, file.name)
     db.session.commit()
     people = sum(c.population for c in cells)
     click.echo(f"{file.name}: {stored} cells, {people:,.0f} people, {len(skipped)} skipped.")
-    for item in skipped[:10]:
+    for item in skipped[:SKIPPED_SHOWN]:
         click.echo(f"  skipped #{item.index}: {item.reason}")
 
 

@@ -471,12 +471,19 @@ def nearby_sites(
 ) -> list[NearbySite]:
     """Other sites (any category, not rejected or merged) near a report: duplicate candidates."""
     ((_, x, y),) = coordinates(session, BarrierReport.geom, BarrierReport.id == report.id)
+    conditions = [BarrierSite.status.not_in([Status.REJECTED.value, Status.DUPLICATE.value])]
+    if report.site_id is not None:
+        conditions.append(BarrierSite.id != report.site_id)
+    return sites_near(session, x, y, conditions, radius_m, limit)
+
+
+def sites_near(
+    session: Session, x: float, y: float, conditions: list[Any], radius_m: float, limit: int
+) -> list[NearbySite]:
+    """The sites meeting ``conditions`` within ``radius_m`` of an EPSG:25832 point, nearest
+    first, with their distances."""
     spatial = backend(session)
     distance = spatial.distance(BarrierSite.geom, x, y).label("distance")
-    stmt = select(BarrierSite, distance).where(
-        BarrierSite.status.not_in([Status.REJECTED.value, Status.DUPLICATE.value])
-    )
-    if report.site_id is not None:
-        stmt = stmt.where(BarrierSite.id != report.site_id)
+    stmt = select(BarrierSite, distance).where(*conditions)
     rows = session.execute(spatial.nearest(stmt, BarrierSite.geom, x, y, radius_m, limit)).all()
     return [NearbySite(site, float(d)) for site, d in rows]

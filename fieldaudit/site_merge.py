@@ -13,7 +13,6 @@ planner has decided on (planned, fixed, closed) is not merged away.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -24,22 +23,18 @@ from fieldaudit.history import checked_text, record, wrong_status
 from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, SiteConfirmation, User
 from fieldaudit.permissions import require
 from fieldaudit.problems import problem
-from fieldaudit.report_review import update_site_status
+from fieldaudit.report_review import sites_near, update_site_status
 from fieldaudit.sites import coordinates
-from fieldaudit.spatial import backend
 from fieldaudit.status import PLANNER_SITE_STATUSES, REPORTS_FOLLOW_SITE, Action, Status
+from fieldaudit.visibility import NearbySite
 
 MERGE_FROM = frozenset({Status.NEW.value, Status.VERIFIED.value, Status.REJECTED.value})
 MERGE_INTO = frozenset({Status.NEW.value, Status.VERIFIED.value, Status.PLANNED.value})
 CANDIDATE_RADIUS_M = 100.0
 
 
-@dataclass(frozen=True)
-class MergeCandidate:
-    """A site the given site could be merged into, with its distance in metres."""
-
-    site: BarrierSite
-    distance_m: float
+# A site the given site could be merged into, with its distance in metres.
+MergeCandidate = NearbySite
 
 
 def check_merge(source: BarrierSite, target: BarrierSite | None) -> None:
@@ -134,12 +129,9 @@ def merge_candidates(
 ) -> list[MergeCandidate]:
     """Open sites of the same category near ``site``, nearest first: what it may merge into."""
     ((_, x, y),) = coordinates(session, BarrierSite.geom, BarrierSite.id == site.id)
-    spatial = backend(session)
-    distance = spatial.distance(BarrierSite.geom, x, y).label("distance")
-    stmt = select(BarrierSite, distance).where(
+    conditions = [
         BarrierSite.id != site.id,
         BarrierSite.category == site.category,
         BarrierSite.status.in_(sorted(MERGE_INTO)),
-    )
-    rows = session.execute(spatial.nearest(stmt, BarrierSite.geom, x, y, radius_m, limit)).all()
-    return [MergeCandidate(found, float(d)) for found, d in rows]
+    ]
+    return sites_near(session, x, y, conditions, radius_m, limit)

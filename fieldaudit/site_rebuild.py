@@ -54,7 +54,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from statistics import fmean
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -75,9 +74,9 @@ from fieldaudit.site_cells import rebuild_site_cells
 from fieldaudit.site_rule import (
     EXCLUDED_REPORT_STATUSES,
     ClusterPoint,
+    counted_reports,
     median_severity,
     reporter_key_of,
-    shown_reports,
 )
 from fieldaudit.sites import CONFIRMATION_ANONYMOUS, CONFIRMATION_COUNTED, confirmation_totals
 from fieldaudit.status import Status
@@ -319,12 +318,14 @@ def plan_rebuild(
             cluster, area_id, site_id = clusters[number], area_ids[number], site_ids[number]
             old_id = predecessor.get(cluster.number)
             members = cluster.members
-            shown = [members[k] for k in shown_reports([statuses[i] for i in members])]
-            if len(shown) < len(members):  # unreviewed reports of a reviewed site don't count
-                members = shown
-                x, y = fmean(xs[i] for i in shown), fmean(ys[i] for i in shown)
-            else:
-                x, y = cluster.cx, cluster.cy
+            counted = counted_reports(
+                [statuses[i] for i in members],
+                lambda k, m=members: (xs[m[k]], ys[m[k]]),
+                (cluster.cx, cluster.cy),
+            )
+            if len(counted.shown) < len(members):  # unreviewed reports of a reviewed site
+                members = [members[k] for k in counted.shown]  # don't count
+            x, y = counted.x, counted.y
             old = old_sites.get(old_id) if old_id is not None else None
             totals = confirmation_totals(
                 confirmations.get(old_id, []) if old_id is not None else []

@@ -123,6 +123,32 @@ def shown_reports(statuses: Sequence[str | None]) -> list[int]:
     return [i for i, status in enumerate(statuses) if status in ACCEPTED_REPORT_VALUES]
 
 
+@dataclass(frozen=True)
+class Counted:
+    """Which of a site's reports count (their positions in the list) and their mean position."""
+
+    shown: list[int]
+    x: float
+    y: float
+
+
+def counted_reports(
+    statuses: Sequence[str | None],
+    position: Callable[[int], tuple[float, float]],
+    centre: tuple[float, float] | None = None,
+) -> Counted:
+    """The ``shown_reports`` of a site and the mean of their EPSG:25832 positions
+    (``position(i)`` is the i-th report's); ``centre``, the mean of all the reports when the
+    caller has it already, is used as it is when every report counts."""
+    shown = shown_reports(statuses)
+    if centre is not None and len(shown) == len(statuses):
+        return Counted(shown, centre[0], centre[1])
+    points = [position(i) for i in shown]
+    return Counted(
+        shown, statistics.fmean(p[0] for p in points), statistics.fmean(p[1] for p in points)
+    )
+
+
 def median_severity(severities: Iterable[str]) -> str:
     """The median severity (the higher middle value when the count is even)."""
     ranks = [SEVERITIES[Severity(s)].rank for s in severities]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,10 +33,10 @@ from fieldaudit.site_rule import (
     CANDIDATE_SITES,
     EXCLUDED_REPORT_STATUSES,
     ClusterPoint,
+    counted_reports,
     median_severity,
     radius_for,
     reporter_key,
-    shown_reports,
     site_to_join,
 )
 from fieldaudit.spatial import backend
@@ -241,13 +240,10 @@ def _refresh(
     """Set a site's aggregates from its counting reports (rows or objects), their EPSG:25832
     coordinates and its confirmations as ``CONFIRMATIONS`` rows; then score it. Only the
     ``shown_reports`` count."""
-    shown = shown_reports([r.status for r in reports])
-    if len(shown) < len(reports):
-        reports = [reports[i] for i in shown]
-        xs = [xs[i] for i in shown]
-        ys = [ys[i] for i in shown]
-    mean_x = statistics.fmean(xs)
-    mean_y = statistics.fmean(ys)
+    counted = counted_reports([r.status for r in reports], lambda i: (xs[i], ys[i]))
+    if len(counted.shown) < len(reports):
+        reports = [reports[i] for i in counted.shown]
+    mean_x, mean_y = counted.x, counted.y
     site.geom = from_shape(Point(mean_x, mean_y), srid=METRIC)
     site.severity = median_severity(r.severity for r in reports)
     site.groups = sorted({g for r in reports for g in r.groups})

@@ -234,33 +234,53 @@ def open_high_sites(session: Session, limit: int | None = None) -> list[BarrierS
     return list(session.scalars(stmt))
 
 
+def recently_fixed_sites(session: Session, days: int = 90) -> list[BarrierSite]:
+    """The sites fixed in the last ``days`` days that are still fixed, by id."""
+    since = datetime.now(UTC) - timedelta(days=days)
+    fixed_ids = session.scalars(
+        select(HistoryEntry.site_id).where(
+            HistoryEntry.action.in_(FIX_ACTIONS),
+            HistoryEntry.report_id.is_(None),
+            HistoryEntry.created_at >= since,
+        )
+    ).all()
+    return list(
+        session.scalars(
+            select(BarrierSite)
+            .options(selectinload(BarrierSite.area))
+            .where(BarrierSite.id.in_(fixed_ids or [-1]), BarrierSite.status == Status.FIXED.value)
+            .order_by(BarrierSite.id)
+        )
+    )
+
+
+def _entries_per_month(session: Session, *conditions: Any) -> Counter[str]:
+    """How many history entries meeting ``conditions`` were recorded in each month."""
+    return Counter(
+        _month(moment)
+        for moment in session.scalars(select(HistoryEntry.created_at).where(*conditions))
+    )
+
+
 def _per_month(
     session: Session, rows: list[Any], report_ids: list[int], now: datetime
 ) -> list[Month]:
     new = Counter(_month(row.created_at) for row in rows)
     verified: Counter[str] = Counter()
     if report_ids:
-        verified = Counter(
-            _month(moment)
-            for moment in session.scalars(
-                select(HistoryEntry.created_at).where(
-                    HistoryEntry.action == Action.VERIFY.value,
-                    HistoryEntry.report_id.in_(report_ids),
-                )
-            )
+        verified = _entries_per_month(
+            session,
+            HistoryEntry.action == Action.VERIFY.value,
+            HistoryEntry.report_id.in_(report_ids),
         )
     site_ids = {row.site_id for row in rows if row.site_id is not None}
     fixed: Counter[str] = Counter()
     if site_ids:
-        fixed = Counter(
-            _month(moment)
-            for moment in session.scalars(
-                select(HistoryEntry.created_at).where(
-                    HistoryEntry.action.in_(FIX_ACTIONS),
-                    HistoryEntry.report_id.is_(None),
-                    HistoryEntry.site_id.in_(site_ids),
-                )
-            )
+        fixed = _entries_per_month(
+            session,
+            HistoryEntry.action.in_(FIX_ACTIONS),
+            HistoryEntry.report_id.is_(None),
+            HistoryEntry.site_id.in_(site_ids),
         )
     months = set(new) | set(verified) | set(fixed)
     if not months:

@@ -3,32 +3,22 @@ reports and sites, the actions that change them (each one a history entry), and 
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-from fieldaudit.taxonomy import Label
+from fieldaudit.taxonomy import Label, LabelledEnum
 
 
-class Status(StrEnum):
+class Status(LabelledEnum):
     """The lifecycle of a barrier report and of a barrier site."""
 
-    NEW = "new"
-    VERIFIED = "verified"
-    REJECTED = "rejected"
-    DUPLICATE = "duplicate"
-    PLANNED = "planned"
-    FIXED = "fixed"
-    CLOSED = "closed"
+    NEW = "new", "Modtaget", "Received"
+    VERIFIED = "verified", "Bekræftet", "Verified"
+    REJECTED = "rejected", "Afvist", "Rejected"
+    DUPLICATE = "duplicate", "Dublet", "Duplicate"
+    PLANNED = "planned", "Planlagt", "Planned"
+    FIXED = "fixed", "Udbedret", "Fixed"
+    CLOSED = "closed", "Lukket uden handling", "Closed without action"
 
 
-STATUS_LABELS: dict[Status, Label] = {
-    Status.NEW: Label("Modtaget", "Received"),
-    Status.VERIFIED: Label("Bekræftet", "Verified"),
-    Status.REJECTED: Label("Afvist", "Rejected"),
-    Status.DUPLICATE: Label("Dublet", "Duplicate"),
-    Status.PLANNED: Label("Planlagt", "Planned"),
-    Status.FIXED: Label("Udbedret", "Fixed"),
-    Status.CLOSED: Label("Lukket uden handling", "Closed without action"),
-}
+STATUS_LABELS: dict[Status, Label] = {member: member.label for member in Status}
 
 OPEN_STATUSES = frozenset({Status.NEW, Status.VERIFIED, Status.PLANNED})
 
@@ -57,49 +47,30 @@ REPORTS_FOLLOW_SITE = frozenset(
 PLANNER_SITE_STATUSES = frozenset({Status.PLANNED.value, Status.FIXED.value, Status.CLOSED.value})
 
 
-class Action(StrEnum):
+class Action(LabelledEnum):
     """What a history entry records."""
 
-    VERIFY = "verify"
-    REJECT = "reject"
-    DUPLICATE = "duplicate"
-    MERGED_IN = "merged_in"
-    CORRECT = "correct"
-    NOTE = "note"
-    HIDE_REPORT = "hide_report"
-    SHOW_REPORT = "show_report"
-    HIDE_PHOTO = "hide_photo"
-    SHOW_PHOTO = "show_photo"
-    REDACT_PHOTO = "redact_photo"
-    PLAN = "plan"
-    FIX = "fix"
-    CLOSE = "close"
-    REOPEN = "reopen"
-    SITE_STATUS = "site_status"
-    MERGE_SITE = "merge_site"
-    ESTIMATE_COST = "estimate_cost"
+    VERIFY = "verify", "Bekræftet af Handicaprådet", "Verified by the Disability Council"
+    REJECT = "reject", "Afvist", "Rejected"
+    DUPLICATE = "duplicate", "Markeret som dublet", "Marked as a duplicate"
+    MERGED_IN = "merged_in", "En dublet er flettet ind", "A duplicate was merged in"
+    CORRECT = "correct", "Oplysninger rettet", "Details corrected"
+    NOTE = "note", "Note", "Note"
+    HIDE_REPORT = "hide_report", "Rapport skjult", "Report hidden"
+    SHOW_REPORT = "show_report", "Rapport vist igen", "Report shown again"
+    HIDE_PHOTO = "hide_photo", "Foto skjult", "Photo hidden"
+    SHOW_PHOTO = "show_photo", "Foto vist igen", "Photo shown again"
+    REDACT_PHOTO = "redact_photo", "Dele af foto sløret", "Parts of a photo blacked out"
+    PLAN = "plan", "Udbedring planlagt", "Repair planned"
+    FIX = "fix", "Udbedret", "Fixed"
+    CLOSE = "close", "Lukket uden handling", "Closed without action"
+    REOPEN = "reopen", "Genåbnet", "Reopened"
+    SITE_STATUS = "site_status", "Status ændret", "Status changed"
+    MERGE_SITE = "merge_site", "Steder lagt sammen", "Sites merged"
+    ESTIMATE_COST = "estimate_cost", "Prisoverslag ændret", "Cost estimate changed"
 
 
-ACTION_LABELS: dict[str, Label] = {
-    Action.VERIFY: Label("Bekræftet af Handicaprådet", "Verified by the Disability Council"),
-    Action.REJECT: Label("Afvist", "Rejected"),
-    Action.DUPLICATE: Label("Markeret som dublet", "Marked as a duplicate"),
-    Action.MERGED_IN: Label("En dublet er flettet ind", "A duplicate was merged in"),
-    Action.CORRECT: Label("Oplysninger rettet", "Details corrected"),
-    Action.NOTE: Label("Note", "Note"),
-    Action.HIDE_REPORT: Label("Rapport skjult", "Report hidden"),
-    Action.SHOW_REPORT: Label("Rapport vist igen", "Report shown again"),
-    Action.HIDE_PHOTO: Label("Foto skjult", "Photo hidden"),
-    Action.SHOW_PHOTO: Label("Foto vist igen", "Photo shown again"),
-    Action.REDACT_PHOTO: Label("Dele af foto sløret", "Parts of a photo blacked out"),
-    Action.PLAN: Label("Udbedring planlagt", "Repair planned"),
-    Action.FIX: Label("Udbedret", "Fixed"),
-    Action.CLOSE: Label("Lukket uden handling", "Closed without action"),
-    Action.REOPEN: Label("Genåbnet", "Reopened"),
-    Action.SITE_STATUS: Label("Status ændret", "Status changed"),
-    Action.MERGE_SITE: Label("Steder lagt sammen", "Sites merged"),
-    Action.ESTIMATE_COST: Label("Prisoverslag ændret", "Cost estimate changed"),
-}
+ACTION_LABELS: dict[str, Label] = {member: member.label for member in Action}
 
 # Entries the planning pages wrote before they went through ``site_decisions`` say "planned" /
 # "fixed": the same events, so they are read, counted and labelled as plan / fix.
@@ -109,18 +80,13 @@ ACTION_LABELS["planned"] = ACTION_LABELS[Action.PLAN]
 ACTION_LABELS["fixed"] = ACTION_LABELS[Action.FIX]
 
 
-class Role(StrEnum):
+class Role(LabelledEnum):
     """What a user may do."""
 
-    VOLUNTEER = "volunteer"
-    REVIEWER = "reviewer"
-    PLANNER = "planner"
-    ADMIN = "admin"
+    VOLUNTEER = "volunteer", "Frivillig", "Volunteer"
+    REVIEWER = "reviewer", "Handicaprådet (bedømmer)", "Reviewer (Disability Council)"
+    PLANNER = "planner", "Planlægger", "Planner"
+    ADMIN = "admin", "Administrator", "Administrator"
 
 
-ROLE_LABELS: dict[Role, Label] = {
-    Role.VOLUNTEER: Label("Frivillig", "Volunteer"),
-    Role.REVIEWER: Label("Handicaprådet (bedømmer)", "Reviewer (Disability Council)"),
-    Role.PLANNER: Label("Planlægger", "Planner"),
-    Role.ADMIN: Label("Administrator", "Administrator"),
-}
+ROLE_LABELS: dict[Role, Label] = {member: member.label for member in Role}

@@ -26,27 +26,32 @@ class Label:
         return self.en if lang == "en" else self.da
 
 
-class Group(StrEnum):
+class LabelledEnum(StrEnum):
+    """A word of the domain with its labels, written once: ``NAME = "value", "da", "en"``.
+    The member is its value (a ``str``); ``member.label`` holds the two texts."""
+
+    label: Label
+
+    def __new__(cls, value: str, da: str, en: str) -> LabelledEnum:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = Label(da, en)
+        return member
+
+
+class Group(LabelledEnum):
     """The seven target groups of the Danish labelling scheme God Adgang."""
 
-    WHEEL = "WHEEL"
-    MOB = "MOB"
-    VIS = "VIS"
-    HEAR = "HEAR"
-    ALLERGY = "ALLERGY"
-    COG = "COG"
-    READ = "READ"
+    WHEEL = "WHEEL", "Kørestolsbrugere", "Wheelchair users"
+    MOB = "MOB", "Gangbesværede, arm- og håndhandicap", "Walking, arm or hand impairment"
+    VIS = "VIS", "Synshandicappede", "Visually impaired"
+    HEAR = "HEAR", "Hørehandicappede", "Hearing impaired"
+    ALLERGY = "ALLERGY", "Astma og allergi", "Asthma and allergy"
+    COG = "COG", "Udviklingshandicappede", "Intellectual or cognitive disability"
+    READ = "READ", "Læsevanskeligheder", "Reading difficulties"
 
 
-GROUP_LABELS: dict[Group, Label] = {
-    Group.WHEEL: Label("Kørestolsbrugere", "Wheelchair users"),
-    Group.MOB: Label("Gangbesværede, arm- og håndhandicap", "Walking, arm or hand impairment"),
-    Group.VIS: Label("Synshandicappede", "Visually impaired"),
-    Group.HEAR: Label("Hørehandicappede", "Hearing impaired"),
-    Group.ALLERGY: Label("Astma og allergi", "Asthma and allergy"),
-    Group.COG: Label("Udviklingshandicappede", "Intellectual or cognitive disability"),
-    Group.READ: Label("Læsevanskeligheder", "Reading difficulties"),
-}
+GROUP_LABELS: dict[Group, Label] = {group: group.label for group in Group}
 
 
 class Severity(StrEnum):

@@ -40,11 +40,11 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.deploy_nginx import LoopbackNginx  # noqa: E402
 from scripts.load.run_load import (  # noqa: E402
-    CATEGORIES,
-    PLACES,
+    Client,
     Stats,
     count_reports,
     drop_database,
+    multipart,
     percentile,
     prepare_database,
     small_photo,
@@ -70,63 +70,29 @@ def instance_environment(url: str, media: Path, redis_db: int, prefix: str) -> d
     )
 
 
-class Volunteer(threading.Thread):
+class Volunteer(Client):
     """A person on a phone: map, duplicate check, pages, a report (a third with a photo)."""
 
     def __init__(self, number: int, proxy: LoopbackNginx, stop_at: float, stats: Stats) -> None:
-        super().__init__(daemon=True)
+        token = f"scale-volunteer-{number:03d}-" + "x" * 24
+        super().__init__(stop_at, stats, random.Random(number), token)
         self.proxy = proxy
         self.address = f"127.0.1.{number + 1}"
-        self.stop_at = stop_at
-        self.stats = stats
-        self.rng = random.Random(number)
-        self.token = f"scale-volunteer-{number:03d}-" + "x" * 24
         self.context = ssl.create_default_context(cafile=str(proxy.cert))
-        self.conn: http.client.HTTPSConnection | None = None
         self.last_report: tuple[bytes, dict[str, str]] | None = None
         self.deferred: list[str] = []  # 503 photos_busy answers, each retried
 
-    def call(self, kind: str, method: str, path: str, body=None, headers=None, ok=(200,)):
-        started = time.perf_counter()
-        status, data = 0, b""
-        try:
-            if self.conn is None:
-                self.conn = http.client.HTTPSConnection(
-                    "localhost",
-                    self.proxy.https_port,
-                    context=self.context,
-                    timeout=60,
-                    source_address=(self.address, 0),
-                )
-            self.conn.request(method, path, body=body, headers=headers or {})
-            answer = self.conn.getresponse()
-            data, status = answer.read(), answer.status
-        except (OSError, http.client.HTTPException) as error:
-            self.conn = None
-            data = str(error).encode()
-        self.stats.record(kind, time.perf_counter() - started, status, ok, data)
-        return status, data
+    def connect(self) -> http.client.HTTPSConnection:
+        return http.client.HTTPSConnection(
+            "localhost",
+            self.proxy.https_port,
+            context=self.context,
+            timeout=60,
+            source_address=(self.address, 0),
+        )
 
     def report(self) -> None:
-        lat, lon = self.point()
-        payload = {
-            "uuid": str(uuid.uuid4()),
-            "lat": lat,
-            "lon": lon,
-            "accuracy_m": 8,
-            "category": self.rng.choice(CATEGORIES),
-            "severity": self.rng.choice(("low", "medium", "high")),
-            "description": "Skaleringstest",
-            "created_at": "2026-11-20T10:00:00+01:00",
-        }
-        headers = {"X-Device-Token": self.token}
-        if self.rng.random() < 1 / 3:
-            body, content_type = multipart(payload, small_photo(self.rng))
-            kind = "submit report + photo"
-        else:
-            body, content_type = json.dumps(payload).encode(), "application/json"
-            kind = "submit report"
-        headers["Content-Type"] = content_type
+        payload, kind, body, headers = self.report_request("Skaleringstest")
         status, _ = self.call(kind, "POST", "/api/v1/reports", body, headers, ok=(201, 503))
         for _attempt in range(4):
             if status != 503:
@@ -144,22 +110,9 @@ class Volunteer(threading.Thread):
                 self.stats.accepted.add(payload["uuid"])
             self.last_report = (body, headers)
 
-    def point(self) -> tuple[float, float]:
-        lat, lon = self.rng.choice(PLACES)
-        return lat + self.rng.uniform(-0.002, 0.002), lon + self.rng.uniform(-0.003, 0.003)
-
     def run(self) -> None:
         while time.monotonic() < self.stop_at:
-            lat, lon = self.point()
-            d = 0.004
-            bbox = f"{lon - d:.6f},{lat - d:.6f},{lon + d:.6f},{lat + d:.6f}"
-            self.call("map bbox", "GET", f"/api/v1/sites?bbox={bbox}")
-            self.call("nearby", "GET", f"/api/v1/sites/nearby?lat={lat}&lon={lon}&category=step")
-            self.call("page", "GET", self.rng.choice(("/", "/barrierer", "/indberet")))
-            self.report()
-            self.call(
-                "my reports", "GET", "/api/v1/my/reports", headers={"X-Device-Token": self.token}
-            )
+            self.visit(("/", "/barrierer", "/indberet"))
             time.sleep(self.rng.uniform(2.0, 4.0))  # a person reads, looks, types
         if self.last_report is not None:
             # The phone never got the answer and sends again (maybe to the other instance).
@@ -167,21 +120,6 @@ class Volunteer(threading.Thread):
             self.call("retry same report", "POST", "/api/v1/reports", body, headers, ok=(200,))
         if self.conn is not None:
             self.conn.close()
-
-
-def multipart(payload: dict, photo: bytes) -> tuple[bytes, str]:
-    """A report with one photo as multipart/form-data."""
-    boundary = uuid.uuid4().hex
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="report"\r\n\r\n'
-            f"{json.dumps(payload)}\r\n--{boundary}\r\nContent-Disposition: form-data; "
-            f'name="photos"; filename="p.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
-        ).encode()
-        + photo
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return body, f"multipart/form-data; boundary={boundary}"
 
 
 def request(host_port: tuple[str, int], method: str, path: str, body=None, headers=None, tls=None):
@@ -455,14 +393,7 @@ def main() -> int:
         "reports_distinct_uuids": distinct - 1,
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
-        "by_kind": {
-            kind: {
-                "requests": len(values),
-                "p50_ms": round(statistics.median(values) * 1000, 1),
-                "p95_ms": round(percentile(values, 0.95) * 1000, 1),
-            }
-            for kind, values in sorted(stats.latency.items())
-        },
+        "by_kind": stats.by_kind(),
         "rate_limit_across_instances": rate_limit,
         "photo_through_a_served_by_b": photo,
         "jobs_run_once_for_both": {k: v for k, v in jobs.items() if k != "outputs"},

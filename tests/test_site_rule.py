@@ -9,6 +9,7 @@ from fieldaudit.site_rule import (
     SAME_REPORTER_WINDOW,
     ClusterPoint,
     can_join,
+    counted_reports,
     nearest_first,
     radius_for,
     reporter_key,
@@ -62,3 +63,16 @@ def test_reporter_key_account_else_device_else_unknown():
     assert reporter_key(SimpleNamespace(reporter_id=4, device_token_hash="d")) == "user:4"
     assert reporter_key(SimpleNamespace(reporter_id=None, device_token_hash="d")) == "device:d"
     assert reporter_key(SimpleNamespace(reporter_id=None, device_token_hash="")) is None
+
+
+def test_counted_reports_and_their_mean_position():
+    positions = [(0.0, 0.0), (10.0, 20.0), (20.0, 40.0)]
+    at = positions.__getitem__
+    # Under review (no verified report): every report counts, the given centre is kept.
+    new = counted_reports(["new", "new", "new"], at, (7.0, 8.0))
+    assert (new.shown, new.x, new.y) == ([0, 1, 2], 7.0, 8.0)
+    # Without a centre the mean is computed.
+    assert (counted_reports(["new"] * 3, at).x, counted_reports(["new"] * 3, at).y) == (10.0, 20.0)
+    # Once one is verified, only the accepted ones count, and the mean is theirs.
+    reviewed = counted_reports(["verified", "new", "fixed"], at, (7.0, 8.0))
+    assert (reviewed.shown, reviewed.x, reviewed.y) == ([0, 2], 10.0, 20.0)

@@ -16,7 +16,7 @@ import numpy as np
 from fieldaudit.bench.generate import AreaLocator, SyntheticReport
 from fieldaudit.bulk_write import NewSite
 from fieldaudit.clustering import Cluster, cluster_points
-from fieldaudit.site_rule import ClusterPoint, median_severity, shown_reports
+from fieldaudit.site_rule import ClusterPoint, counted_reports, median_severity
 from fieldaudit.status import Status
 
 __all__ = ["Cluster", "ClusterPoint", "build_sites", "cluster_points"]
@@ -54,12 +54,14 @@ def site_from_members(number: int, cluster: Cluster, members: Iterable[Any]) -> 
         if any(m.status == Status.VERIFIED.value for m in members)
         else Status.NEW.value
     )
-    shown = [members[i] for i in shown_reports([m.status for m in members])]
-    x, y = cluster.cx, cluster.cy
-    if len(shown) < len(members):  # unreviewed reports of a reviewed site don't count
-        members = shown
-        x = float(np.mean([m.x for m in shown]))
-        y = float(np.mean([m.y for m in shown]))
+    counted = counted_reports(
+        [m.status for m in members],
+        lambda k: (members[k].x, members[k].y),
+        (cluster.cx, cluster.cy),
+    )
+    if len(counted.shown) < len(members):  # unreviewed reports of a reviewed site don't count
+        members = [members[k] for k in counted.shown]
+    x, y = counted.x, counted.y
     created = [m.created_at for m in members]
     return NewSite(
         id=number,

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fieldaudit.area_stats import AreaStats, area_statistics
+from fieldaudit.areas import named_areas
 from fieldaudit.crs import many_to_wgs84
 from fieldaudit.models import Area, BarrierReport, BarrierSite
 from fieldaudit.priority import DEFAULT_PRESET, WEIGHTS, explain, priority_class, score_for
@@ -189,7 +190,7 @@ def report_rows(session: Session, site_ids: Sequence[int]) -> list[ReportRow]:
 def area_rows(session: Session, preset: str = DEFAULT_PRESET) -> list[AreaRow]:
     """Every area (not the municipal boundary) with its statistics and geometry."""
     stats = {s.area_id: s for s in area_statistics(session, preset)}
-    areas = session.scalars(select(Area).where(Area.kind != MUNICIPALITY).order_by(Area.name))
+    areas = named_areas(session)
     return [AreaRow(stats[a.id], to_shape(a.geom)) for a in areas if a.id in stats]
 
 

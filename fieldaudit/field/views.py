@@ -19,17 +19,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from geoalchemy2.shape import to_shape
-from sqlalchemy import select
 
+from fieldaudit.areas import named_areas
 from fieldaudit.crs import to_wgs84
 from fieldaudit.extensions import db
-from fieldaudit.models import Area
 from fieldaudit.status import STATUS_LABELS
 from fieldaudit.taxonomy import (
     AREA_KINDS,
     CATEGORIES,
     GROUP_LABELS,
-    MUNICIPALITY,
     SEVERITIES,
     Severity,
     taxonomy_json,
@@ -217,9 +215,7 @@ def places() -> list[dict[str, Any]]:
     kinds = {k.code: k.label for k in AREA_KINDS}
     lang = _lang()
     result = []
-    for area in db.session.scalars(
-        select(Area).where(Area.kind != MUNICIPALITY).order_by(Area.name)
-    ):
+    for area in named_areas(db.session):
         shape = to_shape(area.geom)
         point = shape.representative_point()
         lon, lat = to_wgs84(point.x, point.y)

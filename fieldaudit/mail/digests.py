@@ -83,6 +83,40 @@ def _place(area_name: str | None, lang: str) -> str:
     return area_name or compose.text("outside", lang)
 
 
+@dataclass(frozen=True)
+class Digest:
+    """One role's digest: the role (``reviewer``/``planner``, naming its texts), how many
+    things are new, the items shown, and the list it links to with that link's text."""
+
+    role: str
+    count: int
+    items: list[DigestItem]
+    list_path: str
+    list_text: str
+
+
+def _queue_digest(
+    session: Session, user: User, lang: str, digest: Digest, key: str, moment: datetime
+) -> int:
+    """Compose one digest mail for the user and queue it once under ``key``."""
+    links = links_for(session)
+    role = digest.role
+    draft = compose.render(
+        "digest",
+        user.email,
+        lang,
+        compose.text(f"{role}_subject", lang, count=digest.count),
+        digest_unsubscribe_url(session, user.id, role),
+        lead=compose.text(f"{role}_lead", lang),
+        items=digest.items,
+        list_url=links.url(digest.list_path),
+        list_text=compose.text(digest.list_text, lang),
+        settings_url=links.url(SETTINGS_PATH),
+        why=compose.text("why_digest", lang, role=compose.text(f"{role}_role", lang)),
+    )
+    return outbox.queue(session, key, draft, moment)
+
+
 def queue_reviewer_digests(session: Session, now: datetime | None = None) -> int:
     """Queue today's digest for every reviewer with new reports in their areas; return how many."""
     moment = _utc(now)
@@ -119,21 +153,11 @@ def queue_reviewer_digests(session: Session, now: datetime | None = None) -> int
             )
             for r in mine[:MAX_ITEMS]
         ]
-        draft = compose.render(
-            "digest",
-            user.email,
-            lang,
-            compose.text("reviewer_subject", lang, count=len(mine)),
-            digest_unsubscribe_url(session, user.id, "reviewer"),
-            lead=compose.text("reviewer_lead", lang),
-            items=items,
-            list_url=links.url(REVIEW_QUEUE_PATH),
-            list_text=compose.text("reviewer_queue", lang),
-            settings_url=links.url(SETTINGS_PATH),
-            why=compose.text("why_digest", lang, role=compose.text("reviewer_role", lang)),
-        )
         day = moment.astimezone(compose.HERLEV).date().isoformat()
-        queued += outbox.queue(session, f"digest:reviewer:{user.id}:{day}", draft, moment)
+        digest = Digest("reviewer", len(mine), items, REVIEW_QUEUE_PATH, "reviewer_queue")
+        queued += _queue_digest(
+            session, user, lang, digest, f"digest:reviewer:{user.id}:{day}", moment
+        )
     return queued
 
 
@@ -182,19 +206,7 @@ def queue_planner_digests(session: Session, now: datetime | None = None) -> int:
             )
             for s in sites[:MAX_ITEMS]
         ]
-        draft = compose.render(
-            "digest",
-            user.email,
-            lang,
-            compose.text("planner_subject", lang, count=len(sites)),
-            digest_unsubscribe_url(session, user.id, "planner"),
-            lead=compose.text("planner_lead", lang),
-            items=items,
-            list_url=links.url(VERIFIED_LIST_PATH),
-            list_text=compose.text("planner_list", lang),
-            settings_url=links.url(SETTINGS_PATH),
-            why=compose.text("why_digest", lang, role=compose.text("planner_role", lang)),
-        )
         key = f"digest:planner:{user.id}:{week.year}-W{week.week:02d}"
-        queued += outbox.queue(session, key, draft, moment)
+        digest = Digest("planner", len(sites), items, VERIFIED_LIST_PATH, "planner_list")
+        queued += _queue_digest(session, user, lang, digest, key, moment)
     return queued

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from fieldaudit import visibility
+from fieldaudit.areas import named_areas
 from fieldaudit.authz import require_role
 from fieldaudit.errors import ValidationError
 from fieldaudit.extensions import db
@@ -18,7 +18,6 @@ from fieldaudit.models import Area, BarrierSite
 from fieldaudit.params import record_id
 from fieldaudit.permissions import holds
 from fieldaudit.status import Role
-from fieldaudit.taxonomy import MUNICIPALITY
 
 mail = Blueprint("mail", __name__, template_folder="templates", url_prefix="/mail")
 
@@ -110,9 +109,7 @@ def unsubscribe(token: str):
 def settings():
     """A staff member's digests: on or off, in which language, for which areas."""
     user = current_user._get_current_object()
-    areas = db.session.scalars(
-        select(Area).where(Area.kind != MUNICIPALITY).order_by(Area.name)
-    ).all()
+    areas = named_areas(db.session)
     if request.method == "POST":
         known = {a.id for a in areas}
         chosen = [record_id(v) for v in request.form.getlist("areas")]

@@ -10,13 +10,12 @@ from flask import current_app, render_template, url_for
 from flask_babel import gettext, ngettext
 from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping
-from sqlalchemy import select
 
-from fieldaudit import params
+from fieldaudit import params, public_record
 from fieldaudit.areas import area_index
 from fieldaudit.crs import METRIC, WGS84, reproject, to_metric, to_wgs84
 from fieldaudit.extensions import db
-from fieldaudit.models import BarrierSite, Destination
+from fieldaudit.models import Destination
 from fieldaudit.network import directions as d
 from fieldaudit.network.profiles import PROFILES
 from fieldaudit.network.route_map import RouteMap, route_map
@@ -80,7 +79,7 @@ def _chosen(name: str, places: dict[int, Destination]) -> Chosen | None:
 def step_free_route():
     """A form of known places, points on a map and groups; with both ends, the route in words."""
     lang = select_language()
-    places = {p.id: p for p in db.session.scalars(select(Destination).order_by(Destination.name))}
+    places = {p.id: p for p in public_record.destinations(db.session)}
     start, end = _chosen("fra", places), _chosen("til", places)
     unknown = [
         label
@@ -186,11 +185,6 @@ def direction_text(direction: d.Direction) -> str:
 def _map(answer: RouteAnswer) -> RouteMap:
     """The route's map with the barriers on it where they were reported, in the list's order."""
     ids = [b["id"] for b in answer.barriers_on_route]
-    found = {
-        site_id: to_shape(geom)
-        for site_id, geom in db.session.execute(
-            select(BarrierSite.id, BarrierSite.geom).where(BarrierSite.id.in_(ids))
-        )
-    }
+    found = public_record.site_points(db.session, ids)
     barriers = [(i, found[i].x, found[i].y) for i in ids if i in found]
     return route_map(area_index(db.session).areas, answer.line, barriers)

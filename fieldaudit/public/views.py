@@ -9,7 +9,6 @@ they chose to show their name; no e-mail, account, device or internal note is ev
 from __future__ import annotations
 
 import json
-import math
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,35 +30,19 @@ from flask import (
 )
 from flask_babel import gettext
 from flask_login import current_user
-from geoalchemy2.shape import to_shape
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
-from fieldaudit import params, visibility
-from fieldaudit.areas import area_index
+from fieldaudit import params, public_record, visibility
+from fieldaudit.areas import named_areas
 from fieldaudit.extensions import db
 from fieldaudit.geojson import wgs84_geometry
-from fieldaudit.history import merged_into, public_history
-from fieldaudit.models import (
-    Area,
-    BarrierReport,
-    BarrierSite,
-    Destination,
-    HistoryEntry,
-    Photo,
-)
-from fieldaudit.network.area_summary import GroupSummary, area_summary
+from fieldaudit.history import public_history
+from fieldaudit.models import Area, BarrierSite, HistoryEntry
 from fieldaudit.photos import media_path
-from fieldaudit.place_map import nearest_place, small_map
 from fieldaudit.plain_text import clean_xml_tree
+from fieldaudit.public_record import SiteFilter
 from fieldaudit.sites import CONFIRMATION_KINDS, add_confirmation
-from fieldaudit.status import PUBLIC_SITE_STATUSES, Status
-from fieldaudit.taxonomy import (
-    AREA_KINDS,
-    CATEGORIES,
-    MUNICIPALITY,
-    category,
-)
+from fieldaudit.status import PUBLIC_SITE_STATUSES
+from fieldaudit.taxonomy import AREA_KINDS, CATEGORIES, category
 from fieldaudit.web import query
 from fieldaudit.web.client import client_address_key
 from fieldaudit.web.i18n import select_language
@@ -68,7 +51,6 @@ from fieldaudit.web.query import CHOICE, FLAG, ID, INT, Param, query_params
 
 public = Blueprint("public", __name__, template_folder="templates")
 
-PAGE_SIZE = 50
 FEED_ENTRIES = 50
 ATOM = "http://www.w3.org/2005/Atom"
 PHOTO_VARIANTS = ("display", "thumb")
@@ -80,13 +62,10 @@ PHOTO_VARIANTS = ("display", "thumb")
 @public.get("/")
 def index():
     """The map of Herlev's public spaces, with the same areas as a list."""
-    areas = db.session.scalars(
-        select(Area).where(Area.kind != MUNICIPALITY).order_by(Area.name)
-    ).all()
     kinds = {k.code: k.label for k in AREA_KINDS}
     return render_template(
         "public/index.html",
-        areas=areas,
+        areas=named_areas(db.session),
         kinds=kinds,
         tile_url=current_app.config["TILE_URL"],
     )
@@ -118,47 +97,16 @@ SITE_FILTERS = {
 }
 
 
-def _site_filters() -> dict[str, Any]:
+def _site_filters() -> SiteFilter:
     """The list's filters; a value that is not one of the form's falls back to 'no filter'."""
     code = query.arg("category") or ""
-    return {
-        "status": params.choice(query.arg("status"), PUBLIC_SITE_STATUSES, ""),
-        "area": params.record_id(query.arg("area")),
-        "category": code if category(code) else "",
-        "new_look": query.arg("new_look") == "1",
-        "page": params.ascii_int(query.arg("page"), 1, MAX_PAGE) or 1,
-    }
-
-
-def _site_conditions(filters: dict[str, Any]) -> list[Any]:
-    conditions: list[Any] = [visibility.public_site_clause()]
-    if filters["status"]:
-        conditions.append(BarrierSite.status == filters["status"])
-    if filters["area"]:
-        conditions.append(BarrierSite.area_id == filters["area"])
-    if filters["category"]:
-        conditions.append(BarrierSite.category == filters["category"])
-    if filters["new_look"]:
-        conditions.append(
-            BarrierSite.status.in_([Status.VERIFIED.value, Status.PLANNED.value]),
-        )
-        conditions.append(BarrierSite.last_seen < visibility.new_look_before())
-    return conditions
-
-
-def _area_summary(area: Area | None) -> tuple[str, list[GroupSummary]]:
-    """The area's meaning per group, from the station (the first destination of that kind)."""
-    if area is None:
-        return "", []
-    station = db.session.scalar(
-        select(Destination).where(Destination.kind == "station").order_by(Destination.id).limit(1)
+    return SiteFilter(
+        status=params.choice(query.arg("status"), PUBLIC_SITE_STATUSES, ""),
+        area=params.record_id(query.arg("area")),
+        category=code if category(code) else "",
+        new_look=query.arg("new_look") == "1",
+        page=params.ascii_int(query.arg("page"), 1, MAX_PAGE) or 1,
     )
-    start = None
-    if station is not None:
-        point = to_shape(station.geom)
-        start = (point.x, point.y)
-    summary = area_summary(db.session, area.id, to_shape(area.geom), start)
-    return (station.name if station is not None else ""), summary
 
 
 @public.get("/barrierer")
@@ -166,40 +114,21 @@ def _area_summary(area: Area | None) -> tuple[str, list[GroupSummary]]:
 def sites():
     """The public list (and map) of verified barriers and their status."""
     filters = _site_filters()
-    conditions = _site_conditions(filters)
-    total = db.session.scalar(select(func.count()).select_from(BarrierSite).where(*conditions)) or 0
-    rows = db.session.scalars(
-        select(BarrierSite)
-        .options(selectinload(BarrierSite.area))
-        .where(*conditions)
-        .order_by(BarrierSite.last_seen.desc(), BarrierSite.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((filters["page"] - 1) * PAGE_SIZE)
-    ).all()
-    areas = db.session.scalars(
-        select(Area).where(Area.kind != MUNICIPALITY).order_by(Area.name)
-    ).all()
-    link_args = {
-        k: ("1" if v is True else v)
-        for k, v in filters.items()
-        if v not in ("", None, False) and k != "page"
-    }
-    area = db.session.get(Area, filters["area"]) if filters["area"] else None
-    station, summary = _area_summary(area)
+    found = public_record.site_list(db.session, filters)
     return render_template(
         "public/sites.html",
-        sites=rows,
-        total=total,
-        pages=max(1, math.ceil(total / PAGE_SIZE)),
+        sites=found.sites,
+        total=found.total,
+        pages=found.pages,
         filters=filters,
-        link_args=link_args,
-        areas=areas,
+        link_args=filters.link_args(),
+        areas=found.areas,
         categories=CATEGORIES,
         public_statuses=PUBLIC_SITE_STATUSES,
         needs_new_look=visibility.needs_new_look,
-        area=area,
-        station=station,
-        summary=summary,
+        area=found.area,
+        station=found.station,
+        summary=found.summary,
         tile_url=current_app.config["TILE_URL"],
     )
 
@@ -208,10 +137,7 @@ def sites():
 @query_params(**SITE_FILTERS)
 def sites_geojson():
     """The public barriers as GeoJSON (WGS84) for the map; the same filters as the list."""
-    filters = _site_filters()
-    rows = db.session.scalars(
-        select(BarrierSite).where(*_site_conditions(filters)).order_by(BarrierSite.id).limit(5000)
-    ).all()
+    rows = public_record.map_sites(db.session, _site_filters())
     features = [
         {
             "type": "Feature",
@@ -239,21 +165,10 @@ def sites_geojson():
 
 
 def _public_site_or_404(site_id: int) -> BarrierSite:
-    site = db.session.get(BarrierSite, site_id)
-    if site is None or not visibility.site_is_public(site):
+    site = public_record.public_site(db.session, site_id)
+    if site is None:
         abort(404)
     return site
-
-
-def _public_reports(site: BarrierSite) -> list[BarrierReport]:
-    return list(
-        db.session.scalars(
-            select(BarrierReport)
-            .options(selectinload(BarrierReport.photos))
-            .where(BarrierReport.site_id == site.id, visibility.public_report_clause())
-            .order_by(BarrierReport.created_at, BarrierReport.id)
-        )
-    )
 
 
 def _kind_label(code: str) -> str:
@@ -269,25 +184,19 @@ def _confirmed_here(site_id: int) -> bool:
 @public.get("/barrierer/<int:site_id>")
 def site(site_id: int):
     """A barrier's public page: status, public notes, public reports and approved photos."""
-    found = db.session.get(BarrierSite, site_id)
-    if found is not None and found.status == Status.DUPLICATE.value:
-        target_id = merged_into(db.session, found)
-        target = db.session.get(BarrierSite, target_id) if target_id else None
-        if target is not None and visibility.site_is_public(target):
-            return redirect(url_for("public.site", site_id=target.id), 301)
-    site = _public_site_or_404(site_id)
-    reports = _public_reports(site)
-    history = public_history(db.session, [r.id for r in reports], [site.id])
-    point = to_shape(site.geom)
-    index = area_index(db.session)
+    target_id = public_record.merged_public_site(db.session, site_id)
+    if target_id is not None:
+        return redirect(url_for("public.site", site_id=target_id), 301)
+    page = public_record.site_page(db.session, _public_site_or_404(site_id))
+    site = page.site
     return render_template(
         "public/site.html",
         site=site,
-        place=nearest_place(index, point.x, point.y),
-        place_map=small_map(index.areas, [(point.x, point.y)]),
+        place=page.place,
+        place_map=page.place_map,
         kind_label=_kind_label,
-        reports=reports,
-        history=history,
+        reports=page.reports,
+        history=page.history,
         cat=category(site.category),
         new_look=visibility.needs_new_look(site),
         confirmed=_confirmed_here(site.id),
@@ -335,8 +244,8 @@ def confirm(site_id: int):
 @public.get("/rapporter/<int:report_id>")
 def report(report_id: int):
     """A report's public page: its status, public notes and approved photos."""
-    found = db.session.get(BarrierReport, report_id)
-    if found is None or not visibility.report_is_public(found):
+    found = public_record.public_report(db.session, report_id)
+    if found is None:
         abort(404)
     site = found.site if found.site is not None and visibility.site_is_public(found.site) else None
     history = public_history(db.session, [found.id], [])
@@ -354,8 +263,8 @@ def report(report_id: int):
 @public.get("/fotos/<int:photo_id>/<variant>")
 def photo(photo_id: int, variant: str):
     """An approved photo of a public report (display size or thumbnail)."""
-    found = db.session.get(Photo, photo_id)
-    if variant not in PHOTO_VARIANTS or found is None or not visibility.photo_is_public(found):
+    found = public_record.public_photo(db.session, photo_id)
+    if variant not in PHOTO_VARIANTS or found is None:
         abort(404)
     name = found.display_name if variant == "display" else found.thumb_name
     path = media_path(current_app.config["MEDIA_DIR"], name)
@@ -446,10 +355,9 @@ def _feed_entries(
 def site_feed(site_id: int):
     """Follow one barrier: an Atom feed of what happens to it."""
     site = _public_site_or_404(site_id)
-    reports = _public_reports(site)
-    history = public_history(db.session, [r.id for r in reports], [site.id])
-    entries = _feed_entries(history, {site.id: site}, {r.id: site.id for r in reports})
-    updated = max([site.first_seen] + [h.created_at for h in history], key=_iso)
+    followed = public_record.site_feed_history(db.session, site)
+    entries = _feed_entries(followed.history, followed.site_of, followed.report_site)
+    updated = max([site.first_seen] + [h.created_at for h in followed.history], key=_iso)
     return _atom(
         gettext(
             "Barriere #%(id)s: %(category)s", id=site.id, category=category_label(site.category)
@@ -467,22 +375,13 @@ def area_feed(area_id: int):
     area = db.session.get(Area, area_id)
     if area is None:
         abort(404)
-    site_rows = db.session.scalars(
-        select(BarrierSite).where(BarrierSite.area_id == area.id, visibility.public_site_clause())
-    ).all()
-    site_of = {s.id: s for s in site_rows}
-    report_rows = db.session.execute(
-        select(BarrierReport.id, BarrierReport.site_id).where(
-            BarrierReport.site_id.in_(list(site_of) or [-1]), visibility.public_report_clause()
-        )
-    ).all()
-    report_site = {rid: sid for rid, sid in report_rows}
-    history = public_history(db.session, list(report_site), list(site_of))
+    followed = public_record.area_feed_history(db.session, area)
+    history = followed.history
     updated = max([area.updated_at or area.created_at] + [h.created_at for h in history], key=_iso)
     return _atom(
         gettext("Barrierer i %(area)s", area=area.name),
         url_for("public.area_feed", area_id=area.id, _external=True),
         url_for("public.sites", area=area.id, _external=True),
         updated,
-        _feed_entries(history, site_of, report_site),
+        _feed_entries(history, followed.site_of, followed.report_site),
     )

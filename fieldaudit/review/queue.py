@@ -6,21 +6,20 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
 
 from fieldaudit import report_review, review_queue, visibility
 from fieldaudit.accounts.views import lang
+from fieldaudit.areas import named_areas
 from fieldaudit.authz import require_role
 from fieldaudit.errors import DomainError
 from fieldaudit.extensions import db
-from fieldaudit.models import Area
 from fieldaudit.permissions import REVIEWERS
 from fieldaudit.review.blueprint import bp, site_or_404
 from fieldaudit.review.forms import BulkForm, bulk_form
 from fieldaudit.review.site_page import render_site
 from fieldaudit.review_queue import QueueFilter, QueuePage
 from fieldaudit.status import STATUS_LABELS, Action, Status
-from fieldaudit.taxonomy import CATEGORIES, GROUP_LABELS, MUNICIPALITY, SEVERITIES
+from fieldaudit.taxonomy import CATEGORIES, GROUP_LABELS, SEVERITIES
 from fieldaudit.web import query
 from fieldaudit.web.query import CHOICE, DATE, ID, INT, Param, query_params
 
@@ -50,9 +49,7 @@ def render_queue(
 ):
     """The queue page; ``failed`` holds a bulk form with its errors, by site id."""
     page = review_queue.queue_page(db.session, filters)
-    areas = db.session.scalars(
-        select(Area).where(Area.kind != MUNICIPALITY).order_by(Area.name)
-    ).all()
+    areas = named_areas(db.session)
     return (
         render_template(
             "review/queue.html",

@@ -4,24 +4,20 @@ status report for its meetings, as a page and as a PDF."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import render_template, send_file
 from flask_babel import gettext
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from fieldaudit import params, statistics
 from fieldaudit.accounts.views import lang
 from fieldaudit.authz import require_role
 from fieldaudit.exports import pdf as pdf_export
 from fieldaudit.extensions import db
-from fieldaudit.models import BarrierSite, HistoryEntry
 from fieldaudit.permissions import STAFF
 from fieldaudit.review import charts as charts_module
 from fieldaudit.review.blueprint import bp
-from fieldaudit.status import FIX_ACTIONS, Status
 from fieldaudit.web import query
 from fieldaudit.web.query import DATE, Param, query_params
 
@@ -93,20 +89,7 @@ def _status_report_context() -> dict[str, Any]:
     """The status report's figures and lists (the page and its PDF show the same)."""
     context = _statistics_context()
     open_high = statistics.open_high_sites(db.session, limit=OPEN_HIGH_SHOWN)
-    since = datetime.now(UTC) - timedelta(days=90)
-    fixed_ids = db.session.scalars(
-        select(HistoryEntry.site_id).where(
-            HistoryEntry.action.in_(FIX_ACTIONS),
-            HistoryEntry.report_id.is_(None),
-            HistoryEntry.created_at >= since,
-        )
-    ).all()
-    recently_fixed = db.session.scalars(
-        select(BarrierSite)
-        .options(selectinload(BarrierSite.area))
-        .where(BarrierSite.id.in_(fixed_ids or [-1]), BarrierSite.status == Status.FIXED.value)
-        .order_by(BarrierSite.id)
-    ).all()
+    recently_fixed = statistics.recently_fixed_sites(db.session, days=90)
     return {**context, "open_high": open_high, "recently_fixed": recently_fixed}
 
 

@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from pathlib import Path
 
@@ -136,29 +137,59 @@ class Stats:
             if status not in expected:
                 self.errors.append(f"{kind}: {status} {body[:160]!r}")
 
+    def by_kind(self) -> dict[str, dict[str, float]]:
+        """Requests, median and 95th percentile latency (ms) of each kind of request."""
+        return {
+            kind: {
+                "requests": len(values),
+                "p50_ms": round(statistics.median(values) * 1000, 1),
+                "p95_ms": round(percentile(values, 0.95) * 1000, 1),
+            }
+            for kind, values in sorted(self.latency.items())
+        }
 
-class Volunteer(threading.Thread):
-    """One simulated volunteer with a keep-alive connection."""
 
-    def __init__(self, number: int, port: int, stop_at: float, stats: Stats, seed: int) -> None:
+def multipart(payload: dict, photo: bytes) -> tuple[bytes, str]:
+    """A report with one photo as multipart/form-data: (body, content type)."""
+    boundary = uuid.uuid4().hex
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="report"\r\n\r\n'
+            f"{json.dumps(payload)}\r\n--{boundary}\r\nContent-Disposition: form-data; "
+            f'name="photos"; filename="p.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+        ).encode()
+        + photo
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+class Client(threading.Thread, ABC):
+    """A simulated volunteer with a keep-alive connection (``connect`` opens it); every request
+    is timed into ``stats``. This load test and scripts/scale_out.py share it."""
+
+    def __init__(self, stop_at: float, stats: Stats, rng: random.Random, token: str) -> None:
         super().__init__(daemon=True)
-        self.port = port
         self.stop_at = stop_at
         self.stats = stats
-        self.rng = random.Random(seed * 1000 + number)
-        self.token = f"load-volunteer-{number:03d}-" + "x" * 24
+        self.rng = rng
+        self.token = token
         self.conn: http.client.HTTPConnection | None = None
 
+    @abstractmethod
+    def connect(self) -> http.client.HTTPConnection:
+        """A new connection to the server under test."""
+
     def call(self, kind: str, method: str, path: str, body=None, headers=None, ok=(200,)):
+        """One timed request on the kept connection: (status, body)."""
         started = time.perf_counter()
-        status = 0
+        status, data = 0, b""
         try:
             if self.conn is None:
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                self.conn = self.connect()
             self.conn.request(method, path, body=body, headers=headers or {})
             answer = self.conn.getresponse()
-            data = answer.read()
-            status = answer.status
+            data, status = answer.read(), answer.status
         except (OSError, http.client.HTTPException) as error:
             self.conn = None
             data = str(error).encode()
@@ -169,7 +200,8 @@ class Volunteer(threading.Thread):
         lat, lon = self.rng.choice(PLACES)
         return (lat + self.rng.uniform(-0.002, 0.002), lon + self.rng.uniform(-0.003, 0.003))
 
-    def report(self) -> None:
+    def report_request(self, description: str) -> tuple[dict, str, bytes, dict[str, str]]:
+        """A new report (a third with a photo): (payload, kind, body, headers)."""
         lat, lon = self.point()
         payload = {
             "uuid": str(uuid.uuid4()),
@@ -178,28 +210,48 @@ class Volunteer(threading.Thread):
             "accuracy_m": 8,
             "category": self.rng.choice(CATEGORIES),
             "severity": self.rng.choice(("low", "medium", "high")),
-            "description": "Belastningstest",
+            "description": description,
             "created_at": "2026-11-20T10:00:00+01:00",
         }
-        headers = {"X-Device-Token": self.token}
         if self.rng.random() < 1 / 3:
-            boundary = uuid.uuid4().hex
-            photo = small_photo(self.rng)
-            body = (
-                (
-                    f'--{boundary}\r\nContent-Disposition: form-data; name="report"\r\n\r\n'
-                    f"{json.dumps(payload)}\r\n--{boundary}\r\nContent-Disposition: form-data; "
-                    f'name="photos"; filename="p.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
-                ).encode()
-                + photo
-                + f"\r\n--{boundary}--\r\n".encode()
-            )
-            headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+            body, content_type = multipart(payload, small_photo(self.rng))
             kind = "submit report + photo"
         else:
-            body = json.dumps(payload).encode()
-            headers["Content-Type"] = "application/json"
+            body, content_type = json.dumps(payload).encode(), "application/json"
             kind = "submit report"
+        headers = {"X-Device-Token": self.token, "Content-Type": content_type}
+        return payload, kind, body, headers
+
+    @abstractmethod
+    def report(self) -> None:
+        """Send one report."""
+
+    def visit(self, pages: tuple[str, ...]) -> None:
+        """One round of a person's use: the map, the duplicate check, a page, a report, and
+        their own reports."""
+        lat, lon = self.point()
+        d = 0.004
+        bbox = f"{lon - d:.6f},{lat - d:.6f},{lon + d:.6f},{lat + d:.6f}"
+        self.call("map bbox", "GET", f"/api/v1/sites?bbox={bbox}")
+        self.call("nearby", "GET", f"/api/v1/sites/nearby?lat={lat}&lon={lon}&category=step")
+        self.call("page", "GET", self.rng.choice(pages))
+        self.report()
+        self.call("my reports", "GET", "/api/v1/my/reports", headers={"X-Device-Token": self.token})
+
+
+class Volunteer(Client):
+    """One simulated volunteer straight at the gunicorn port."""
+
+    def __init__(self, number: int, port: int, stop_at: float, stats: Stats, seed: int) -> None:
+        token = f"load-volunteer-{number:03d}-" + "x" * 24
+        super().__init__(stop_at, stats, random.Random(seed * 1000 + number), token)
+        self.port = port
+
+    def connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+
+    def report(self) -> None:
+        payload, kind, body, headers = self.report_request("Belastningstest")
         status, _ = self.call(kind, "POST", "/api/v1/reports", body, headers, ok=(201,))
         if status == 201:
             with self.stats.lock:
@@ -207,17 +259,7 @@ class Volunteer(threading.Thread):
 
     def run(self) -> None:
         while time.monotonic() < self.stop_at:
-            lat, lon = self.point()
-            d = 0.004
-            bbox = f"{lon - d:.6f},{lat - d:.6f},{lon + d:.6f},{lat + d:.6f}"
-            self.call("map bbox", "GET", f"/api/v1/sites?bbox={bbox}")
-            self.call("nearby", "GET", f"/api/v1/sites/nearby?lat={lat}&lon={lon}&category=step")
-            page = self.rng.choice(("/", "/barrierer", "/indberet", "/mine-rapporter"))
-            self.call("page", "GET", page)
-            self.report()
-            self.call(
-                "my reports", "GET", "/api/v1/my/reports", headers={"X-Device-Token": self.token}
-            )
+            self.visit(("/", "/barrierer", "/indberet", "/mine-rapporter"))
             time.sleep(self.rng.uniform(0.5, 1.5))  # a person reads and types
 
 
@@ -269,14 +311,7 @@ def main() -> int:
         "reports_stored": stored,
         "p50_ms": round(statistics.median(all_latencies) * 1000, 1),
         "p95_ms": round(percentile(all_latencies, 0.95) * 1000, 1),
-        "by_kind": {
-            kind: {
-                "requests": len(values),
-                "p50_ms": round(statistics.median(values) * 1000, 1),
-                "p95_ms": round(percentile(values, 0.95) * 1000, 1),
-            }
-            for kind, values in sorted(stats.latency.items())
-        },
+        "by_kind": stats.by_kind(),
     }
     print(json.dumps(figures, indent=2))
     if stats.errors:
