@@ -54,6 +54,12 @@ MODULES = (
     "js/field/area.js",
     "js/field/draft.js",
     "js/field/nearby.js",
+    "js/field/dom.js",
+    "js/field/position-step.js",
+    "js/field/category-step.js",
+    "js/field/photos-step.js",
+    "js/field/review-step.js",
+    "js/field/draft-form.js",
     "js/field/capture.js",
 )
 ICONS = ("icons/field-icons.svg", "icons/app-192.png", "icons/app-512.png")
@@ -259,6 +265,16 @@ def page_config() -> dict[str, Any]:
             "capture": url_for("field.capture"),
             "mine": url_for("field.my_reports"),
             "icons": asset_url("icons/field-icons.svg"),
+            # Loaded when the person asks for the map (not with the page): see map.js.
+            "leaflet": {
+                "styles": [
+                    vendor_url("leaflet", "leaflet.css"),
+                    vendor_url("markercluster", "MarkerCluster.css"),
+                    vendor_url("markercluster", "MarkerCluster.Default.css"),
+                ],
+                "script": vendor_url("leaflet", "leaflet.js"),
+                "clusters": vendor_url("markercluster", "leaflet.markercluster.js"),
+            },
         },
         "tile_url": current_app.config.get("TILE_URL", ""),
         "attribution": _("Kort: © OpenStreetMap-bidragydere"),
