@@ -163,6 +163,7 @@ def test_enter_continues_on_every_step_and_never_sends_early(app, phone_page):
 
 def show_herlev_and_tap_the_map(page: Any) -> None:
     page.get_by_role("button", name="Vis Herlev på kortet").click()
+    page.locator("#capture-map[data-ready='true']").wait_for(timeout=TIMEOUT_MS)
     page.wait_for_timeout(400)  # the map's zoom animation
     box = page.locator("#capture-map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -521,6 +522,9 @@ def test_the_map_asks_for_map_cells_not_the_sites_list(
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
     open_capture(page)
+    assert page.evaluate("typeof window.L") == "undefined"  # no Leaflet until the map is asked for
+    assert not any("leaflet" in url for url in asked)
+    page.get_by_role("button", name="Vælg på kortet").click()
     cell = page.locator(".site-cell [role='img']").first
     cell.wait_for(timeout=TIMEOUT_MS)
     assert "kendte barrierer her" in cell.get_attribute("aria-label") or "kendt barriere her" in (
