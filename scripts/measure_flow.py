@@ -120,8 +120,10 @@ def keyboard_send(counter: Counter) -> None:
     """Send from the review step: Enter in its field where Enter sends, else on the button."""
     sends = enter_sends(counter.page)
     counter.tab_to(
-        lambda active: (sends and in_field(active) and active["type"] not in ("radio", "checkbox"))
-        or active["id"] == "send-report"
+        lambda active: (
+            (sends and in_field(active) and active["type"] not in ("radio", "checkbox"))
+            or active["id"] == "send-report"
+        )
     )
     counter.press("Enter")
 
