@@ -189,6 +189,10 @@ def js_strings() -> dict[str, str | dict[str, str]]:
         "done_reference": _("Reference: {ref}"),
         "done_confirmation": _("Tak! Vi noterer, at barrieren stadig er der."),
         "map_pin": _("Barrierens position"),
+        "map_unavailable": _(
+            "Kortet kan ikke hentes uden forbindelse. Brug din position, eller vælg et sted fra "
+            "listen."
+        ),
         "site_marker": _("{category}, alvor: {severity}"),
         "sites_none": _("Ingen kendte barrierer i kortets udsnit."),
         "sites_cell": counted(

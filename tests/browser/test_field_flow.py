@@ -614,3 +614,22 @@ def test_a_report_costs_at_most_8_taps_and_40_key_presses(browser, live_server):
     taps, (moves, typed) = counted
     assert taps <= GOAL_TAPS
     assert typed == 26 and moves + typed <= GOAL_KEYS
+
+
+def test_the_map_asked_for_offline_says_so_and_the_step_still_works(browser, live_server):
+    """Offline before the phone kept Leaflet (no service worker yet): a message, not a grey box."""
+    context = new_phone(browser, live_server, STATION, service_workers="block")
+    page = context.new_page()
+    try:
+        open_capture(page)
+        context.set_offline(True)
+        page.get_by_role("button", name="Vælg på kortet").click()
+        error = page.locator("#position-error")
+        error.filter(has_text="Kortet kan ikke hentes uden forbindelse").wait_for()
+        assert not page.locator("#map-panel").is_visible()
+        assert page.evaluate("document.activeElement.id") == "show-map"
+        assert axe_violations(page) == []
+        use_gps(page)  # the position step works without the map
+        next_step(page, "h-category")
+    finally:
+        context.close()

@@ -64,6 +64,16 @@ export const positionStep = {
     $("show-map").setAttribute("aria-expanded", "true");
     $("show-map").hidden = true;
     await this.map.start();
+    if (!this.map.ready) {
+      // Offline before the phone ever kept the map's scripts: say so; the rest of the step works.
+      $("map-panel").hidden = true;
+      $("show-map").hidden = false;
+      $("show-map").setAttribute("aria-expanded", "false");
+      $("position-error").textContent = t("map_unavailable");
+      $("position-error").hidden = false;
+      $("show-map").focus();
+      return;
+    }
     this.map.invalidate();
     if (wholeArea) this.map.showServiceArea();
     else this.map.element.focus(); // the button is gone: the focus goes to what it showed
