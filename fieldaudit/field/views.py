@@ -115,6 +115,7 @@ def js_strings() -> dict[str, str | dict[str, str]]:
         "position_pin": _("Positionen er sat med nålen på kortet."),
         "position_place": _("Positionen er sat til {place}."),
         "position_photo": _("Positionen er sat fra fotoet."),
+        "position_preview": _("Kort over den valgte position (ringen) blandt Herlevs områder."),
         "err_position": _(
             "Vælg hvor barrieren er: brug din position, flyt nålen eller vælg et sted."
         ),

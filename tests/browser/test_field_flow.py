@@ -563,6 +563,13 @@ def test_the_page_opens_small_without_leaflet_and_the_map_comes_when_asked(phone
     assert not page.locator("#capture-map").is_visible()
     # By keyboard: "Vælg på kortet" starts the map and the focus goes to it; the pin is put in
     # the middle by its button; the list of known barriers is under the map.
+    # A position found: previewed among the areas as SVG, still without Leaflet.
+    use_gps(page)
+    preview = page.locator("#position-preview svg[role='img']")
+    preview.wait_for(timeout=TIMEOUT_MS)
+    assert "valgte position" in preview.get_attribute("aria-label")
+    assert page.locator("#position-preview path.place-area").count() >= 1
+    assert page.evaluate("typeof window.L") == "undefined"
     show = page.get_by_role("button", name="Vælg på kortet")
     assert show.get_attribute("aria-expanded") == "false"
     show.focus()
@@ -582,6 +589,7 @@ def test_the_page_opens_small_without_leaflet_and_the_map_comes_when_asked(phone
     page.keyboard.press("Enter")
     page.locator("#position-status").filter(has_text="nålen").wait_for()
     assert page.locator("#capture-map .pin-icon").count() == 1
+    assert page.locator("#position-preview svg").count() == 0  # the map shows it now
     page.keyboard.press("Enter")  # the pin's button again: nothing else happens
     page.get_by_role("button", name="Næste").click()
     on_step(page, "h-category")

@@ -232,6 +232,7 @@ export const draftForm = {
     $("photo-list").replaceChildren();
     $("photo-status").textContent = "";
     $("position-status").textContent = t("position_none");
+    $("position-preview").replaceChildren();
     this.map.clearPin();
     this.filterPlaces();
     $("done").hidden = true;

@@ -6,6 +6,7 @@
 import { insideServiceArea } from "./area.js";
 import { t } from "./config.js";
 import { $ } from "./dom.js";
+import { positionPreview } from "./nearby.js";
 
 const MAX_ACCURACY_M = 5000;
 
@@ -34,7 +35,16 @@ export const positionStep = {
     else status.textContent = t("position_pin");
     $("position-error").hidden = true;
     this.positionChanged();
+    this.preview(position);
     this.changed();
+  },
+
+  // Where the position is, among Herlev's areas, drawn without Leaflet (while the map is closed).
+  async preview(position) {
+    const box = $("position-preview");
+    if (!$("map-panel").hidden) return;
+    const drawn = await positionPreview(position);
+    if (this.position === position && $("map-panel").hidden) box.replaceChildren(drawn);
   },
 
   // Outside the service area: said at once, with the way to move the pin (the map shows the
@@ -74,6 +84,7 @@ export const positionStep = {
       $("show-map").focus();
       return;
     }
+    $("position-preview").replaceChildren(); // the map shows it now
     this.map.invalidate();
     if (wholeArea) this.map.showServiceArea();
     else this.map.element.focus(); // the button is gone: the focus goes to what it showed
