@@ -122,7 +122,13 @@ def test_already_reported_shows_photos_text_and_a_numbered_map_matching_the_list
             for i in range(5):
                 image = items.nth(i).locator("img")
                 assert image.get_attribute("alt") == f"Foto af barriere nummer {i + 1}"
-                assert image.evaluate("(img) => img.complete && img.naturalWidth > 0")
+                # (loading="lazy": brought into view, then given the time to arrive)
+                image.scroll_into_view_if_needed()
+                page.wait_for_function(
+                    "(img) => img.complete && img.naturalWidth > 0",
+                    arg=image.element_handle(),
+                    timeout=TIMEOUT_MS,
+                )
             # The map: the areas under the markers, markers numbered 1-5 in the list's order:
             # the person's ring is nearest marker 1 and farthest from marker 5.
             svg = page.locator("#nearby-map svg")
