@@ -13,8 +13,9 @@ launches it) emulating a Pixel 7 at Herlev Station with location allowed:
   difference of 20 cm and the description "Tre trin og ingen rampe.".
 
 The driver does what the page asks: Tab until the control it needs has the focus, Enter to
-continue where the page lets Enter continue (else Tab to "Næste"), and it waits for the
-report to reach the server. Run: ``.venv/bin/python scripts/measure_flow.py``; the figures go
+continue where the page lets Enter continue (in a field; else Tab on to the next field or to
+"Næste"), Enter in the last step's field where the form sends on Enter (``data-enter-sends``;
+else Tab to "Send rapporten"), and it waits for the report to reach the server. Run: ``.venv/bin/python scripts/measure_flow.py``; the figures go
 into docs/field-flow.md. Goal: at most 8 taps and 40 key presses.
 """
 
@@ -98,14 +99,33 @@ def enter_continues(page: Any) -> bool:
     )
 
 
+def enter_sends(page: Any) -> bool:
+    """Whether Enter in a field of the last step sends (as in any form; the form says so)."""
+    return page.evaluate("document.getElementById('capture-form').dataset.enterSends === 'true'")
+
+
+def in_field(active: dict[str, str]) -> bool:
+    return active["tag"] == "INPUT" and active["type"] not in ("file", "button", "submit")
+
+
 def keyboard_next(counter: Counter, following: str, enter_ok: bool) -> None:
-    """Continue to the step ``following`` as a keyboard user would."""
-    active = counter.active()
-    in_field = active["tag"] == "INPUT" and active["type"] not in ("file", "button")
-    if not (enter_ok and (in_field or active["id"] == "step-next")):
-        counter.tab_to("step-next")
+    """Continue to the step ``following`` as a keyboard user would: Enter in a field where the
+    page lets Enter continue, else Tab on to the next such field or to "Næste"."""
+    counter.tab_to(lambda active: (enter_ok and in_field(active)) or active["id"] == "step-next")
     counter.press("Enter")
     wait_for_step(counter.page, following)
+
+
+def keyboard_send(counter: Counter) -> None:
+    """Send from the review step: Enter in its field where Enter sends, else on the button."""
+    sends = enter_sends(counter.page)
+    counter.tab_to(
+        lambda active: (
+            (sends and in_field(active) and active["type"] not in ("radio", "checkbox"))
+            or active["id"] == "send-report"
+        )
+    )
+    counter.press("Enter")
 
 
 def wait_until_sent(page: Any) -> None:
@@ -160,8 +180,7 @@ def keys_for_keyboard_report(page: Any) -> tuple[int, int]:
     counter.tab_to("description")
     counter.type(DESCRIPTION)
     keyboard_next(counter, "review", enter_ok)
-    counter.tab_to("send-report")
-    counter.press("Enter")
+    keyboard_send(counter)
     wait_until_sent(page)
     return counter.moves, counter.typed
 

@@ -12,7 +12,7 @@ Lighthouse is not needed by the tests; ``scripts/setup.sh measure`` installs it 
     CHROME_PATH=/usr/bin/chromium .venv/bin/python scripts/measure_lighthouse.py
 
 ``--lighthouse PATH`` names another lighthouse command; ``--runs N`` takes the median of N runs
-per page (default 3); ``--json DIR`` keeps the reports. The figures go into docs/field-flow.md.
+per page (default 3); ``--json DIR`` keeps the reports; ``--page /indberet`` measures only that page (repeatable). The figures go into docs/field-flow.md.
 """
 
 from __future__ import annotations
@@ -217,6 +217,9 @@ def main() -> None:
     parser.add_argument("--lighthouse")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--page", action="append", choices=PAGES, help="only this page (repeatable)"
+    )
     args = parser.parse_args()
     command = lighthouse_command(args.lighthouse)
     with tempfile.TemporaryDirectory() as folder:
@@ -227,12 +230,13 @@ def main() -> None:
             env, tmp / "gunicorn.log", app="scripts.measure_lighthouse:measured_app()"
         )
         with server:
+            print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
             print(
                 "| page | performance | accessibility | best practices | SEO | LCP | TBT "
                 "| CPU index |"
             )
             print("|---|---:|---:|---:|---:|---:|---:|---:|")
-            for page in PAGES:
+            for page in args.page or PAGES:
                 path = page.format(site=site_id)
                 runs = []
                 for run in range(args.runs):
@@ -249,6 +253,7 @@ def main() -> None:
                     + f" | {median['cpu_index']:.0f} |"
                     + (f" below 0.9: {', '.join(failing)}" if failing else "")
                 )
+            print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

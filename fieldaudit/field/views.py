@@ -52,6 +52,12 @@ MODULES = (
     "js/field/area.js",
     "js/field/draft.js",
     "js/field/nearby.js",
+    "js/field/dom.js",
+    "js/field/position-step.js",
+    "js/field/category-step.js",
+    "js/field/photos-step.js",
+    "js/field/review-step.js",
+    "js/field/draft-form.js",
     "js/field/capture.js",
 )
 ICONS = ("icons/field-icons.svg", "icons/app-192.png", "icons/app-512.png")
@@ -107,6 +113,7 @@ def js_strings() -> dict[str, str | dict[str, str]]:
         "position_pin": _("Positionen er sat med nålen på kortet."),
         "position_place": _("Positionen er sat til {place}."),
         "position_photo": _("Positionen er sat fra fotoet."),
+        "position_preview": _("Kort over den valgte position (ringen) blandt Herlevs områder."),
         "err_position": _(
             "Vælg hvor barrieren er: brug din position, flyt nålen eller vælg et sted."
         ),
@@ -181,6 +188,10 @@ def js_strings() -> dict[str, str | dict[str, str]]:
         "done_reference": _("Reference: {ref}"),
         "done_confirmation": _("Tak! Vi noterer, at barrieren stadig er der."),
         "map_pin": _("Barrierens position"),
+        "map_unavailable": _(
+            "Kortet kan ikke hentes uden forbindelse. Brug din position, eller vælg et sted fra "
+            "listen."
+        ),
         "site_marker": _("{category}, alvor: {severity}"),
         "sites_none": _("Ingen kendte barrierer i kortets udsnit."),
         "sites_cell": counted(
@@ -255,6 +266,16 @@ def page_config() -> dict[str, Any]:
             "capture": url_for("field.capture"),
             "mine": url_for("field.my_reports"),
             "icons": asset_url("icons/field-icons.svg"),
+            # Loaded when the person asks for the map (not with the page): see map.js.
+            "leaflet": {
+                "styles": [
+                    vendor_url("leaflet", "leaflet.css"),
+                    vendor_url("markercluster", "MarkerCluster.css"),
+                    vendor_url("markercluster", "MarkerCluster.Default.css"),
+                ],
+                "script": vendor_url("leaflet", "leaflet.js"),
+                "clusters": vendor_url("markercluster", "leaflet.markercluster.js"),
+            },
         },
         "tile_url": current_app.config.get("TILE_URL", ""),
         "attribution": _("Kort: © OpenStreetMap-bidragydere"),

@@ -188,6 +188,14 @@ def test_empty_pages_with_map_tiles_pass_axe(app, browser, live_server):
             attributions += page.locator(".leaflet-control-attribution a").count()
             for violation in axe_violations(page):
                 problems.append(f"{viewport} {url}: {violation}")
+        # The capture page's map, started on demand, in its empty state with tiles.
+        page.goto("/indberet")
+        page.get_by_role("button", name="Vælg på kortet").click()
+        page.locator("#capture-map[data-ready='true']").wait_for()
+        _settle(page)
+        attributions += page.locator("#capture-map .leaflet-control-attribution a").count()
+        for violation in axe_violations(page):
+            problems.append(f"{viewport} /indberet with the map: {violation}")
         context.close()
     assert attributions >= 2 * len(VIEWPORTS)  # the case is really there
     assert not problems, "\n".join(problems)

@@ -255,6 +255,7 @@ def test_the_duplicate_check_tells_of_a_report_under_review_without_showing_it(
     wait_until_all_sent(page)
     page.get_by_role("button", name="Meld en barriere mere").click()
     page.get_by_role("button", name="Brug min position").click()
+    page.get_by_role("button", name="Vælg på kortet").click()  # the map, started on demand
     own = page.locator("#site-list li").filter(has_text="Modtaget").first
     own.wait_for(state="attached", timeout=TIMEOUT_MS)  # (inside the closed list's details)
 

@@ -122,7 +122,13 @@ def test_already_reported_shows_photos_text_and_a_numbered_map_matching_the_list
             for i in range(5):
                 image = items.nth(i).locator("img")
                 assert image.get_attribute("alt") == f"Foto af barriere nummer {i + 1}"
-                assert image.evaluate("(img) => img.complete && img.naturalWidth > 0")
+                # (loading="lazy": brought into view, then given the time to arrive)
+                image.scroll_into_view_if_needed()
+                page.wait_for_function(
+                    "(img) => img.complete && img.naturalWidth > 0",
+                    arg=image.element_handle(),
+                    timeout=TIMEOUT_MS,
+                )
             # The map: the areas under the markers, markers numbered 1-5 in the list's order:
             # the person's ring is nearest marker 1 and farthest from marker 5.
             svg = page.locator("#nearby-map svg")
@@ -250,11 +256,23 @@ def test_the_barrier_map_shows_areas_a_sensible_zoom_and_an_aligned_checkbox(
     page = context.new_page()
     try:
         _open_sites(page)
-        assert page.locator("#sites-map path.leaflet-interactive").count() == 1  # the marker
+        # One barrier: a pin (not a circle), named, and the one marker on the map.
+        pin = page.locator("#sites-map .leaflet-marker-icon.site-pin")
+        assert pin.count() == 1 and pin.get_attribute("aria-label")
+        assert page.locator("#sites-map path.leaflet-interactive").count() == 0
         areas = page.locator("#sites-map .leaflet-overlay-pane path").count()
         assert areas >= 23  # 22 areas and the boundary, beneath the marker
-        # One barrier: its streets around it, not zoomed in to the maximum.
+        # Its streets and the areas around it: at least 800 m across, never closer than zoom 16.
         assert float(page.locator("#sites-map").get_attribute("data-zoom")) <= 16
+        across = page.evaluate(
+            """() => { const box = document.getElementById('sites-map').getBoundingClientRect();
+                 return box.width; }"""
+        )
+        zoom = float(page.locator("#sites-map").get_attribute("data-zoom"))
+        metres_per_px = 156543.03 * 0.5628 / 2**zoom  # cos(55.7°) in Herlev
+        assert across * metres_per_px >= 780
+        pin.click()
+        page.locator(".leaflet-popup-content a").wait_for()  # the pin opens its link
         _checkbox_aligned(page)
         assert axe_violations(page) == []
         assert one.site_id

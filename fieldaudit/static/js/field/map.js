@@ -25,6 +25,41 @@ function categoryLabel(code) {
   return category ? label(category.label) : code;
 }
 
+function addStyle(href) {
+  return new Promise((resolve) => {
+    const link = Object.assign(document.createElement("link"), { rel: "stylesheet", href });
+    link.onload = resolve;
+    link.onerror = resolve; // the map works (less neatly) without its stylesheet
+    document.head.append(link);
+  });
+}
+
+function addScript(src) {
+  return new Promise((resolve, reject) => {
+    const script = Object.assign(document.createElement("script"), { src });
+    script.onload = resolve;
+    script.onerror = reject;
+    document.head.append(script);
+  });
+}
+
+let leaflet = null;
+
+// Leaflet and its marker clusters, loaded the first time the map is asked for (the service
+// worker keeps them, so this works offline too).
+export function loadLeaflet() {
+  if (!leaflet) {
+    const { styles, script, clusters } = config.urls.leaflet;
+    leaflet = Promise.all([...styles.map(addStyle), addScript(script).then(() => addScript(clusters))])
+      .then(() => window.L)
+      .catch((error) => {
+        leaflet = null; // try again next time
+        throw error;
+      });
+  }
+  return leaflet;
+}
+
 function siteIcon(name, severity) {
   const icon = textElement(SEVERITY_LETTER[severity] || "?");
   icon.setAttribute("role", "img");
@@ -37,8 +72,10 @@ export class PositionMap {
     this.element = element;
     this.siteList = siteList;
     this.onPinMoved = onPinMoved;
-    this.L = window.L;
+    this.L = null;
     this.map = null;
+    this.starting = null;
+    this.wanted = null; // a position set before the map was started
     this.pin = null;
     this.circle = null;
     this.sites = null;
@@ -49,6 +86,21 @@ export class PositionMap {
 
   get ready() {
     return Boolean(this.map);
+  }
+
+  // Loads Leaflet and draws the map (once); resolves when the map is there.
+  start() {
+    if (!this.starting) {
+      this.starting = loadLeaflet()
+        .then((L) => {
+          this.L = L;
+          this.init();
+        })
+        .catch(() => {
+          this.starting = null; // offline before Leaflet was ever kept: the place list still works
+        });
+    }
+    return this.starting;
   }
 
   init() {
@@ -84,8 +136,8 @@ export class PositionMap {
       this.placePin(event.latlng);
       this.pinMoved();
     });
+    if (this.wanted) this.setPosition(this.wanted);
     this.element.dataset.ready = "true";
-    this.loadSites();
   }
 
   async drawAreas() {
@@ -105,10 +157,12 @@ export class PositionMap {
         },
       }).addTo(this.map);
       this.areaBounds = layer.getBounds();
+      // Fitting (or the pin's view) moves the map, and the move asks for the sites once.
       if (!this.pin) this.map.fitBounds(this.areaBounds, { padding: [4, 4] });
       this.element.dataset.areas = "true";
     } catch {
       // Offline with no stored copy: the map still has the pin and the place list still works.
+      this.loadSites();
     }
   }
 
@@ -128,6 +182,7 @@ export class PositionMap {
   }
 
   clearPin() {
+    this.wanted = null;
     if (this.pin) this.pin.remove();
     if (this.circle) this.circle.remove();
     this.pin = null;
@@ -151,6 +206,7 @@ export class PositionMap {
   }
 
   setPosition(position, zoom = 17) {
+    this.wanted = position;
     if (!this.map) return;
     const L = this.L;
     const latlng = [position.lat, position.lon];

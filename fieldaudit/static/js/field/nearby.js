@@ -1,7 +1,8 @@
 // "Already reported?": the nearby known barriers of the same kind as a numbered list (thumbnail,
 // category, status, a line of text) and a small map with the same numbers, drawn as SVG over
 // Herlev's areas (no tiles, so it works with the areas the service worker keeps on the phone).
-// The list is what a keyboard or screen reader uses; the map repeats it for the eye.
+// The list is what a keyboard or screen reader uses; the map repeats it for the eye. The same
+// drawing previews the chosen position on the position step (before any Leaflet map).
 import { config, label, t } from "./config.js";
 import { severityLabel } from "./map.js";
 
@@ -9,6 +10,7 @@ const SVG = "http://www.w3.org/2000/svg";
 const MAP_WIDTH = 320;
 const MAP_HEIGHT = 200;
 const MIN_HALF_WIDTH_M = 75;
+const PREVIEW_HALF_WIDTH_M = 400;
 const SCALE_STEPS_M = [10, 20, 25, 50, 100, 200, 250, 500, 1000];
 const METRES_PER_DEGREE = 111_320;
 
@@ -48,7 +50,7 @@ function rings(geometry) {
 }
 
 // A local projection in metres around the points (north up), scaled into the map's box.
-function projection(points) {
+function projection(points, minHalfWidth = MIN_HALF_WIDTH_M) {
   const lat0 = points.reduce((sum, p) => sum + p.lat, 0) / points.length;
   const k = Math.cos((lat0 * Math.PI) / 180);
   const xy = (lon, lat) => [lon * k * METRES_PER_DEGREE, -lat * METRES_PER_DEGREE];
@@ -57,7 +59,7 @@ function projection(points) {
   const ys = projected.map((p) => p[1]);
   const cx = (Math.min(...xs) + Math.max(...xs)) / 2;
   const cy = (Math.min(...ys) + Math.max(...ys)) / 2;
-  const halfW = Math.max(MIN_HALF_WIDTH_M, ((Math.max(...xs) - Math.min(...xs)) / 2) * 1.35,
+  const halfW = Math.max(minHalfWidth, ((Math.max(...xs) - Math.min(...xs)) / 2) * 1.35,
     (((Math.max(...ys) - Math.min(...ys)) / 2) * 1.35 * MAP_WIDTH) / MAP_HEIGHT);
   const scale = MAP_WIDTH / (2 * halfW);
   const project = (lon, lat) => {
@@ -80,16 +82,16 @@ function scaleBar(pixelsPerMetre) {
   return group;
 }
 
-// The small numbered map: the areas, the report's position (a ring) and the sites (numbers).
-export async function nearbyMap(sites, position) {
+// A small map drawn as SVG: the areas, the sites (numbered) and the person's position (a ring).
+async function areaMap(position, sites, name, minHalfWidth) {
   const areas = await loadAreas();
   const points = [{ lat: position.lat, lon: position.lon }, ...sites.map((s) => ({ lat: s.lat, lon: s.lon }))];
-  const { project, pixelsPerMetre } = projection(points);
+  const { project, pixelsPerMetre } = projection(points, minHalfWidth);
   const svg = svgElement("svg", {
     viewBox: `0 0 ${MAP_WIDTH} ${MAP_HEIGHT}`,
     class: "nearby-map",
     role: "img",
-    "aria-label": t("nearby_map", { n: sites.length }),
+    "aria-label": name,
     focusable: "false",
   });
   svg.append(svgElement("rect", { class: "place-map-ground", x: 0, y: 0, width: MAP_WIDTH, height: MAP_HEIGHT }));
@@ -111,10 +113,21 @@ export async function nearbyMap(sites, position) {
   });
   const [px, py] = project(position.lon, position.lat);
   svg.append(svgElement("circle", { cx: px, cy: py, r: 15, class: "nearby-you" }), scaleBar(pixelsPerMetre));
+  return svg;
+}
+
+// The small numbered map of "already reported?".
+export async function nearbyMap(sites, position) {
+  const svg = await areaMap(position, sites, t("nearby_map", { n: sites.length }), MIN_HALF_WIDTH_M);
   const legend = element("p", { class: "note nearby-legend" }, t("nearby_legend"));
   const figure = element("figure", { class: "nearby-figure" });
   figure.append(svg, legend);
   return figure;
+}
+
+// The position step's preview of the chosen position among the areas: no Leaflet, no tiles.
+export function positionPreview(position) {
+  return areaMap(position, [], t("position_preview"), PREVIEW_HALF_WIDTH_M);
 }
 
 // One numbered candidate: number, thumbnail (public photos only), category, status, a line of
