@@ -11,8 +11,9 @@ destinations). The group's impact, 0-1, is
 a pair cut off counts as 2 km of detour, and a site that costs 2 % of the group's pairs (or
 that many 2 km detours) gets the whole of it. With a population grid imported each pair weighs
 as the people of its origin cell, and the stored ``people_lost``, ``people_extra_m`` (metres x
-people) and ``people`` take the place of the three figures: the share of people's connections. Under a preset the groups are weighed by the
-preset's group weights and the largest weighted impact counts:
+people) and ``people`` take the place of the three figures: the share of people's
+connections. Under a preset the groups are weighed by the preset's group weights and the
+largest weighted impact counts:
 
     network = 1 + 1.0 × max over groups (group weight × impact)          (1-2)
 

@@ -233,10 +233,12 @@ def test_the_published_formula_explains_the_network_factor(client):
     assert "punkter hver 250 m over hele kommunen" in page
     assert "tæller som 2 km omvej. Koster barrieren 2 % af målgruppens forbindelser" in page
     assert "ganges med 2; mindre giver et tal mellem 1 og 2" in page
+    assert "vejer hvert punkt med antallet af beboere omkring det" in page
     english = client.get("/planlaegning/saadan-prioriterer-vi?lang=en").get_data(as_text=True)
     english = html.unescape(english)
     assert "What the barrier means on the walking network." in english
     assert "counts as a 2 km detour. If the barrier costs 2 % of the group's" in english
+    assert "each point weighs as the number of residents around it" in english
     weights = client.get("/api/v1/priority/weights").get_json()
     assert "× network ×" in weights["formula"]
     assert weights["weights"]["network_lost_pair_m"] == 2000.0

@@ -6,8 +6,10 @@ edge then costs ``c'`` (its length and the other sites' penalties, or still bloc
 site), and a pair's new cost is ``min(d(t, o), d(t, a) + c' + d(b, o), d(t, b) + c' + d(a, o))``
 with ``a``, ``b`` the edge's nodes (two more searches per site). ``extra_m`` sums what the
 site adds over the pairs that have a route either way; ``pairs_lost`` counts the pairs that
-have a route only without it. Origins and destinations are placed on the nearest node of
-their nearest usable edge.
+have a route only without it. With ``weights`` (the people per origin, from a population grid)
+each pair weighs as its origin: ``people_lost`` and ``people_extra_m`` are the same sums
+weighted (``site_figures``, shared with ``impact_state.ImpactState``). Origins and destinations
+are placed on the nearest node of their nearest usable edge.
 """
 
 from __future__ import annotations
