@@ -104,7 +104,9 @@ class ImpactState:
     ) -> None:
         self.profile = profile
         self.router = router
+        self.fixed: frozenset[int] = frozenset()  # sites taken away (the what-if's fixes)
         costs = router.costs_for(profile)
+        self.group_costs = costs  # the group's costs the kept searches were run on
         self.costs = costs.prepared.costs.copy()
         placed = [
             (n, 1.0 if weights is None else float(weights[i]))
@@ -123,10 +125,13 @@ class ImpactState:
         self.origins = _Searches(matrix, origin_nodes)
         self.last_redone = len(target_nodes) + len(origin_nodes)
 
-    def update(self, router: Router) -> int:
-        """Take the router loaded after a change (the same network, other sites) and run again
-        only the searches the change can alter; the number run again."""
-        costs = router.costs_for(self.profile)
+    def update(self, router: Router, fixed: frozenset[int] | None = None) -> int:
+        """Take the router loaded after a change (the same network, other sites), or other
+        ``fixed`` sites taken away (the what-if), and run again only the searches the change
+        can alter; the number run again."""
+        if fixed is not None:
+            self.fixed = fixed
+        costs = router.costs_for(self.profile, self.fixed)
         new = costs.prepared.costs
         changed = np.flatnonzero(~((new == self.costs) | (np.isinf(new) & np.isinf(self.costs))))
         graph = router.graph
@@ -142,13 +147,14 @@ class ImpactState:
             searches.redo(matrix, rows)
             redone += int(rows.sum())
         self.router, self.costs, self.last_redone = router, new.copy(), redone
+        self.group_costs = costs
         return redone
 
     def impact(self) -> NetworkImpact:
         """Every public open site's impact, as ``network_impact`` gives it, from the kept
         searches (no search is run)."""
         router = self.router
-        costs = router.costs_for(self.profile)
+        costs = self.group_costs
         origin_index = self.origins.nodes
         now = self.targets.dist[:, origin_index]
         result = NetworkImpact(

@@ -87,6 +87,8 @@ def load(folder: Path, profile: Profile, key: str, router: Router) -> ImpactStat
                 return None
             state = ImpactState.__new__(ImpactState)
             state.profile, state.router = profile, router
+            state.fixed = frozenset()
+            state.group_costs = router.costs_for(profile)  # until ``update`` runs
             state.costs = saved["costs"].copy()
             state.target_index = saved["target_index"].tolist()
             state.targets = _searches(

@@ -104,7 +104,7 @@ def group_impacts(
     """The group's figures, and every site that matters to it (the others are left out) with
     its best pair. ``names``: the destinations' names in the order the state was built with."""
     found = state.impact()
-    costs = state.router.costs_for(state.profile)
+    costs = state.group_costs
     result: dict[int, GroupImpact] = {}
     labels, upper = _pairs(state, names)
     for item in found.sites:
