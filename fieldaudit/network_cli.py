@@ -172,8 +172,8 @@ def impact_command(group: str, spacing: float | None, top: int, budget: int) -> 
     )
     db.session.commit()
     click.echo(stored.summary() + ".")
-    # The stored impact counts grid points; with a population grid the figures weigh people.
-    found = (stored.found.get(group) if inputs.weights is None else None) or network_impact(
+    # The stored impact weighs people when a population grid is imported, as network_impact.
+    found = stored.found.get(group) or network_impact(
         inputs.router, PROFILES[group], inputs.origins, inputs.targets, weights=inputs.weights
     )
     counted = "people" if inputs.weights is not None else "pairs"

@@ -9,8 +9,11 @@ destinations). The group's impact, 0-1, is
     impact = min(1, (pairs_lost + extra_m / 2000) / (0.02 × pairs))
 
 a pair cut off counts as 2 km of detour, and a site that costs 2 % of the group's pairs (or
-that many 2 km detours) gets the whole of it. Under a preset the groups are weighed by the
-preset's group weights and the largest weighted impact counts:
+that many 2 km detours) gets the whole of it. With a population grid imported each pair weighs
+as the people of its origin cell, and the stored ``people_lost``, ``people_extra_m`` (metres x
+people) and ``people`` take the place of the three figures: the share of people's
+connections. Under a preset the groups are weighed by the preset's group weights and the
+largest weighted impact counts:
 
     network = 1 + 1.0 × max over groups (group weight × impact)          (1-2)
 
@@ -46,12 +49,15 @@ PEOPLE: dict[str, Label] = {
 
 
 def network_value(figures: Mapping[str, Any], lost_pair_m: float, full_share: float) -> float:
-    """A group's network impact of a site, 0-1 (the module's formula)."""
-    pairs = float(figures.get("pairs") or 0)
+    """A group's network impact of a site, 0-1 (the module's formula; of people when the
+    figures are weighted by a population grid)."""
+    prefix = "pairs" if figures.get("people") is None else "people"
+    pairs = float(figures.get(prefix) or 0)
     if pairs <= 0:
         return 0.0
-    lost = float(figures.get("pairs_lost") or 0)
-    equivalent = lost + float(figures.get("extra_m") or 0.0) / lost_pair_m
+    lost = float(figures.get(f"{prefix}_lost") or 0)
+    extra = figures.get("extra_m" if prefix == "pairs" else "people_extra_m")
+    equivalent = lost + float(extra or 0.0) / lost_pair_m
     return min(1.0, equivalent / (full_share * pairs))
 
 

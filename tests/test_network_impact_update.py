@@ -22,6 +22,8 @@ from tests.test_network_routes import X0, Y0, grid_file
 
 ORIGINS = [(X0 + x, Y0 + y) for x, y in [(0, 0), (100, 100), (500, 0)]]
 DESTINATIONS = [(X0 + x, Y0 + y) for x, y in [(200, 0), (300, 0), (400, 0)]]
+# People per origin from a population grid: A's cell 40, the cell above none, E's 7.
+WEIGHTS = [40.0, 0.0, 7.0]
 
 
 @pytest.fixture
@@ -31,11 +33,21 @@ def grid(db, tmp_path):
     db.session.commit()
 
 
-def _same_as_full(db, state, group):
+def _same_as_full(db, state, group, weights=None):
     router = load_router(db.session)
     redone = state.update(router)
-    full = network_impact(router, PROFILES[group], ORIGINS, DESTINATIONS)
+    full = network_impact(router, PROFILES[group], ORIGINS, DESTINATIONS, weights=weights)
     kept = state.impact()
+    assert (kept.people, kept.reachable_people) == pytest.approx(
+        (full.people, full.reachable_people)
+    )
+    for name in ("people_lost", "people_extra_m"):
+        assert [getattr(s, name) for s in kept.sites] == pytest.approx(
+            [getattr(s, name) for s in full.sites]
+        )
+    if weights is not None:  # weighted, and the sums are not the unweighted ones
+        assert kept.people == sum(weights) * len(DESTINATIONS)
+        assert all(s.people_lost is not None for s in kept.sites)
     assert (kept.origins, kept.destinations, kept.pairs) == (
         full.origins,
         full.destinations,
@@ -49,29 +61,37 @@ def _same_as_full(db, state, group):
     return redone, kept
 
 
+@pytest.mark.parametrize("weights", [None, WEIGHTS], ids=["pairs", "people"])
 @pytest.mark.parametrize("group", ["WHEEL", "MOB"])
-def test_each_change_gives_the_full_recompute(db, grid, make_public_report, group):
-    state = ImpactState(load_router(db.session), PROFILES[group], ORIGINS, DESTINATIONS)
+def test_each_change_gives_the_full_recompute(db, grid, make_public_report, group, weights):
+    router = load_router(db.session)
+    state = ImpactState(router, PROFILES[group], ORIGINS, DESTINATIONS, weights)
     assert state.last_redone == 6  # the first time: every search (3 destinations, 3 origins)
-    redone, kept = _same_as_full(db, state, group)
+    redone, kept = _same_as_full(db, state, group, weights)
     assert (redone, kept.sites) == (0, [])  # nothing changed: nothing run again
 
     step = make_public_report(dx=50, dy=2).site  # 12 cm: blocks WHEEL, 60 m for MOB
-    redone, kept = _same_as_full(db, state, group)
+    redone, kept = _same_as_full(db, state, group, weights)
     assert 0 < redone < 6  # only the searches whose routes pass A-M (not the one from E)
     assert [s.site_id for s in kept.sites] == [step.id]
+    if weights is not None:  # only A's routes pass A-M: each of its metres weighs 40 people
+        [cut] = kept.sites
+        assert cut.extra_m > 0 and cut.people_extra_m == pytest.approx(40.0 * cut.extra_m)
 
     detour = make_public_report(
         dx=150, dy=102, category="surface", severity="high", measurements={}
     )
-    redone, kept = _same_as_full(db, state, group)
+    redone, kept = _same_as_full(db, state, group, weights)
     assert redone < 6
     if group == "WHEEL":  # both ways from A cost more: each of the two sites matters
         assert {s.site_id for s in kept.sites} == {step.id, detour.site.id}
+        if weights is not None:  # part of its metres are X's, whose cell weighs nothing
+            cost = {s.site_id: s for s in kept.sites}[detour.site.id]
+            assert 0 < cost.people_extra_m < 40.0 * cost.extra_m
 
     step.status = "fixed"  # cheaper again: the searches it shortens are run again
     db.session.commit()
-    redone, kept = _same_as_full(db, state, group)
+    redone, kept = _same_as_full(db, state, group, weights)
     assert redone > 0
     assert step.id not in [s.site_id for s in kept.sites]
 

@@ -233,10 +233,12 @@ def test_the_published_formula_explains_the_network_factor(client):
     assert "punkter hver 250 m over hele kommunen" in page
     assert "tæller som 2 km omvej. Koster barrieren 2 % af målgruppens forbindelser" in page
     assert "ganges med 2; mindre giver et tal mellem 1 og 2" in page
+    assert "vejer hvert punkt med antallet af beboere omkring det" in page
     english = client.get("/planlaegning/saadan-prioriterer-vi?lang=en").get_data(as_text=True)
     english = html.unescape(english)
     assert "What the barrier means on the walking network." in english
     assert "counts as a 2 km detour. If the barrier costs 2 % of the group's" in english
+    assert "each point weighs as the number of residents around it" in english
     weights = client.get("/api/v1/priority/weights").get_json()
     assert "× network ×" in weights["formula"]
     assert weights["weights"]["network_lost_pair_m"] == 2000.0
@@ -274,3 +276,52 @@ def test_the_full_rebuild_keeps_the_stored_network_factor(app, db, halves, make_
     db.session.refresh(bridge)  # the rebuild keeps the site's id
     assert bridge.priority_factors["network"] == factors["network"]
     assert bridge.priority_factors["scores"] == factors["scores"]
+
+
+def test_importing_a_population_grid_changes_the_stored_factor_on_the_next_run(
+    app, db, halves, make_public_report
+):
+    from fieldaudit.network.impact import network_impact
+    from fieldaudit.network.population import PopulationPoint, replace_population
+    from fieldaudit.network.whatif_inputs import load_inputs
+    from fieldaudit.network_factor import network_value
+
+    bridge = make_public_report(dx=150).site  # 12 cm: blocks WHEEL, 60 m for MOB
+    now = datetime(2026, 12, 6, 12, tzinfo=UTC)
+    [first] = jobs.run_due(db.session, app.config, now=now, only="network-impact")
+    built = searches_run(first.summary)
+    db.session.refresh(bridge)
+    unweighted = bridge.priority_factors["network"]["values"]["MOB"]
+    assert "people" not in db.session.get(SiteNetworkImpact, bridge.id).groups["MOB"]
+    # Everybody lives in the east cell: only its pairs to the station cross the bridge.
+    inputs = load_inputs(db.session, SPACING)
+    east = max(inputs.origins)
+    replace_population(db.session, [PopulationPoint(*east, 100.0)], "test")
+    db.session.commit()
+    [after] = jobs.run_due(
+        db.session, app.config, now=now + timedelta(minutes=10), only="network-impact"
+    )
+    assert searches_run(after.summary) == built  # the kept searches were built afresh
+    db.session.refresh(bridge)
+    values = bridge.priority_factors["network"]["values"]
+    stored = db.session.get(SiteNetworkImpact, bridge.id).groups
+    weights = load_inputs(db.session, SPACING).weights
+    assert weights == [100.0 if o == east else 0.0 for o in inputs.origins]
+    w = priority.WEIGHTS
+    for group in ("WHEEL", "MOB"):
+        full = network_impact(
+            inputs.router, PROFILES[group], inputs.origins, inputs.targets, weights=weights
+        )
+        [site] = [s for s in full.sites if s.site_id == bridge.id]
+        figures = stored[group]
+        assert figures["people"] == pytest.approx(full.people) == 100.0 * 3
+        assert figures["people_lost"] == pytest.approx(site.people_lost)
+        assert figures["people_extra_m"] == pytest.approx(site.people_extra_m, abs=0.1)
+        assert values[group] == pytest.approx(
+            network_value(figures, w.network_lost_pair_m, w.network_full_share), abs=1e-4
+        )
+    # MOB: the east cell's 100 people pay 60 m to the station, 1 of their 3 pairs: the share
+    # of people's connections is (100 x 60 / 2000) / (0.02 x 300) = 0.5.
+    assert stored["MOB"]["people_extra_m"] == pytest.approx(100 * 60.0)
+    assert values["MOB"] == pytest.approx(0.5) and values["MOB"] != pytest.approx(unweighted)
+    assert values["WHEEL"] == 1.0  # 100 people cut off from the station: far more than 2 %

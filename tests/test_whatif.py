@@ -75,6 +75,15 @@ def test_a_single_site_that_opens_more_than_the_greedy_pair_is_chosen(db, star):
     costs = {star["W"].id: 100_000, star["N"].id: 40_000, star["S"].id: 40_000}
     plan = _plan(db, _origins(W=5, N=2, S=2), Budget(dkk=100_000), costs)
     assert [(f.site_id, f.pairs_opened) for f in plan.fixes] == [(star["W"].id, 5)]
+    # The kept searches went from the greedy's fixes (N, S) back to W alone: as a full recompute.
+    full = network_impact(
+        load_router(db.session),
+        PROFILES["WHEEL"],
+        _origins(W=5, N=2, S=2),
+        _at([(0, 0)]),
+        frozenset({star["W"].id}),
+    )
+    assert plan.share_after == full.reachable_share == pytest.approx(5 / 9)
 
 
 def test_sites_without_a_cost_are_left_out_of_a_dkk_budget_and_listed(db, star):
@@ -115,3 +124,21 @@ def test_the_cli_what_if_reads_the_population_grid(db, runner, make_public_repor
     assert db.session.query(PopulationCell).count() == 4
     weighted = runner.invoke(args=["network", "impact", "--what-if", "1"])
     assert "of people with a route" in weighted.output and "What-if, fix" in weighted.output
+
+
+@pytest.mark.parametrize("weights", [None, [30, 1, 2, 5, 4, 1]], ids=["pairs", "people"])
+def test_each_pick_from_the_kept_searches_is_what_a_full_recompute_gives(db, star, weights):
+    router = load_router(db.session)
+    origins, target = _origins(W=2, N=2, S=1, E=1), _at([(0, 0)])
+    plan = _plan(db, origins, Budget(sites=3), {}, weights)
+    assert len(plan.fixes) == 3
+    fixed: frozenset[int] = frozenset()
+    for fix in plan.fixes:
+        before = network_impact(router, PROFILES["WHEEL"], origins, target, fixed, weights)
+        best = before.sites[0]  # the full recompute's largest impact is the greedy's pick
+        assert (fix.site_id, fix.pairs_opened) == (best.site_id, best.pairs_lost)
+        assert fix.opened == pytest.approx(best.opened)
+        fixed = fixed | {fix.site_id}
+        after = network_impact(router, PROFILES["WHEEL"], origins, target, fixed, weights)
+        assert fix.share_after == pytest.approx(after.reachable_share)
+    assert plan.share_after == pytest.approx(1.0)

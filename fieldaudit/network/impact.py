@@ -6,8 +6,10 @@ edge then costs ``c'`` (its length and the other sites' penalties, or still bloc
 site), and a pair's new cost is ``min(d(t, o), d(t, a) + c' + d(b, o), d(t, b) + c' + d(a, o))``
 with ``a``, ``b`` the edge's nodes (two more searches per site). ``extra_m`` sums what the
 site adds over the pairs that have a route either way; ``pairs_lost`` counts the pairs that
-have a route only without it. Origins and destinations are placed on the nearest node of
-their nearest usable edge.
+have a route only without it. With ``weights`` (the people per origin, from a population grid)
+each pair weighs as its origin: ``people_lost`` and ``people_extra_m`` are the same sums
+weighted (``site_figures``, shared with ``impact_state.ImpactState``). Origins and destinations
+are placed on the nearest node of their nearest usable edge.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ class SiteImpact:
     edge: int
     extra_m: float
     pairs_lost: int
-    # The people (population-weighted origins) among the pairs lost; None when unweighted.
+    # The people (population-weighted origins) among the pairs lost, and the metres weighted
+    # by the people of each pair's origin; None when unweighted.
     people_lost: float | None = None
+    people_extra_m: float | None = None
 
     @property
     def opened(self) -> float:
@@ -108,6 +112,41 @@ def _without(router: Router, costs: GroupCosts, edge: int, site_id: int) -> floa
     return cost
 
 
+def site_figures(
+    site_id: int, edge: int, now: np.ndarray, after: np.ndarray, people: np.ndarray | None
+) -> SiteImpact | None:
+    """One site's impact from the pairs' costs with it (``now``, destinations x origins) and
+    without it (``after``); ``people`` per origin weights each pair by its origin (None:
+    unweighted). None when the site changes no pair."""
+    both = np.isfinite(now)
+    with np.errstate(invalid="ignore"):  # inf - inf where neither has a route
+        saved = np.where(both, now - after, 0.0)
+    extra = float(saved[both].sum())
+    opened = ~both & np.isfinite(after)
+    lost = int(opened.sum())
+    if not (extra > EPSILON_M or lost):
+        return None
+    if people is None:
+        return SiteImpact(site_id, edge, extra, lost)
+    weights = people[None, :]
+    people_lost = float((opened * weights).sum())
+    return SiteImpact(site_id, edge, extra, lost, people_lost, float((saved * weights).sum()))
+
+
+def weigh_totals(result: NetworkImpact, now: np.ndarray, people: np.ndarray | None) -> None:
+    """With ``people`` per origin: the people of all pairs and of those with a route."""
+    if people is None:
+        return
+    result.people = float(people.sum()) * result.destinations
+    reached = (np.isfinite(now) * people[None, :]).sum() if now.size else 0.0
+    result.reachable_people = float(reached)
+
+
+def sort_sites(sites: list[SiteImpact]) -> None:
+    """Largest first: the pairs (people) opened, then the metres saved."""
+    sites.sort(key=lambda s: (-s.opened, -s.extra_m, s.site_id))
+
+
 def network_impact(
     router: Router,
     profile: Profile,
@@ -138,10 +177,9 @@ def network_impact(
         len(origin_nodes) * len(target_nodes),
         0,
     )
-    if weights is not None:
-        result.people = float(people.sum()) * len(target_nodes)
-        result.reachable_people = 0.0
+    weighted = None if weights is None else people
     if not origin_nodes or not target_nodes:
+        weigh_totals(result, np.zeros((0, 0)), weighted)
         return result
     matrix = csr_matrix(
         (prepared.data, prepared.indices, prepared.indptr),
@@ -151,8 +189,7 @@ def network_impact(
     from_targets = dijkstra(matrix, directed=True, indices=target_nodes)
     now = from_targets[:, origin_index]
     result.reachable_pairs = int(np.isfinite(now).sum())
-    if weights is not None:
-        result.reachable_people = float((np.isfinite(now) * people[None, :]).sum())
+    weigh_totals(result, now, weighted)
     for edge, placed in costs.effects.items():
         a, b = int(router.graph.u[edge]), int(router.graph.v[edge])
         for site, _rule in placed:
@@ -163,12 +200,8 @@ def network_impact(
             through_ab = from_targets[:, [a]] + relieved + from_ends[1][origin_index][None, :]
             through_ba = from_targets[:, [b]] + relieved + from_ends[0][origin_index][None, :]
             after = np.minimum(now, np.minimum(through_ab, through_ba))
-            both = np.isfinite(now)
-            extra = float((now[both] - after[both]).sum())
-            opened = ~both & np.isfinite(after)
-            lost = int(opened.sum())
-            people_lost = None if weights is None else float((opened * people[None, :]).sum())
-            if extra > EPSILON_M or lost:
-                result.sites.append(SiteImpact(site.site_id, edge, extra, lost, people_lost))
-    result.sites.sort(key=lambda s: (-s.opened, -s.extra_m, s.site_id))
+            found = site_figures(site.site_id, edge, now, after, weighted)
+            if found is not None:
+                result.sites.append(found)
+    sort_sites(result.sites)
     return result

@@ -24,13 +24,21 @@ The rows not run again keep their distances and routes. ``impact`` then equals a
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from fieldaudit.network.graph import TINY, PreparedCosts
-from fieldaudit.network.impact import EPSILON_M, NetworkImpact, SiteImpact, _node, _without
+from fieldaudit.network.impact import (
+    NetworkImpact,
+    _node,
+    _without,
+    site_figures,
+    sort_sites,
+    weigh_totals,
+)
 from fieldaudit.network.profiles import Profile
 from fieldaudit.network.routing import Router
 
@@ -92,14 +100,22 @@ class ImpactState:
         profile: Profile,
         origins: list[tuple[float, float]],
         destinations: list[tuple[float, float]],
+        weights: Sequence[float] | None = None,
     ) -> None:
         self.profile = profile
         self.router = router
+        self.fixed: frozenset[int] = frozenset()  # sites taken away (the what-if's fixes)
         costs = router.costs_for(profile)
+        self.group_costs = costs  # the group's costs the kept searches were run on
         self.costs = costs.prepared.costs.copy()
-        origin_nodes = [
-            n for n in (_node(router, costs, x, y) for x, y in origins) if n is not None
+        placed = [
+            (n, 1.0 if weights is None else float(weights[i]))
+            for i, n in enumerate(_node(router, costs, x, y) for x, y in origins)
+            if n is not None
         ]
+        origin_nodes = [n for n, _w in placed]
+        # The people of each placed origin (as network_impact weighs them); None: unweighted.
+        self.people = None if weights is None else np.array([w for _n, w in placed], dtype=float)
         snapped = [_node(router, costs, x, y) for x, y in destinations]
         # Which destinations have a search (their rows' order), for naming pairs.
         self.target_index = [i for i, n in enumerate(snapped) if n is not None]
@@ -109,10 +125,13 @@ class ImpactState:
         self.origins = _Searches(matrix, origin_nodes)
         self.last_redone = len(target_nodes) + len(origin_nodes)
 
-    def update(self, router: Router) -> int:
-        """Take the router loaded after a change (the same network, other sites) and run again
-        only the searches the change can alter; the number run again."""
-        costs = router.costs_for(self.profile)
+    def update(self, router: Router, fixed: frozenset[int] | None = None) -> int:
+        """Take the router loaded after a change (the same network, other sites), or other
+        ``fixed`` sites taken away (the what-if), and run again only the searches the change
+        can alter; the number run again."""
+        if fixed is not None:
+            self.fixed = fixed
+        costs = router.costs_for(self.profile, self.fixed)
         new = costs.prepared.costs
         changed = np.flatnonzero(~((new == self.costs) | (np.isinf(new) & np.isinf(self.costs))))
         graph = router.graph
@@ -128,13 +147,14 @@ class ImpactState:
             searches.redo(matrix, rows)
             redone += int(rows.sum())
         self.router, self.costs, self.last_redone = router, new.copy(), redone
+        self.group_costs = costs
         return redone
 
     def impact(self) -> NetworkImpact:
         """Every public open site's impact, as ``network_impact`` gives it, from the kept
         searches (no search is run)."""
         router = self.router
-        costs = router.costs_for(self.profile)
+        costs = self.group_costs
         origin_index = self.origins.nodes
         now = self.targets.dist[:, origin_index]
         result = NetworkImpact(
@@ -144,9 +164,9 @@ class ImpactState:
             len(origin_index) * len(self.targets.nodes),
             int(np.isfinite(now).sum()) if now.size else 0,
         )
+        weigh_totals(result, now, self.people)
         if not now.size:
             return result
-        both = np.isfinite(now)
         for edge, placed in costs.effects.items():
             a, b = int(router.graph.u[edge]), int(router.graph.v[edge])
             for site, _rule in placed:
@@ -157,9 +177,8 @@ class ImpactState:
                 through_ab = self.targets.dist[:, [a]] + relieved + self.origins.dist[:, b][None, :]
                 through_ba = self.targets.dist[:, [b]] + relieved + self.origins.dist[:, a][None, :]
                 after = np.minimum(now, np.minimum(through_ab, through_ba))
-                extra = float((now[both] - after[both]).sum())
-                lost = int((~both & np.isfinite(after)).sum())
-                if extra > EPSILON_M or lost:
-                    result.sites.append(SiteImpact(site.site_id, edge, extra, lost))
-        result.sites.sort(key=lambda s: (-s.pairs_lost, -s.extra_m, s.site_id))
+                found = site_figures(site.site_id, edge, now, after, self.people)
+                if found is not None:
+                    result.sites.append(found)
+        sort_sites(result.sites)
         return result

@@ -11,7 +11,10 @@ route); rows of sites no longer placed are deleted. Only the sites whose stored 
 changed are rescored (``priority.score_site``): the scores stay fast and no request runs graph
 work. When nothing changed (the same costs per group, the same placed sites) the run stops
 before any search. Origins are the cell centres of a regular grid over the municipality
-(``impact.origin_grid``, 250 m), destinations the stored places.
+(``impact.origin_grid``, 250 m), weighted by the people of the population grid when one is
+imported (``whatif_inputs.load_inputs``: each pair weighs as its origin's people, as in
+``network_impact``), destinations the stored places. The kept searches are keyed on the
+weights too: importing or replacing the population grid builds them afresh.
 
 Callers: the job ``network-impact`` (``jobs.py``, at each run of the timer), ``fieldaudit
 sites rescore`` (``full``) and ``fieldaudit network impact``.
@@ -31,13 +34,14 @@ from sqlalchemy.orm import Session
 
 from fieldaudit.models import BarrierSite, SiteNetworkImpact
 from fieldaudit.network import kept_state
-from fieldaudit.network.impact import DEFAULT_SPACING_M, NetworkImpact, origin_grid
+from fieldaudit.network.impact import DEFAULT_SPACING_M, NetworkImpact
 from fieldaudit.network.impact_state import ImpactState
 from fieldaudit.network.placement import BARRIER_STATUSES
 from fieldaudit.network.profiles import PROFILES
-from fieldaudit.network.routing import Router, load_router
+from fieldaudit.network.routing import Router
 from fieldaudit.network.site_impact import group_impacts
-from fieldaudit.network.store import destination_points, municipality_outline, network_version
+from fieldaudit.network.store import network_version
+from fieldaudit.network.whatif_inputs import load_inputs
 
 META = "impact-meta.json"
 
@@ -166,18 +170,17 @@ def refresh_impacts(
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     result = Refreshed()
-    router = load_router(session)
-    outline = municipality_outline(session)
-    places = destination_points(session)
-    if router is None or outline is None or not places:
+    inputs = load_inputs(session, spacing)
+    if inputs is None:
         result.changed = clear_impacts(session)
         result.skipped = "no network, municipality or destinations loaded"
         return result
     meta = _read_meta(folder)
-    origins = origin_grid(outline, spacing)
-    names = [name for name, _point in places]
-    targets = [point for _name, point in places]
-    key = kept_state.state_key((network_version(session), names, spacing), origins, targets)
+    router, origins, targets = inputs.router, inputs.origins, inputs.targets
+    names = list(inputs.names)
+    key = kept_state.state_key(
+        (network_version(session), names, spacing), origins, targets, inputs.weights
+    )
     placed = _placed(router)
     profiles = ruled_profiles()
     digests = {
@@ -198,7 +201,7 @@ def refresh_impacts(
     for profile in profiles:
         state = None if full else kept_state.load(folder, profile, key, router)
         if state is None:
-            state = ImpactState(router, profile, origins, targets)
+            state = ImpactState(router, profile, origins, targets, inputs.weights)
         else:
             state.update(router)
         result.searches += state.last_redone

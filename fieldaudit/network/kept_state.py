@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,12 +24,17 @@ from fieldaudit.network.routing import Router
 
 
 def state_key(
-    network: tuple, origins: list[tuple[float, float]], destinations: list[tuple[float, float]]
+    network: tuple,
+    origins: list[tuple[float, float]],
+    destinations: list[tuple[float, float]],
+    weights: Sequence[float] | None = None,
 ) -> str:
-    """What a kept state depends on besides the sites: the graph, the origins, the destinations."""
+    """What a kept state depends on besides the sites: the graph, the origins (and their people
+    from the population grid, None when none is imported), the destinations."""
     digest = hashlib.sha256(repr(network).encode())
     digest.update(np.asarray(origins, dtype=float).tobytes())
     digest.update(np.asarray(destinations, dtype=float).tobytes())
+    digest.update(b"unweighted" if weights is None else np.asarray(weights, float).tobytes())
     return digest.hexdigest()
 
 
@@ -58,6 +64,8 @@ def save(state: ImpactState, folder: Path, key: str) -> Path:
             origin_nodes=state.origins.nodes,
             origin_dist=state.origins.dist,
             origin_pred=state.origins.pred,
+            weighted=np.array(state.people is not None),
+            people=np.zeros(0) if state.people is None else state.people,
         )
     os.replace(partial, path)
     return path
@@ -79,6 +87,8 @@ def load(folder: Path, profile: Profile, key: str, router: Router) -> ImpactStat
                 return None
             state = ImpactState.__new__(ImpactState)
             state.profile, state.router = profile, router
+            state.fixed = frozenset()
+            state.group_costs = router.costs_for(profile)  # until ``update`` runs
             state.costs = saved["costs"].copy()
             state.target_index = saved["target_index"].tolist()
             state.targets = _searches(
@@ -87,6 +97,7 @@ def load(folder: Path, profile: Profile, key: str, router: Router) -> ImpactStat
             state.origins = _searches(
                 saved["origin_nodes"], saved["origin_dist"], saved["origin_pred"]
             )
+            state.people = saved["people"].copy() if bool(saved["weighted"]) else None
             state.last_redone = 0
             return state
     except (OSError, KeyError, ValueError):  # missing, unreadable or from another version

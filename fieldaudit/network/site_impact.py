@@ -3,7 +3,8 @@ origin grid and the pair of destinations that gains most without the site.
 
 From an ``ImpactState`` (kept searches): ``pairs_lost`` and ``extra_m`` over the origin x
 destination pairs (``impact_state.ImpactState.impact``), ``pairs`` (how many pairs there are, for
-the priority's normalisation) and, for the explanation, the two named destinations whose
+the priority's normalisation), with a population grid the same weighted by the people of each
+pair's origin (``people_lost``, ``people_extra_m``, ``people``) and, for the explanation, the two named destinations whose
 connection gains most if the site were gone: a pair with no route today first (the one with
 the shortest new route), else the pair whose route becomes the most metres shorter. The
 searches from the destinations give the distances between destinations too (``d(i, j)`` is
@@ -33,10 +34,24 @@ class GroupImpact:
     gain_m: float | None = None  # metres shorter; None: no route today (or no named pair)
     effect: str = BLOCK  # what the site does to the group: block, or penalty (metres are then
     # the equivalent detour the profile counts, not a shorter way on the ground)
+    # With a population grid: the figures weighted by the people of each pair's origin (people
+    # cut off, metres x people, people of all pairs); None when unweighted.
+    people_lost: float | None = None
+    people_extra_m: float | None = None
+    people: float | None = None
 
     def as_dict(self) -> dict:
-        """The figures as stored (JSON)."""
-        return {
+        """The figures as stored (JSON); the weighted ones only when weighted."""
+        weighted = (
+            {}
+            if self.people is None
+            else {
+                "people_lost": round(self.people_lost or 0.0, 3),
+                "people_extra_m": round(self.people_extra_m or 0.0, 1),
+                "people": round(self.people, 3),
+            }
+        )
+        return weighted | {
             "pairs_lost": self.pairs_lost,
             "extra_m": round(self.extra_m, 1),
             "pairs": self.pairs,
@@ -89,7 +104,7 @@ def group_impacts(
     """The group's figures, and every site that matters to it (the others are left out) with
     its best pair. ``names``: the destinations' names in the order the state was built with."""
     found = state.impact()
-    costs = state.router.costs_for(state.profile)
+    costs = state.group_costs
     result: dict[int, GroupImpact] = {}
     labels, upper = _pairs(state, names)
     for item in found.sites:
@@ -98,6 +113,15 @@ def group_impacts(
         origin, destination, gain = pair if pair is not None else (None, None, None)
         rule = next(r for s, r in costs.effects[item.edge] if s.site_id == item.site_id)
         result[item.site_id] = GroupImpact(
-            item.pairs_lost, item.extra_m, found.pairs, origin, destination, gain, rule.effect
+            item.pairs_lost,
+            item.extra_m,
+            found.pairs,
+            origin,
+            destination,
+            gain,
+            rule.effect,
+            item.people_lost,
+            item.people_extra_m,
+            found.people,
         )
     return found, result

@@ -3,7 +3,9 @@ that open the most connections for a group, chosen greedily by marginal gain.
 
 Each step takes the site whose fix opens the most origin-destination pairs (the most people,
 with a population grid), then saves the most metres, given the fixes chosen before it
-(``network_impact`` with those sites taken away). With a DKK budget only sites with a cost
+(``network_impact``'s figures with those sites taken away, read from kept searches:
+``impact_state.ImpactState``, built once, and after each pick only the searches the fix can
+shorten are run again). With a DKK budget only sites with a cost
 estimate that still fits are candidates, and the gain is counted per krone; a single site
 that opens more than the whole greedy choice, and fits, is chosen instead (the usual guard of
 a budgeted greedy). Sites that would matter but have no cost estimate are listed apart.
@@ -16,7 +18,8 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from fieldaudit.network.impact import NetworkImpact, SiteImpact, network_impact
+from fieldaudit.network.impact import NetworkImpact, SiteImpact
+from fieldaudit.network.impact_state import ImpactState
 from fieldaudit.network.profiles import Profile
 from fieldaudit.network.routing import Router
 
@@ -98,10 +101,11 @@ def plan_fixes(
 ) -> FixPlan:
     """The fixes within ``budget`` that open the most connections for the group (greedy by
     marginal gain); ``costs`` are the sites' estimates in DKK (None: no estimate)."""
-    origins, destinations = list(origins), list(destinations)
+    state = ImpactState(router, profile, list(origins), list(destinations), weights)
 
     def impact(fixed: frozenset[int]) -> NetworkImpact:
-        return network_impact(router, profile, origins, destinations, fixed, weights)
+        state.update(router, fixed)  # only the searches the fixes can shorten run again
+        return state.impact()
 
     first = impact(frozenset())
     plan = FixPlan(

@@ -26,6 +26,7 @@ class ImpactInputs:
     weights: list[float] | None
     targets: list[tuple[float, float]]
     spacing: float
+    names: tuple[str, ...] = ()  # the destinations' names, in the targets' order
 
 
 def load_inputs(session: Session, spacing: float = DEFAULT_SPACING_M) -> ImpactInputs | None:
@@ -38,7 +39,8 @@ def load_inputs(session: Session, spacing: float = DEFAULT_SPACING_M) -> ImpactI
     origins = origin_grid(outline, spacing)
     cells = stored_population(session)
     weights = origin_weights(cells, origins, spacing) if cells else None
-    return ImpactInputs(router, origins, weights, [p for _n, p in places], spacing)
+    targets = [p for _n, p in places]
+    return ImpactInputs(router, origins, weights, targets, spacing, tuple(n for n, _p in places))
 
 
 def site_costs(session: Session, site_ids: Iterable[int]) -> dict[int, int | None]:
