@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import Float, Integer, bindparam, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Float, Integer, and_, bindparam, case, func, select
+from sqlalchemy.orm import Bundle, Session, aliased
 
 from fieldaudit.areas import area_for_point
 from fieldaudit.crs import METRIC
@@ -93,15 +93,6 @@ def coordinates(session: Session, geom_column: Any, where: Any) -> list[tuple[An
     return [(r[0], float(r[1]), float(r[2])) for r in rows]
 
 
-def _members(session: Session, site_ids: Sequence[int]) -> dict[int, list[Any]]:
-    """The counting reports of several sites in one query, as rows by site id."""
-    by_site: dict[int, list[Any]] = {site_id: [] for site_id in site_ids}
-    if site_ids:
-        for row in session.execute(MEMBERS, {"site_ids": list(site_ids)}):
-            by_site[row.member_of].append(row)
-    return by_site
-
-
 def _point(row: Any) -> ClusterPoint:
     """What the rule needs of a report row (its time made aware, as the rule compares times)."""
     return ClusterPoint(float(row.x), float(row.y), as_utc(row.created_at), reporter_key(row))
@@ -149,28 +140,79 @@ def nearby_open_sites(
     return [(site, float(d)) for site, d in rows]
 
 
-def join_site(session: Session, report: BarrierReport, x: float, y: float) -> BarrierSite:
+def _candidates_statement(session: Session) -> Any:
+    """The candidate sites (as ``_nearby_statement`` selects them) with all their counting
+    reports, in one statement: a (site, member) row per report, nearest site first (an equal
+    distance: the lower id, as the rule in memory), a site without reports once (member None).
+    Built once per database kind."""
+    key = f"{backend(session).name}+members"
+    stmt = _nearby_statements.get(key)
+    if stmt is None:
+        nearby = _nearby_statement(session).subquery("candidates")
+        site = aliased(BarrierSite, nearby, name="site")
+        member = Bundle("member", *COUNTING_COLUMNS.selected_columns)
+        stmt = _nearby_statements[key] = (
+            select(site, member)
+            .outerjoin(
+                BarrierReport,
+                and_(
+                    BarrierReport.site_id == nearby.c.id,
+                    BarrierReport.status.not_in(EXCLUDED_REPORT_STATUSES),
+                ),
+            )
+            .order_by(nearby.c.distance, nearby.c.id, BarrierReport.id)
+        )
+    return stmt
+
+
+def candidate_sites(
+    session: Session, category_code: str, x: float, y: float, radius_m: float
+) -> list[tuple[BarrierSite, list[Any]]]:
+    """The open sites of a category a report at (x, y) is tried against (``CANDIDATE_SITES``
+    at most, within ``radius_m``, nearest first), each with its counting reports as rows
+    (``COUNTING_COLUMNS``), in one statement."""
+    params = {
+        "x": float(x),
+        "y": float(y),
+        "radius": float(radius_m),
+        "limit": CANDIDATE_SITES,
+        "category": category_code,
+    }
+    found: dict[int, tuple[BarrierSite, list[Any]]] = {}
+    for site, member in session.execute(_candidates_statement(session), params):
+        members = found.setdefault(site.id, (site, []))[1]
+        if member.id is not None:
+            members.append(member)
+    return list(found.values())
+
+
+def join_site(
+    session: Session, report: BarrierReport, x: float, y: float, attach: bool = True
+) -> BarrierSite:
     """Put a report (at EPSG:25832 x, y; new and not yet flushed, or stored without a site)
     into its site, creating one if none fits; the report and the site are flushed together.
-    Costs two reads (the candidate sites; all their reports at once) and one flush; the site
-    is refreshed from what these reads returned instead of reading it back.
+    Costs one read (the candidate sites with all their reports) and one flush; the site is
+    refreshed from what the read returned instead of reading it back.
+
+    ``attach`` False (a new counting report that the caller stores itself): the report is
+    neither added to the session nor given the site; only the site is written.
     """
     radius = radius_for(report.category)
     candidate = ClusterPoint(x, y, as_utc(report.created_at), reporter_key(report))
-    candidates = nearby_open_sites(session, report.category, x, y, radius, CANDIDATE_SITES)
-    members = _members(session, [site.id for site, _distance in candidates])
+    candidates = candidate_sites(session, report.category, x, y, radius)
     others = {
-        site_id: [row for row in rows if row.id != report.id] for site_id, rows in members.items()
+        site.id: [row for row in rows if row.id != report.id] for site, rows in candidates
     }
     counting = report.status not in EXCLUDED_REPORT_STATUSES
     site = site_to_join(
-        (site for site, _distance in candidates),
+        (site for site, _rows in candidates),
         lambda site: [_point(row) for row in others[site.id]],
         candidate,
         radius,
     )
     if site is not None:
-        report.site = site
+        if attach:
+            report.site = site
         if not counting:
             session.flush()
             refresh_site(session, site)
@@ -198,7 +240,8 @@ def join_site(session: Session, report: BarrierReport, x: float, y: float) -> Ba
         status=Status.NEW.value,
     )
     session.add(site)
-    report.site = site
+    if attach:
+        report.site = site
     if not counting:
         session.flush()
         refresh_site(session, site)
