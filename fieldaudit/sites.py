@@ -13,7 +13,7 @@ import hashlib
 import json
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -186,68 +186,96 @@ def candidate_sites(
     return list(found.values())
 
 
-def join_site(
-    session: Session, report: BarrierReport, x: float, y: float, attach: bool = True
-) -> BarrierSite:
-    """Put a report (at EPSG:25832 x, y; new and not yet flushed, or stored without a site)
-    into its site, creating one if none fits; the report and the site are flushed together.
-    Costs one read (the candidate sites with all their reports) and one flush; the site is
-    refreshed from what the read returned instead of reading it back.
-
-    ``attach`` False (a new counting report that the caller stores itself): the report is
-    neither added to the session nor given the site; only the site is written.
-    """
+def _site_to_join(
+    session: Session, report: Any, x: float, y: float
+) -> tuple[BarrierSite | None, list[Any]]:
+    """The site a report at (x, y) joins by the rule (None: it starts a new one) and that
+    site's other counting reports as rows; one read."""
     radius = radius_for(report.category)
     candidate = ClusterPoint(x, y, as_utc(report.created_at), reporter_key(report))
-    candidates = candidate_sites(session, report.category, x, y, radius)
     others = {
-        site.id: [row for row in rows if row.id != report.id] for site, rows in candidates
+        site: [row for row in rows if row.id != report.id]
+        for site, rows in candidate_sites(session, report.category, x, y, radius)
     }
-    counting = report.status not in EXCLUDED_REPORT_STATUSES
     site = site_to_join(
-        (site for site, _rows in candidates),
-        lambda site: [_point(row) for row in others[site.id]],
-        candidate,
-        radius,
+        others, lambda site: [_point(row) for row in others[site]], candidate, radius
     )
-    if site is not None:
-        if attach:
-            report.site = site
-        if not counting:
-            session.flush()
-            refresh_site(session, site)
-            return site
-        confirmations = (
-            session.execute(CONFIRMATIONS, {"site_id": site.id}).all()
-            if site.confirmation_count or site.fixed_claim_count
-            else []
-        )
-        rows = others[site.id]
-        reports = [*rows, report]
-        _refresh(
-            session,
-            site,
-            reports,
-            [float(r.x) for r in rows] + [x],
-            [float(r.y) for r in rows] + [y],
-            confirmations,
-        )
-        return site
-    site = BarrierSite(
+    return site, others[site] if site is not None else []
+
+
+def _new_site(report: Any, x: float, y: float) -> BarrierSite:
+    return BarrierSite(
         category=report.category,
         geom=from_shape(Point(x, y), srid=METRIC),
         severity=report.severity,
         status=Status.NEW.value,
     )
-    session.add(site)
-    if attach:
-        report.site = site
-    if not counting:
+
+
+def _refresh_with(
+    session: Session, site: BarrierSite, rows: list[Any], report: Any, x: float, y: float
+) -> None:
+    """Refresh a site from its other counting reports (rows) and one more counting report at
+    (x, y); its confirmations are read only if it has any (a new site has none)."""
+    confirmations = (
+        session.execute(CONFIRMATIONS, {"site_id": site.id}).all()
+        if site.confirmation_count or site.fixed_claim_count
+        else []
+    )
+    _refresh(
+        session,
+        site,
+        [*rows, report],
+        [float(r.x) for r in rows] + [x],
+        [float(r.y) for r in rows] + [y],
+        confirmations,
+    )
+
+
+def join_site(session: Session, report: BarrierReport, x: float, y: float) -> BarrierSite:
+    """Put a report (at EPSG:25832 x, y; new and not yet flushed, or stored without a site)
+    into its site, creating one if none fits; the report and the site are flushed together.
+    Costs one read (the candidate sites with all their reports) and one flush; the site is
+    refreshed from what the read returned instead of reading it back.
+    """
+    site, rows = _site_to_join(session, report, x, y)
+    if site is None:
+        site = _new_site(report, x, y)
+        session.add(site)
+    report.site = site
+    if report.status in EXCLUDED_REPORT_STATUSES:
         session.flush()
         refresh_site(session, site)
     else:
-        # A site made this instant holds just this report and no confirmation.
-        _refresh(session, site, [report], [x], [y], [])
+        _refresh_with(session, site, rows, report, x, y)
+    return site
+
+
+def join_new_report(
+    session: Session,
+    report: BarrierReport,
+    x: float,
+    y: float,
+    insert: Callable[[int], int | None],
+) -> BarrierSite | None:
+    """Join a new, counting report that is not in the session to its site, the report
+    written by ``insert(site_id)`` (its id, or None when it may not be written: then the
+    site is left as it was and None returned). An existing site is written after the
+    report, a new one before it (and deleted again if the report is refused), so nothing
+    needs a rollback."""
+    site, rows = _site_to_join(session, report, x, y)
+    if site is not None:
+        if insert(site.id) is None:
+            return None
+        _refresh_with(session, site, rows, report, x, y)
+        return site
+    site = _new_site(report, x, y)
+    session.add(site)
+    _refresh_with(session, site, rows, report, x, y)  # flushed: the site has its id
+    if insert(site.id) is None:
+        session.delete(site)
+        session.flush()
+        return None
     return site
 
 
