@@ -443,14 +443,14 @@ def store_report(
         )
         return values["id"]
 
-    site = join_new_report(session, report, draft.x, draft.y, insert)
-    if site is None:  # the UUID is stored already
+    site_id = join_new_report(session, report, draft.x, draft.y, insert)
+    if site_id is None:  # the UUID is stored already
         existing = resent_report(session, draft)
         if existing is None:  # the other writer's transaction was undone after all
             return store_report(session, draft, reporter, device_token_hash)
         return existing, False
     # The row as written: persistent in the session without reading it back.
-    report.id, report.site_id = values["id"], site.id
+    report.id, report.site_id = values["id"], site_id
     report.photos = []  # known empty: attach_photos adds to it, serialising reads no query
     make_transient_to_detached(report)
     session.add(report)

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +30,7 @@ from fieldaudit.crs import METRIC
 from fieldaudit.errors import ConflictError, Problem
 from fieldaudit.models import BarrierReport, BarrierSite, SiteConfirmation
 from fieldaudit.priority import score_site
+from fieldaudit.site_cells import SiteState, apply_change, state_of
 from fieldaudit.site_rule import (
     CANDIDATE_SITES,
     EXCLUDED_REPORT_STATUSES,
@@ -257,26 +259,85 @@ def join_new_report(
     x: float,
     y: float,
     insert: Callable[[int], int | None],
-) -> BarrierSite | None:
-    """Join a new, counting report that is not in the session to its site, the report
-    written by ``insert(site_id)`` (its id, or None when it may not be written: then the
-    site is left as it was and None returned). An existing site is written after the
-    report, a new one before it (and deleted again if the report is refused), so nothing
-    needs a rollback."""
+) -> int | None:
+    """Join a new, counting report that is not in the session to its site and return the
+    site's id; the report is written by ``insert(site_id)`` (its id, or None when it may not
+    be written: then the site is left as it was and None returned). The site is written
+    with Core statements (an existing site after the report, a new one before it, deleted
+    again if the report is refused), so nothing needs a rollback, and its cells with it."""
     site, rows = _site_to_join(session, report, x, y)
     if site is not None:
         if insert(site.id) is None:
             return None
-        _refresh_with(session, site, rows, report, x, y)
-        return site
-    site = _new_site(report, x, y)
-    session.add(site)
-    _refresh_with(session, site, rows, report, x, y)  # flushed: the site has its id
-    if insert(site.id) is None:
-        session.delete(site)
-        session.flush()
+        values = SimpleNamespace(
+            id=site.id,
+            category=site.category,
+            status=site.status,
+            confirmation_count=site.confirmation_count,
+            fixed_claim_count=site.fixed_claim_count,
+        )
+        _refresh_with(session, values, rows, report, x, y)  # type: ignore[arg-type]
+        _write_site(session, site, values)
+        return site.id
+    values = SimpleNamespace(
+        id=None,
+        category=report.category,
+        status=Status.NEW.value,
+        confirmation_count=0,
+        fixed_claim_count=0,
+    )
+    _refresh_with(session, values, [], report, x, y)  # type: ignore[arg-type]
+    site_id = _write_site(session, None, values)
+    if insert(site_id) is None:
+        session.connection().execute(SITE_DELETE, {"site_id": site_id})
+        apply_change(session.connection(), _cell_state(values), None)
         return None
-    return site
+    return site_id
+
+
+# What ``_refresh`` sets on a site: the columns a join writes.
+SITE_AGGREGATES = (
+    "geom",
+    "severity",
+    "groups",
+    "tag_counts",
+    "report_count",
+    "confirmation_count",
+    "anonymous_confirmation_count",
+    "fixed_claim_count",
+    "first_seen",
+    "last_seen",
+    "area_id",
+    "priority_score",
+    "priority_factors",
+)
+_sites = BarrierSite.__table__
+SITE_INSERT = _sites.insert().returning(_sites.c.id)
+SITE_UPDATE = _sites.update().where(_sites.c.id == bindparam("site_id"))
+SITE_DELETE = _sites.delete().where(_sites.c.id == bindparam("site_id"))
+
+
+def _cell_state(site: Any) -> SiteState | None:
+    return state_of(site.geom, site.status, site.severity, site.report_count)
+
+
+def _write_site(session: Session, site: BarrierSite | None, values: SimpleNamespace) -> int:
+    """Write a site's refreshed aggregates (``values``) as one statement: an UPDATE of a
+    loaded, unchanged site (then expired in the session, so nothing reads it stale), or an
+    INSERT of a new one; then its change to the cells. Return the site's id."""
+    connection = session.connection()
+    row = {name: getattr(values, name) for name in SITE_AGGREGATES}
+    if site is None:
+        row.update(category=values.category, status=values.status)
+        site_id: int = connection.execute(SITE_INSERT, row).scalar_one()
+        old = None
+    else:
+        old = _cell_state(site)
+        site_id = site.id
+        connection.execute(SITE_UPDATE, {**row, "site_id": site_id})
+        session.expire(site)
+    apply_change(connection, old, _cell_state(values))
+    return site_id
 
 
 def refresh_site(session: Session, site: BarrierSite, area_id: Any = LOOK_UP_AREA) -> None:
