@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import Float, Integer, and_, bindparam, case, func, select
-from sqlalchemy.orm import Bundle, Session, aliased
+from sqlalchemy.orm import Bundle, Session, aliased, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldaudit.areas import area_for_point
 from fieldaudit.crs import METRIC
@@ -215,7 +216,7 @@ def _new_site(report: Any, x: float, y: float) -> BarrierSite:
 
 
 def _refresh_with(
-    session: Session, site: BarrierSite, rows: list[Any], report: Any, x: float, y: float
+    session: Session, site: Any, rows: list[Any], report: Any, x: float, y: float
 ) -> None:
     """Refresh a site from its other counting reports (rows) and one more counting report at
     (x, y); its confirmations are read only if it has any (a new site has none)."""
@@ -236,21 +237,25 @@ def _refresh_with(
 
 def join_site(session: Session, report: BarrierReport, x: float, y: float) -> BarrierSite:
     """Put a report (at EPSG:25832 x, y; new and not yet flushed, or stored without a site)
-    into its site, creating one if none fits; the report and the site are flushed together.
-    Costs one read (the candidate sites with all their reports) and one flush; the site is
-    refreshed from what the read returned instead of reading it back.
+    into its site, creating one if none fits. Costs one read (the candidate sites with all
+    their reports), the site written with one Core statement (``_write_site``) and the
+    report flushed; the site is refreshed from what the read returned instead of reading it
+    back.
     """
     site, rows = _site_to_join(session, report, x, y)
-    if site is None:
-        site = _new_site(report, x, y)
-        session.add(site)
-    report.site = site
     if report.status in EXCLUDED_REPORT_STATUSES:
+        if site is None:
+            site = _new_site(report, x, y)
+            session.add(site)
+        report.site = site
         session.flush()
         refresh_site(session, site)
-    else:
-        _refresh_with(session, site, rows, report, x, y)
-    return site
+        return site
+    values = _joining(site, report)
+    _refresh_with(session, values, rows, report, x, y)
+    report.site = _write_site(session, site, values)
+    session.flush()
+    return report.site
 
 
 def join_new_report(
@@ -266,33 +271,36 @@ def join_new_report(
     with Core statements (an existing site after the report, a new one before it, deleted
     again if the report is refused), so nothing needs a rollback, and its cells with it."""
     site, rows = _site_to_join(session, report, x, y)
-    if site is not None:
-        if insert(site.id) is None:
-            return None
-        values = SimpleNamespace(
-            id=site.id,
-            category=site.category,
-            status=site.status,
-            confirmation_count=site.confirmation_count,
-            fixed_claim_count=site.fixed_claim_count,
-        )
-        _refresh_with(session, values, rows, report, x, y)  # type: ignore[arg-type]
-        _write_site(session, site, values)
-        return site.id
-    values = SimpleNamespace(
-        id=None,
-        category=report.category,
-        status=Status.NEW.value,
-        confirmation_count=0,
-        fixed_claim_count=0,
-    )
-    _refresh_with(session, values, [], report, x, y)  # type: ignore[arg-type]
-    site_id = _write_site(session, None, values)
-    if insert(site_id) is None:
-        session.connection().execute(SITE_DELETE, {"site_id": site_id})
-        apply_change(session.connection(), _cell_state(values), None)
+    if site is not None and insert(site.id) is None:
         return None
-    return site_id
+    values = _joining(site, report)
+    _refresh_with(session, values, rows, report, x, y)
+    written = _write_site(session, site, values)
+    if site is None and insert(written.id) is None:
+        session.connection().execute(SITE_DELETE, {"site_id": written.id})
+        apply_change(session.connection(), _cell_state(values), None)
+        session.expunge(written)
+        return None
+    return written.id
+
+
+def _joining(site: BarrierSite | None, report: Any) -> SimpleNamespace:
+    """What a site's refresh starts from when a counting report joins it (or starts it)."""
+    if site is None:
+        return SimpleNamespace(
+            id=None,
+            category=report.category,
+            status=Status.NEW.value,
+            confirmation_count=0,
+            fixed_claim_count=0,
+        )
+    return SimpleNamespace(
+        id=site.id,
+        category=site.category,
+        status=site.status,
+        confirmation_count=site.confirmation_count,
+        fixed_claim_count=site.fixed_claim_count,
+    )
 
 
 # What ``_refresh`` sets on a site: the columns a join writes.
@@ -311,6 +319,8 @@ SITE_AGGREGATES = (
     "priority_score",
     "priority_factors",
 )
+# The other columns of a site a join starts (its id aside), as the model's defaults.
+NEW_SITE_REST = {"planned_year": None, "planned_cost_dkk": None, "status_reason": ""}
 _sites = BarrierSite.__table__
 SITE_INSERT = _sites.insert().returning(_sites.c.id)
 SITE_UPDATE = _sites.update().where(_sites.c.id == bindparam("site_id"))
@@ -321,23 +331,26 @@ def _cell_state(site: Any) -> SiteState | None:
     return state_of(site.geom, site.status, site.severity, site.report_count)
 
 
-def _write_site(session: Session, site: BarrierSite | None, values: SimpleNamespace) -> int:
-    """Write a site's refreshed aggregates (``values``) as one statement: an UPDATE of a
-    loaded, unchanged site (then expired in the session, so nothing reads it stale), or an
-    INSERT of a new one; then its change to the cells. Return the site's id."""
+def _write_site(session: Session, site: BarrierSite | None, values: SimpleNamespace) -> BarrierSite:
+    """Write a site's refreshed aggregates (``values``) as one Core statement, an UPDATE of a
+    loaded, unchanged site or an INSERT of a new one, then its change to the cells; return
+    the site as a persistent object holding what was written (nothing is read back, and the
+    ORM's unit of work is not involved)."""
     connection = session.connection()
     row = {name: getattr(values, name) for name in SITE_AGGREGATES}
     if site is None:
-        row.update(category=values.category, status=values.status)
-        site_id: int = connection.execute(SITE_INSERT, row).scalar_one()
+        row.update(category=values.category, status=values.status, **NEW_SITE_REST)
+        site = BarrierSite(id=connection.execute(SITE_INSERT, row).scalar_one(), **row)
+        make_transient_to_detached(site)
+        session.add(site)
         old = None
     else:
         old = _cell_state(site)
-        site_id = site.id
-        connection.execute(SITE_UPDATE, {**row, "site_id": site_id})
-        session.expire(site)
+        connection.execute(SITE_UPDATE, {**row, "site_id": site.id})
+        for name, value in row.items():
+            set_committed_value(site, name, value)
     apply_change(connection, old, _cell_state(values))
-    return site_id
+    return site
 
 
 def refresh_site(session: Session, site: BarrierSite, area_id: Any = LOOK_UP_AREA) -> None:
@@ -359,6 +372,7 @@ def refresh_site(session: Session, site: BarrierSite, area_id: Any = LOOK_UP_ARE
         confirmations,
         area_id,
     )
+    session.flush()
 
 
 def _refresh(
@@ -397,7 +411,6 @@ def _refresh(
         area_id = area.id if area else None
     site.area_id = area_id
     score_site(session, site, reports)
-    session.flush()
 
 
 CONFIRMATION_KINDS = ("still_there", "fixed_now")
