@@ -62,9 +62,6 @@ COUNTING_COLUMNS = select(
     BarrierReport.device_token_hash,
 ).where(BarrierReport.status.not_in(EXCLUDED_REPORT_STATUSES))
 COUNTING_REPORTS = COUNTING_COLUMNS.where(BarrierReport.site_id == bindparam("site_id"))
-MEMBERS = COUNTING_COLUMNS.add_columns(BarrierReport.site_id.label("member_of")).where(
-    BarrierReport.site_id.in_(bindparam("site_ids", expanding=True))
-)
 # Confirmations count once per count key (the account, else the device, else the client
 # address, per local day: ``confirmation_count_key``), apart for those without an account.
 CONFIRMATION_ANONYMOUS = case((SiteConfirmation.reporter_id.is_(None), 1), else_=0)
