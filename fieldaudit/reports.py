@@ -13,7 +13,7 @@ from typing import Any
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from fieldaudit.areas import ServiceArea, area_for_point
 from fieldaudit.crs import METRIC, to_metric
@@ -21,9 +21,11 @@ from fieldaudit.errors import ConflictError, Problem, ValidationError
 from fieldaudit.models import BarrierReport, User
 from fieldaudit.plain_text import text_problem
 from fieldaudit.problems import problem
-from fieldaudit.sites import join_site
+from fieldaudit.sites import join_new_report
+from fieldaudit.spatial import backend
 from fieldaudit.status import Status
 from fieldaudit.taxonomy import Group, Severity, category, tags_for
+from fieldaudit.utc import utc_now
 
 MAX_DESCRIPTION = 2000
 MAX_NAME = 120
@@ -254,6 +256,40 @@ def find_report(session: Session, report_uuid: str) -> BarrierReport | None:
     return session.scalar(select(BarrierReport).where(BarrierReport.uuid == report_uuid))
 
 
+def resent_report(session: Session, draft: ReportDraft) -> BarrierReport | None:
+    """The stored report with the draft's UUID (a resend), None if there is none;
+    ConflictError if its content differs from the draft's."""
+    existing = find_report(session, draft.uuid)
+    if existing is not None and existing.content_hash != draft.content_hash():
+        raise ConflictError(
+            problem(
+                "uuid",
+                "uuid_conflict",
+                "En anden rapport med samme UUID er allerede modtaget.",
+                "A different report with the same UUID has already been received.",
+            )
+        )
+    return existing
+
+
+_insert_once: dict[str, Any] = {}
+
+
+def _insert_once_statement(session: Session) -> Any:
+    """INSERT of one report that the unique index on ``uuid`` lets through once:
+    ``ON CONFLICT (uuid) DO NOTHING RETURNING id`` (no row: the UUID is stored already)."""
+    spatial = backend(session)
+    stmt = _insert_once.get(spatial.name)
+    if stmt is None:
+        table = BarrierReport.__table__
+        stmt = _insert_once[spatial.name] = (
+            spatial.insert(table)
+            .on_conflict_do_nothing(index_elements=["uuid"])
+            .returning(table.c.id)
+        )
+    return stmt
+
+
 def store_report(
     session: Session,
     draft: ReportDraft,
@@ -264,35 +300,56 @@ def store_report(
 
     The same UUID with the same content returns the stored report; the same UUID with other
     content raises ConflictError. The caller commits.
+
+    The idempotency check is the insert itself: the report is written as one Core statement
+    with ``ON CONFLICT (uuid) DO NOTHING`` (``sites.join_new_report`` decides its site and
+    writes the site around it); only when the UUID is stored already (a resend, rare) is
+    the stored report read. So a new report costs no read by UUID and no pass through the
+    ORM's unit of work, and a resend changes nothing.
     """
     digest = draft.content_hash()
-    existing = find_report(session, draft.uuid)
-    if existing is not None:
-        if existing.content_hash != digest:
-            raise ConflictError(problem("uuid", "uuid_conflict.report"))
-        return existing, False
     area = area_for_point(session, draft.x, draft.y)
-    report = BarrierReport(
-        uuid=draft.uuid,
-        content_hash=digest,
-        geom=from_shape(Point(draft.x, draft.y), srid=METRIC),
-        accuracy_m=draft.accuracy_m,
-        category=draft.category,
-        severity=draft.severity,
-        groups=draft.groups,
-        tags=draft.tags,
-        measurements=draft.measurements,
-        description=draft.description,
-        created_at=draft.created_at,
-        reporter=reporter,
-        reporter_id=reporter.id if reporter else None,
-        status=Status.NEW.value,
-        device_token_hash=device_token_hash,
-        show_name=draft.show_name,
-        reporter_name=draft.reporter_name,
-        area_id=area.id if area else None,
-        photos=[],  # known empty: attach_photos adds to it, serialising reads no query
-    )
+    values: dict[str, Any] = {
+        "uuid": draft.uuid,
+        "content_hash": digest,
+        "geom": from_shape(Point(draft.x, draft.y), srid=METRIC),
+        "accuracy_m": draft.accuracy_m,
+        "category": draft.category,
+        "severity": draft.severity,
+        "groups": draft.groups,
+        "tags": draft.tags,
+        "measurements": draft.measurements,
+        "description": draft.description,
+        "created_at": draft.created_at,
+        "received_at": utc_now(),
+        "reporter_id": reporter.id if reporter else None,
+        "status": Status.NEW.value,
+        "status_reason": "",
+        "hidden": False,
+        "device_token_hash": device_token_hash,
+        "show_name": draft.show_name,
+        "reporter_name": draft.reporter_name,
+        "area_id": area.id if area else None,
+        "duplicate_of_site_id": None,
+    }
+    report = BarrierReport(**values)
+
+    def insert(site_id: int) -> int | None:
+        values["site_id"] = site_id
+        values["id"] = (
+            session.connection().execute(_insert_once_statement(session), values).scalar()
+        )
+        return values["id"]
+
+    site_id = join_new_report(session, report, draft.x, draft.y, insert)
+    if site_id is None:  # the UUID is stored already
+        existing = resent_report(session, draft)
+        if existing is None:  # the other writer's transaction was undone after all
+            return store_report(session, draft, reporter, device_token_hash)
+        return existing, False
+    # The row as written: persistent in the session without reading it back.
+    report.id, report.site_id = values["id"], site_id
+    report.photos = []  # known empty: attach_photos adds to it, serialising reads no query
+    make_transient_to_detached(report)
     session.add(report)
-    join_site(session, report, draft.x, draft.y)  # flushes the report with its site
     return report, True

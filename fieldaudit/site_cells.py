@@ -148,6 +148,23 @@ def _xy(geom: Any) -> tuple[float, float] | tuple[None, None]:
     return point.x, point.y
 
 
+def state_of(geom: Any, status: Any, severity: Any, report_count: Any) -> SiteState | None:
+    """What a site with these stored values adds to the cells (None: it is not counted)."""
+    if status not in COUNTED_STATUSES or geom is None:
+        return None
+    return _state(*_xy(geom), status, severity, report_count)
+
+
+def apply_change(connection: Any, old: SiteState | None, new: SiteState | None) -> None:
+    """Write one site's change (its contribution before and after) to the cells, for writes
+    that bypass the ORM's flush (and so ``track_site_cells``)."""
+    if old != new:
+        delta: Delta = {}
+        add_to_delta(delta, old, -1)
+        add_to_delta(delta, new, 1)
+        apply_delta(connection, delta)
+
+
 def _old_and_new(site: BarrierSite) -> tuple[SiteState | None, SiteState | None]:
     """A site's contribution before this flush (as stored) and after it."""
     state = inspect(site)

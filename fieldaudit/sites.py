@@ -12,16 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import Float, Integer, bindparam, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Float, Integer, and_, bindparam, case, func, select
+from sqlalchemy.orm import Bundle, Session, aliased, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldaudit.areas import area_for_point
 from fieldaudit.crs import METRIC
@@ -29,6 +31,7 @@ from fieldaudit.errors import ConflictError
 from fieldaudit.models import BarrierReport, BarrierSite, SiteConfirmation
 from fieldaudit.priority import score_site
 from fieldaudit.problems import problem
+from fieldaudit.site_cells import SiteState, apply_change, state_of
 from fieldaudit.site_rule import (
     CANDIDATE_SITES,
     EXCLUDED_REPORT_STATUSES,
@@ -58,9 +61,6 @@ COUNTING_COLUMNS = select(
     BarrierReport.device_token_hash,
 ).where(BarrierReport.status.not_in(EXCLUDED_REPORT_STATUSES))
 COUNTING_REPORTS = COUNTING_COLUMNS.where(BarrierReport.site_id == bindparam("site_id"))
-MEMBERS = COUNTING_COLUMNS.add_columns(BarrierReport.site_id.label("member_of")).where(
-    BarrierReport.site_id.in_(bindparam("site_ids", expanding=True))
-)
 # Confirmations count once per count key (the account, else the device, else the client
 # address, per local day: ``confirmation_count_key``), apart for those without an account.
 CONFIRMATION_ANONYMOUS = case((SiteConfirmation.reporter_id.is_(None), 1), else_=0)
@@ -90,15 +90,6 @@ def coordinates(session: Session, geom_column: Any, where: Any) -> list[tuple[An
         select(pk, func.ST_X(geom_column), func.ST_Y(geom_column)).where(where)
     ).all()
     return [(r[0], float(r[1]), float(r[2])) for r in rows]
-
-
-def _members(session: Session, site_ids: Sequence[int]) -> dict[int, list[Any]]:
-    """The counting reports of several sites in one query, as rows by site id."""
-    by_site: dict[int, list[Any]] = {site_id: [] for site_id in site_ids}
-    if site_ids:
-        for row in session.execute(MEMBERS, {"site_ids": list(site_ids)}):
-            by_site[row.member_of].append(row)
-    return by_site
 
 
 def _point(row: Any) -> ClusterPoint:
@@ -148,62 +139,213 @@ def nearby_open_sites(
     return [(site, float(d)) for site, d in rows]
 
 
-def join_site(session: Session, report: BarrierReport, x: float, y: float) -> BarrierSite:
-    """Put a report (at EPSG:25832 x, y; new and not yet flushed, or stored without a site)
-    into its site, creating one if none fits; the report and the site are flushed together.
-    Costs two reads (the candidate sites; all their reports at once) and one flush; the site
-    is refreshed from what these reads returned instead of reading it back.
-    """
+def _candidates_statement(session: Session) -> Any:
+    """The candidate sites (as ``_nearby_statement`` selects them) with all their counting
+    reports, in one statement: a (site, member) row per report, nearest site first (an equal
+    distance: the lower id, as the rule in memory), a site without reports once (member None).
+    Built once per database kind."""
+    key = f"{backend(session).name}+members"
+    stmt = _nearby_statements.get(key)
+    if stmt is None:
+        nearby = _nearby_statement(session).subquery("candidates")
+        site = aliased(BarrierSite, nearby, name="site")
+        member = Bundle("member", *COUNTING_COLUMNS.selected_columns)
+        stmt = _nearby_statements[key] = (
+            select(site, member)
+            .outerjoin(
+                BarrierReport,
+                and_(
+                    BarrierReport.site_id == nearby.c.id,
+                    BarrierReport.status.not_in(EXCLUDED_REPORT_STATUSES),
+                ),
+            )
+            .order_by(nearby.c.distance, nearby.c.id, BarrierReport.id)
+        )
+    return stmt
+
+
+def candidate_sites(
+    session: Session, category_code: str, x: float, y: float, radius_m: float
+) -> list[tuple[BarrierSite, list[Any]]]:
+    """The open sites of a category a report at (x, y) is tried against (``CANDIDATE_SITES``
+    at most, within ``radius_m``, nearest first), each with its counting reports as rows
+    (``COUNTING_COLUMNS``), in one statement."""
+    params = {
+        "x": float(x),
+        "y": float(y),
+        "radius": float(radius_m),
+        "limit": CANDIDATE_SITES,
+        "category": category_code,
+    }
+    found: dict[int, tuple[BarrierSite, list[Any]]] = {}
+    for site, member in session.execute(_candidates_statement(session), params):
+        members = found.setdefault(site.id, (site, []))[1]
+        if member.id is not None:
+            members.append(member)
+    return list(found.values())
+
+
+def _site_to_join(
+    session: Session, report: Any, x: float, y: float
+) -> tuple[BarrierSite | None, list[Any]]:
+    """The site a report at (x, y) joins by the rule (None: it starts a new one) and that
+    site's other counting reports as rows; one read."""
     radius = radius_for(report.category)
     candidate = ClusterPoint(x, y, as_utc(report.created_at), reporter_key(report))
-    candidates = nearby_open_sites(session, report.category, x, y, radius, CANDIDATE_SITES)
-    members = _members(session, [site.id for site, _distance in candidates])
     others = {
-        site_id: [row for row in rows if row.id != report.id] for site_id, rows in members.items()
+        site: [row for row in rows if row.id != report.id]
+        for site, rows in candidate_sites(session, report.category, x, y, radius)
     }
-    counting = report.status not in EXCLUDED_REPORT_STATUSES
     site = site_to_join(
-        (site for site, _distance in candidates),
-        lambda site: [_point(row) for row in others[site.id]],
-        candidate,
-        radius,
+        others, lambda site: [_point(row) for row in others[site]], candidate, radius
     )
-    if site is not None:
-        report.site = site
-        if not counting:
-            session.flush()
-            refresh_site(session, site)
-            return site
-        confirmations = (
-            session.execute(CONFIRMATIONS, {"site_id": site.id}).all()
-            if site.confirmation_count or site.fixed_claim_count
-            else []
-        )
-        rows = others[site.id]
-        reports = [*rows, report]
-        _refresh(
-            session,
-            site,
-            reports,
-            [float(r.x) for r in rows] + [x],
-            [float(r.y) for r in rows] + [y],
-            confirmations,
-        )
-        return site
-    site = BarrierSite(
+    return site, others[site] if site is not None else []
+
+
+def _new_site(report: Any, x: float, y: float) -> BarrierSite:
+    return BarrierSite(
         category=report.category,
         geom=from_shape(Point(x, y), srid=METRIC),
         severity=report.severity,
         status=Status.NEW.value,
     )
-    session.add(site)
-    report.site = site
-    if not counting:
+
+
+def _refresh_with(
+    session: Session, site: Any, rows: list[Any], report: Any, x: float, y: float
+) -> None:
+    """Refresh a site from its other counting reports (rows) and one more counting report at
+    (x, y); its confirmations are read only if it has any (a new site has none)."""
+    confirmations = (
+        session.execute(CONFIRMATIONS, {"site_id": site.id}).all()
+        if site.confirmation_count or site.fixed_claim_count
+        else []
+    )
+    _refresh(
+        session,
+        site,
+        [*rows, report],
+        [float(r.x) for r in rows] + [x],
+        [float(r.y) for r in rows] + [y],
+        confirmations,
+    )
+
+
+def join_site(session: Session, report: BarrierReport, x: float, y: float) -> BarrierSite:
+    """Put a report (at EPSG:25832 x, y; new and not yet flushed, or stored without a site)
+    into its site, creating one if none fits. Costs one read (the candidate sites with all
+    their reports), the site written with one Core statement (``_write_site``) and the
+    report flushed; the site is refreshed from what the read returned instead of reading it
+    back.
+    """
+    site, rows = _site_to_join(session, report, x, y)
+    if report.status in EXCLUDED_REPORT_STATUSES:
+        if site is None:
+            site = _new_site(report, x, y)
+            session.add(site)
+        report.site = site
         session.flush()
         refresh_site(session, site)
+        return site
+    values = _joining(site, report)
+    _refresh_with(session, values, rows, report, x, y)
+    report.site = _write_site(session, site, values)
+    session.flush()
+    return report.site
+
+
+def join_new_report(
+    session: Session,
+    report: BarrierReport,
+    x: float,
+    y: float,
+    insert: Callable[[int], int | None],
+) -> int | None:
+    """Join a new, counting report that is not in the session to its site and return the
+    site's id; the report is written by ``insert(site_id)`` (its id, or None when it may not
+    be written: then the site is left as it was and None returned). The site is written
+    with Core statements (an existing site after the report, a new one before it, deleted
+    again if the report is refused), so nothing needs a rollback, and its cells with it."""
+    site, rows = _site_to_join(session, report, x, y)
+    if site is not None and insert(site.id) is None:
+        return None
+    values = _joining(site, report)
+    _refresh_with(session, values, rows, report, x, y)
+    written = _write_site(session, site, values)
+    if site is None and insert(written.id) is None:
+        session.connection().execute(SITE_DELETE, {"site_id": written.id})
+        apply_change(session.connection(), _cell_state(values), None)
+        session.expunge(written)
+        return None
+    return written.id
+
+
+def _joining(site: BarrierSite | None, report: Any) -> SimpleNamespace:
+    """What a site's refresh starts from when a counting report joins it (or starts it)."""
+    if site is None:
+        return SimpleNamespace(
+            id=None,
+            category=report.category,
+            status=Status.NEW.value,
+            confirmation_count=0,
+            fixed_claim_count=0,
+        )
+    return SimpleNamespace(
+        id=site.id,
+        category=site.category,
+        status=site.status,
+        confirmation_count=site.confirmation_count,
+        fixed_claim_count=site.fixed_claim_count,
+    )
+
+
+# What ``_refresh`` sets on a site: the columns a join writes.
+SITE_AGGREGATES = (
+    "geom",
+    "severity",
+    "groups",
+    "tag_counts",
+    "report_count",
+    "confirmation_count",
+    "anonymous_confirmation_count",
+    "fixed_claim_count",
+    "first_seen",
+    "last_seen",
+    "area_id",
+    "priority_score",
+    "priority_factors",
+)
+# The other columns of a site a join starts (its id aside), as the model's defaults.
+NEW_SITE_REST = {"planned_year": None, "planned_cost_dkk": None, "status_reason": ""}
+_sites = BarrierSite.__table__
+SITE_INSERT = _sites.insert().returning(_sites.c.id)
+SITE_UPDATE = _sites.update().where(_sites.c.id == bindparam("site_id"))
+SITE_DELETE = _sites.delete().where(_sites.c.id == bindparam("site_id"))
+
+
+def _cell_state(site: Any) -> SiteState | None:
+    return state_of(site.geom, site.status, site.severity, site.report_count)
+
+
+def _write_site(session: Session, site: BarrierSite | None, values: SimpleNamespace) -> BarrierSite:
+    """Write a site's refreshed aggregates (``values``) as one Core statement, an UPDATE of a
+    loaded, unchanged site or an INSERT of a new one, then its change to the cells; return
+    the site as a persistent object holding what was written (nothing is read back, and the
+    ORM's unit of work is not involved)."""
+    connection = session.connection()
+    row = {name: getattr(values, name) for name in SITE_AGGREGATES}
+    if site is None:
+        row.update(category=values.category, status=values.status, **NEW_SITE_REST)
+        site = BarrierSite(id=connection.execute(SITE_INSERT, row).scalar_one(), **row)
+        make_transient_to_detached(site)
+        session.add(site)
+        old = None
     else:
-        # A site made this instant holds just this report and no confirmation.
-        _refresh(session, site, [report], [x], [y], [])
+        old = _cell_state(site)
+        connection.execute(SITE_UPDATE, {**row, "site_id": site.id})
+        for name, value in row.items():
+            set_committed_value(site, name, value)
+    apply_change(connection, old, _cell_state(values))
     return site
 
 
@@ -226,6 +368,7 @@ def refresh_site(session: Session, site: BarrierSite, area_id: Any = LOOK_UP_ARE
         confirmations,
         area_id,
     )
+    session.flush()
 
 
 def _refresh(
@@ -261,7 +404,6 @@ def _refresh(
         area_id = area.id if area else None
     site.area_id = area_id
     score_site(session, site, reports)
-    session.flush()
 
 
 CONFIRMATION_KINDS = ("still_there", "fixed_now")

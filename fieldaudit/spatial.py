@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, String, cast, func, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Table,
+    cast,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import column as sql_column
 from sqlalchemy.sql import table as sql_table
 
@@ -68,11 +79,19 @@ class SpatialBackend:
         """
         return cast(value / float(size), Integer)
 
+    def insert(self, table: Table) -> Any:
+        """The database's own INSERT of a table, with ``ON CONFLICT`` (``on_conflict_do_nothing``,
+        ``on_conflict_do_update``: the same in both dialects)."""
+        raise NotImplementedError
+
 
 class PostGIS(SpatialBackend):
     """PostGIS: GiST indexes, ``&&``, ``ST_DWithin`` and the ``<->`` KNN operator."""
 
     name = "postgis"
+
+    def insert(self, table: Table) -> Any:
+        return postgresql.insert(table)
 
     def point(self, x: float, y: float, srid: int = METRIC) -> ColumnElement[Any]:
         return func.ST_SetSRID(func.ST_MakePoint(_value(x), _value(y)), srid)
@@ -104,6 +123,9 @@ class SpatiaLite(SpatialBackend):
     """SpatiaLite: the R*Tree is used only through the ``SpatialIndex`` virtual table."""
 
     name = "spatialite"
+
+    def insert(self, table: Table) -> Any:
+        return sqlite.insert(table)
 
     def point(self, x: float, y: float, srid: int = METRIC) -> ColumnElement[Any]:
         return func.MakePoint(_value(x), _value(y), srid)

@@ -112,3 +112,73 @@ def test_a_retry_without_created_at_is_the_same_content(herlev, make_report_payl
             herlev.session,
             check_report({**payload, "created_at": "2026-11-19T10:00:00Z"}, service_area),
         )
+
+
+def _site_rows(session):
+    return session.execute(
+        select(
+            BarrierSite.id,
+            BarrierSite.report_count,
+            BarrierSite.severity,
+            BarrierSite.priority_score,
+            BarrierSite.last_seen,
+            func.ST_X(BarrierSite.geom),
+        ).order_by(BarrierSite.id)
+    ).all()
+
+
+@pytest.mark.parametrize("device", [None, "a" * 64])
+def test_a_resend_changes_no_site(herlev, make_report_payload, service_area, device):
+    """A resend is refused by the insert itself: the site it would join is left as it was,
+    and the site it would start (the same device within 10 minutes never joins its own
+    report's site) is not kept."""
+    payload = make_report_payload()
+    report, created = store_report(
+        herlev.session, check_report(payload, service_area), device_token_hash=device
+    )
+    herlev.session.commit()
+    before = _site_rows(herlev.session)
+    again, created_again = store_report(
+        herlev.session, check_report(payload, service_area), device_token_hash=device
+    )
+    herlev.session.commit()
+    assert created and not created_again and again.id == report.id
+    assert _site_rows(herlev.session) == before
+    assert herlev.session.scalar(select(func.count()).select_from(BarrierReport)) == 1
+
+
+def test_the_same_report_sent_twice_at_once_is_stored_once(
+    app, herlev, make_report_payload, service_area
+):
+    """Two requests with one UUID at the same moment (two tabs, a retry racing the first
+    try): each in its own session and transaction; one stores the report, the other waits
+    for the unique index and answers with the stored one."""
+    import threading
+
+    draft = check_report(make_report_payload(), service_area)
+    start = threading.Barrier(2)
+    results: list[tuple[int, bool]] = []
+    failures: list[BaseException] = []
+
+    def send() -> None:
+        with app.app_context():
+            try:
+                start.wait()
+                report, created = store_report(herlev.session, draft, device_token_hash="b" * 64)
+                results.append((report.id, created))
+                herlev.session.commit()
+            except BaseException as error:  # reported below, in the test's thread
+                failures.append(error)
+            finally:
+                herlev.session.remove()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not failures, failures
+    assert sorted(created for _id, created in results) == [False, True]
+    assert len({report_id for report_id, _created in results}) == 1
+    assert herlev.session.scalar(select(func.count()).select_from(BarrierReport)) == 1
+    assert herlev.session.scalar(select(func.count()).select_from(BarrierSite)) == 1

@@ -189,3 +189,14 @@ def test_stale_stored_cells_never_give_more_features_than_allowed(herlev, make_p
     session.execute(delete(site_cells))  # stale: the cells say there is nothing here
     answer = map_features(session, box, max_features=5)
     assert answer["clustered"] and sum(f["properties"]["count"] for f in answer["features"]) == 8
+
+
+def test_new_reports_joining_public_sites_keep_the_cells(herlev, make_report, make_public_report):
+    """A new report is written with Core statements (``sites.join_new_report``), its site and
+    the site's cells with it: the cells still equal a fresh count."""
+    first = make_public_report(severity="high")
+    second = make_public_report(dx=200.0, severity="low")
+    joined = [make_report(dx=1.0, severity="low"), make_report(dx=201.0, device="c" * 64)]
+    herlev.session.commit()
+    assert [r.site_id for r in joined] == [first.site_id, second.site_id]
+    assert differences(herlev.session) == []

@@ -28,7 +28,13 @@ from fieldaudit.mail.subscriptions import check_address, follow_report
 from fieldaudit.models import BarrierReport, Photo, SiteConfirmation
 from fieldaudit.permissions import STAFF
 from fieldaudit.photos import attach_photos, media_path, stage_photos
-from fieldaudit.reports import check_report, find_report, parse_uuid, store_report
+from fieldaudit.reports import (
+    check_report,
+    find_report,
+    parse_uuid,
+    resent_report,
+    store_report,
+)
 from fieldaudit.visibility import photo_is_public
 
 MY_REPORTS_LIMIT = 200
@@ -109,10 +115,10 @@ def create_report():
         # Another request stored the same UUID at the same moment: answer as if this came second.
         db.session.rollback()
         staged.discard()
-        if find_report(db.session, draft.uuid) is None:
+        stored = resent_report(db.session, draft)  # the stored one, or ConflictError
+        if stored is None:
             raise
-        report, _created = store_report(db.session, draft)  # the stored one, or ConflictError
-        return _report_response(report, 200)
+        return _report_response(stored, 200)
     except BaseException:
         db.session.rollback()
         staged.discard()
