@@ -261,14 +261,7 @@ def resent_report(session: Session, draft: ReportDraft) -> BarrierReport | None:
     ConflictError if its content differs from the draft's."""
     existing = find_report(session, draft.uuid)
     if existing is not None and existing.content_hash != draft.content_hash():
-        raise ConflictError(
-            problem(
-                "uuid",
-                "uuid_conflict",
-                "En anden rapport med samme UUID er allerede modtaget.",
-                "A different report with the same UUID has already been received.",
-            )
-        )
+        raise ConflictError(problem("uuid", "uuid_conflict.report"))
     return existing
 
 
