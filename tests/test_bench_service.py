@@ -67,7 +67,7 @@ def test_submission_profile_lists_the_steps_of_the_view(app, herlev, tmp_path: P
     text = profile_submission(
         TEST_DB, runs=6, warmup=2, folder=tmp_path, database_url=app.config["DATABASE_URL"]
     )
-    assert "api/reports.py" in text and "store_report" in text and "join_site" in text
+    assert "api/reports.py" in text and "store_report" in text and "join_new_report" in text
 
 
 def test_photo_benchmark_pipelines_make_the_same_clean_output(tmp_path: Path):
@@ -97,7 +97,9 @@ def test_photo_benchmark_gives_a_figure_with_its_baseline():
 
 def test_payload_figure_counts_the_first_load_in_kilobytes():
     (figure,) = bench_payload()
-    # Kilobytes in the "ms" columns: a first load of some tens of KB, Leaflet a part of it.
+    # Kilobytes in the "ms" columns: a first load of some tens of KB without Leaflet, which
+    # comes only when the map is opened (issue 17) and is counted after the first load.
     assert 10 < figure.median_ms < 1000
-    assert figure.baseline_ms and figure.baseline_ms < figure.median_ms
+    assert figure.baseline_ms and figure.baseline_ms > 30
     assert "KB gzipped" in figure.note and "/api/v1/areas" in figure.note
+    assert "leaflet.js" in figure.note.split("fetched after the first load")[1]

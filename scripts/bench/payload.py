@@ -36,6 +36,7 @@ GOAL_KB = 150
 KB = 1024
 IMPORT = re.compile(r"""(?:^|\n)\s*import\s[^'"]*?from\s*["']([^"']+)["']""")
 CSS_URL = re.compile(r"""url\(["']?([^"')]+)["']?\)""")
+VENDOR_URL = re.compile(r"""(/vendor/[^"'\s?]+\.(?:js|css)(?:\?v=[^"'\s&]*)?)""")
 
 
 class References(HTMLParser):
@@ -85,9 +86,14 @@ def measure(client) -> tuple[list[tuple[str, int, int]], list[tuple[str, int, in
         if path.endswith(".css") and "/static/" in path:
             queue += [urljoin(path, found) for found in CSS_URL.findall(data.decode())]
     data_rows = []
-    for url in ("/api/v1/areas",):
+    # Fetched after the first load: the areas, and Leaflet when the person opens the map
+    # (the page names its files in its configuration; issue 17 moved them out of the first load).
+    on_demand = [u for u in dict.fromkeys(VENDOR_URL.findall(page.get_data(as_text=True)))]
+    for url in ["/api/v1/areas"] + [u for u in on_demand if urlsplit(u).path not in seen]:
         response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
         data_rows.append((url, len(response.data), gzipped(response.data)))
+        response.close()
     return rows, data_rows
 
 
@@ -117,7 +123,9 @@ def bench_payload() -> list[Figure]:
     shell, data = measure_rows()
     total = sum(packed for _, _, packed in shell)
     raw_total = sum(raw for _, raw, _ in shell)
-    vendor = sum(packed for url, _, packed in shell if "/vendor/" in url or "leaflet" in url)
+    # The baseline: Leaflet and its plugin, wherever they load (since issue 17 only when the
+    # person opens the map, so the first load is smaller than the baseline).
+    vendor = sum(packed for url, _, packed in shell + data if "/vendor/" in url or "leaflet" in url)
     largest = sorted(shell, key=lambda row: -row[2])[:3]
     note = (
         f"{total / KB:.1f} KB gzipped ({total:,} bytes; {raw_total / KB:.0f} KB uncompressed) "
@@ -136,7 +144,7 @@ def bench_payload() -> list[Figure]:
             "any",
             0,
             [total / KB / 1000],  # kilobytes in the column that shows samples x 1000
-            "Leaflet + markercluster alone (KB gzipped)",
+            "Leaflet + markercluster alone (KB gzipped; loaded when the map is opened)",
             [vendor / KB / 1000] if vendor else [],
             f"<= {GOAL_KB} KB",
             note,
@@ -154,7 +162,7 @@ def main() -> None:
     print(f"{'app shell (first load)':<{width}}  {'':7}     {total / 1024:6.1f} KB gz")
     for url, raw, packed in data:
         print(
-            f"{url + ' (map data, fetched after)':<{width}}  {raw / 1024:7.1f} KB  {packed / 1024:6.1f} KB gz"
+            f"{url + ' (fetched after the first load)':<{width}}  {raw / 1024:7.1f} KB  {packed / 1024:6.1f} KB gz"
         )
     print(f"goal <= {GOAL_KB} KB: {'met' if total <= GOAL_KB * 1024 else 'NOT met'}")
     if total > GOAL_KB * 1024:
