@@ -15,6 +15,7 @@ from fieldaudit.report_review import verify_report
 
 from ..conftest import TEST_PASSWORD
 from .axe import axe_violations
+from .images import image_loaded
 
 pytestmark = pytest.mark.browser
 CATEGORIES = ("step", "kerb", "narrow_passage", "surface", "obstacle", "missing_ramp", "signage")
@@ -101,7 +102,7 @@ def test_planning_list_and_site_page(desk, browser, live_server, crowded):
     page.locator("#site-map[data-ready='true']").wait_for(state="attached")
     assert "Barriere nummer 1 ved stationen." in page.locator(".site-reports").inner_text()
     image = page.locator(".photo-strip img").first
-    assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert image_loaded(image)
     assert axe_violations(page) == []
     _shot(page, "planning-site-desktop")
 
