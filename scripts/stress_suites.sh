@@ -44,8 +44,8 @@ for round in $(seq 1 "$rounds"); do
   out="$log_dir/round-$round.txt"
   start=$(date +%s)
   status=0
-  FIELDAUDIT_TEST_DB="$database" PYTHONPATH="$PWD" "$python" -m pytest tests/browser tests/hardening \
-    -q -p no:cacheprovider "$@" >"$out" 2>&1 || status=$?
+  FIELDAUDIT_TEST_DB="$database" PYTHONPATH="$PWD" PYTHONUNBUFFERED=1 "$python" -m pytest \
+    tests/browser tests/hardening -q -p no:cacheprovider --durations=10 "$@" >"$out" 2>&1 || status=$?
   seconds=$(($(date +%s) - start))
   counts=$(grep -E '^=+ .*(passed|failed|error).* in ' "$out" | tail -1 | sed -E 's/^=+ //; s/ =+$//')
   if [ "$status" = 0 ]; then verdict=pass; else verdict="FAIL (exit $status)"; failed_rounds=$((failed_rounds + 1)); fi
