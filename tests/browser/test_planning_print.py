@@ -86,8 +86,11 @@ def test_planning_list_and_site_page(desk, browser, live_server, crowded):
     for zoom_out in range(3):
         boxes = [markers.nth(i).bounding_box() for i in range(7)]
         assert not any(_overlap(a, b) for a, b in combinations(boxes, 2)), zoom_out
+        placed = int(page.locator("#priority-map").get_attribute("data-placed-zoom"))
         page.locator("#priority-map .leaflet-control-zoom-out").click()
-        page.wait_for_timeout(400)
+        # The zoom animation has ended and the numbers are placed again (a fixed 400 ms was
+        # sometimes mid-animation on a busy machine).
+        page.locator(f"#priority-map[data-placed-zoom='{placed - 1}']").wait_for(state="attached")
     assert page.locator("#priority-map path.leaflet-interactive, #priority-map path").count() > 0
     assert axe_violations(page) == []
     _shot(page, "planning-list-desktop")
