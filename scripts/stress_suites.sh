@@ -5,8 +5,9 @@
 # if any round failed.
 #   scripts/stress_suites.sh [ROUNDS] [spatialite|postgis] [extra pytest arguments...]
 #   ROUNDS defaults to 3, the database to spatialite. `scripts/setup.sh measure` installs stress.
-# Environment: PYTHON (default .venv/bin/python), STRESS_CPU (default 2), STRESS_LOG_DIR (where
-# each round's pytest output and the summary go; default a new folder under /tmp).
+# Environment: PYTHON (default .venv/bin/python), STRESS_CPU (default 2), STRESS_SUITES (default
+# "tests/browser tests/hardening"), STRESS_LOG_DIR (where each round's pytest output and the
+# summary go; default a new folder under /tmp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"
@@ -14,6 +15,7 @@ database="${2:-spatialite}"
 shift $(($# < 2 ? $# : 2))
 python="${PYTHON:-.venv/bin/python}"
 cpus="${STRESS_CPU:-2}"
+read -r -a suites <<<"${STRESS_SUITES:-tests/browser tests/hardening}"
 log_dir="${STRESS_LOG_DIR:-$(mktemp -d "/tmp/fieldaudit-stress-${database}-XXXX")}"
 mkdir -p "$log_dir"
 summary="$log_dir/summary.txt"
@@ -37,7 +39,7 @@ stop_stress() {
 }
 trap stop_stress EXIT INT TERM
 
-echo "stress --cpu $cpus (pid $stress_pid); $rounds rounds on $database; logs in $log_dir" |
+echo "stress --cpu $cpus (pid $stress_pid); ${suites[*]}: $rounds rounds on $database; logs in $log_dir" |
   tee "$summary"
 failed_rounds=0
 for round in $(seq 1 "$rounds"); do
@@ -45,7 +47,7 @@ for round in $(seq 1 "$rounds"); do
   start=$(date +%s)
   status=0
   FIELDAUDIT_TEST_DB="$database" PYTHONPATH="$PWD" PYTHONUNBUFFERED=1 "$python" -m pytest \
-    tests/browser tests/hardening -q -p no:cacheprovider --durations=10 "$@" >"$out" 2>&1 || status=$?
+    "${suites[@]}" -q -p no:cacheprovider --durations=10 "$@" >"$out" 2>&1 || status=$?
   seconds=$(($(date +%s) - start))
   counts=$(grep -E '^=+ .*(passed|failed|error).* in ' "$out" | tail -1 | sed -E 's/^=+ //; s/ =+$//')
   if [ "$status" = 0 ]; then verdict=pass; else verdict="FAIL (exit $status)"; failed_rounds=$((failed_rounds + 1)); fi
