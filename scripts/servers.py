@@ -19,13 +19,6 @@ from pathlib import Path
 from typing import Any
 
 
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def server_environment(config: dict[str, Any], **extra: str) -> dict[str, str]:
     """The environment that points a FieldAudit process at a test app's database and media."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDAUDIT_")}
@@ -76,13 +69,23 @@ class Gunicorn:
         self.workers = workers
         self.options = options  # more gunicorn options, e.g. ("--worker-class", "gthread")
         self.app = app
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.port = port  # 0: any free port, chosen when it starts (then kept for restarts)
         self.process: subprocess.Popen | None = None
 
+    @property
+    def url(self) -> str:
+        """The server's address on loopback (known once it has started)."""
+        return f"http://127.0.0.1:{self.port}"
+
     def start(self, timeout: float = 90.0) -> Gunicorn:
-        """Start and wait until the API answers."""
-        with self.log.open("ab") as log:
+        """Start and wait until the API answers.
+
+        The listening socket is made here and handed to gunicorn (``fd://``): a port picked
+        free and then closed could be taken by another test's server before gunicorn bound it,
+        and the start-up probe would then have been answered by that other server."""
+        listener = socket.create_server(("127.0.0.1", self.port))
+        self.port = listener.getsockname()[1]
+        with listener, self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [
                     sys.executable,
@@ -91,7 +94,7 @@ class Gunicorn:
                     "--workers",
                     str(self.workers),
                     "--bind",
-                    f"127.0.0.1:{self.port}",
+                    f"fd://{listener.fileno()}",
                     "--timeout",
                     "120",
                     "--pythonpath",
@@ -103,6 +106,7 @@ class Gunicorn:
                 stdout=log,
                 stderr=log,
                 start_new_session=True,  # its own process group, so a kill takes the workers too
+                pass_fds=(listener.fileno(),),
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
