@@ -49,7 +49,9 @@ for round in $(seq 1 "$rounds"); do
   FIELDAUDIT_TEST_DB="$database" PYTHONPATH="$PWD" PYTHONUNBUFFERED=1 "$python" -m pytest \
     "${suites[@]}" -q -p no:cacheprovider --durations=10 "$@" >"$out" 2>&1 || status=$?
   seconds=$(($(date +%s) - start))
-  counts=$(grep -E '^=+ .*(passed|failed|error).* in ' "$out" | tail -1 | sed -E 's/^=+ //; s/ =+$//')
+  # pytest's closing line ("12 passed in 3.4s"; framed with "=" unless -q)
+  counts=$(grep -E '^(=+ )?[0-9]+ (passed|failed|errors?|skipped).* in [0-9.]+s' "$out" | tail -1 |
+    sed -E 's/^=+ //; s/ =+$//' || true)
   if [ "$status" = 0 ]; then verdict=pass; else verdict="FAIL (exit $status)"; failed_rounds=$((failed_rounds + 1)); fi
   echo "round $round/$rounds on $database: $verdict, ${seconds} s: ${counts:-no summary line}" | tee -a "$summary"
   grep -E '^(FAILED|ERROR) ' "$out" | sed 's/^/    /' | tee -a "$summary" || true
