@@ -7,6 +7,7 @@ the benchmarks anyway (they test them): tests import scripts, scripts never impo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -17,13 +18,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def server_environment(config: dict[str, Any], **extra: str) -> dict[str, str]:
@@ -76,13 +70,30 @@ class Gunicorn:
         self.workers = workers
         self.options = options  # more gunicorn options, e.g. ("--worker-class", "gthread")
         self.app = app
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.port = port  # 0: any free port, chosen when it starts (then kept for restarts)
         self.process: subprocess.Popen | None = None
 
+    @property
+    def url(self) -> str:
+        """The server's address on loopback (known once it has started)."""
+        return f"http://127.0.0.1:{self.port}"
+
     def start(self, timeout: float = 90.0) -> Gunicorn:
-        """Start and wait until the API answers."""
-        with self.log.open("ab") as log:
+        """Start and wait until the API answers.
+
+        On its first start the listening socket is made here and handed to gunicorn
+        (``fd://``): a port picked free and then closed could be taken by another test's server
+        before gunicorn bound it, and the start-up probe would then have been answered by that
+        other server. A restart binds the same port again through gunicorn, which retries
+        while the killed server's socket is still going away."""
+        listener = socket.create_server(("127.0.0.1", 0)) if not self.port else None
+        if listener is not None:
+            self.port = listener.getsockname()[1]
+        bind = f"fd://{listener.fileno()}" if listener else f"127.0.0.1:{self.port}"
+        with contextlib.ExitStack() as own:
+            if listener is not None:
+                own.enter_context(listener)  # closed once gunicorn holds its own copy
+            log = own.enter_context(self.log.open("ab"))
             self.process = subprocess.Popen(
                 [
                     sys.executable,
@@ -91,7 +102,7 @@ class Gunicorn:
                     "--workers",
                     str(self.workers),
                     "--bind",
-                    f"127.0.0.1:{self.port}",
+                    bind,
                     "--timeout",
                     "120",
                     "--pythonpath",
@@ -103,6 +114,7 @@ class Gunicorn:
                 stdout=log,
                 stderr=log,
                 start_new_session=True,  # its own process group, so a kill takes the workers too
+                pass_fds=(listener.fileno(),) if listener else (),
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -3,8 +3,9 @@
 #   scripts/setup.sh app    SpatiaLite and the Python packages (enough to run the app)
 #   scripts/setup.sh test   also PostGIS, Chromium, GDAL's tools, wrk (benchmarks), Redis (shared
 #                           rate limits), nginx (the deploy test) and the test packages
-#   scripts/setup.sh measure  as test, plus Node.js and Lighthouse from npm in .lighthouse/
-#                           (for scripts/measure_lighthouse.py only; no test needs it)
+#   scripts/setup.sh measure  as test, plus Debian's stress (scripts/stress_suites.sh), Node.js
+#                           and Lighthouse from npm in .lighthouse/ (for scripts/measure_lighthouse.py
+#                           only; no test needs them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-app}"
@@ -13,9 +14,13 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 if [ "$mode" = measure ]; then
   "$0" test
-  if ! command -v npm >/dev/null; then
+  measure_packages=()
+  command -v stress >/dev/null || measure_packages+=(stress)
+  command -v npm >/dev/null || measure_packages+=(nodejs npm)
+  if [ ${#measure_packages[@]} -gt 0 ]; then
+    echo "== apt-get install ${measure_packages[*]}"
     as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${measure_packages[@]}" >/dev/null
   fi
   [ -x .lighthouse/node_modules/.bin/lighthouse ] || npm install --prefix .lighthouse --no-audit --no-fund lighthouse@12
   exit 0

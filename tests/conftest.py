@@ -185,12 +185,44 @@ def make_report_payload() -> Callable[..., dict[str, Any]]:
 
 
 class LiveServer:
-    """A real HTTP server running the app in a thread."""
+    """A real HTTP server running the app in a thread.
+
+    Leaving, it stops accepting, answers 503 to any further request on a connection the browser
+    kept open, and waits for the requests under way to finish: only then may the ``app`` fixture
+    dispose of the engine (a request that ended later checked its PostgreSQL connection back into
+    the old pool, and psycopg warned from ``__del__`` at a random later test)."""
+
+    DRAIN_S = 30.0
 
     def __init__(self, app: Flask) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.app = app
+        self.under_way = 0
+        self.closed = False
+        self.changed = threading.Condition()
+        self.server = make_server("127.0.0.1", 0, self._serve, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _serve(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterator[bytes]:
+        with self.changed:
+            if self.closed:
+                start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+                yield b"The test is over."
+                return
+            self.under_way += 1
+        try:
+            body = self.app(environ, start_response)
+            try:
+                yield from body
+            finally:
+                if hasattr(body, "close"):  # as a WSGI server must; a file's body closes it
+                    body.close()
+        finally:
+            with self.changed:
+                self.under_way -= 1
+                self.changed.notify_all()
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
@@ -199,6 +231,10 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.thread.join(timeout=10)
+        with self.changed:
+            self.closed = True
+            drained = self.changed.wait_for(lambda: self.under_way == 0, timeout=self.DRAIN_S)
+        assert drained, f"{self.under_way} requests still under way {self.DRAIN_S} s after the test"
 
 
 @pytest.fixture

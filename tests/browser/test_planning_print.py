@@ -15,6 +15,7 @@ from fieldaudit.report_review import verify_report
 
 from ..conftest import TEST_PASSWORD
 from .axe import axe_violations
+from .images import image_loaded
 
 pytestmark = pytest.mark.browser
 CATEGORIES = ("step", "kerb", "narrow_passage", "surface", "obstacle", "missing_ramp", "signage")
@@ -85,8 +86,11 @@ def test_planning_list_and_site_page(desk, browser, live_server, crowded):
     for zoom_out in range(3):
         boxes = [markers.nth(i).bounding_box() for i in range(7)]
         assert not any(_overlap(a, b) for a, b in combinations(boxes, 2)), zoom_out
+        placed = int(page.locator("#priority-map").get_attribute("data-placed-zoom"))
         page.locator("#priority-map .leaflet-control-zoom-out").click()
-        page.wait_for_timeout(400)
+        # The zoom animation has ended and the numbers are placed again (a fixed 400 ms was
+        # sometimes mid-animation on a busy machine).
+        page.locator(f"#priority-map[data-placed-zoom='{placed - 1}']").wait_for(state="attached")
     assert page.locator("#priority-map path.leaflet-interactive, #priority-map path").count() > 0
     assert axe_violations(page) == []
     _shot(page, "planning-list-desktop")
@@ -101,7 +105,7 @@ def test_planning_list_and_site_page(desk, browser, live_server, crowded):
     page.locator("#site-map[data-ready='true']").wait_for(state="attached")
     assert "Barriere nummer 1 ved stationen." in page.locator(".site-reports").inner_text()
     image = page.locator(".photo-strip img").first
-    assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert image_loaded(image)
     assert axe_violations(page) == []
     _shot(page, "planning-site-desktop")
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.browser.axe import axe_violations
+from tests.browser.images import image_loaded
 from tests.browser.test_field_app import STATION, TIMEOUT_MS, next_step, open_capture
 from tests.browser.test_field_flow import STEP_HEADINGS, new_phone, use_gps
 
@@ -122,13 +123,7 @@ def test_already_reported_shows_photos_text_and_a_numbered_map_matching_the_list
             for i in range(5):
                 image = items.nth(i).locator("img")
                 assert image.get_attribute("alt") == f"Foto af barriere nummer {i + 1}"
-                # (loading="lazy": brought into view, then given the time to arrive)
-                image.scroll_into_view_if_needed()
-                page.wait_for_function(
-                    "(img) => img.complete && img.naturalWidth > 0",
-                    arg=image.element_handle(),
-                    timeout=TIMEOUT_MS,
-                )
+                assert image_loaded(image)
             # The map: the areas under the markers, markers numbered 1-5 in the list's order:
             # the person's ring is nearest marker 1 and farthest from marker 5.
             svg = page.locator("#nearby-map svg")

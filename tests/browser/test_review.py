@@ -18,6 +18,7 @@ from fieldaudit.photos import media_path
 
 from ..conftest import TEST_PASSWORD
 from .axe import axe_violations
+from .images import image_loaded
 
 pytestmark = pytest.mark.browser
 
@@ -155,7 +156,7 @@ def test_review_flow_public_record_and_my_reports(app, desk, cases):
     assert "SkjultTekstDerIkkeMaaVises" not in page.content()
     assert "Nummerplade" not in page.content() and "Bedømmer" not in page.content()
     thumb = page.locator(f"img[src*='/fotos/{photo.id}/thumb']")
-    assert thumb.evaluate("(img) => img.complete && img.naturalWidth > 0")
+    assert image_loaded(thumb)
     page.goto(f"/rapporter/{reject.id}")
     violations["public report"] = axe_violations(page)
     assert "Afvist" in page.locator("main").inner_text()

@@ -61,6 +61,8 @@ export function keepNumbersApart(L, map, items, diameter) {
         }).addTo(leaders);
       }
     });
+    // The zoom the numbers were last placed for: a test waits for it instead of for a time.
+    map.getContainer().dataset.placedZoom = String(map.getZoom());
   };
   map.on("zoomend viewreset", place);
   place();
