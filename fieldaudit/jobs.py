@@ -76,10 +76,11 @@ def network_impact(session: Session, config: Mapping[str, Any], now: datetime) -
     searches a change can alter are run again, and only the sites whose impact changed are
     rescored (``network/impact_store.py``); nothing is searched when nothing changed."""
     from fieldaudit.config import network_state_dir
-    from fieldaudit.network.impact_store import refresh_impacts
+    from fieldaudit.network_scores import refresh_network_scores
 
     spacing = float(config.get("NETWORK_SPACING_M") or 250.0)
-    return refresh_impacts(session, network_state_dir(config), spacing=spacing, now=now).summary()
+    folder = network_state_dir(config)
+    return refresh_network_scores(session, folder, spacing=spacing, now=now).summary()
 
 
 def retention(session: Session, config: Mapping[str, Any], now: datetime) -> str:

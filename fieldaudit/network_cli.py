@@ -15,7 +15,6 @@ from fieldaudit.config import network_state_dir
 from fieldaudit.extensions import db
 from fieldaudit.network import osm as network_osm
 from fieldaudit.network.impact import network_impact
-from fieldaudit.network.impact_store import refresh_impacts
 from fieldaudit.network.lines import NetworkLine, read_line_file
 from fieldaudit.network.noding import DEFAULT_TOLERANCE_M
 from fieldaudit.network.population import read_population_file, replace_population
@@ -23,6 +22,7 @@ from fieldaudit.network.profiles import PROFILES
 from fieldaudit.network.store import read_destination_file, replace_network, upsert_destinations
 from fieldaudit.network.whatif import Budget, plan_fixes
 from fieldaudit.network.whatif_inputs import load_inputs
+from fieldaudit.network_scores import refresh_network_scores
 
 network_cli = AppGroup("network", help="The walking network for step-free routes.")
 
@@ -167,7 +167,7 @@ def impact_command(group: str, spacing: float | None, top: int, budget: int) -> 
     inputs = load_inputs(db.session, spacing)
     if inputs is None:
         raise click.ClickException("Load a network, the municipality and destinations first.")
-    stored = refresh_impacts(
+    stored = refresh_network_scores(
         db.session, network_state_dir(current_app.config), spacing=spacing, force=True
     )
     db.session.commit()

@@ -27,11 +27,11 @@ from fieldaudit.areas import AreaFeature, upsert_area
 from fieldaudit.config import network_state_dir
 from fieldaudit.models import SiteNetworkImpact
 from fieldaudit.network import kept_state
-from fieldaudit.network.impact_store import refresh_impacts
 from fieldaudit.network.lines import EdgeFacts, NetworkLine
 from fieldaudit.network.profiles import PROFILES
 from fieldaudit.network.routing import load_router
 from fieldaudit.network.store import DestinationFeature, replace_network, upsert_destinations
+from fieldaudit.network_scores import refresh_network_scores
 from fieldaudit.taxonomy import MUNICIPALITY
 from tests.test_network_impact import LINES, X0, Y0, _at
 
@@ -63,7 +63,9 @@ def halves(app, db):
 
 
 def refresh(app, db, **options):
-    result = refresh_impacts(db.session, network_state_dir(app.config), spacing=SPACING, **options)
+    result = refresh_network_scores(
+        db.session, network_state_dir(app.config), spacing=SPACING, **options
+    )
     db.session.commit()
     return result
 
@@ -219,7 +221,7 @@ def test_network_impact_command_writes_the_stored_impact(db, halves, make_public
 def test_no_network_leaves_the_scores_as_they_were(app, db, make_public_report):
     site = make_public_report().site
     before = dict(site.priority_factors)
-    result = refresh_impacts(db.session, network_state_dir(app.config))
+    result = refresh_network_scores(db.session, network_state_dir(app.config))
     assert result.skipped and result.changed == []
     db.session.refresh(site)
     assert "network" not in site.priority_factors and site.priority_factors == before

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from shapely.geometry import LineString
 from shapely.ops import substring
 
+from fieldaudit.network.edges import EdgeFacts
 from fieldaudit.network.graph import Step
-from fieldaudit.network.lines import EdgeFacts
 
 START, STRAIGHT, LEFT, RIGHT = "start", "straight", "left", "right"
 PATH, PEDESTRIAN, STEPS, CROSSING, ROAD, WAY = (

@@ -7,9 +7,9 @@ none, when they were kept for another network, origins or destinations, or when 
 runs again only the searches the changes since the last run can alter
 (``ImpactState.update``), and reads every site's figures (``site_impact``). A row is written
 for every public open site placed on the network (its ``groups`` empty when it changes no
-route); rows of sites no longer placed are deleted. Only the sites whose stored figures
-changed are rescored (``priority.score_site``): the scores stay fast and no request runs graph
-work. When nothing changed (the same costs per group, the same placed sites) the run stops
+route); rows of sites no longer placed are deleted. The sites whose stored figures changed
+are returned, for the caller to score again (``network_scores.py``, which stands above the
+priority): the scores stay fast and no request runs graph work. When nothing changed (the same costs per group, the same placed sites) the run stops
 before any search. Origins are the cell centres of a regular grid over the municipality
 (``impact.origin_grid``, 250 m), weighted by the people of the population grid when one is
 imported (``whatif_inputs.load_inputs``: each pair weighs as its origin's people, as in
@@ -130,16 +130,6 @@ def _store(
     return sorted(set(changed))
 
 
-def _rescore(session: Session, site_ids: list[int]) -> None:
-    from fieldaudit.priority import score_site  # the priority reads what is stored here
-
-    for start in range(0, len(site_ids), 500):
-        chunk = site_ids[start : start + 500]
-        for site in session.scalars(select(BarrierSite).where(BarrierSite.id.in_(chunk))):
-            score_site(session, site)
-    session.flush()
-
-
 def _open_barriers(session: Session) -> list[int]:
     return list(
         session.scalars(select(BarrierSite.id).where(BarrierSite.status.in_(BARRIER_STATUSES)))
@@ -148,12 +138,11 @@ def _open_barriers(session: Session) -> list[int]:
 
 def clear_impacts(session: Session) -> list[int]:
     """Delete every stored impact (no network); if there were any, every public open site is
-    rescored (the factor is left out again)."""
+    returned, to be scored again (the factor is left out again)."""
     if session.scalar(select(SiteNetworkImpact.site_id).limit(1)) is None:
         return []
     site_ids = _open_barriers(session)
     session.execute(delete(SiteNetworkImpact))
-    _rescore(session, site_ids)
     return site_ids
 
 
@@ -211,7 +200,6 @@ def refresh_impacts(
             figures.setdefault(site_id, {})[profile.group.value] = impact.as_dict()
         kept_state.save(state, folder, key)
     result.changed = _store(session, placed, figures, now)
-    _rescore(session, result.changed)
     _write_meta(
         folder,
         {

@@ -22,20 +22,17 @@ import dataclasses
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import shapely
 from shapely.geometry import LineString, Point
 from shapely.ops import substring
 
+from fieldaudit.network.edges import RANK, UNKNOWN_KERB, EdgeFacts, NetworkLine
 from fieldaudit.plain_text import clean_line
 
-if TYPE_CHECKING:  # lines.py reads files through this module: no import back at run time
-    from fieldaudit.network.lines import EdgeFacts, NetworkLine
-
 KERB_WITHIN_M = 1.0
-UNKNOWN = "yes"  # barrier=kerb without kerb=*: a kerb of unknown height
-RANK = {"flush": 1, "lowered": 2, "rolled": 3, UNKNOWN: 4, "raised": 5}
+UNKNOWN = UNKNOWN_KERB
 
 
 @dataclass(frozen=True)

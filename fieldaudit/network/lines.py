@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,8 @@ from shapely.geometry.base import BaseGeometry
 
 from fieldaudit.area_import import AreaFileError, SkippedFeature, herlev_window, read_layer
 from fieldaudit.crs import METRIC, reproject
-from fieldaudit.network.kerbs import RANK, KerbNode, apply_kerbs, kerb_from_tags, tactile_value
+from fieldaudit.network.edges import EdgeFacts, NetworkLine
+from fieldaudit.network.kerbs import KerbNode, apply_kerbs, kerb_from_tags, tactile_value
 from fieldaudit.plain_text import clean_line
 
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -36,52 +36,6 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "ref": ("id", "osm_id", "@id", "ref", "fid"),
 }
 NUMBER = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(%|°|m|cm|mm)?\s*$")
-
-
-@dataclass(frozen=True)
-class EdgeFacts:
-    """What is known of a stretch of the network (OSM-style; empty or None when unknown)."""
-
-    highway: str = ""
-    surface: str = ""
-    width_m: float | None = None
-    incline_pct: float | None = None
-    kerb: str = ""
-    name: str = ""
-    ref: str = ""
-    approximate: bool = False
-    tactile_paving: str = ""  # "yes", "no" or "" (unknown): at the edge's kerb or crossing
-
-    def stored_kerb(self) -> str:
-        """The kerb as stored (the column ``kerb``): ``lowered;tactile=no`` with the paving."""
-        if self.tactile_paving and self.kerb in RANK:
-            return f"{self.kerb};tactile={self.tactile_paving}"
-        return self.kerb
-
-    @classmethod
-    def from_stored(cls, edge: Any) -> EdgeFacts:
-        """The facts of a stored edge (a ``NetworkEdge`` row)."""
-        kerb, _sep, tactile = (edge.kerb or "").partition(";tactile=")
-        return cls(
-            edge.highway,
-            edge.surface,
-            edge.width_m,
-            edge.incline_pct,
-            kerb,
-            edge.name,
-            edge.ref,
-            edge.approximate,
-            tactile,
-        )
-
-
-@dataclass(frozen=True)
-class NetworkLine:
-    """One line of the network in EPSG:25832 with its facts and its level (bridges apart)."""
-
-    geometry: LineString
-    facts: EdgeFacts = field(default_factory=EdgeFacts)
-    layer: int = 0
 
 
 def _value(record: dict[str, Any], key: str) -> Any:

@@ -18,7 +18,7 @@ import shapely
 from shapely.geometry import LineString, Point
 from shapely.ops import substring
 
-from fieldaudit.network.lines import EdgeFacts, NetworkLine
+from fieldaudit.network.edges import EdgeFacts, NetworkLine
 
 DEFAULT_TOLERANCE_M = 1.0
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fieldaudit.network.lines import EdgeFacts
+from fieldaudit.network.edges import EdgeFacts
 from fieldaudit.taxonomy import GROUP_LABELS, SEVERITIES, Group, Label, Severity, category
 
 BLOCK = "block"

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from fieldaudit import params
 from fieldaudit.models import NetworkEdge
 from fieldaudit.network.directions import Direction, route_directions
+from fieldaudit.network.edges import EdgeFacts
 from fieldaudit.network.graph import FoundPath, Position, RoutingGraph, Step
-from fieldaudit.network.lines import EdgeFacts
 from fieldaudit.network.placement import PlacedSite, barrier_rows, barriers_version, place_sites
 from fieldaudit.network.profiles import BLOCK, Profile, SiteRule
 from fieldaudit.network.store import network_version

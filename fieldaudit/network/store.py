@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from fieldaudit.area_import import AreaFileError, SkippedFeature, herlev_window, read_layer
 from fieldaudit.crs import METRIC, reproject
 from fieldaudit.models import Area, Destination, NetworkEdge, NetworkNode
-from fieldaudit.network.lines import EdgeFacts, NetworkLine
+from fieldaudit.network.edges import EdgeFacts, NetworkLine
 from fieldaudit.network.noding import DEFAULT_TOLERANCE_M, NodedNetwork, node_lines
 from fieldaudit.plain_text import clean_line, clean_text
 from fieldaudit.taxonomy import MUNICIPALITY
