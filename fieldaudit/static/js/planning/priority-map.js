@@ -46,7 +46,9 @@ drawInto("priority-map", async (element) => {
   markers.addTo(map);
   const bounds = points.length ? markers.getBounds() : areas.getBounds();
   if (bounds.isValid()) {
-    map.fitBounds(bounds, { padding: [36, 36], maxZoom: 17 });
+    // Without the zoom animation: the map is at its first view when it says it is ready
+    // (an animated fit could still be running when a person or a test zooms out).
+    map.fitBounds(bounds, { padding: [36, 36], maxZoom: 17, animate: false });
   }
   // Rank 1 first: it keeps its true place, later ranks move aside when they would cover it.
   keepNumbersApart(L, map, items, MARKER_SIZE);
