@@ -268,6 +268,10 @@ def test_the_barrier_map_shows_areas_a_sensible_zoom_and_an_aligned_checkbox(
         assert across * metres_per_px >= 780
         pin.click()
         page.locator(".leaflet-popup-content a").wait_for()  # the pin opens its link
+        # Leaflet fades the popup in (0.2 s): axe would read the link's contrast half-faded.
+        page.wait_for_function(
+            "() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
+        )
         _checkbox_aligned(page)
         assert axe_violations(page) == []
         assert one.site_id

@@ -50,7 +50,9 @@ async function drawSites() {
     bounds = layer.getBounds().pad(0.2);
     bounds.extend(bounds.getCenter().toBounds(MIN_VIEW_M));
   }
-  map.fitBounds(bounds, { maxZoom: MAX_FIT_ZOOM, padding: [8, 8] });
+  // Without the zoom animation: the map is at its first view when it says it is ready (an
+  // animated fit would still be moving the markers when a person or a test taps one).
+  map.fitBounds(bounds, { maxZoom: MAX_FIT_ZOOM, padding: [8, 8], animate: false });
   element.dataset.zoom = String(map.getZoom());
   element.dataset.ready = "true";
 }
