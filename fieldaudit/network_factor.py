@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from fieldaudit.models import SiteNetworkImpact
@@ -171,6 +171,46 @@ def network_facts(session: Session, site_ids: Sequence[int] | None) -> StoredImp
     return stored, {site_id: dict(groups or {}) for site_id, groups in rows.items()}
 
 
+_impacts = SiteNetworkImpact.__table__
+_this_site = _impacts.c.site_id == bindparam("site_id")
+# One site's facts in one statement (a join or a review decision scores one site): whether any
+# impact is stored, whether this site has one, and its figures.
+ONE_SITE_FACTS = select(
+    select(_impacts.c.site_id).exists(),
+    select(_impacts.c.site_id).where(_this_site).exists(),
+    select(_impacts.c.groups).where(_this_site).scalar_subquery(),
+)
+
+
+def one_site_facts(session: Session, site_id: int) -> StoredImpacts:
+    """``network_facts`` of one site, in one statement."""
+    any_stored, present, groups = session.execute(ONE_SITE_FACTS, {"site_id": site_id}).one()
+    return bool(any_stored), ({site_id: dict(groups or {})} if present else {})
+
+
+def impact_flags(site_id: Any) -> tuple[Any, Any]:
+    """Two columns for a query of sites (``site_id`` its id column): whether any network impact
+    is stored, and whether this site has one. Read with the sites, a site's score needs no
+    query of its own unless it is on the network (``facts_from_flags``)."""
+    return (
+        select(_impacts.c.site_id).exists().label("impact_stored"),
+        select(_impacts.c.site_id)
+        .where(_impacts.c.site_id == site_id)
+        .exists()
+        .label("on_network"),
+    )
+
+
+def facts_from_flags(
+    session: Session, site_id: int, impact_stored: bool, on_network: bool
+) -> StoredImpacts:
+    """``network_facts`` of one site from its ``impact_flags``: its figures are read only when
+    it is on the network."""
+    if on_network:
+        return one_site_facts(session, site_id)
+    return bool(impact_stored), {}
+
+
 def site_network(
     session: Session, site: Any, stored: StoredImpacts | None = None
 ) -> tuple[Mapping[str, Mapping[str, Any]] | None, bool]:
@@ -179,7 +219,7 @@ def site_network(
     network) or None (no impact stored, or not a public open barrier), and whether it is on."""
     if site.status not in BARRIER_STATUSES:  # no query for a new or closed site
         return None, False
-    any_stored, impacts = stored if stored is not None else network_facts(session, [site.id])
+    any_stored, impacts = stored if stored is not None else one_site_facts(session, site.id)
     if not any_stored:
         return None, False
     return impacts.get(site.id, {}), site.id in impacts

@@ -16,19 +16,20 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import Float, Integer, and_, bindparam, case, func, select
-from sqlalchemy.orm import Bundle, Session, aliased, make_transient_to_detached
+from sqlalchemy.orm import Bundle, Session, aliased, defer, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldaudit.areas import area_for_point
 from fieldaudit.crs import METRIC
 from fieldaudit.errors import ConflictError
 from fieldaudit.models import BarrierReport, BarrierSite, SiteConfirmation
+from fieldaudit.network_factor import StoredImpacts, facts_from_flags, impact_flags
 from fieldaudit.priority import score_site
 from fieldaudit.problems import problem
 from fieldaudit.site_cells import SiteState, apply_change, state_of
@@ -98,6 +99,8 @@ def _point(row: Any) -> ClusterPoint:
 
 
 _nearby_statements: dict[str, Any] = {}
+# A site's JSON aggregates that every join computes afresh (``_refresh``) without reading them.
+SITE_REWRITTEN = ("groups", "tag_counts", "priority_factors")
 
 
 def _nearby_statement(session: Session) -> Any:
@@ -143,15 +146,17 @@ def _candidates_statement(session: Session) -> Any:
     """The candidate sites (as ``_nearby_statement`` selects them) with all their counting
     reports, in one statement: a (site, member) row per report, nearest site first (an equal
     distance: the lower id, as the rule in memory), a site without reports once (member None).
-    Built once per database kind."""
+    The site's JSON aggregates (``SITE_REWRITTEN``) are not read: a join writes them afresh,
+    and each row would carry and decode them again. Built once per database kind."""
     key = f"{backend(session).name}+members"
     stmt = _nearby_statements.get(key)
     if stmt is None:
-        nearby = _nearby_statement(session).subquery("candidates")
+        flags = impact_flags(BarrierSite.id)
+        nearby = _nearby_statement(session).add_columns(*flags).subquery("candidates")
         site = aliased(BarrierSite, nearby, name="site")
         member = Bundle("member", *COUNTING_COLUMNS.selected_columns)
         stmt = _nearby_statements[key] = (
-            select(site, member)
+            select(site, nearby.c.impact_stored, nearby.c.on_network, member)
             .outerjoin(
                 BarrierReport,
                 and_(
@@ -160,16 +165,27 @@ def _candidates_statement(session: Session) -> Any:
                 ),
             )
             .order_by(nearby.c.distance, nearby.c.id, BarrierReport.id)
+            .options(*(defer(getattr(site, name)) for name in SITE_REWRITTEN))
         )
     return stmt
 
 
+class Candidate(NamedTuple):
+    """An open site a new report is tried against: the site, its counting reports as rows
+    (``COUNTING_COLUMNS``) and its ``network_factor.impact_flags``."""
+
+    site: BarrierSite
+    members: list[Any]
+    impact_stored: bool
+    on_network: bool
+
+
 def candidate_sites(
     session: Session, category_code: str, x: float, y: float, radius_m: float
-) -> list[tuple[BarrierSite, list[Any]]]:
+) -> list[Candidate]:
     """The open sites of a category a report at (x, y) is tried against (``CANDIDATE_SITES``
-    at most, within ``radius_m``, nearest first), each with its counting reports as rows
-    (``COUNTING_COLUMNS``), in one statement."""
+    at most, within ``radius_m``, nearest first), each with its counting reports, in one
+    statement."""
     params = {
         "x": float(x),
         "y": float(y),
@@ -177,29 +193,37 @@ def candidate_sites(
         "limit": CANDIDATE_SITES,
         "category": category_code,
     }
-    found: dict[int, tuple[BarrierSite, list[Any]]] = {}
-    for site, member in session.execute(_candidates_statement(session), params):
-        members = found.setdefault(site.id, (site, []))[1]
+    found: dict[int, Candidate] = {}
+    for site, stored, on_network, member in session.execute(_candidates_statement(session), params):
+        candidate = found.get(site.id)
+        if candidate is None:
+            candidate = found[site.id] = Candidate(site, [], bool(stored), bool(on_network))
         if member.id is not None:
-            members.append(member)
+            candidate.members.append(member)
     return list(found.values())
 
 
 def _site_to_join(
     session: Session, report: Any, x: float, y: float
-) -> tuple[BarrierSite | None, list[Any]]:
-    """The site a report at (x, y) joins by the rule (None: it starts a new one) and that
-    site's other counting reports as rows; one read."""
+) -> tuple[BarrierSite | None, list[Any], StoredImpacts | None]:
+    """The site a report at (x, y) joins by the rule (None: it starts a new one), that site's
+    other counting reports as rows and its network facts for the score (None for a new
+    site); one read, a second only for a site on the walking network."""
     radius = radius_for(report.category)
-    candidate = ClusterPoint(x, y, as_utc(report.created_at), reporter_key(report))
-    others = {
-        site: [row for row in rows if row.id != report.id]
-        for site, rows in candidate_sites(session, report.category, x, y, radius)
+    point = ClusterPoint(x, y, as_utc(report.created_at), reporter_key(report))
+    candidates = {
+        found.site: found for found in candidate_sites(session, report.category, x, y, radius)
     }
-    site = site_to_join(
-        others, lambda site: [_point(row) for row in others[site]], candidate, radius
-    )
-    return site, others[site] if site is not None else []
+    others = {
+        site: [row for row in found.members if row.id != report.id]
+        for site, found in candidates.items()
+    }
+    site = site_to_join(others, lambda site: [_point(row) for row in others[site]], point, radius)
+    if site is None:
+        return None, [], None
+    found = candidates[site]
+    network = facts_from_flags(session, site.id, found.impact_stored, found.on_network)
+    return site, others[site], network
 
 
 def _new_site(report: Any, x: float, y: float) -> BarrierSite:
@@ -212,10 +236,17 @@ def _new_site(report: Any, x: float, y: float) -> BarrierSite:
 
 
 def _refresh_with(
-    session: Session, site: Any, rows: list[Any], report: Any, x: float, y: float
+    session: Session,
+    site: Any,
+    rows: list[Any],
+    report: Any,
+    x: float,
+    y: float,
+    network: StoredImpacts | None,
 ) -> None:
     """Refresh a site from its other counting reports (rows) and one more counting report at
-    (x, y); its confirmations are read only if it has any (a new site has none)."""
+    (x, y), and its network facts when known; its confirmations are read only if it has any
+    (a new site has none)."""
     confirmations = (
         session.execute(CONFIRMATIONS, {"site_id": site.id}).all()
         if site.confirmation_count or site.fixed_claim_count
@@ -228,6 +259,7 @@ def _refresh_with(
         [float(r.x) for r in rows] + [x],
         [float(r.y) for r in rows] + [y],
         confirmations,
+        network=network,
     )
 
 
@@ -238,7 +270,7 @@ def join_site(session: Session, report: BarrierReport, x: float, y: float) -> Ba
     report flushed; the site is refreshed from what the read returned instead of reading it
     back.
     """
-    site, rows = _site_to_join(session, report, x, y)
+    site, rows, network = _site_to_join(session, report, x, y)
     if report.status in EXCLUDED_REPORT_STATUSES:
         if site is None:
             site = _new_site(report, x, y)
@@ -248,7 +280,7 @@ def join_site(session: Session, report: BarrierReport, x: float, y: float) -> Ba
         refresh_site(session, site)
         return site
     values = _joining(site, report)
-    _refresh_with(session, values, rows, report, x, y)
+    _refresh_with(session, values, rows, report, x, y, network)
     report.site = _write_site(session, site, values)
     session.flush()
     return report.site
@@ -266,11 +298,11 @@ def join_new_report(
     be written: then the site is left as it was and None returned). The site is written
     with Core statements (an existing site after the report, a new one before it, deleted
     again if the report is refused), so nothing needs a rollback, and its cells with it."""
-    site, rows = _site_to_join(session, report, x, y)
+    site, rows, network = _site_to_join(session, report, x, y)
     if site is not None and insert(site.id) is None:
         return None
     values = _joining(site, report)
-    _refresh_with(session, values, rows, report, x, y)
+    _refresh_with(session, values, rows, report, x, y, network)
     written = _write_site(session, site, values)
     if site is None and insert(written.id) is None:
         session.connection().execute(SITE_DELETE, {"site_id": written.id})
@@ -379,10 +411,11 @@ def _refresh(
     ys: Sequence[float],
     confirmations: Sequence[Any],
     area_id: Any = LOOK_UP_AREA,
+    network: StoredImpacts | None = None,
 ) -> None:
     """Set a site's aggregates from its counting reports (rows or objects), their EPSG:25832
-    coordinates and its confirmations as ``CONFIRMATIONS`` rows; then score it. Only the
-    ``shown_reports`` count."""
+    coordinates and its confirmations as ``CONFIRMATIONS`` rows; then score it (with its
+    network facts when the caller has them). Only the ``shown_reports`` count."""
     counted = counted_reports([r.status for r in reports], lambda i: (xs[i], ys[i]))
     if len(counted.shown) < len(reports):
         reports = [reports[i] for i in counted.shown]
@@ -403,7 +436,7 @@ def _refresh(
         area = area_for_point(session, mean_x, mean_y)
         area_id = area.id if area else None
     site.area_id = area_id
-    score_site(session, site, reports)
+    score_site(session, site, reports, network=network)
 
 
 CONFIRMATION_KINDS = ("still_there", "fixed_now")

@@ -143,6 +143,30 @@ def test_a_detour_names_the_metres_and_a_site_off_the_network_gets_0(
     assert db.session.get(SiteNetworkImpact, off.id) is None
 
 
+def test_a_new_report_joining_a_site_keeps_its_network_factor(
+    app, db, halves, make_report, make_public_report
+):
+    """The join reads whether an impact is stored, and the site's own, with the candidates:
+    the score written at once keeps the factor (on and off the network)."""
+    bridge = make_public_report(dx=150).site
+    off = make_public_report(dx=150, dy=-60).site
+    refresh(app, db)
+    db.session.refresh(bridge)
+    db.session.refresh(off)
+    bridge_network = bridge.priority_factors["network"]
+    assert bridge_network["factor"] == 2.0
+    bridge_score, off_score = bridge.priority_score, off.priority_score
+    assert make_report(dx=150.5).site_id == bridge.id  # the same step, another phone
+    assert make_report(dx=150.5, dy=-60).site_id == off.id
+    db.session.refresh(bridge)
+    db.session.refresh(off)
+    # (a verified site counts only accepted reports; the join scores it again all the same)
+    assert bridge.priority_factors["network"] == bridge_network
+    assert bridge.priority_score == pytest.approx(bridge_score)
+    assert off.priority_factors["network"]["on_network"] is False
+    assert off.priority_score == pytest.approx(off_score)
+
+
 def test_after_a_review_decision_closes_a_site_the_job_updates_the_others(
     app, db, halves, make_public_report, make_user
 ):
