@@ -21,31 +21,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from fieldaudit.crs import METRIC
+from fieldaudit.models import BarrierSite
 
 NULL = "\\N"
 COPY_CHUNK = 1 << 20  # characters per COPY write
 
-SITE_COLUMNS = (
-    "id",
-    "category",
-    "geom",
-    "status",
-    "severity",
-    "groups",
-    "tag_counts",
-    "report_count",
-    "confirmation_count",
-    "anonymous_confirmation_count",
-    "fixed_claim_count",
-    "first_seen",
-    "last_seen",
-    "area_id",
-    "priority_score",
-    "priority_factors",
-    "planned_year",
-    "planned_cost_dkk",
-    "status_reason",
-)
+# Every column of barrier_sites in the table's order (the order of a COPY line).
+SITE_COLUMNS = tuple(column.name for column in BarrierSite.__table__.columns)
 
 
 @dataclass(slots=True)

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import numpy as np
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
@@ -37,7 +38,8 @@ COORDINATE_DIGITS = 6  # about 0.1 m
 
 
 class SitePoint(NamedTuple):
-    """One site as the map shows it (a named tuple: a viewport builds a thousand of them)."""
+    """One site as the map shows it: the fields of the rows ``sites_in_bbox`` returns (Core
+    rows named so, used as they come: a viewport reads a thousand of them)."""
 
     id: int
     x: float
@@ -93,8 +95,8 @@ def sites_in_bbox(
     """The sites in an EPSG:25832 box (through the spatial index for viewports), at most ``limit``."""
     stmt = select(
         BarrierSite.id,
-        func.ST_X(BarrierSite.geom),
-        func.ST_Y(BarrierSite.geom),
+        func.ST_X(BarrierSite.geom).label("x"),
+        func.ST_Y(BarrierSite.geom).label("y"),
         BarrierSite.category,
         BarrierSite.severity,
         BarrierSite.status,
@@ -105,7 +107,7 @@ def sites_in_bbox(
     # On the connection (Core rows): the ORM's handling of each row would cost more than
     # the query (nothing is pending when a map is read; flushed first all the same).
     session.flush()
-    return [SitePoint._make(row) for row in session.connection().execute(stmt)]
+    return session.connection().execute(stmt).all()  # type: ignore[return-value]
 
 
 def count_in_bbox(
@@ -181,17 +183,18 @@ def grid_counts(
     ).group_by(inner.c.gx, inner.c.gy)
     return [
         GridCell(float(ax), float(ay), int(n), int(high or 0), int(reports or 0))
-        for ax, ay, n, high, reports in session.execute(stmt)
+        for ax, ay, n, high, reports in session.execute(stmt).all()
     ]
 
 
 def _lonlats(xs: list[float], ys: list[float]) -> Iterable[tuple[float, float]]:
+    """WGS84 (lon, lat) of EPSG:25832 points, rounded to ``COORDINATE_DIGITS`` (vectorised)."""
     if not xs:
         return []
     lons, lats = many_to_wgs84(xs, ys)
     return zip(
-        (round(v, COORDINATE_DIGITS) for v in lons),
-        (round(v, COORDINATE_DIGITS) for v in lats),
+        np.round(lons, COORDINATE_DIGITS).tolist(),
+        np.round(lats, COORDINATE_DIGITS).tolist(),
         strict=True,
     )
 
@@ -246,8 +249,9 @@ def _stored_level(bbox: BBox, max_features: int) -> int | None:
 
 
 def _many_stored(session: Session, level: int, bbox: BBox, max_features: int) -> Cells | None:
-    cells = cells_in_box(session, level, bbox)
-    if sum(c.sites for c in cells) <= max_features:
+    """The stored cells around the box when they hold more than ``max_features`` sites."""
+    cells = cells_in_box(session, level, bbox, more_than=max_features)
+    if not cells:
         return None
     return float(level), [GridCell(c.x, c.y, c.sites, c.high, c.reports) for c in cells]
 
@@ -312,14 +316,18 @@ def map_features(
     return {"type": "FeatureCollection", "features": site_features(sites), "clustered": False}
 
 
-_encoded: dict[str, str] = {}
+_properties: dict[tuple[str, str, str], str] = {}
 
 
-def _text(value: str) -> str:
-    """A JSON string literal, encoded once per distinct value (codes repeat)."""
-    found = _encoded.get(value)
+def _properties_head(category: str, severity: str, status: str) -> str:
+    """A site feature's properties up to its report count, as JSON text; written once per
+    distinct (category, severity, status): the codes repeat."""
+    key = (category, severity, status)
+    found = _properties.get(key)
     if found is None:
-        found = _encoded[value] = json.dumps(value, ensure_ascii=False)
+        codes = {"category": category, "severity": severity, "status": status}
+        text = json.dumps(codes, ensure_ascii=False, separators=(",", ":"))
+        found = _properties[key] = f'"properties":{text[:-1]},"report_count":'
     return found
 
 
@@ -336,14 +344,18 @@ def map_features_json(
     sites, cells = viewport_content(session, bbox, categories, statuses, max_features, own_site_ids)
     if cells is not None:
         return json.dumps(_clustered(cells[1], cells[0]))
-    parts = []
-    for site, (lon, lat) in zip(
-        sites, _lonlats([s.x for s in sites], [s.y for s in sites]), strict=True
-    ):
-        parts.append(
-            f'{{"type":"Feature","id":{int(site.id)},"geometry":{{"type":"Point",'
-            f'"coordinates":[{lon!r},{lat!r}]}},"properties":{{"category":{_text(site.category)},'
-            f'"severity":{_text(site.severity)},"status":{_text(site.status)},'
-            f'"report_count":{int(site.report_count)}}}}}'
+    feature = '{"type":"Feature","id":%d,"geometry":{"type":"Point","coordinates":[%r,%r]},%s%d}}'
+    parts = [
+        feature
+        % (
+            site.id,
+            lon,
+            lat,
+            _properties_head(site.category, site.severity, site.status),
+            site.report_count,
         )
+        for site, (lon, lat) in zip(
+            sites, _lonlats([s.x for s in sites], [s.y for s in sites]), strict=True
+        )
+    ]
     return '{"type":"FeatureCollection","features":[' + ",".join(parts) + '],"clustered":false}'

@@ -256,24 +256,27 @@ def rebuild_site_cells(session: Session) -> int:
     return connection.execute(select(func.count()).select_from(site_cells)).scalar_one()
 
 
-def cells_in_box(session: Session, level: int, bbox: Sequence[float]) -> list[Cell]:
-    """The non-empty cells of a level that a box touches (EPSG:25832), through the key."""
+def cells_in_box(
+    session: Session, level: int, bbox: Sequence[float], more_than: int | None = None
+) -> list[Cell]:
+    """The non-empty cells of a level that a box touches (EPSG:25832), through the key; with
+    ``more_than``, only when they hold more sites than that (else none: the sum is taken in
+    SQL, so a box the map shows as sites sends no cells back)."""
     x0, y0 = cell_of(bbox[0], bbox[1], level)
     x1, y1 = cell_of(bbox[2], bbox[3], level)
     c = site_cells.c
-    rows = session.execute(
-        select(c.gx, c.gy, c.sites, c.high, c.reports, c.sum_dx, c.sum_dy).where(
-            and_(
-                c.level == level,
-                c.gx.between(x0, x1),
-                c.gy.between(y0, y1),
-                c.sites > 0,
-            )
-        )
+    in_box = and_(
+        c.level == level,
+        c.gx.between(x0, x1),
+        c.gy.between(y0, y1),
+        c.sites > 0,
     )
+    stmt = select(c.gx, c.gy, c.sites, c.high, c.reports, c.sum_dx, c.sum_dy).where(in_box)
+    if more_than is not None:
+        stmt = stmt.where(select(func.sum(c.sites)).where(in_box).scalar_subquery() > more_than)
     return [
         Cell(level, gx, gy, sites, high, reports, gx * level + dx / sites, gy * level + dy / sites)
-        for gx, gy, sites, high, reports, dx, dy in rows
+        for gx, gy, sites, high, reports, dx, dy in session.execute(stmt).all()
     ]
 
 

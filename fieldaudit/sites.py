@@ -331,24 +331,16 @@ def _joining(site: BarrierSite | None, report: Any) -> SimpleNamespace:
     )
 
 
-# What ``_refresh`` sets on a site: the columns a join writes.
-SITE_AGGREGATES = (
-    "geom",
-    "severity",
-    "groups",
-    "tag_counts",
-    "report_count",
-    "confirmation_count",
-    "anonymous_confirmation_count",
-    "fixed_claim_count",
-    "first_seen",
-    "last_seen",
-    "area_id",
-    "priority_score",
-    "priority_factors",
-)
-# The other columns of a site a join starts (its id aside), as the model's defaults.
+# The columns of a site a join starts that no report decides (its id aside), as the model's
+# defaults.
 NEW_SITE_REST = {"planned_year": None, "planned_cost_dkk": None, "status_reason": ""}
+# What ``_refresh`` sets on a site, the columns a join writes: all the others (a new column
+# must be computed by ``_refresh`` or named above).
+SITE_AGGREGATES = tuple(
+    column.name
+    for column in BarrierSite.__table__.columns
+    if column.name not in ("id", "category", "status", *NEW_SITE_REST)
+)
 _sites = BarrierSite.__table__
 SITE_INSERT = _sites.insert().returning(_sites.c.id)
 SITE_UPDATE = _sites.update().where(_sites.c.id == bindparam("site_id"))

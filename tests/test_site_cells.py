@@ -135,6 +135,7 @@ def test_the_default_map_reads_stored_cells_and_agrees_with_counting_live(
     import json
 
     from fieldaudit.map_aggregation import (
+        SitePoint,
         grid_counts,
         map_features,
         map_features_json,
@@ -151,6 +152,7 @@ def test_the_default_map_reads_stored_cells_and_agrees_with_counting_live(
     ).one()
     box = (x - 1500, y - 1500, x + 1500, y + 1500)
     sites = sites_in_bbox(session, box)
+    assert sites and all(site._fields == SitePoint._fields for site in sites)
     _sites, stored = viewport_content(session, box, max_features=5)
     assert stored is not None
     cell, cells = stored
@@ -158,6 +160,11 @@ def test_the_default_map_reads_stored_cells_and_agrees_with_counting_live(
     assert sorted((round(c.x, 6), round(c.y, 6), c.count, c.high, c.reports) for c in cells) == (
         sorted((round(c.x, 6), round(c.y, 6), c.count, c.high, c.reports) for c in live)
     )
+    # The stored cells come back only when they hold more sites than asked (summed in SQL).
+    assert cells_in_box(session, int(cell), box, more_than=len(sites)) == []
+    assert sum(
+        c.sites for c in cells_in_box(session, int(cell), box, more_than=len(sites) - 1)
+    ) == (len(sites))
     answer = map_features(session, box, max_features=5)
     assert answer["clustered"] and answer["cell_m"] == cell
     assert sum(f["properties"]["count"] for f in answer["features"]) == len(sites)
