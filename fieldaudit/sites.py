@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import Float, Integer, and_, bindparam, case, func, select
+from sqlalchemy import Float, Integer, and_, bindparam, case, func, inspect, select
 from sqlalchemy.orm import Bundle, Session, aliased, defer, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -142,32 +142,69 @@ def nearby_open_sites(
     return [(site, float(d)) for site, d in rows]
 
 
-def _candidates_statement(session: Session) -> Any:
+def _candidates_statement(session: Session) -> tuple[Any, bool]:
     """The candidate sites (as ``_nearby_statement`` selects them) with all their counting
-    reports, in one statement: a (site, member) row per report, nearest site first (an equal
-    distance: the lower id, as the rule in memory), a site without reports once (member None).
-    The site's JSON aggregates (``SITE_REWRITTEN``) are not read: a join writes them afresh,
-    and each row would carry and decode them again. Built once per database kind."""
-    key = f"{backend(session).name}+members"
-    stmt = _nearby_statements.get(key)
-    if stmt is None:
+    reports, in one statement, nearest site first (an equal distance: the lower id, as the
+    rule in memory); and whether the reports come as one JSON array per site
+    (``SpatialBackend.rows_as_json``: PostGIS, where each row costs a round trip's worth of
+    decoding) or as a (site, member) row each (member None for a site without reports).
+    The site's JSON aggregates (``SITE_REWRITTEN``) are not read: a join writes them afresh.
+    Built once per database kind."""
+    spatial = backend(session)
+    key = f"{spatial.name}+members"
+    built = _nearby_statements.get(key)
+    if built is None:
         flags = impact_flags(BarrierSite.id)
         nearby = _nearby_statement(session).add_columns(*flags).subquery("candidates")
         site = aliased(BarrierSite, nearby, name="site")
-        member = Bundle("member", *COUNTING_COLUMNS.selected_columns)
-        stmt = _nearby_statements[key] = (
-            select(site, nearby.c.impact_stored, nearby.c.on_network, member)
-            .outerjoin(
-                BarrierReport,
-                and_(
-                    BarrierReport.site_id == nearby.c.id,
-                    BarrierReport.status.not_in(EXCLUDED_REPORT_STATUSES),
-                ),
-            )
-            .order_by(nearby.c.distance, nearby.c.id, BarrierReport.id)
-            .options(*(defer(getattr(site, name)) for name in SITE_REWRITTEN))
+        counting = and_(
+            BarrierReport.site_id == nearby.c.id,
+            BarrierReport.status.not_in(EXCLUDED_REPORT_STATUSES),
         )
-    return stmt
+        columns = list(COUNTING_COLUMNS.selected_columns)
+        as_json = spatial.rows_as_json(columns, BarrierReport.id)
+        stmt = select(site, nearby.c.impact_stored, nearby.c.on_network)
+        if as_json is None:
+            stmt = (
+                stmt.add_columns(Bundle("member", *columns))
+                .outerjoin(BarrierReport, counting)
+                .order_by(nearby.c.distance, nearby.c.id, BarrierReport.id)
+            )
+        else:
+            members = select(as_json).where(counting).scalar_subquery()
+            stmt = stmt.add_columns(members).order_by(nearby.c.distance, nearby.c.id)
+        stmt = stmt.options(*(defer(getattr(site, name)) for name in SITE_REWRITTEN))
+        built = _nearby_statements[key] = (stmt, as_json is not None)
+    return built
+
+
+class Member(NamedTuple):
+    """A counting report of a candidate site read as JSON: ``COUNTING_COLUMNS``, by name."""
+
+    id: int
+    x: float
+    y: float
+    severity: str
+    groups: list[str]
+    tags: list[str]
+    measurements: dict[str, Any]
+    status: str
+    created_at: datetime
+    reporter_id: int | None
+    device_token_hash: str | None
+
+
+_CREATED_AT = Member._fields.index("created_at")
+
+
+def _members(arrays: list[list[Any]] | None) -> list[Member]:
+    """A site's counting reports from their JSON arrays (``Member``'s order; the moment comes
+    as ISO 8601 text)."""
+    members = []
+    for values in arrays or ():
+        values[_CREATED_AT] = datetime.fromisoformat(values[_CREATED_AT])
+        members.append(Member(*values))
+    return members
 
 
 class Candidate(NamedTuple):
@@ -193,8 +230,15 @@ def candidate_sites(
         "limit": CANDIDATE_SITES,
         "category": category_code,
     }
+    stmt, as_json = _candidates_statement(session)
+    rows = session.execute(stmt, params)
+    if as_json:
+        return [
+            Candidate(site, _members(arrays), bool(stored), bool(on_network))
+            for site, stored, on_network, arrays in rows
+        ]
     found: dict[int, Candidate] = {}
-    for site, stored, on_network, member in session.execute(_candidates_statement(session), params):
+    for site, stored, on_network, member in rows:
         candidate = found.get(site.id)
         if candidate is None:
             candidate = found[site.id] = Candidate(site, [], bool(stored), bool(on_network))
@@ -266,9 +310,9 @@ def _refresh_with(
 def join_site(session: Session, report: BarrierReport, x: float, y: float) -> BarrierSite:
     """Put a report (at EPSG:25832 x, y; new and not yet flushed, or stored without a site)
     into its site, creating one if none fits. Costs one read (the candidate sites with all
-    their reports), the site written with one Core statement (``_write_site``) and the
-    report flushed; the site is refreshed from what the read returned instead of reading it
-    back.
+    their reports) and one write: a stored report is written with its site (one statement
+    on PostGIS, ``SpatialBackend.together``), a new one flushed after it; the site is
+    refreshed from what the read returned instead of reading it back.
     """
     site, rows, network = _site_to_join(session, report, x, y)
     if report.status in EXCLUDED_REPORT_STATUSES:
@@ -281,9 +325,15 @@ def join_site(session: Session, report: BarrierReport, x: float, y: float) -> Ba
         return site
     values = _joining(site, report)
     _refresh_with(session, values, rows, report, x, y, network)
-    report.site = _write_site(session, site, values)
-    session.flush()
-    return report.site
+    if inspect(report).pending:
+        report.site = _write_site(session, site, values)
+        session.flush()
+        return report.site
+    written = _write_site(session, site, values, report_id=report.id)
+    set_committed_value(report, "site_id", written.id)
+    set_committed_value(report, "site", written)
+    session.expire(written, ["reports"])
+    return written
 
 
 def join_new_report(
@@ -342,20 +392,39 @@ SITE_AGGREGATES = tuple(
     if column.name not in ("id", "category", "status", *NEW_SITE_REST)
 )
 _sites = BarrierSite.__table__
+_reports = BarrierReport.__table__
 SITE_INSERT = _sites.insert().returning(_sites.c.id)
-SITE_UPDATE = _sites.update().where(_sites.c.id == bindparam("site_id"))
+# The aggregates as parameters of names of their own (SQLAlchemy keeps a column's own name for
+# the SET clause it derives from the parameters).
+SITE_UPDATE = (
+    _sites.update()
+    .where(_sites.c.id == bindparam("to_site"))
+    .values({name: bindparam(f"set_{name}", type_=_sites.c[name].type) for name in SITE_AGGREGATES})
+)
 SITE_DELETE = _sites.delete().where(_sites.c.id == bindparam("site_id"))
+REPORT_TO_SITE = (
+    _reports.update()
+    .where(_reports.c.id == bindparam("report_id"))
+    .values(site_id=bindparam("to_site"))
+)
+_site_and_report: dict[str, list[Any]] = {}
 
 
 def _cell_state(site: Any) -> SiteState | None:
     return state_of(site.geom, site.status, site.severity, site.report_count)
 
 
-def _write_site(session: Session, site: BarrierSite | None, values: SimpleNamespace) -> BarrierSite:
+def _write_site(
+    session: Session,
+    site: BarrierSite | None,
+    values: SimpleNamespace,
+    report_id: int | None = None,
+) -> BarrierSite:
     """Write a site's refreshed aggregates (``values``) as one Core statement, an UPDATE of a
     loaded, unchanged site or an INSERT of a new one, then its change to the cells; return
     the site as a persistent object holding what was written (nothing is read back, and the
-    ORM's unit of work is not involved)."""
+    ORM's unit of work is not involved). With ``report_id`` that stored report is put into
+    the site too (with an UPDATE of the site, in the same statement where the database can)."""
     connection = session.connection()
     row = {name: getattr(values, name) for name in SITE_AGGREGATES}
     if site is None:
@@ -364,13 +433,31 @@ def _write_site(session: Session, site: BarrierSite | None, values: SimpleNamesp
         make_transient_to_detached(site)
         session.add(site)
         old = None
+        if report_id is not None:
+            connection.execute(REPORT_TO_SITE, {"report_id": report_id, "to_site": site.id})
     else:
         old = _cell_state(site)
-        connection.execute(SITE_UPDATE, {**row, "site_id": site.id})
+        params = {f"set_{name}": value for name, value in row.items()}
+        params["to_site"] = site.id
+        if report_id is None:
+            connection.execute(SITE_UPDATE, params)
+        else:
+            params["report_id"] = report_id
+            for statement in _site_and_report_statements(session):
+                connection.execute(statement, params)
         for name, value in row.items():
             set_committed_value(site, name, value)
     apply_change(connection, old, _cell_state(values))
     return site
+
+
+def _site_and_report_statements(session: Session) -> list[Any]:
+    """A site's UPDATE and a report's move into it, as few statements as the database allows."""
+    spatial = backend(session)
+    statements = _site_and_report.get(spatial.name)
+    if statements is None:
+        statements = _site_and_report[spatial.name] = spatial.together(SITE_UPDATE, REPORT_TO_SITE)
+    return statements
 
 
 def refresh_site(session: Session, site: BarrierSite, area_id: Any = LOOK_UP_AREA) -> None:

@@ -84,6 +84,17 @@ class SpatialBackend:
         ``on_conflict_do_update``: the same in both dialects)."""
         raise NotImplementedError
 
+    def rows_as_json(self, columns: list[Any], order_by: Any) -> ColumnElement[Any] | None:
+        """An aggregate: the group's rows as one JSON array of arrays of ``columns`` (fewer,
+        wider rows for a client that pays per row), or None where the database cannot give
+        it exactly (SQLite writes a double into JSON with 15 digits)."""
+        return None
+
+    def together(self, *writes: Any) -> list[Any]:
+        """Writes of different rows that take the same parameters, as few statements as the
+        database allows (each statement's parameters are all of them): one by one."""
+        return list(writes)
+
 
 class PostGIS(SpatialBackend):
     """PostGIS: GiST indexes, ``&&``, ``ST_DWithin`` and the ``<->`` KNN operator."""
@@ -117,6 +128,19 @@ class PostGIS(SpatialBackend):
     def cell_index(self, value: Any, size: float) -> ColumnElement[int]:
         # PostgreSQL's CAST of a float to an integer rounds: floor first.
         return cast(func.floor(value / float(size)), Integer)
+
+    def rows_as_json(self, columns: list[Any], order_by: Any) -> ColumnElement[Any] | None:
+        # float8 goes into JSON with the shortest digits that read back the same number.
+        return func.json_agg(
+            postgresql.aggregate_order_by(func.json_build_array(*columns), order_by)
+        )
+
+    def together(self, *writes: Any) -> list[Any]:
+        # One round trip: the first writes as data-modifying CTEs of the last.
+        *first, last = writes
+        for number, write in enumerate(first):
+            last = last.add_cte(write.cte(f"write_{number}"))
+        return [last]
 
 
 class SpatiaLite(SpatialBackend):

@@ -5,15 +5,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from shapely.geometry import box
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point, box
 from sqlalchemy import select
 
 from fieldaudit.areas import ServiceArea
-from fieldaudit.crs import to_wgs84
+from fieldaudit.crs import METRIC, to_wgs84
 from fieldaudit.models import BarrierReport, BarrierSite
 from fieldaudit.reports import check_report, store_report
 from fieldaudit.site_rebuild import rebuild
 from fieldaudit.site_rule import median_severity
+from fieldaudit.sites import COUNTING_REPORTS, Member, candidate_sites, join_site
 
 X0, Y0 = 715_000.0, 6_181_000.0
 EVERYWHERE = ServiceArea(box(700_000, 6_170_000, 730_000, 6_200_000), 0)
@@ -113,3 +115,58 @@ def test_rebuild_gives_the_same_sites_as_the_incremental_path(db):
     assert rebuild(db.session) == site_count
     db.session.commit()
     assert _partition(db) == before
+
+
+def test_candidate_members_are_the_stored_reports_exactly(db):
+    """The candidate query's reports (one JSON array per site on PostGIS, a row each on
+    SpatiaLite) are the counting reports as stored: the same coordinates to the last bit, the
+    same moments, lists and measurements."""
+    add(db, 0.123456789, 0.987654321, groups=["WHEEL"], tags=["no_alternative_route"])
+    add(
+        db,
+        2.5,
+        -1.25,
+        severity="high",
+        measurements={"threshold_height": {"value": 12.5, "unit": "cm"}},
+        minutes=3,
+    )
+    (found,) = candidate_sites(db.session, "step", X0, Y0, 10.0)
+    stored = db.session.execute(COUNTING_REPORTS, {"site_id": found.site.id}).all()
+    assert len(found.members) == 2
+    assert sorted(tuple(m) for m in found.members) == sorted(tuple(r) for r in stored)
+    assert all(m.created_at.utcoffset() == timedelta(0) for m in found.members)
+    assert Member._fields == tuple(c.name for c in COUNTING_REPORTS.selected_columns)
+
+
+def test_a_stored_report_joins_a_site_written_with_it(db):
+    """A stored report without a site (as after a correction) is written into the site it
+    joins together with the site's aggregates; the site's loaded reports are read again."""
+    first = add(db, 0, 0, severity="high")
+    site = db.session.get(BarrierSite, first.site_id)
+    assert len(site.reports) == 1
+    x, y = X0 + 1.0, Y0 + 2.0
+    report = BarrierReport(
+        uuid=str(uuid.uuid4()),
+        content_hash="0" * 64,
+        geom=from_shape(Point(x, y), srid=METRIC),
+        category="step",
+        severity="low",
+        groups=["VIS"],
+        tags=[],
+        measurements={},
+        description="",
+        created_at=T0,
+        device_token_hash="another",
+    )
+    db.session.add(report)
+    db.session.flush()
+    joined = join_site(db.session, report, x, y)
+    assert joined is site and report.site is site and report.site_id == site.id
+    assert sorted(r.id for r in site.reports) == sorted([first.id, report.id])
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(BarrierSite, first.site_id)
+    assert db.session.get(BarrierReport, report.id).site_id == stored.id
+    assert stored.report_count == 2 and stored.groups == ["MOB", "VIS", "WHEEL"]
+    assert stored.severity == "high"  # the higher middle of low and high
+    assert db.session.scalar(select(BarrierSite.geom.ST_X())) == pytest.approx(X0 + 0.5)
