@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -24,7 +24,7 @@ import numpy as np
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from fieldaudit.crs import BBox, many_to_wgs84
+from fieldaudit.crs import METRIC, WGS84, BBox, transformer
 from fieldaudit.models import BarrierSite
 from fieldaudit.site_cells import LEVELS, cells_in_box
 from fieldaudit.spatial import backend
@@ -187,16 +187,28 @@ def grid_counts(
     ]
 
 
-def _lonlats(xs: list[float], ys: list[float]) -> Iterable[tuple[float, float]]:
-    """WGS84 (lon, lat) of EPSG:25832 points, rounded to ``COORDINATE_DIGITS`` (vectorised)."""
+def _lonlats(xs: Sequence[float], ys: Sequence[float]) -> tuple[list[float], list[float]]:
+    """WGS84 longitudes and latitudes of EPSG:25832 points, rounded to ``COORDINATE_DIGITS``
+    (vectorised)."""
     if not xs:
-        return []
-    lons, lats = many_to_wgs84(xs, ys)
-    return zip(
+        return [], []
+    lons, lats = transformer(METRIC, WGS84).transform(
+        np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    )
+    return (
         np.round(lons, COORDINATE_DIGITS).tolist(),
         np.round(lats, COORDINATE_DIGITS).tolist(),
-        strict=True,
     )
+
+
+def _site_columns(sites: Sequence[SitePoint]) -> tuple[Sequence[Any], ...]:
+    """The sites' fields as columns (``SitePoint``'s order), the coordinates as WGS84:
+    (ids, lons, lats, categories, severities, statuses, report counts)."""
+    if not sites:
+        return ((),) * len(SitePoint._fields)
+    ids, xs, ys, categories, severities, statuses, counts = zip(*sites, strict=True)
+    lons, lats = _lonlats(xs, ys)
+    return ids, lons, lats, categories, severities, statuses, counts
 
 
 def site_features(sites: Sequence[SitePoint]) -> list[dict[str, Any]]:
@@ -204,17 +216,17 @@ def site_features(sites: Sequence[SitePoint]) -> list[dict[str, Any]]:
     return [
         {
             "type": "Feature",
-            "id": site.id,
+            "id": site_id,
             "geometry": {"type": "Point", "coordinates": [lon, lat]},
             "properties": {
-                "category": site.category,
-                "severity": site.severity,
-                "status": site.status,
-                "report_count": site.report_count,
+                "category": category,
+                "severity": severity,
+                "status": status,
+                "report_count": count,
             },
         }
-        for site, (lon, lat) in zip(
-            sites, _lonlats([s.x for s in sites], [s.y for s in sites]), strict=True
+        for site_id, lon, lat, category, severity, status, count in zip(
+            *_site_columns(sites), strict=True
         )
     ]
 
@@ -233,8 +245,8 @@ def cell_features(cells: Sequence[GridCell], cell_m: float) -> list[dict[str, An
                 "cell_m": cell_m,
             },
         }
-        for cell, (lon, lat) in zip(
-            cells, _lonlats([c.x for c in cells], [c.y for c in cells]), strict=True
+        for cell, lon, lat in zip(
+            cells, *_lonlats([c.x for c in cells], [c.y for c in cells]), strict=True
         )
     ]
 
@@ -331,6 +343,14 @@ def _properties_head(category: str, severity: str, status: str) -> str:
     return found
 
 
+# A site as GeoJSON text; its coordinates were rounded to ``COORDINATE_DIGITS`` already, so
+# the fixed notation writes the same numbers as ``json.dumps`` (faster than the shortest form).
+_FEATURE = (
+    '{"type":"Feature","id":%d,"geometry":{"type":"Point","coordinates":'
+    f"[%.{COORDINATE_DIGITS}f,%.{COORDINATE_DIGITS}f]}},%s%d}}}}"
+)
+
+
 def map_features_json(
     session: Session,
     bbox: BBox,
@@ -344,18 +364,14 @@ def map_features_json(
     sites, cells = viewport_content(session, bbox, categories, statuses, max_features, own_site_ids)
     if cells is not None:
         return json.dumps(_clustered(cells[1], cells[0]))
-    feature = '{"type":"Feature","id":%d,"geometry":{"type":"Point","coordinates":[%r,%r]},%s%d}}'
-    parts = [
-        feature
-        % (
-            site.id,
-            lon,
-            lat,
-            _properties_head(site.category, site.severity, site.status),
-            site.report_count,
-        )
-        for site, (lon, lat) in zip(
-            sites, _lonlats([s.x for s in sites], [s.y for s in sites]), strict=True
-        )
-    ]
+    ids, lons, lats, categories, severities, statuses, counts = _site_columns(sites)
+    known = _properties
+    parts = []
+    for site_id, lon, lat, category, severity, status, count in zip(
+        ids, lons, lats, categories, severities, statuses, counts, strict=True
+    ):
+        head = known.get((category, severity, status))
+        if head is None:
+            head = _properties_head(category, severity, status)
+        parts.append(_FEATURE % (site_id, lon, lat, head, count))
     return '{"type":"FeatureCollection","features":[' + ",".join(parts) + '],"clustered":false}'
