@@ -34,7 +34,9 @@ from fieldaudit.mail import digests
 from fieldaudit.models import JobRun
 
 # A runner started by a timer every few minutes would push a daily job a little later every
-# day; a job counts as due this much before its interval is over.
+# day; a job counts as due this much before its interval is over (at most half its interval:
+# a job that runs on every tick of the 10-minute timer is not due again the moment it has run,
+# when a second runner starts a little after the first).
 DUE_SLACK = timedelta(minutes=10)
 # A failed job is tried again after this long (or its interval, if shorter).
 RETRY_AFTER = timedelta(hours=1)
@@ -235,7 +237,7 @@ def is_due(job: Job, state: JobRun | None, now: datetime) -> bool:
         # A live lease: another runner has it. An expired one: that runner died mid-run.
         return aware(state.lease_until) <= now
     due = next_due(job, state)
-    return due is None or due - DUE_SLACK <= now
+    return due is None or due - min(DUE_SLACK, job.interval / 2) <= now
 
 
 def _state_row(session: Session, name: str) -> JobRun:

@@ -91,7 +91,7 @@ def nearest_first(within: list[tuple[float, int]]) -> list[int]:
     """In memory, which sites a report is tried against: of (distance, site number) pairs of
     the sites within the radius, the numbers nearest first (an equal distance: the lower
     number), at most ``CANDIDATE_SITES`` of them. (Through the database, the candidate query
-    of ``sites.nearby_open_sites`` selects them.)"""
+    of ``site_candidates.nearby_open_sites`` selects them.)"""
     if len(within) > 1:
         within = sorted(within)
     return [number for _distance, number in within[:CANDIDATE_SITES]]

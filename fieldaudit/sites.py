@@ -1,8 +1,9 @@
 """Barrier sites: putting each new report into its site, and confirmations of sites.
 
 ``join_site`` applies the rule of ``fieldaudit.site_rule`` (complete linkage within the
-category's radius, never the same reporter within 10 minutes) to one report through the
-database, and keeps the site's aggregates and score up to date. The full rebuild
+category's radius, never the same reporter within 10 minutes) to one report and the candidate
+sites ``fieldaudit.site_candidates`` reads, and keeps the site's aggregates and score up to
+date. The full rebuild
 (``fieldaudit.site_rebuild``) runs the same rule over every report in arrival order, so it
 gives the same sites as this incremental path.
 """
@@ -16,25 +17,25 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import Float, Integer, and_, bindparam, case, func, inspect, select
-from sqlalchemy.orm import Bundle, Session, aliased, defer, make_transient_to_detached
+from sqlalchemy import bindparam, case, func, inspect, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldaudit.areas import area_for_point
 from fieldaudit.crs import METRIC
 from fieldaudit.errors import ConflictError
 from fieldaudit.models import BarrierReport, BarrierSite, SiteConfirmation
-from fieldaudit.network_factor import StoredImpacts, facts_from_flags, impact_flags
+from fieldaudit.network_factor import StoredImpacts, facts_from_flags
 from fieldaudit.priority import score_site
 from fieldaudit.problems import problem
+from fieldaudit.site_candidates import COUNTING_REPORTS, candidate_sites
 from fieldaudit.site_cells import SiteState, apply_change, state_of
 from fieldaudit.site_rule import (
-    CANDIDATE_SITES,
     EXCLUDED_REPORT_STATUSES,
     ClusterPoint,
     counted_reports,
@@ -44,24 +45,9 @@ from fieldaudit.site_rule import (
     site_to_join,
 )
 from fieldaudit.spatial import backend
-from fieldaudit.status import OPEN_STATUSES, Status
+from fieldaudit.status import Status
 from fieldaudit.utc import as_utc
 
-# Built once: building and caching a statement costs more than running it on a small site.
-COUNTING_COLUMNS = select(
-    BarrierReport.id,
-    func.ST_X(BarrierReport.geom).label("x"),
-    func.ST_Y(BarrierReport.geom).label("y"),
-    BarrierReport.severity,
-    BarrierReport.groups,
-    BarrierReport.tags,
-    BarrierReport.measurements,
-    BarrierReport.status,
-    BarrierReport.created_at,
-    BarrierReport.reporter_id,
-    BarrierReport.device_token_hash,
-).where(BarrierReport.status.not_in(EXCLUDED_REPORT_STATUSES))
-COUNTING_REPORTS = COUNTING_COLUMNS.where(BarrierReport.site_id == bindparam("site_id"))
 # Confirmations count once per count key (the account, else the device, else the client
 # address, per local day: ``confirmation_count_key``), apart for those without an account.
 CONFIRMATION_ANONYMOUS = case((SiteConfirmation.reporter_id.is_(None), 1), else_=0)
@@ -80,7 +66,6 @@ CONFIRMATIONS = (
 )
 CONFIRMATION_DAY = ZoneInfo("Europe/Copenhagen")
 LOOK_UP_AREA: Any = object()
-OPEN_STATUS_VALUES = [s.value for s in OPEN_STATUSES]
 
 
 def coordinates(session: Session, geom_column: Any, where: Any) -> list[tuple[Any, float, float]]:
@@ -96,155 +81,6 @@ def coordinates(session: Session, geom_column: Any, where: Any) -> list[tuple[An
 def _point(row: Any) -> ClusterPoint:
     """What the rule needs of a report row (its time made aware, as the rule compares times)."""
     return ClusterPoint(float(row.x), float(row.y), as_utc(row.created_at), reporter_key(row))
-
-
-_nearby_statements: dict[str, Any] = {}
-# A site's JSON aggregates that every join computes afresh (``_refresh``) without reading them.
-SITE_REWRITTEN = ("groups", "tag_counts", "priority_factors")
-
-
-def _nearby_statement(session: Session) -> Any:
-    """The candidate-sites query with bound parameters, built once per database kind."""
-    spatial = backend(session)
-    key = spatial.name
-    stmt = _nearby_statements.get(key)
-    if stmt is None:
-        x, y = bindparam("x", type_=Float), bindparam("y", type_=Float)
-        radius = bindparam("radius", type_=Float)
-        distance = spatial.distance(BarrierSite.geom, x, y).label("distance")
-        stmt = select(BarrierSite, distance).where(
-            BarrierSite.category == bindparam("category"),
-            BarrierSite.status.in_(OPEN_STATUS_VALUES),
-        )
-        stmt = _nearby_statements[key] = spatial.nearest(
-            stmt, BarrierSite.geom, x, y, radius, bindparam("limit", type_=Integer)
-        )
-    return stmt
-
-
-def nearby_open_sites(
-    session: Session,
-    category_code: str,
-    x: float,
-    y: float,
-    radius_m: float,
-    limit: int = 5,
-) -> list[tuple[BarrierSite, float]]:
-    """The open sites of a category nearest an EPSG:25832 point, within a radius, with distances."""
-    params = {
-        "x": float(x),
-        "y": float(y),
-        "radius": float(radius_m),
-        "limit": int(limit),
-        "category": category_code,
-    }
-    rows = session.execute(_nearby_statement(session), params).all()
-    return [(site, float(d)) for site, d in rows]
-
-
-def _candidates_statement(session: Session) -> tuple[Any, bool]:
-    """The candidate sites (as ``_nearby_statement`` selects them) with all their counting
-    reports, in one statement, nearest site first (an equal distance: the lower id, as the
-    rule in memory); and whether the reports come as one JSON array per site
-    (``SpatialBackend.rows_as_json``: PostGIS, where each row costs a round trip's worth of
-    decoding) or as a (site, member) row each (member None for a site without reports).
-    The site's JSON aggregates (``SITE_REWRITTEN``) are not read: a join writes them afresh.
-    Built once per database kind."""
-    spatial = backend(session)
-    key = f"{spatial.name}+members"
-    built = _nearby_statements.get(key)
-    if built is None:
-        flags = impact_flags(BarrierSite.id)
-        nearby = _nearby_statement(session).add_columns(*flags).subquery("candidates")
-        site = aliased(BarrierSite, nearby, name="site")
-        counting = and_(
-            BarrierReport.site_id == nearby.c.id,
-            BarrierReport.status.not_in(EXCLUDED_REPORT_STATUSES),
-        )
-        columns = list(COUNTING_COLUMNS.selected_columns)
-        as_json = spatial.rows_as_json(columns, BarrierReport.id)
-        stmt = select(site, nearby.c.impact_stored, nearby.c.on_network)
-        if as_json is None:
-            stmt = (
-                stmt.add_columns(Bundle("member", *columns))
-                .outerjoin(BarrierReport, counting)
-                .order_by(nearby.c.distance, nearby.c.id, BarrierReport.id)
-            )
-        else:
-            members = select(as_json).where(counting).scalar_subquery()
-            stmt = stmt.add_columns(members).order_by(nearby.c.distance, nearby.c.id)
-        stmt = stmt.options(*(defer(getattr(site, name)) for name in SITE_REWRITTEN))
-        built = _nearby_statements[key] = (stmt, as_json is not None)
-    return built
-
-
-class Member(NamedTuple):
-    """A counting report of a candidate site read as JSON: ``COUNTING_COLUMNS``, by name."""
-
-    id: int
-    x: float
-    y: float
-    severity: str
-    groups: list[str]
-    tags: list[str]
-    measurements: dict[str, Any]
-    status: str
-    created_at: datetime
-    reporter_id: int | None
-    device_token_hash: str | None
-
-
-_CREATED_AT = Member._fields.index("created_at")
-
-
-def _members(arrays: list[list[Any]] | None) -> list[Member]:
-    """A site's counting reports from their JSON arrays (``Member``'s order; the moment comes
-    as ISO 8601 text)."""
-    members = []
-    for values in arrays or ():
-        values[_CREATED_AT] = datetime.fromisoformat(values[_CREATED_AT])
-        members.append(Member(*values))
-    return members
-
-
-class Candidate(NamedTuple):
-    """An open site a new report is tried against: the site, its counting reports as rows
-    (``COUNTING_COLUMNS``) and its ``network_factor.impact_flags``."""
-
-    site: BarrierSite
-    members: list[Any]
-    impact_stored: bool
-    on_network: bool
-
-
-def candidate_sites(
-    session: Session, category_code: str, x: float, y: float, radius_m: float
-) -> list[Candidate]:
-    """The open sites of a category a report at (x, y) is tried against (``CANDIDATE_SITES``
-    at most, within ``radius_m``, nearest first), each with its counting reports, in one
-    statement."""
-    params = {
-        "x": float(x),
-        "y": float(y),
-        "radius": float(radius_m),
-        "limit": CANDIDATE_SITES,
-        "category": category_code,
-    }
-    stmt, as_json = _candidates_statement(session)
-    rows = session.execute(stmt, params)
-    if as_json:
-        return [
-            Candidate(site, _members(arrays), bool(stored), bool(on_network))
-            for site, stored, on_network, arrays in rows
-        ]
-    found: dict[int, Candidate] = {}
-    for site, stored, on_network, member in rows:
-        candidate = found.get(site.id)
-        if candidate is None:
-            candidate = found[site.id] = Candidate(site, [], bool(stored), bool(on_network))
-        if member.id is not None:
-            candidate.members.append(member)
-    return list(found.values())
 
 
 def _site_to_join(

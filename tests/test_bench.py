@@ -222,6 +222,15 @@ def test_profile_and_rebuild_run(loaded):
     assert "aggregate and score" in figure.note and figure.samples[0] > 0
 
 
+def test_join_profile_runs(loaded, capsys):
+    from scripts.bench import join_profile
+
+    assert join_profile.main([loaded.database.url, "--runs", "4", "--profile", "5"]) == 0
+    printed = capsys.readouterr().out
+    assert "4 joins; median ms" in printed and "SELECT candidates + members" in printed
+    assert "whole join" in printed and "function calls" in printed
+
+
 def test_first_start_benchmark_runs():
     spec = importlib.util.spec_from_file_location(
         "run_all", ROOT / "scripts" / "bench" / "run_all.py"

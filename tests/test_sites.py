@@ -13,9 +13,10 @@ from fieldaudit.areas import ServiceArea
 from fieldaudit.crs import METRIC, to_wgs84
 from fieldaudit.models import BarrierReport, BarrierSite
 from fieldaudit.reports import check_report, store_report
+from fieldaudit.site_candidates import COUNTING_REPORTS, SITE_REWRITTEN, Member, candidate_sites
 from fieldaudit.site_rebuild import rebuild
 from fieldaudit.site_rule import median_severity
-from fieldaudit.sites import COUNTING_REPORTS, Member, candidate_sites, join_site
+from fieldaudit.sites import SITE_AGGREGATES, join_site
 
 X0, Y0 = 715_000.0, 6_181_000.0
 EVERYWHERE = ServiceArea(box(700_000, 6_170_000, 730_000, 6_200_000), 0)
@@ -136,6 +137,7 @@ def test_candidate_members_are_the_stored_reports_exactly(db):
     assert sorted(tuple(m) for m in found.members) == sorted(tuple(r) for r in stored)
     assert all(m.created_at.utcoffset() == timedelta(0) for m in found.members)
     assert Member._fields == tuple(c.name for c in COUNTING_REPORTS.selected_columns)
+    assert set(SITE_REWRITTEN) <= set(SITE_AGGREGATES)  # a join writes what it does not read
 
 
 def test_a_stored_report_joins_a_site_written_with_it(db):

@@ -58,53 +58,56 @@ def main(argv: list[str] | None = None) -> int:
         "--sort", default="cumulative", help="cProfile's order (cumulative, tottime)"
     )
     args = parser.parse_args(argv)
-    app = bench_app(args.url, Path(tempfile.mkdtemp()))
-    times: dict[str, list[float]] = defaultdict(list)
-    totals: list[float] = []
-    in_statements: list[float] = []
-    started_at: dict[int, float] = {}
-    spent = [0.0]
-    recording = [False]
+    with tempfile.TemporaryDirectory(prefix="join_profile_") as folder:
+        app = bench_app(args.url, Path(folder))
+        times: dict[str, list[float]] = defaultdict(list)
+        totals: list[float] = []
+        in_statements: list[float] = []
+        started_at: dict[int, float] = {}
+        spent = [0.0]
+        recording = [False]
 
-    def before(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        started_at[id(cursor)] = time.perf_counter()
+        def before(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            started_at[id(cursor)] = time.perf_counter()
 
-    def after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        elapsed = time.perf_counter() - started_at.pop(id(cursor))
-        if not recording[0]:
-            return
-        times[_kind(statement)].append(elapsed)
-        spent[0] += elapsed
+        def after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            elapsed = time.perf_counter() - started_at.pop(id(cursor))
+            if not recording[0]:
+                return
+            times[_kind(statement)].append(elapsed)
+            spent[0] += elapsed
 
-    profiler = cProfile.Profile() if args.profile else None
-    with app.app_context():
-        session = db.session
-        highest = session.scalar(select(func.max(BarrierReport.id)))
-        rng = random.Random(args.seed)
-        event.listen(db.engine, "before_cursor_execute", before)
-        event.listen(db.engine, "after_cursor_execute", after)
-        for number in range(args.runs):
-            sample = None
-            while sample is None:
-                sample = session.get(BarrierReport, rng.randint(1, highest))
-            x, y = session.execute(select(func.ST_X(sample.geom), func.ST_Y(sample.geom))).one()
-            x, y = float(x) + 1.0, float(y) + 1.0
-            report = _joining_report(sample, x, y, f"8000-{number:012d}", f"join-{number}")
-            session.add(report)
-            session.flush()
-            spent[0] = 0.0
-            recording[0] = True
-            if profiler is not None:
-                profiler.enable()
-            started = time.perf_counter()
-            sites.join_site(session, report, x, y)
-            totals.append(time.perf_counter() - started)
-            if profiler is not None:
-                profiler.disable()
-            recording[0] = False
-            in_statements.append(spent[0])
-            session.rollback()
-            session.expunge_all()
+        profiler = cProfile.Profile() if args.profile else None
+        with app.app_context():
+            session = db.session
+            highest = session.scalar(select(func.max(BarrierReport.id)))
+            rng = random.Random(args.seed)
+            event.listen(db.engine, "before_cursor_execute", before)
+            event.listen(db.engine, "after_cursor_execute", after)
+            for number in range(args.runs):
+                sample = None
+                while sample is None:
+                    sample = session.get(BarrierReport, rng.randint(1, highest))
+                x, y = session.execute(select(func.ST_X(sample.geom), func.ST_Y(sample.geom))).one()
+                x, y = float(x) + 1.0, float(y) + 1.0
+                report = _joining_report(sample, x, y, f"8000-{number:012d}", f"join-{number}")
+                session.add(report)
+                session.flush()
+                spent[0] = 0.0
+                recording[0] = True
+                if profiler is not None:
+                    profiler.enable()
+                started = time.perf_counter()
+                sites.join_site(session, report, x, y)
+                totals.append(time.perf_counter() - started)
+                if profiler is not None:
+                    profiler.disable()
+                recording[0] = False
+                in_statements.append(spent[0])
+                session.rollback()
+                session.expunge_all()
+            session.remove()
+            db.engine.dispose()
     print(f"{args.runs} joins; median ms")
     print(f"  whole join                     {statistics.median(totals) * 1000:7.2f}")
     print(f"  in statements (driver)         {statistics.median(in_statements) * 1000:7.2f}")

@@ -446,7 +446,11 @@ PROFILE_STEPS = (
     ("    area_for_point", "fieldaudit/areas.py", "area_for_point"),
     ("    sites.join_site", "fieldaudit/sites.py", "join_site"),
     ("    sites.join_new_report", "fieldaudit/sites.py", "join_new_report"),
-    ("      candidate sites with their reports", "fieldaudit/sites.py", "candidate_sites"),
+    (
+        "      candidate sites with their reports",
+        "fieldaudit/site_candidates.py",
+        "candidate_sites",
+    ),
     ("      site aggregates and score", "fieldaudit/sites.py", "_refresh"),
     ("      report insert (ON CONFLICT)", "fieldaudit/reports.py", "insert"),
     ("      site write (Core) and cells", "fieldaudit/sites.py", "_write_site"),

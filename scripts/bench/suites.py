@@ -37,9 +37,10 @@ from fieldaudit.map_aggregation import (
     sites_in_bbox,
 )
 from fieldaudit.models import Area, BarrierReport
+from fieldaudit.site_candidates import nearby_open_sites
 from fieldaudit.site_cells import COUNTED_STATUSES, rebuild_site_cells
 from fieldaudit.site_rule import CANDIDATE_SITES, radius_for
-from fieldaudit.sites import join_site, nearby_open_sites
+from fieldaudit.sites import join_site
 from fieldaudit.status import OPEN_STATUSES, Status
 from fieldaudit.taxonomy import MUNICIPALITY
 from scripts.bench.environment import BenchDatabase, bench_app, new_database, prepare_schema
@@ -443,7 +444,7 @@ def _raw_nearby_sql(kind: str) -> str:
 
 
 def bench_duplicate_check(loaded: Loaded, runs: int = 50, seed: int = 2) -> list[Figure]:
-    """3. Open same-category sites within 30 m: sites.nearby_open_sites vs the bare SQL."""
+    """3. Open same-category sites within 30 m: site_candidates.nearby_open_sites vs bare SQL."""
     app, kind = loaded.app, loaded.kind
     sql = _raw_nearby_sql(kind)
     app_times: list[float] = []
