@@ -267,7 +267,9 @@ def _write_site(
         row.update(category=values.category, status=values.status, **NEW_SITE_REST)
         site = BarrierSite(id=connection.execute(SITE_INSERT, row).scalar_one(), **row)
         make_transient_to_detached(site)
-        session.add(site)
+        # Merged without a load: a site of the same id that a rolled-back transaction left in
+        # the session (SQLite gives the id out again) takes the new values instead of clashing.
+        site = session.merge(site, load=False)
         old = None
         if report_id is not None:
             connection.execute(REPORT_TO_SITE, {"report_id": report_id, "to_site": site.id})

@@ -172,3 +172,41 @@ def test_a_stored_report_joins_a_site_written_with_it(db):
     assert stored.report_count == 2 and stored.groups == ["MOB", "VIS", "WHEEL"]
     assert stored.severity == "high"  # the higher middle of low and high
     assert db.session.scalar(select(BarrierSite.geom.ST_X())) == pytest.approx(X0 + 0.5)
+
+
+def _stored_without_site(db, x, y, severity="low"):
+    report = BarrierReport(
+        uuid=str(uuid.uuid4()),
+        content_hash="0" * 64,
+        geom=from_shape(Point(x, y), srid=METRIC),
+        category="step",
+        severity=severity,
+        groups=[],
+        tags=[],
+        measurements={},
+        description="",
+        created_at=T0,
+        device_token_hash=uuid.uuid4().hex,
+    )
+    db.session.add(report)
+    db.session.flush()
+    return report
+
+
+def test_a_site_started_again_after_a_rollback(db):
+    """A join that starts a site and is rolled back leaves no stale site in the session: the
+    next join that starts one (SQLite hands out the same id again) holds the new values."""
+    add(db, 0, 0)
+    first = join_site(db.session, _stored_without_site(db, X0 + 500, Y0), X0 + 500, Y0)
+    first_id = first.id
+    db.session.rollback()
+    again = join_site(db.session, _stored_without_site(db, X0 + 900, Y0, "high"), X0 + 900, Y0)
+    db.session.commit()
+    assert again.report_count == 1 and again.severity == "high"
+    db.session.expire_all()
+    stored = db.session.get(BarrierSite, again.id)
+    assert stored.severity == "high"
+    assert db.session.scalar(select(BarrierSite.geom.ST_X()).where(BarrierSite.id == again.id)) == (
+        pytest.approx(X0 + 900)
+    )
+    assert first_id == again.id or db.session.get(BarrierSite, first_id) is None
