@@ -550,6 +550,9 @@ def bench_join(
                 if module is current:
                     joined += site.report_count > 1
                 db.session.rollback()
+                # Each sample from a clean session too: an earlier version's join kept a site
+                # it had inserted after a rollback (SQLite reuses the id: the next one clashed).
+                db.session.expunge_all()
         cursor.close()
         raw.close()
     return [
