@@ -16,6 +16,8 @@ full rebuild and the benchmarks' generator); ``fieldaudit.priority`` counts repo
 
 from __future__ import annotations
 
+import hashlib
+import math
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +30,9 @@ from fieldaudit.taxonomy import SEVERITIES, Severity, category
 
 SAME_REPORTER_WINDOW = timedelta(minutes=10)
 CANDIDATE_SITES = 8
+# Two reports can meet in a site only within twice the radius of each other; joins lock the
+# cells of this size (per category) that the box of a report's radius touches.
+JOIN_LOCK_CELL_M = 50.0
 DEFAULT_RADIUS_M = 10.0
 # Reports that no longer describe a barrier do not hold a site together.
 EXCLUDED_REPORT_STATUSES = (Status.REJECTED.value,)
@@ -85,6 +90,21 @@ def can_join(members: Iterable[ClusterPoint], candidate: ClusterPoint, radius: f
         ):
             return False
     return True
+
+
+def join_lock_keys(category_code: str, x: float, y: float, radius: float) -> list[int]:
+    """The locks a join of a report at (x, y) holds while it reads and writes its site, sorted:
+    one per cell (``JOIN_LOCK_CELL_M``, per category) that the square of the radius around the
+    point touches. Any site both of two reports could join, and a site one of them starts
+    that the other could join, lies in both squares, so the two share a cell and one join
+    waits for the other (as signed 64-bit integers, PostgreSQL's advisory lock keys)."""
+    size = JOIN_LOCK_CELL_M
+    keys = []
+    for gx in range(math.floor((x - radius) / size), math.floor((x + radius) / size) + 1):
+        for gy in range(math.floor((y - radius) / size), math.floor((y + radius) / size) + 1):
+            digest = hashlib.blake2b(f"{category_code}|{gx}|{gy}".encode(), digest_size=8)
+            keys.append(int.from_bytes(digest.digest(), "big", signed=True))
+    return sorted(keys)
 
 
 def nearest_first(within: list[tuple[float, int]]) -> list[int]:

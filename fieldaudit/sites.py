@@ -39,6 +39,7 @@ from fieldaudit.site_rule import (
     EXCLUDED_REPORT_STATUSES,
     ClusterPoint,
     counted_reports,
+    join_lock_keys,
     median_severity,
     radius_for,
     reporter_key,
@@ -90,6 +91,10 @@ def _site_to_join(
     other counting reports as rows and its network facts for the score (None for a new
     site); one read, a second only for a site on the walking network."""
     radius = radius_for(report.category)
+    # A concurrent join of a report nearby waits here until this one is committed.
+    backend(session).hold_join_locks(
+        session.connection(), join_lock_keys(report.category, x, y, radius)
+    )
     point = ClusterPoint(x, y, as_utc(report.created_at), reporter_key(report))
     candidates = {
         found.site: found for found in candidate_sites(session, report.category, x, y, radius)

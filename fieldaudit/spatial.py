@@ -19,6 +19,7 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import column as sql_column
@@ -90,6 +91,12 @@ class SpatialBackend:
         it exactly (SQLite writes a double into JSON with 15 digits)."""
         return None
 
+    def hold_join_locks(self, connection: Any, keys: list[int]) -> None:
+        """Wait for, and hold until the transaction ends, the locks that keep two joins of
+        nearby reports apart (``site_rule.join_lock_keys``), so that the second reads the
+        sites as the first left them."""
+        raise NotImplementedError
+
     def together(self, *writes: Any) -> list[Any]:
         """Writes of different rows that take the same parameters, as few statements as the
         database allows (each statement's parameters are all of them): one by one."""
@@ -128,6 +135,10 @@ class PostGIS(SpatialBackend):
     def cell_index(self, value: Any, size: float) -> ColumnElement[int]:
         # PostgreSQL's CAST of a float to an integer rounds: floor first.
         return cast(func.floor(value / float(size)), Integer)
+
+    def hold_join_locks(self, connection: Any, keys: list[int]) -> None:
+        # Transaction-level advisory locks, taken in the keys' (sorted) order: no deadlock.
+        connection.execute(JOIN_LOCKS, {"keys": keys})
 
     def rows_as_json(self, columns: list[Any], order_by: Any) -> ColumnElement[Any] | None:
         # float8 goes into JSON with the shortest digits that read back the same number.
@@ -175,9 +186,19 @@ class SpatiaLite(SpatialBackend):
         )
         return _rowid(table).in_(rowids)
 
+    def hold_join_locks(self, connection: Any, keys: list[int]) -> None:
+        # SQLite has one writer at a time: take the write lock before the read (the sqlite3
+        # module would begin only at the first write, after the read); within a transaction
+        # that has written already, it is held.
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
     def within_distance(self, geom: Any, x: float, y: float, metres: float) -> ColumnElement[bool]:
         box = (x - metres, y - metres, x + metres, y + metres)
         return self.bbox_filter(geom, box) & (self.distance(geom, x, y) <= _value(metres))
+
+
+JOIN_LOCKS = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k")
 
 
 def _rowid(table: Any) -> Any:

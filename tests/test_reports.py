@@ -182,3 +182,42 @@ def test_the_same_report_sent_twice_at_once_is_stored_once(
     assert len({report_id for report_id, _created in results}) == 1
     assert herlev.session.scalar(select(func.count()).select_from(BarrierReport)) == 1
     assert herlev.session.scalar(select(func.count()).select_from(BarrierSite)) == 1
+
+
+def test_reports_of_one_place_sent_at_once_make_one_site(
+    app, herlev, make_report_payload, service_area
+):
+    """Six phones report the same step at the same moment, four times each (different devices,
+    so they may all join): each join waits for the one before it (``site_rule.join_lock_keys``),
+    so there is one site, and its count holds every report (no lost update, no second site
+    started beside the first)."""
+    import threading
+    import uuid
+
+    start = threading.Barrier(6)
+    failures: list[BaseException] = []
+
+    def send(phone: int) -> None:
+        with app.app_context():
+            try:
+                start.wait()
+                for number in range(4):
+                    payload = make_report_payload(uuid=str(uuid.uuid4()))
+                    draft = check_report(payload, service_area)
+                    device = f"{phone}-{number}".ljust(64, "d")
+                    store_report(herlev.session, draft, device_token_hash=device)
+                    herlev.session.commit()
+            except BaseException as error:  # reported below, in the test's thread
+                failures.append(error)
+            finally:
+                herlev.session.remove()
+
+    threads = [threading.Thread(target=send, args=(phone,)) for phone in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not failures, failures
+    (site,) = herlev.session.scalars(select(BarrierSite)).all()
+    assert site.report_count == 24
+    assert herlev.session.scalar(select(func.count()).select_from(BarrierReport)) == 24

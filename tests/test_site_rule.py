@@ -76,3 +76,21 @@ def test_counted_reports_and_their_mean_position():
     # Once one is verified, only the accepted ones count, and the mean is theirs.
     reviewed = counted_reports(["verified", "new", "fixed"], at, (7.0, 8.0))
     assert (reviewed.shown, reviewed.x, reviewed.y) == ([0, 2], 10.0, 20.0)
+
+
+def test_join_locks_are_shared_by_reports_that_could_meet():
+    from fieldaudit.site_rule import JOIN_LOCK_CELL_M, join_lock_keys
+
+    r = 10.0
+    for dx, dy in [(0, 0), (19.9, 0), (0, -19.9), (14, 14), (49.9, 0.1)]:
+        for x0 in (1000.0, 1040.0, 1049.95):  # inside a cell, near its edge, at its edge
+            a = join_lock_keys("step", x0, 5000.0, r)
+            b = join_lock_keys("step", x0 + dx, 5000.0 + dy, r)
+            if abs(dx) < 2 * r and abs(dy) < 2 * r:
+                assert set(a) & set(b), (dx, dy, x0)
+            assert a == sorted(a) and 1 <= len(a) <= 4
+    far = join_lock_keys("step", 1000.0 + 2 * JOIN_LOCK_CELL_M + 2 * r, 5000.0, r)
+    assert not set(join_lock_keys("step", 1000.0, 5000.0, r)) & set(far)
+    assert not set(join_lock_keys("step", 1000.0, 5000.0, r)) & set(
+        join_lock_keys("kerb", 1000.0, 5000.0, r)
+    )
