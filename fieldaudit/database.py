@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 from types import ModuleType
 from typing import Any
@@ -61,9 +63,83 @@ def init_spatialite_connection(dbapi_conn: Any, library: str) -> None:
     cursor.close()
 
 
+# Where a connection of a file database keeps its ``WriterTurn`` (the pool record's info).
+WRITER_TURN = "fieldaudit.writer_turn"
+
+
+class WriterTurn:
+    """One connection's place in the queue of writers of an SQLite file: an exclusive
+    ``flock`` on a file beside it, taken before ``BEGIN IMMEDIATE`` and given up when the
+    transaction ends or the connection goes back to the pool.
+
+    SQLite itself lets one writer in at a time, but a connection that finds the write lock
+    taken sleeps and tries again (1, 2, 5, 10 ... 100 ms), so under load the cores idle while
+    writers sleep; the kernel wakes the next waiter of a ``flock`` the moment it is free.
+    SQLite's own lock still decides who writes: the turn only orders the waiting."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd: int | None = None
+        self.held = False
+
+    def wait(self) -> None:
+        """Block (without the GIL) until this connection's turn to write."""
+        if self.held:
+            return
+        if self.fd is None:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        self.held = True
+
+    def end(self) -> None:
+        """Give the turn to the next writer (nothing if not held)."""
+        if self.held:
+            self.held = False
+            assert self.fd is not None
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self.end()
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def writer_turn(connection: Any) -> WriterTurn | None:
+    """The writer turn of an SQLAlchemy connection to an SQLite file (None: no queue, e.g. an
+    in-memory database or an engine not made by ``attach_spatialite``)."""
+    return connection.connection.info.get(WRITER_TURN)
+
+
+def _end_turn(info: dict[str, Any]) -> None:
+    turn = info.get(WRITER_TURN)
+    if turn is not None:
+        turn.end()
+
+
 def attach_spatialite(engine: Engine, library: str) -> None:
-    """Make every new connection of ``engine`` a SpatiaLite connection."""
+    """Make every new connection of ``engine`` a SpatiaLite connection, with its writer turn
+    (given up at every commit, rollback and return to the pool)."""
+    database = engine.url.database
+    queued = bool(database) and database != ":memory:" and not database.startswith("file:")
 
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn: Any, _record: Any) -> None:
+    def _connect(dbapi_conn: Any, record: Any) -> None:
         init_spatialite_connection(dbapi_conn, library)
+        if queued:
+            record.info[WRITER_TURN] = WriterTurn(f"{database}-writers")
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _transaction_end(connection: Any) -> None:
+        _end_turn(connection.connection.info)
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        _end_turn(record.info)
+
+    @event.listens_for(engine, "close")
+    def _close(_dbapi_conn: Any, record: Any) -> None:
+        turn = record.info.pop(WRITER_TURN, None)
+        if turn is not None:
+            turn.close()

@@ -10,13 +10,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from geoalchemy2.shape import from_shape
-from shapely.geometry import Point
-from sqlalchemy import select
+from sqlalchemy import Float, bindparam, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from fieldaudit.areas import ServiceArea, area_for_point
-from fieldaudit.crs import METRIC, to_metric
+from fieldaudit.crs import to_metric
 from fieldaudit.errors import ConflictError, Problem, ValidationError
 from fieldaudit.models import BarrierReport, User
 from fieldaudit.plain_text import text_problem
@@ -24,6 +22,7 @@ from fieldaudit.problems import problem
 from fieldaudit.sites import join_new_report
 from fieldaudit.spatial import backend
 from fieldaudit.status import Status
+from fieldaudit.stored_points import point_element
 from fieldaudit.taxonomy import Group, Severity, category, tags_for
 from fieldaudit.utc import utc_now
 
@@ -270,13 +269,16 @@ _insert_once: dict[str, Any] = {}
 
 def _insert_once_statement(session: Session) -> Any:
     """INSERT of one report that the unique index on ``uuid`` lets through once:
-    ``ON CONFLICT (uuid) DO NOTHING RETURNING id`` (no row: the UUID is stored already)."""
+    ``ON CONFLICT (uuid) DO NOTHING RETURNING id`` (no row: the UUID is stored already). The
+    position is given as two numbers, ``report_x`` and ``report_y``."""
     spatial = backend(session)
     stmt = _insert_once.get(spatial.name)
     if stmt is None:
         table = BarrierReport.__table__
+        position = (bindparam(f"report_{axis}", type_=Float) for axis in "xy")
         stmt = _insert_once[spatial.name] = (
             spatial.insert(table)
+            .values(geom=spatial.point(*position))
             .on_conflict_do_nothing(index_elements=["uuid"])
             .returning(table.c.id)
         )
@@ -305,7 +307,6 @@ def store_report(
     values: dict[str, Any] = {
         "uuid": draft.uuid,
         "content_hash": digest,
-        "geom": from_shape(Point(draft.x, draft.y), srid=METRIC),
         "accuracy_m": draft.accuracy_m,
         "category": draft.category,
         "severity": draft.severity,
@@ -325,12 +326,17 @@ def store_report(
         "area_id": area.id if area else None,
         "duplicate_of_site_id": None,
     }
-    report = BarrierReport(**values)
+    report = BarrierReport(geom=point_element(draft.x, draft.y), **values)
 
     def insert(site_id: int) -> int | None:
         values["site_id"] = site_id
         values["id"] = (
-            session.connection().execute(_insert_once_statement(session), values).scalar()
+            session.connection()
+            .execute(
+                _insert_once_statement(session),
+                {**values, "report_x": draft.x, "report_y": draft.y},
+            )
+            .scalar()
         )
         return values["id"]
 

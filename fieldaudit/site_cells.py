@@ -25,7 +25,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from geoalchemy2.shape import to_shape
 from sqlalchemy import (
     and_,
     case,
@@ -41,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from fieldaudit.models import BarrierSite, site_cells
 from fieldaudit.spatial import SpatialBackend, backend
+from fieldaudit.stored_points import point_xy
 from fieldaudit.status import PUBLIC_SITE_STATUSES
 
 # Cell sizes in metres: the round sizes the map chooses (1, 2, 5 x 10^k) from 10 m to 5 km.
@@ -144,8 +144,7 @@ def apply_delta(connection: Any, delta: Delta) -> None:
 def _xy(geom: Any) -> tuple[float, float] | tuple[None, None]:
     if geom is None:
         return None, None
-    point = to_shape(geom)
-    return point.x, point.y
+    return point_xy(geom)
 
 
 def state_of(geom: Any, status: Any, severity: Any, report_count: Any) -> SiteState | None:

@@ -17,17 +17,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from geoalchemy2.shape import from_shape
-from shapely.geometry import Point
-from sqlalchemy import bindparam, case, func, inspect, select
+from sqlalchemy import Float, bindparam, case, func, inspect, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldaudit.areas import area_for_point
-from fieldaudit.crs import METRIC
 from fieldaudit.errors import ConflictError
 from fieldaudit.models import BarrierReport, BarrierSite, SiteConfirmation
 from fieldaudit.network_factor import StoredImpacts, facts_from_flags
@@ -47,6 +44,7 @@ from fieldaudit.site_rule import (
 )
 from fieldaudit.spatial import backend
 from fieldaudit.status import Status
+from fieldaudit.stored_points import point_element, point_xy
 from fieldaudit.utc import as_utc
 
 # Confirmations count once per count key (the account, else the device, else the client
@@ -114,7 +112,7 @@ def _site_to_join(
 def _new_site(report: Any, x: float, y: float) -> BarrierSite:
     return BarrierSite(
         category=report.category,
-        geom=from_shape(Point(x, y), srid=METRIC),
+        geom=point_element(x, y),
         severity=report.severity,
         status=Status.NEW.value,
     )
@@ -234,21 +232,56 @@ SITE_AGGREGATES = tuple(
 )
 _sites = BarrierSite.__table__
 _reports = BarrierReport.__table__
-SITE_INSERT = _sites.insert().returning(_sites.c.id)
-# The aggregates as parameters of names of their own (SQLAlchemy keeps a column's own name for
-# the SET clause it derives from the parameters).
-SITE_UPDATE = (
-    _sites.update()
-    .where(_sites.c.id == bindparam("to_site"))
-    .values({name: bindparam(f"set_{name}", type_=_sites.c[name].type) for name in SITE_AGGREGATES})
-)
+# The site's position is written as two numbers (``SpatialBackend.point``): no geometry is
+# encoded for the driver, nor parsed again by the database from text.
+SITE_X, SITE_Y = bindparam("site_x", type_=Float), bindparam("site_y", type_=Float)
 SITE_DELETE = _sites.delete().where(_sites.c.id == bindparam("site_id"))
 REPORT_TO_SITE = (
     _reports.update()
     .where(_reports.c.id == bindparam("report_id"))
     .values(site_id=bindparam("to_site"))
 )
-_site_and_report: dict[str, list[Any]] = {}
+
+
+class SiteWrites(NamedTuple):
+    """A database's statements that write a site's aggregates: the INSERT of a new site, the
+    UPDATE of a site, and that UPDATE with a stored report's move into the site (as few
+    statements as the database allows, ``SpatialBackend.together``)."""
+
+    insert: Any
+    update: Any
+    update_with_report: list[Any]
+
+
+_site_writes: dict[str, SiteWrites] = {}
+
+
+def _site_writes_for(session: Session) -> SiteWrites:
+    """The site writes of the session's database, built once."""
+    spatial = backend(session)
+    writes = _site_writes.get(spatial.name)
+    if writes is None:
+        geom = spatial.point(SITE_X, SITE_Y)
+        # The aggregates as parameters of names of their own (SQLAlchemy keeps a column's own
+        # name for the SET clause it derives from the parameters).
+        update = (
+            _sites.update()
+            .where(_sites.c.id == bindparam("to_site"))
+            .values(
+                {
+                    name: geom
+                    if name == "geom"
+                    else bindparam(f"set_{name}", type_=_sites.c[name].type)
+                    for name in SITE_AGGREGATES
+                }
+            )
+        )
+        writes = _site_writes[spatial.name] = SiteWrites(
+            _sites.insert().values(geom=geom).returning(_sites.c.id),
+            update,
+            spatial.together(update, REPORT_TO_SITE),
+        )
+    return writes
 
 
 def _cell_state(site: Any) -> SiteState | None:
@@ -267,10 +300,14 @@ def _write_site(
     ORM's unit of work is not involved). With ``report_id`` that stored report is put into
     the site too (with an UPDATE of the site, in the same statement where the database can)."""
     connection = session.connection()
+    writes = _site_writes_for(session)
     row = {name: getattr(values, name) for name in SITE_AGGREGATES}
+    x, y = point_xy(row["geom"])
     if site is None:
         row.update(category=values.category, status=values.status, **NEW_SITE_REST)
-        site = BarrierSite(id=connection.execute(SITE_INSERT, row).scalar_one(), **row)
+        params = {name: value for name, value in row.items() if name != "geom"}
+        params.update(site_x=x, site_y=y)
+        site = BarrierSite(id=connection.execute(writes.insert, params).scalar_one(), **row)
         make_transient_to_detached(site)
         # Merged without a load: a site of the same id that a rolled-back transaction left in
         # the session (SQLite gives the id out again) takes the new values instead of clashing.
@@ -280,27 +317,18 @@ def _write_site(
             connection.execute(REPORT_TO_SITE, {"report_id": report_id, "to_site": site.id})
     else:
         old = _cell_state(site)
-        params = {f"set_{name}": value for name, value in row.items()}
-        params["to_site"] = site.id
+        params = {f"set_{name}": value for name, value in row.items() if name != "geom"}
+        params.update(to_site=site.id, site_x=x, site_y=y)
         if report_id is None:
-            connection.execute(SITE_UPDATE, params)
+            connection.execute(writes.update, params)
         else:
             params["report_id"] = report_id
-            for statement in _site_and_report_statements(session):
+            for statement in writes.update_with_report:
                 connection.execute(statement, params)
         for name, value in row.items():
             set_committed_value(site, name, value)
     apply_change(connection, old, _cell_state(values))
     return site
-
-
-def _site_and_report_statements(session: Session) -> list[Any]:
-    """A site's UPDATE and a report's move into it, as few statements as the database allows."""
-    spatial = backend(session)
-    statements = _site_and_report.get(spatial.name)
-    if statements is None:
-        statements = _site_and_report[spatial.name] = spatial.together(SITE_UPDATE, REPORT_TO_SITE)
-    return statements
 
 
 def refresh_site(session: Session, site: BarrierSite, area_id: Any = LOOK_UP_AREA) -> None:
@@ -342,7 +370,7 @@ def _refresh(
     if len(counted.shown) < len(reports):
         reports = [reports[i] for i in counted.shown]
     mean_x, mean_y = counted.x, counted.y
-    site.geom = from_shape(Point(mean_x, mean_y), srid=METRIC)
+    site.geom = point_element(mean_x, mean_y)
     site.severity = median_severity(r.severity for r in reports)
     site.groups = sorted({g for r in reports for g in r.groups})
     site.tag_counts = dict(sorted(Counter(t for r in reports for t in r.tags).items()))

@@ -26,6 +26,7 @@ from sqlalchemy.sql import column as sql_column
 from sqlalchemy.sql import table as sql_table
 
 from fieldaudit.crs import METRIC, BBox
+from fieldaudit.database import writer_turn
 
 
 def _value(v: Any) -> Any:
@@ -188,9 +189,13 @@ class SpatiaLite(SpatialBackend):
 
     def hold_join_locks(self, connection: Any, keys: list[int]) -> None:
         # SQLite has one writer at a time: take the write lock before the read (the sqlite3
-        # module would begin only at the first write, after the read); within a transaction
-        # that has written already, it is held.
+        # module would begin only at the first write, after the read), after waiting in the
+        # queue of writers (``database.WriterTurn``); within a transaction that has written
+        # already, the lock is held.
         if not connection.connection.dbapi_connection.in_transaction:
+            turn = writer_turn(connection)
+            if turn is not None:
+                turn.wait()
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     def within_distance(self, geom: Any, x: float, y: float, metres: float) -> ColumnElement[bool]:

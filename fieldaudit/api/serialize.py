@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import url_for
-from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
@@ -15,6 +14,7 @@ from fieldaudit.areas import area_index
 from fieldaudit.crs import to_wgs84
 from fieldaudit.models import BarrierReport, BarrierSite, HistoryEntry, Photo, SiteConfirmation
 from fieldaudit.status import STATUS_LABELS, Status
+from fieldaudit.stored_points import point_xy
 from fieldaudit.taxonomy import category, judge
 from fieldaudit.visibility import public_report_content_clause
 
@@ -31,8 +31,7 @@ def iso(moment: datetime | None) -> str | None:
 
 def lon_lat(geom: Any) -> tuple[float, float]:
     """WGS84 lon, lat of a stored EPSG:25832 point."""
-    point = to_shape(geom)
-    lon, lat = to_wgs84(point.x, point.y)
+    lon, lat = to_wgs84(*point_xy(geom))
     return round(lon, COORDINATE_DECIMALS), round(lat, COORDINATE_DECIMALS)
 
 
