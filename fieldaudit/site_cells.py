@@ -40,8 +40,8 @@ from sqlalchemy.orm import Session
 
 from fieldaudit.models import BarrierSite, site_cells
 from fieldaudit.spatial import SpatialBackend, backend
-from fieldaudit.stored_points import point_xy
 from fieldaudit.status import PUBLIC_SITE_STATUSES
+from fieldaudit.stored_points import point_xy
 
 # Cell sizes in metres: the round sizes the map chooses (1, 2, 5 x 10^k) from 10 m to 5 km.
 LEVELS = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
