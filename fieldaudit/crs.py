@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 import shapely
 from pyproj import Transformer
@@ -46,6 +46,8 @@ def reproject(geometry: BaseGeometry, source: int, target: int) -> BaseGeometry:
     return shapely.transform(geometry, transformer(source, target).transform, interleaved=False)
 
 
+@lru_cache(maxsize=256)
 def bbox_to_metric(bbox: BBox) -> BBox:
-    """Turn a WGS84 bbox (min lon, min lat, max lon, max lat) into the EPSG:25832 box around it."""
+    """Turn a WGS84 bbox (min lon, min lat, max lon, max lat) into the EPSG:25832 box around it
+    (remembered: the municipality's box is asked for on every report)."""
     return transformer(WGS84, METRIC).transform_bounds(*bbox, densify_pts=4)

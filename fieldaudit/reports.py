@@ -6,7 +6,7 @@ import hashlib
 import json
 import math
 import uuid as uuid_module
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,8 +56,8 @@ class ReportDraft:
         """A fingerprint of what the client sent, so a resubmission can be told from a different
         report. The server's fallback time is not content: a retry of a report sent without
         ``created_at`` is the same report."""
-        content = asdict(self)
-        del content["time_sent"]
+        # The fields as they are (``asdict`` would deep-copy every list and dict first).
+        content = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "time_sent"}
         content["x"] = round(self.x, 3)
         content["y"] = round(self.y, 3)
         content["created_at"] = self.created_at.isoformat() if self.time_sent else None

@@ -126,10 +126,11 @@ def _refresh_with(
     x: float,
     y: float,
     network: StoredImpacts | None,
+    area_id: Any = LOOK_UP_AREA,
 ) -> None:
     """Refresh a site from its other counting reports (rows) and one more counting report at
-    (x, y), and its network facts when known; its confirmations are read only if it has any
-    (a new site has none)."""
+    (x, y), and its network facts when known (and its area, when the caller knows it); its
+    confirmations are read only if it has any (a new site has none)."""
     confirmations = (
         session.execute(CONFIRMATIONS, {"site_id": site.id}).all()
         if site.confirmation_count or site.fixed_claim_count
@@ -142,6 +143,7 @@ def _refresh_with(
         [float(r.x) for r in rows] + [x],
         [float(r.y) for r in rows] + [y],
         confirmations,
+        area_id,
         network=network,
     )
 
@@ -182,8 +184,8 @@ def join_new_report(
     y: float,
     insert: Callable[[int], int | None],
 ) -> int | None:
-    """Join a new, counting report that is not in the session to its site and return the
-    site's id; the report is written by ``insert(site_id)`` (its id, or None when it may not
+    """Join a new, counting report that is not in the session (its ``area_id`` that of
+    (x, y)) to its site and return the site's id; the report is written by ``insert(site_id)`` (its id, or None when it may not
     be written: then the site is left as it was and None returned). The site is written
     with Core statements (an existing site after the report, a new one before it, deleted
     again if the report is refused), so nothing needs a rollback, and its cells with it."""
@@ -191,7 +193,9 @@ def join_new_report(
     if site is not None and insert(site.id) is None:
         return None
     values = _joining(site, report)
-    _refresh_with(session, values, rows, report, x, y, network)
+    # A site the report starts lies where the report does: in the area just found for it.
+    area_id = report.area_id if site is None else LOOK_UP_AREA
+    _refresh_with(session, values, rows, report, x, y, network, area_id)
     written = _write_site(session, site, values)
     if site is None and insert(written.id) is None:
         session.connection().execute(SITE_DELETE, {"site_id": written.id})

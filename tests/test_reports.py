@@ -221,3 +221,38 @@ def test_reports_of_one_place_sent_at_once_make_one_site(
     (site,) = herlev.session.scalars(select(BarrierSite)).all()
     assert site.report_count == 24
     assert herlev.session.scalar(select(func.count()).select_from(BarrierReport)) == 24
+
+
+def test_the_content_hash_is_the_one_stored_reports_carry():
+    """A resend is told from other content by the hash stored with the report, so the hash of
+    the same content never changes: it is the one of the fields as ``dataclasses.asdict`` gives
+    them (how the stored hashes were made), whatever builds it now."""
+    import dataclasses
+    import hashlib
+    import json
+
+    from fieldaudit.reports import ReportDraft
+
+    draft = ReportDraft(
+        uuid="6f1c2d3e-4b5a-4c6d-8e7f-901a2b3c4d5e",
+        x=721834.123456,
+        y=6183921.987654,
+        accuracy_m=4.5,
+        category="step",
+        severity="high",
+        groups=["walking", "wheelchair"],
+        tags=["entrance"],
+        measurements={"step_height": {"value": 7.5, "unit": "cm"}},
+        description="Trin ved indgangen — æøå",
+        created_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
+        show_name=True,
+        reporter_name="Åse",
+        photo_hashes=["a" * 64],
+    )
+    content = dataclasses.asdict(draft)
+    del content["time_sent"]
+    content.update(x=round(draft.x, 3), y=round(draft.y, 3), created_at=draft.created_at.isoformat())
+    encoded = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+    assert draft.content_hash() == hashlib.sha256(encoded).hexdigest()
+    unsent = dataclasses.replace(draft, time_sent=False)
+    assert unsent.content_hash() != draft.content_hash()  # an unsent time is not content
