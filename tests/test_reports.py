@@ -251,7 +251,9 @@ def test_the_content_hash_is_the_one_stored_reports_carry():
     )
     content = dataclasses.asdict(draft)
     del content["time_sent"]
-    content.update(x=round(draft.x, 3), y=round(draft.y, 3), created_at=draft.created_at.isoformat())
+    content.update(
+        x=round(draft.x, 3), y=round(draft.y, 3), created_at=draft.created_at.isoformat()
+    )
     encoded = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
     assert draft.content_hash() == hashlib.sha256(encoded).hexdigest()
     unsent = dataclasses.replace(draft, time_sent=False)
