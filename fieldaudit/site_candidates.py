@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Float, Integer, and_, bindparam, func, select
-from sqlalchemy.orm import Bundle, Session, aliased, defer
+from sqlalchemy.orm import Session
 
 from fieldaudit.models import BarrierReport, BarrierSite
 from fieldaudit.network_factor import impact_flags
@@ -87,40 +87,82 @@ def nearby_open_sites(
     return [(site, float(d)) for site, d in rows]
 
 
+# What a join needs of a candidate site (read as plain rows: a join writes the site with Core
+# statements and needs no object of it; the site's JSON aggregates, ``SITE_REWRITTEN``, are
+# computed afresh and not read).
+SITE_COLUMNS = (
+    BarrierSite.id,
+    BarrierSite.category,
+    BarrierSite.status,
+    BarrierSite.severity,
+    BarrierSite.report_count,
+    BarrierSite.confirmation_count,
+    BarrierSite.fixed_claim_count,
+    BarrierSite.geom,
+)
+
+
 def _candidates_statement(session: Session) -> tuple[Any, bool]:
-    """The candidate sites (as ``_nearby_statement`` selects them) with all their counting
-    reports, in one statement, nearest site first (an equal distance: the lower id, as the
-    rule in memory); and whether the reports come as one JSON array per site
-    (``SpatialBackend.rows_as_json``: PostGIS, where each row costs a round trip's worth of
-    decoding) or as a (site, member) row each (member None for a site without reports).
-    The site's JSON aggregates (``SITE_REWRITTEN``) are not read: a join writes them afresh.
-    Built once per database kind."""
+    """The candidate sites (``SITE_COLUMNS``, the open sites of the category nearest the
+    point as ``_nearby_statement`` selects them) with all their counting reports, in one
+    statement, nearest site first (an equal distance: the lower id, as the rule in memory);
+    and whether the reports come as one JSON array per site (``SpatialBackend.rows_as_json``:
+    PostGIS, where each row costs a round trip's worth of decoding) or as a row each after the
+    site's columns (the member's columns None for a site without reports). Built once per
+    database kind."""
     spatial = backend(session)
     key = f"{spatial.name}+members"
     built = _nearby_statements.get(key)
     if built is None:
-        flags = impact_flags(BarrierSite.id)
-        nearby = _nearby_statement(session).add_columns(*flags).subquery("candidates")
-        site = aliased(BarrierSite, nearby, name="site")
+        x, y = bindparam("x", type_=Float), bindparam("y", type_=Float)
+        radius = bindparam("radius", type_=Float)
+        distance = spatial.distance(BarrierSite.geom, x, y).label("distance")
+        nearby = spatial.nearest(
+            select(*SITE_COLUMNS, distance, *impact_flags(BarrierSite.id)).where(
+                BarrierSite.category == bindparam("category"),
+                BarrierSite.status.in_(OPEN_STATUS_VALUES),
+            ),
+            BarrierSite.geom,
+            x,
+            y,
+            radius,
+            bindparam("limit", type_=Integer),
+        ).subquery("candidates")
         counting = and_(
             BarrierReport.site_id == nearby.c.id,
             BarrierReport.status.not_in(EXCLUDED_REPORT_STATUSES),
         )
         columns = list(COUNTING_COLUMNS.selected_columns)
         as_json = spatial.rows_as_json(columns, BarrierReport.id)
-        stmt = select(site, nearby.c.impact_stored, nearby.c.on_network)
+        site = [nearby.c[column.key] for column in SITE_COLUMNS]
+        stmt = select(*site, nearby.c.impact_stored, nearby.c.on_network)
         if as_json is None:
             stmt = (
-                stmt.add_columns(Bundle("member", *columns))
+                stmt.add_columns(*columns)
                 .outerjoin(BarrierReport, counting)
                 .order_by(nearby.c.distance, nearby.c.id, BarrierReport.id)
             )
         else:
             members = select(as_json).where(counting).scalar_subquery()
             stmt = stmt.add_columns(members).order_by(nearby.c.distance, nearby.c.id)
-        stmt = stmt.options(*(defer(getattr(site, name)) for name in SITE_REWRITTEN))
         built = _nearby_statements[key] = (stmt, as_json is not None)
     return built
+
+
+class CandidateSite(NamedTuple):
+    """What a join reads of a candidate site (``SITE_COLUMNS``)."""
+
+    id: int
+    category: str
+    status: str
+    severity: str
+    report_count: int
+    confirmation_count: int
+    fixed_claim_count: int
+    geom: Any
+
+
+_SITE_WIDTH = len(SITE_COLUMNS)
 
 
 class Member(NamedTuple):
@@ -156,7 +198,7 @@ class Candidate(NamedTuple):
     """An open site a new report is tried against: the site, its counting reports as rows
     (``COUNTING_COLUMNS``) and its ``network_factor.impact_flags``."""
 
-    site: BarrierSite
+    site: CandidateSite
     members: list[Any]
     impact_stored: bool
     on_network: bool
@@ -167,7 +209,8 @@ def candidate_sites(
 ) -> list[Candidate]:
     """The open sites of a category a report at (x, y) is tried against (``CANDIDATE_SITES``
     at most, within ``radius_m``, nearest first), each with its counting reports, in one
-    statement."""
+    statement (pending changes of the session flushed first, as an ORM query would)."""
+    session.flush()
     params = {
         "x": float(x),
         "y": float(y),
@@ -176,17 +219,24 @@ def candidate_sites(
         "category": category_code,
     }
     stmt, as_json = _candidates_statement(session)
-    rows = session.execute(stmt, params)
+    rows = session.connection().execute(stmt, params)
+    width = _SITE_WIDTH
     if as_json:
         return [
-            Candidate(site, _members(arrays), bool(stored), bool(on_network))
-            for site, stored, on_network, arrays in rows
+            Candidate(CandidateSite(*row[:width]), _members(row[width + 2]), *_flags(row, width))
+            for row in rows
         ]
     found: dict[int, Candidate] = {}
-    for site, stored, on_network, member in rows:
-        candidate = found.get(site.id)
+    for row in rows:
+        candidate = found.get(row[0])
         if candidate is None:
-            candidate = found[site.id] = Candidate(site, [], bool(stored), bool(on_network))
-        if member.id is not None:
-            candidate.members.append(member)
+            candidate = found[row[0]] = Candidate(
+                CandidateSite(*row[:width]), [], *_flags(row, width)
+            )
+        if row[width + 2] is not None:
+            candidate.members.append(Member(*row[width + 2 :]))
     return list(found.values())
+
+
+def _flags(row: Any, width: int) -> tuple[bool, bool]:
+    return bool(row[width]), bool(row[width + 1])

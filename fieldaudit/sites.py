@@ -30,7 +30,7 @@ from fieldaudit.models import BarrierReport, BarrierSite, SiteConfirmation
 from fieldaudit.network_factor import StoredImpacts, facts_from_flags
 from fieldaudit.priority import score_site
 from fieldaudit.problems import problem
-from fieldaudit.site_candidates import COUNTING_REPORTS, candidate_sites
+from fieldaudit.site_candidates import COUNTING_REPORTS, CandidateSite, candidate_sites
 from fieldaudit.site_cells import SiteState, apply_change, state_of
 from fieldaudit.site_rule import (
     EXCLUDED_REPORT_STATUSES,
@@ -84,7 +84,7 @@ def _point(row: Any) -> ClusterPoint:
 
 def _site_to_join(
     session: Session, report: Any, x: float, y: float
-) -> tuple[BarrierSite | None, list[Any], StoredImpacts | None]:
+) -> tuple[CandidateSite | None, list[Any], StoredImpacts | None]:
     """The site a report at (x, y) joins by the rule (None: it starts a new one), that site's
     other counting reports as rows and its network facts for the score (None for a new
     site); one read, a second only for a site on the walking network."""
@@ -95,18 +95,18 @@ def _site_to_join(
     )
     point = ClusterPoint(x, y, as_utc(report.created_at), reporter_key(report))
     candidates = {
-        found.site: found for found in candidate_sites(session, report.category, x, y, radius)
+        found.site.id: found for found in candidate_sites(session, report.category, x, y, radius)
     }
     others = {
-        site: [row for row in found.members if row.id != report.id]
-        for site, found in candidates.items()
+        site_id: [row for row in found.members if row.id != report.id]
+        for site_id, found in candidates.items()
     }
-    site = site_to_join(others, lambda site: [_point(row) for row in others[site]], point, radius)
-    if site is None:
+    site_id = site_to_join(others, lambda key: [_point(row) for row in others[key]], point, radius)
+    if site_id is None:
         return None, [], None
-    found = candidates[site]
-    network = facts_from_flags(session, site.id, found.impact_stored, found.on_network)
-    return site, others[site], network
+    found = candidates[site_id]
+    network = facts_from_flags(session, site_id, found.impact_stored, found.on_network)
+    return found.site, others[site_id], network
 
 
 def _new_site(report: Any, x: float, y: float) -> BarrierSite:
@@ -158,23 +158,41 @@ def join_site(session: Session, report: BarrierReport, x: float, y: float) -> Ba
     site, rows, network = _site_to_join(session, report, x, y)
     if report.status in EXCLUDED_REPORT_STATUSES:
         if site is None:
-            site = _new_site(report, x, y)
-            session.add(site)
-        report.site = site
+            joined = _new_site(report, x, y)
+            session.add(joined)
+        else:
+            joined = session.get_one(BarrierSite, site.id)
+        report.site = joined
         session.flush()
-        refresh_site(session, site)
-        return site
+        refresh_site(session, joined)
+        return joined
     values = _joining(site, report)
     _refresh_with(session, values, rows, report, x, y, network)
     if inspect(report).pending:
-        report.site = _write_site(session, site, values)
+        report.site = _written_site(session, _write_site(session, site, values), values, site)
         session.flush()
         return report.site
-    written = _write_site(session, site, values, report_id=report.id)
-    set_committed_value(report, "site_id", written.id)
+    site_id = _write_site(session, site, values, report_id=report.id)
+    written = _written_site(session, site_id, values, site)
+    set_committed_value(report, "site_id", site_id)
     set_committed_value(report, "site", written)
     session.expire(written, ["reports"])
     return written
+
+
+def _written_site(
+    session: Session, site_id: int, values: SimpleNamespace, site: CandidateSite | None
+) -> BarrierSite:
+    """The site ``_write_site`` wrote, as a persistent object holding what was written
+    (nothing is read back; what was not written, loaded when first used)."""
+    row = {name: getattr(values, name) for name in SITE_AGGREGATES}
+    if site is None:
+        row.update(category=values.category, status=values.status, **NEW_SITE_REST)
+    written = BarrierSite(id=site_id, **row)
+    make_transient_to_detached(written)
+    # Merged without a load: a site of the same id that a rolled-back transaction left in
+    # the session (SQLite gives the id out again) takes the new values instead of clashing.
+    return session.merge(written, load=False)
 
 
 def join_new_report(
@@ -196,16 +214,15 @@ def join_new_report(
     # A site the report starts lies where the report does: in the area just found for it.
     area_id = report.area_id if site is None else LOOK_UP_AREA
     _refresh_with(session, values, rows, report, x, y, network, area_id)
-    written = _write_site(session, site, values)
-    if site is None and insert(written.id) is None:
-        session.connection().execute(SITE_DELETE, {"site_id": written.id})
+    site_id = _write_site(session, site, values)
+    if site is None and insert(site_id) is None:
+        session.connection().execute(SITE_DELETE, {"site_id": site_id})
         apply_change(session.connection(), _cell_state(values), None)
-        session.expunge(written)
         return None
-    return written.id
+    return site_id
 
 
-def _joining(site: BarrierSite | None, report: Any) -> SimpleNamespace:
+def _joining(site: CandidateSite | None, report: Any) -> SimpleNamespace:
     """What a site's refresh starts from when a counting report joins it (or starts it)."""
     if site is None:
         return SimpleNamespace(
@@ -294,15 +311,16 @@ def _cell_state(site: Any) -> SiteState | None:
 
 def _write_site(
     session: Session,
-    site: BarrierSite | None,
+    site: CandidateSite | None,
     values: SimpleNamespace,
     report_id: int | None = None,
-) -> BarrierSite:
+) -> int:
     """Write a site's refreshed aggregates (``values``) as one Core statement, an UPDATE of a
-    loaded, unchanged site or an INSERT of a new one, then its change to the cells; return
-    the site as a persistent object holding what was written (nothing is read back, and the
-    ORM's unit of work is not involved). With ``report_id`` that stored report is put into
-    the site too (with an UPDATE of the site, in the same statement where the database can)."""
+    candidate site as read or an INSERT of a new one, then its change to the cells; return
+    the site's id (nothing is read back, and the ORM's unit of work is not involved; a copy
+    of the site the session holds is expired). With ``report_id`` that stored report is put
+    into the site too (with an UPDATE of the site, in the same statement where the database
+    can)."""
     connection = session.connection()
     writes = _site_writes_for(session)
     row = {name: getattr(values, name) for name in SITE_AGGREGATES}
@@ -311,28 +329,28 @@ def _write_site(
         row.update(category=values.category, status=values.status, **NEW_SITE_REST)
         params = {name: value for name, value in row.items() if name != "geom"}
         params.update(site_x=x, site_y=y)
-        site = BarrierSite(id=connection.execute(writes.insert, params).scalar_one(), **row)
-        make_transient_to_detached(site)
-        # Merged without a load: a site of the same id that a rolled-back transaction left in
-        # the session (SQLite gives the id out again) takes the new values instead of clashing.
-        site = session.merge(site, load=False)
+        site_id = connection.execute(writes.insert, params).scalar_one()
         old = None
         if report_id is not None:
-            connection.execute(REPORT_TO_SITE, {"report_id": report_id, "to_site": site.id})
+            connection.execute(REPORT_TO_SITE, {"report_id": report_id, "to_site": site_id})
     else:
+        site_id = site.id
         old = _cell_state(site)
         params = {f"set_{name}": value for name, value in row.items() if name != "geom"}
-        params.update(to_site=site.id, site_x=x, site_y=y)
+        params.update(to_site=site_id, site_x=x, site_y=y)
         if report_id is None:
             connection.execute(writes.update, params)
         else:
             params["report_id"] = report_id
             for statement in writes.update_with_report:
                 connection.execute(statement, params)
-        for name, value in row.items():
-            set_committed_value(site, name, value)
+        loaded = session.identity_map.get(
+            BarrierSite.__mapper__.identity_key_from_primary_key([site_id])
+        )
+        if loaded is not None:
+            session.expire(loaded)
     apply_change(connection, old, _cell_state(values))
-    return site
+    return site_id
 
 
 def refresh_site(session: Session, site: BarrierSite, area_id: Any = LOOK_UP_AREA) -> None:
