@@ -19,7 +19,7 @@ from fieldaudit.errors import ConflictError, Problem, ValidationError
 from fieldaudit.models import BarrierReport, User
 from fieldaudit.plain_text import text_problem
 from fieldaudit.problems import problem
-from fieldaudit.sites import join_new_report
+from fieldaudit.sites import NewReportRow, join_new_report
 from fieldaudit.spatial import backend
 from fieldaudit.status import Status
 from fieldaudit.stored_points import point_element
@@ -267,20 +267,36 @@ def resent_report(session: Session, draft: ReportDraft) -> BarrierReport | None:
 _insert_once: dict[str, Any] = {}
 
 
+_table = BarrierReport.__table__
+# Every column a new report's row gives, as a parameter named ``report_`` and the column's name
+# (the id is the database's; the site is ``to_site`` and the position two numbers,
+# ``report_x`` and ``report_y``). Not the column's own name: SQLAlchemy adds a parameter that
+# is named as a column to an INSERT's or UPDATE's columns, and the site's statements, with
+# columns of the same names, may run with the same parameters.
+REPORT_VALUES = tuple(c.name for c in _table.columns if c.name not in ("id", "geom", "site_id"))
+
+
 def _insert_once_statement(session: Session) -> Any:
     """INSERT of one report that the unique index on ``uuid`` lets through once:
-    ``ON CONFLICT (uuid) DO NOTHING RETURNING id`` (no row: the UUID is stored already). The
-    position is given as two numbers, ``report_x`` and ``report_y``."""
+    ``ON CONFLICT (uuid) DO NOTHING RETURNING id`` (no row: the UUID is stored already). Every
+    value is a named parameter, so the statement can also be part of a larger one
+    (``sites.join_new_report`` writes the report and its site in one where it can)."""
     spatial = backend(session)
     stmt = _insert_once.get(spatial.name)
     if stmt is None:
-        table = BarrierReport.__table__
         position = (bindparam(f"report_{axis}", type_=Float) for axis in "xy")
+        values = {
+            name: bindparam(f"report_{name}", type_=_table.c[name].type) for name in REPORT_VALUES
+        }
+        values.update(
+            geom=spatial.point(*position),
+            site_id=bindparam("to_site", type_=_table.c.site_id.type),
+        )
         stmt = _insert_once[spatial.name] = (
-            spatial.insert(table)
-            .values(geom=spatial.point(*position))
+            spatial.insert(_table)
+            .values(values)
             .on_conflict_do_nothing(index_elements=["uuid"])
-            .returning(table.c.id)
+            .returning(_table.c.id)
         )
     return stmt
 
@@ -327,27 +343,17 @@ def store_report(
         "duplicate_of_site_id": None,
     }
     report = BarrierReport(geom=point_element(draft.x, draft.y), **values)
-
-    def insert(site_id: int) -> int | None:
-        values["site_id"] = site_id
-        values["id"] = (
-            session.connection()
-            .execute(
-                _insert_once_statement(session),
-                {**values, "report_x": draft.x, "report_y": draft.y},
-            )
-            .scalar()
-        )
-        return values["id"]
-
-    site_id = join_new_report(session, report, draft.x, draft.y, insert)
-    if site_id is None:  # the UUID is stored already
+    params = {f"report_{name}": values[name] for name in REPORT_VALUES}
+    params.update(report_x=draft.x, report_y=draft.y)
+    row = NewReportRow(_insert_once_statement(session), params)
+    written = join_new_report(session, report, draft.x, draft.y, row)
+    if written is None:  # the UUID is stored already
         existing = resent_report(session, draft)
         if existing is None:  # the other writer's transaction was undone after all
             return store_report(session, draft, reporter, device_token_hash)
         return existing, False
     # The row as written: persistent in the session without reading it back.
-    report.id, report.site_id = values["id"], site_id
+    report.site_id, report.id = written
     report.photos = []  # known empty: attach_photos adds to it, serialising reads no query
     make_transient_to_detached(report)
     session.add(report)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -195,31 +195,81 @@ def _written_site(
     return session.merge(written, load=False)
 
 
+_with_reports: dict[tuple[str, Any], tuple[Any, Any]] = {}
+
+
+def _with_report(session: Session, insert: Any, writes: SiteWrites) -> tuple[Any, Any]:
+    """A report's INSERT with a site's UPDATE and with a new site's INSERT, each as one
+    statement where the database can (else None), built once per database and statement."""
+    spatial = backend(session)
+    key = (spatial.name, insert)
+    found = _with_reports.get(key)
+    if found is None:
+        found = _with_reports[key] = (
+            spatial.if_inserted(insert, writes.update),
+            spatial.with_new_parent(writes.insert, insert, "site_id"),
+        )
+    return found
+
+
+class NewReportRow(NamedTuple):
+    """How ``join_new_report`` writes a new report: ``statement``, an INSERT that writes it once
+    (``ON CONFLICT (uuid) DO NOTHING RETURNING id``) into the site given as the parameter
+    ``to_site``, and its other ``params``."""
+
+    statement: Any
+    params: dict[str, Any]
+
+
 def join_new_report(
     session: Session,
     report: BarrierReport,
     x: float,
     y: float,
-    insert: Callable[[int], int | None],
-) -> int | None:
+    row: NewReportRow,
+) -> tuple[int, int] | None:
     """Join a new, counting report that is not in the session (its ``area_id`` that of
-    (x, y)) to its site and return the site's id; the report is written by ``insert(site_id)`` (its id, or None when it may not
-    be written: then the site is left as it was and None returned). The site is written
-    with Core statements (an existing site after the report, a new one before it, deleted
-    again if the report is refused), so nothing needs a rollback, and its cells with it."""
+    (x, y)) to its site, write both, and return (site id, report id); None when the report
+    may not be written (its UUID is stored already): then the sites are left as they were.
+
+    The report and the site are written with Core statements, on PostGIS as one
+    (``SpatialBackend.if_inserted``: the site's UPDATE only if the report was inserted;
+    ``SpatialBackend.with_new_parent``: a new site and the report in it), elsewhere one after
+    the other (an existing site after the report, a new one before it and deleted again if
+    the report is refused), so nothing needs a rollback; then the site's change to the
+    cells."""
     site, rows, network = _site_to_join(session, report, x, y)
-    if site is not None and insert(site.id) is None:
-        return None
     values = _joining(site, report)
     # A site the report starts lies where the report does: in the area just found for it.
     area_id = report.area_id if site is None else LOOK_UP_AREA
     _refresh_with(session, values, rows, report, x, y, network, area_id)
-    site_id = _write_site(session, site, values)
-    if site is None and insert(site_id) is None:
-        session.connection().execute(SITE_DELETE, {"site_id": site_id})
-        apply_change(session.connection(), _cell_state(values), None)
-        return None
-    return site_id
+    connection = session.connection()
+    writes = _site_writes_for(session)
+    joined, started = _with_report(session, row.statement, writes)
+    params = {**row.params, **_site_params(values, site)}
+    if site is not None:
+        params["to_site"] = site.id
+        if joined is not None:
+            report_id = connection.execute(joined, params).scalar()
+        else:
+            report_id = connection.execute(row.statement, params).scalar()
+            if report_id is not None:
+                connection.execute(writes.update, params)
+        if report_id is None:
+            return None
+        site_id = site.id
+        _expire_loaded(session, site_id)
+    else:
+        if started is not None:
+            site_id, report_id = connection.execute(started, params).one()
+        else:
+            site_id = connection.execute(writes.insert, params).scalar_one()
+            report_id = connection.execute(row.statement, {**params, "to_site": site_id}).scalar()
+        if report_id is None:
+            connection.execute(SITE_DELETE, {"site_id": site_id})
+            return None
+    apply_change(connection, None if site is None else _cell_state(site), _cell_state(values))
+    return site_id, report_id
 
 
 def _joining(site: CandidateSite | None, report: Any) -> SimpleNamespace:
@@ -244,6 +294,8 @@ def _joining(site: CandidateSite | None, report: Any) -> SimpleNamespace:
 # The columns of a site a join starts that no report decides (its id aside), as the model's
 # defaults.
 NEW_SITE_REST = {"planned_year": None, "planned_cost_dkk": None, "status_reason": ""}
+# What a new site writes besides its aggregates: what a site starts with.
+NEW_SITE_COLUMNS = ("category", "status", *NEW_SITE_REST)
 # What ``_refresh`` sets on a site, the columns a join writes: all the others (a new column
 # must be computed by ``_refresh`` or named above).
 SITE_AGGREGATES = tuple(
@@ -267,7 +319,9 @@ REPORT_TO_SITE = (
 class SiteWrites(NamedTuple):
     """A database's statements that write a site's aggregates: the INSERT of a new site, the
     UPDATE of a site, and that UPDATE with a stored report's move into the site (as few
-    statements as the database allows, ``SpatialBackend.together``)."""
+    statements as the database allows, ``SpatialBackend.together``). Every value is a
+    parameter named ``set_`` and the column's name (``_site_params``), so that a report's
+    columns can be parameters of the same statement."""
 
     insert: Any
     update: Any
@@ -283,26 +337,44 @@ def _site_writes_for(session: Session) -> SiteWrites:
     writes = _site_writes.get(spatial.name)
     if writes is None:
         geom = spatial.point(SITE_X, SITE_Y)
-        # The aggregates as parameters of names of their own (SQLAlchemy keeps a column's own
-        # name for the SET clause it derives from the parameters).
+
+        def parameters(names: Iterable[str]) -> dict[str, Any]:
+            return {
+                name: geom
+                if name == "geom"
+                else bindparam(f"set_{name}", type_=_sites.c[name].type)
+                for name in names
+            }
+
         update = (
             _sites.update()
             .where(_sites.c.id == bindparam("to_site"))
-            .values(
-                {
-                    name: geom
-                    if name == "geom"
-                    else bindparam(f"set_{name}", type_=_sites.c[name].type)
-                    for name in SITE_AGGREGATES
-                }
-            )
+            .values(parameters(SITE_AGGREGATES))
         )
+        insert = _sites.insert().values(parameters(SITE_AGGREGATES + NEW_SITE_COLUMNS))
         writes = _site_writes[spatial.name] = SiteWrites(
-            _sites.insert().values(geom=geom).returning(_sites.c.id),
-            update,
-            spatial.together(update, REPORT_TO_SITE),
+            insert.returning(_sites.c.id), update, spatial.together(update, REPORT_TO_SITE)
         )
     return writes
+
+
+def _site_params(values: SimpleNamespace, site: CandidateSite | None) -> dict[str, Any]:
+    """The parameters of ``SiteWrites``'s statements for a site's refreshed aggregates
+    (``values``; a new site's first values too when ``site`` is None)."""
+    params = {f"set_{name}": getattr(values, name) for name in SITE_AGGREGATES if name != "geom"}
+    params["site_x"], params["site_y"] = point_xy(values.geom)
+    if site is None:
+        params.update(set_category=values.category, set_status=values.status)
+        params.update({f"set_{name}": value for name, value in NEW_SITE_REST.items()})
+    return params
+
+
+def _expire_loaded(session: Session, site_id: int) -> None:
+    """Expire the session's copy of a site written with Core, if it holds one."""
+    key = BarrierSite.__mapper__.identity_key_from_primary_key([site_id])
+    loaded = session.identity_map.get(key)
+    if loaded is not None:
+        session.expire(loaded)
 
 
 def _cell_state(site: Any) -> SiteState | None:
@@ -323,32 +395,22 @@ def _write_site(
     can)."""
     connection = session.connection()
     writes = _site_writes_for(session)
-    row = {name: getattr(values, name) for name in SITE_AGGREGATES}
-    x, y = point_xy(row["geom"])
+    params = _site_params(values, site)
     if site is None:
-        row.update(category=values.category, status=values.status, **NEW_SITE_REST)
-        params = {name: value for name, value in row.items() if name != "geom"}
-        params.update(site_x=x, site_y=y)
         site_id = connection.execute(writes.insert, params).scalar_one()
         old = None
         if report_id is not None:
             connection.execute(REPORT_TO_SITE, {"report_id": report_id, "to_site": site_id})
     else:
-        site_id = site.id
+        site_id = params["to_site"] = site.id
         old = _cell_state(site)
-        params = {f"set_{name}": value for name, value in row.items() if name != "geom"}
-        params.update(to_site=site_id, site_x=x, site_y=y)
         if report_id is None:
             connection.execute(writes.update, params)
         else:
             params["report_id"] = report_id
             for statement in writes.update_with_report:
                 connection.execute(statement, params)
-        loaded = session.identity_map.get(
-            BarrierSite.__mapper__.identity_key_from_primary_key([site_id])
-        )
-        if loaded is not None:
-            session.expire(loaded)
+        _expire_loaded(session, site_id)
     apply_change(connection, old, _cell_state(values))
     return site_id
 

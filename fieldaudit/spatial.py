@@ -103,6 +103,20 @@ class SpatialBackend:
         database allows (each statement's parameters are all of them): one by one."""
         return list(writes)
 
+    def if_inserted(self, insert: Any, write: Any) -> Any | None:
+        """One statement that runs ``write`` (an UPDATE) only if ``insert`` (an INSERT ...
+        RETURNING id that may insert nothing, e.g. ``ON CONFLICT DO NOTHING``) inserted, and
+        returns the inserted id (no row if nothing was); None where the database cannot do it
+        in one (then the caller runs them one after the other)."""
+        return None
+
+    def with_new_parent(self, parent: Any, child: Any, key: str) -> Any | None:
+        """One statement that runs ``parent`` (an INSERT ... RETURNING id) and then ``child``
+        (an INSERT ... RETURNING id that may insert nothing) with its column ``key`` set to the
+        parent's new id, and returns (parent id, child id or NULL); None where the database
+        cannot do it in one (then the caller runs them one after the other)."""
+        return None
+
 
 class PostGIS(SpatialBackend):
     """PostGIS: GiST indexes, ``&&``, ``ST_DWithin`` and the ``<->`` KNN operator."""
@@ -153,6 +167,17 @@ class PostGIS(SpatialBackend):
         for number, write in enumerate(first):
             last = last.add_cte(write.cte(f"write_{number}"))
         return [last]
+
+    def if_inserted(self, insert: Any, write: Any) -> Any:
+        # Data-modifying CTEs: the write sees the insert's RETURNING rows, not its table.
+        inserted = insert.cte("inserted")
+        written = write.where(select(inserted.c.id).exists()).cte("written")
+        return select(inserted.c.id).add_cte(written)
+
+    def with_new_parent(self, parent: Any, child: Any, key: str) -> Any:
+        made = parent.cte("parent")
+        inserted = child.values({key: select(made.c.id).scalar_subquery()}).cte("inserted")
+        return select(made.c.id, select(inserted.c.id).scalar_subquery())
 
 
 class SpatiaLite(SpatialBackend):
