@@ -207,3 +207,43 @@ def test_area_index_follows_changes_to_the_areas(herlev):
     assert moved is None or moved.name != "Testplads"
     assert area_for_point(herlev.session, x + 102, y + 2).name == "Testplads"
     assert before is None or before.name != "Testplads"
+
+
+def _turn_is_free(path: str) -> bool:
+    """Whether another open file could take the writers' turn of ``path`` now."""
+    import fcntl
+    import os
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)  # closing gives up a turn taken here
+    return True
+
+
+@pytest.mark.parametrize("end", ["commit", "rollback", "close"])
+def test_a_sqlite_writer_holds_its_turn_until_its_transaction_ends(db, end):
+    """On SpatiaLite a join waits in the kernel's queue of writers (``database.WriterTurn``)
+    rather than in SQLite's sleeping busy handler: the turn is held from before
+    ``BEGIN IMMEDIATE`` and given up at the commit, the rollback, or the connection's return
+    to the pool, so no writer keeps the others waiting after its transaction."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the writers' queue is SQLite's (PostGIS joins take advisory locks)")
+    from fieldaudit.database import writer_turn
+
+    db.session.remove()
+    connection = db.engine.connect()
+    turn = writer_turn(connection)
+    assert turn is not None and _turn_is_free(turn.path)
+    backend(db.session).hold_join_locks(connection, [1])
+    assert connection.connection.dbapi_connection.in_transaction
+    assert not _turn_is_free(turn.path)  # another writer waits
+    if end == "close":
+        connection.close()
+    else:
+        getattr(connection, end)()
+    assert _turn_is_free(turn.path)
+    connection.close()
