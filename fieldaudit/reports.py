@@ -264,9 +264,6 @@ def resent_report(session: Session, draft: ReportDraft) -> BarrierReport | None:
     return existing
 
 
-_insert_once: dict[str, Any] = {}
-
-
 _table = BarrierReport.__table__
 # Every column a new report's row gives, as a parameter named ``report_`` and the column's name
 # (the id is the database's; the site is ``to_site`` and the position two numbers,
@@ -274,6 +271,7 @@ _table = BarrierReport.__table__
 # is named as a column to an INSERT's or UPDATE's columns, and the site's statements, with
 # columns of the same names, may run with the same parameters.
 REPORT_VALUES = tuple(c.name for c in _table.columns if c.name not in ("id", "geom", "site_id"))
+_insert_once: dict[str, Any] = {}
 
 
 def _insert_once_statement(session: Session) -> Any:

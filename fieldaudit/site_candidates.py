@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Float, Integer, and_, bindparam, func, select
+from sqlalchemy import Float, Integer, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from fieldaudit.models import BarrierReport, BarrierSite
@@ -38,32 +38,30 @@ COUNTING_COLUMNS = select(
 ).where(BarrierReport.status.not_in(EXCLUDED_REPORT_STATUSES))
 COUNTING_REPORTS = COUNTING_COLUMNS.where(BarrierReport.site_id == bindparam("site_id"))
 OPEN_STATUS_VALUES = [s.value for s in OPEN_STATUSES]
-# The site's JSON aggregates: every join computes them afresh (``sites._refresh``), so the
-# candidate query does not read them (decoding them would cost more than the rest of the row).
-SITE_REWRITTEN = tuple(
-    column.name for column in BarrierSite.__table__.columns if isinstance(column.type, JSON)
-)
 
 
 _nearby_statements: dict[str, Any] = {}
 
 
+def _nearest_open(spatial: Any, *columns: Any) -> Any:
+    """``columns`` and the ``distance`` of the open sites of a category nearest a point, with
+    bound parameters (``x``, ``y``, ``radius``, ``limit``, ``category``)."""
+    x, y = bindparam("x", type_=Float), bindparam("y", type_=Float)
+    distance = spatial.distance(BarrierSite.geom, x, y).label("distance")
+    stmt = select(*columns, distance).where(
+        BarrierSite.category == bindparam("category"),
+        BarrierSite.status.in_(OPEN_STATUS_VALUES),
+    )
+    radius, limit = bindparam("radius", type_=Float), bindparam("limit", type_=Integer)
+    return spatial.nearest(stmt, BarrierSite.geom, x, y, radius, limit)
+
+
 def _nearby_statement(session: Session) -> Any:
     """The candidate-sites query with bound parameters, built once per database kind."""
     spatial = backend(session)
-    key = spatial.name
-    stmt = _nearby_statements.get(key)
+    stmt = _nearby_statements.get(spatial.name)
     if stmt is None:
-        x, y = bindparam("x", type_=Float), bindparam("y", type_=Float)
-        radius = bindparam("radius", type_=Float)
-        distance = spatial.distance(BarrierSite.geom, x, y).label("distance")
-        stmt = select(BarrierSite, distance).where(
-            BarrierSite.category == bindparam("category"),
-            BarrierSite.status.in_(OPEN_STATUS_VALUES),
-        )
-        stmt = _nearby_statements[key] = spatial.nearest(
-            stmt, BarrierSite.geom, x, y, radius, bindparam("limit", type_=Integer)
-        )
+        stmt = _nearby_statements[spatial.name] = _nearest_open(spatial, BarrierSite)
     return stmt
 
 
@@ -88,8 +86,8 @@ def nearby_open_sites(
 
 
 # What a join needs of a candidate site (read as plain rows: a join writes the site with Core
-# statements and needs no object of it; the site's JSON aggregates, ``SITE_REWRITTEN``, are
-# computed afresh and not read).
+# statements and needs no object of it; the site's aggregates, JSON ones among them, are
+# computed afresh and not read: decoding them would cost more than the rest of the row).
 SITE_COLUMNS = (
     BarrierSite.id,
     BarrierSite.category,
@@ -114,20 +112,8 @@ def _candidates_statement(session: Session) -> tuple[Any, bool]:
     key = f"{spatial.name}+members"
     built = _nearby_statements.get(key)
     if built is None:
-        x, y = bindparam("x", type_=Float), bindparam("y", type_=Float)
-        radius = bindparam("radius", type_=Float)
-        distance = spatial.distance(BarrierSite.geom, x, y).label("distance")
-        nearby = spatial.nearest(
-            select(*SITE_COLUMNS, distance, *impact_flags(BarrierSite.id)).where(
-                BarrierSite.category == bindparam("category"),
-                BarrierSite.status.in_(OPEN_STATUS_VALUES),
-            ),
-            BarrierSite.geom,
-            x,
-            y,
-            radius,
-            bindparam("limit", type_=Integer),
-        ).subquery("candidates")
+        flags = impact_flags(BarrierSite.id)
+        nearby = _nearest_open(spatial, *SITE_COLUMNS, *flags).subquery("candidates")
         counting = and_(
             BarrierReport.site_id == nearby.c.id,
             BarrierReport.status.not_in(EXCLUDED_REPORT_STATUSES),
