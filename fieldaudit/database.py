@@ -117,9 +117,31 @@ def _end_turn(info: dict[str, Any]) -> None:
         turn.end()
 
 
+def _record_info(connection: Any) -> dict[str, Any]:
+    """The pool record's ``info`` of a connection; empty for a raw or unpooled one."""
+    try:
+        return connection.info
+    except (AttributeError, NotImplementedError):
+        return {}
+
+
+def _then_end_turn(action: Any) -> Any:
+    """A dialect's ``do_commit`` or ``do_rollback`` that ends the connection's writer turn
+    after it (the connection as the engine and the pool pass it, with the pool record's
+    ``info``; the pool's reset on return rolls back this way too)."""
+
+    def run(connection: Any) -> None:
+        try:
+            action(connection)
+        finally:
+            _end_turn(_record_info(connection))
+
+    return run
+
+
 def attach_spatialite(engine: Engine, library: str) -> None:
     """Make every new connection of ``engine`` a SpatiaLite connection, with its writer turn
-    (given up at every commit, rollback and return to the pool)."""
+    (given up after every commit and rollback and at the return to the pool)."""
     database = engine.url.database
     queued = bool(database) and database != ":memory:" and not database.startswith("file:")
 
@@ -129,10 +151,12 @@ def attach_spatialite(engine: Engine, library: str) -> None:
         if queued:
             record.info[WRITER_TURN] = WriterTurn(f"{database}-writers")
 
-    @event.listens_for(engine, "commit")
-    @event.listens_for(engine, "rollback")
-    def _transaction_end(connection: Any) -> None:
-        _end_turn(connection.connection.info)
+    # The turn ends once the DBAPI commit or rollback has returned, that is once SQLite has
+    # given up its write lock (the engine's "commit" and "rollback" events come before it: a
+    # writer woken there would find the lock still taken and sleep in SQLite's busy handler).
+    dialect = engine.dialect
+    dialect.do_commit = _then_end_turn(dialect.do_commit)  # type: ignore[method-assign]
+    dialect.do_rollback = _then_end_turn(dialect.do_rollback)  # type: ignore[method-assign]
 
     @event.listens_for(engine, "checkin")
     def _checkin(_dbapi_conn: Any, record: Any) -> None:

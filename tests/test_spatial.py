@@ -247,3 +247,49 @@ def test_a_sqlite_writer_holds_its_turn_until_its_transaction_ends(db, end):
         getattr(connection, end)()
     assert _turn_is_free(turn.path)
     connection.close()
+
+
+@pytest.mark.parametrize("end", ["commit", "rollback", "close"])
+def test_a_sqlite_writer_gives_up_its_turn_only_after_its_write_lock(db, end):
+    """The next writer in the queue is woken only once SQLite's write lock is free: woken
+    before (at the engine's commit event, which comes before the commit), it would find the
+    lock taken and sleep in SQLite's busy handler (1 ms at least) while holding the turn."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the writers' queue is SQLite's (PostGIS joins take advisory locks)")
+    from fieldaudit.database import sqlite_module, writer_turn
+
+    db.session.remove()
+    connection = db.engine.connect()
+    turn = writer_turn(connection)
+    assert turn is not None
+    lock_free_at_end: list[bool] = []
+    other = sqlite_module().connect(db.engine.url.database, timeout=0, isolation_level=None)
+
+    def write_lock_free() -> bool:
+        try:
+            other.execute("BEGIN IMMEDIATE")
+        except sqlite_module().OperationalError:
+            return False
+        other.execute("ROLLBACK")
+        return True
+
+    end_turn = turn.end
+
+    def end_and_look() -> None:
+        if turn.held:
+            lock_free_at_end.append(write_lock_free())
+        end_turn()
+
+    turn.end = end_and_look  # type: ignore[method-assign]
+    try:
+        backend(db.session).hold_join_locks(connection, [1])
+        assert not write_lock_free()  # BEGIN IMMEDIATE: the turn's holder has the write lock
+        if end == "close":
+            connection.close()
+        else:
+            getattr(connection, end)()
+        assert lock_free_at_end == [True]
+    finally:
+        turn.end = end_turn  # type: ignore[method-assign]
+        connection.close()
+        other.close()
