@@ -167,3 +167,28 @@ def attach_spatialite(engine: Engine, library: str) -> None:
         turn = record.info.pop(WRITER_TURN, None)
         if turn is not None:
             turn.close()
+
+
+_for_driver: dict[tuple[str, int], Any] = {}
+
+
+def driver_rows(connection: Any, statement: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of a SELECT (a statement built once and kept) as the DB-API driver returns
+    them: compiled once per database, run on the driver's cursor, without SQLAlchemy's
+    parameter and result processing (about as costly as running a small query). For hot
+    reads whose parameters need no conversion (numbers, text) and whose rows the caller
+    compares or decodes itself; no cursor events fire."""
+    dialect = connection.dialect
+    key = (dialect.name, id(statement))
+    compiled = _for_driver.get(key)
+    if compiled is None:
+        compiled = _for_driver[key] = statement.compile(dialect=dialect)
+    values = compiled.construct_params(params)
+    if compiled.positional:
+        values = tuple(values[name] for name in compiled.positiontup)
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(compiled.string, values)
+        return cursor.fetchall()
+    finally:
+        cursor.close()

@@ -10,18 +10,33 @@ the same process, as a row each. ``fieldaudit.sites`` applies the rule of
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Float, Integer, and_, bindparam, func, select
+from geoalchemy2.elements import WKBElement
+from sqlalchemy import Float, Integer, and_, bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
+from fieldaudit.crs import METRIC
+from fieldaudit.database import driver_rows
 from fieldaudit.models import BarrierReport, BarrierSite
 from fieldaudit.network_factor import impact_flags
 from fieldaudit.site_rule import CANDIDATE_SITES, EXCLUDED_REPORT_STATUSES
 from fieldaudit.spatial import backend
 from fieldaudit.status import OPEN_STATUSES
+from fieldaudit.utc import as_utc
 
+
+def _constants(values: Any) -> list[Any]:
+    """Fixed values of an IN list as plain parameters: a list parameter is "expanding", and
+    SQLAlchemy writes the statement's text again at every execution to spell it out."""
+    return [literal(value) for value in values]
+
+
+COUNTED = _constants(EXCLUDED_REPORT_STATUSES)
+OPEN_STATUS_VALUES = [s.value for s in OPEN_STATUSES]
+OPEN = _constants(OPEN_STATUS_VALUES)
 # Built once: building and caching a statement costs more than running it on a small site.
 COUNTING_COLUMNS = select(
     BarrierReport.id,
@@ -35,9 +50,8 @@ COUNTING_COLUMNS = select(
     BarrierReport.created_at,
     BarrierReport.reporter_id,
     BarrierReport.device_token_hash,
-).where(BarrierReport.status.not_in(EXCLUDED_REPORT_STATUSES))
+).where(BarrierReport.status.not_in(COUNTED))
 COUNTING_REPORTS = COUNTING_COLUMNS.where(BarrierReport.site_id == bindparam("site_id"))
-OPEN_STATUS_VALUES = [s.value for s in OPEN_STATUSES]
 
 
 _nearby_statements: dict[str, Any] = {}
@@ -50,7 +64,7 @@ def _nearest_open(spatial: Any, *columns: Any) -> Any:
     distance = spatial.distance(BarrierSite.geom, x, y).label("distance")
     stmt = select(*columns, distance).where(
         BarrierSite.category == bindparam("category"),
-        BarrierSite.status.in_(OPEN_STATUS_VALUES),
+        BarrierSite.status.in_(OPEN),
     )
     radius, limit = bindparam("radius", type_=Float), bindparam("limit", type_=Integer)
     return spatial.nearest(stmt, BarrierSite.geom, x, y, radius, limit)
@@ -116,7 +130,7 @@ def _candidates_statement(session: Session) -> tuple[Any, bool]:
         nearby = _nearest_open(spatial, *SITE_COLUMNS, *flags).subquery("candidates")
         counting = and_(
             BarrierReport.site_id == nearby.c.id,
-            BarrierReport.status.not_in(EXCLUDED_REPORT_STATUSES),
+            BarrierReport.status.not_in(COUNTED),
         )
         columns = list(COUNTING_COLUMNS.selected_columns)
         as_json = spatial.rows_as_json(columns, BarrierReport.id)
@@ -190,12 +204,13 @@ class Candidate(NamedTuple):
     on_network: bool
 
 
-def candidate_sites(
+def candidate_rows(
     session: Session, category_code: str, x: float, y: float, radius_m: float
-) -> list[Candidate]:
-    """The open sites of a category a report at (x, y) is tried against (``CANDIDATE_SITES``
-    at most, within ``radius_m``, nearest first), each with its counting reports, in one
-    statement (pending changes of the session flushed first, as an ORM query would)."""
+) -> list[Any]:
+    """The rows of the candidate sites of a report at (x, y) (``candidate_sites``) as read,
+    to decode (``candidates_of``) or to compare with a later read: on SpatiaLite as the
+    driver returns them (``database.driver_rows``). Pending changes of the session are
+    flushed first, as an ORM query would."""
     session.flush()
     params = {
         "x": float(x),
@@ -205,23 +220,61 @@ def candidate_sites(
         "category": category_code,
     }
     stmt, as_json = _candidates_statement(session)
-    rows = session.connection().execute(stmt, params)
-    width = _SITE_WIDTH
     if as_json:
+        return session.connection().execute(stmt, params).all()
+    return driver_rows(session.connection(), stmt, params)
+
+
+def candidates_of(session: Session, rows: list[Any]) -> list[Candidate]:
+    """The candidates in rows ``candidate_rows`` read."""
+    width = _SITE_WIDTH
+    if _candidates_statement(session)[1]:
         return [
             Candidate(CandidateSite(*row[:width]), _members(row[width + 2]), *_flags(row, width))
             for row in rows
         ]
+    # SQLite's stored forms: JSON and moments as text, the point as hexadecimal EWKB.
     found: dict[int, Candidate] = {}
     for row in rows:
         candidate = found.get(row[0])
         if candidate is None:
-            candidate = found[row[0]] = Candidate(
-                CandidateSite(*row[:width]), [], *_flags(row, width)
-            )
+            geom = WKBElement(_ewkb(row[width - 1]), srid=METRIC, extended=True)
+            site = CandidateSite(*row[: width - 1], geom)
+            candidate = found[row[0]] = Candidate(site, [], *_flags(row, width))
         if row[width + 2] is not None:
-            candidate.members.append(Member(*row[width + 2 :]))
+            candidate.members.append(_stored_member(row[width + 2 :]))
     return list(found.values())
+
+
+def _ewkb(value: str | bytes) -> bytes:
+    """SpatiaLite's ``AsEWKB``: EWKB as hexadecimal text."""
+    return bytes.fromhex(value) if isinstance(value, str) else bytes(value)
+
+
+def _stored_member(values: Any) -> Member:
+    """A counting report from SQLite's stored forms (``Member``'s order)."""
+    member_id, x, y, severity, groups, tags, measurements, status, created_at, *who = values
+    return Member(
+        member_id,
+        x,
+        y,
+        severity,
+        json.loads(groups),
+        json.loads(tags),
+        json.loads(measurements),
+        status,
+        as_utc(datetime.fromisoformat(created_at)),
+        *who,
+    )
+
+
+def candidate_sites(
+    session: Session, category_code: str, x: float, y: float, radius_m: float
+) -> list[Candidate]:
+    """The open sites of a category a report at (x, y) is tried against (``CANDIDATE_SITES``
+    at most, within ``radius_m``, nearest first), each with its counting reports, in one
+    statement."""
+    return candidates_of(session, candidate_rows(session, category_code, x, y, radius_m))
 
 
 def _flags(row: Any, width: int) -> tuple[bool, bool]:

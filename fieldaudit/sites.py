@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, bindparam, case, func, inspect, select
+from sqlalchemy import bindparam, case, func, inspect, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -30,7 +30,14 @@ from fieldaudit.models import BarrierReport, BarrierSite, SiteConfirmation
 from fieldaudit.network_factor import StoredImpacts, facts_from_flags
 from fieldaudit.priority import score_site
 from fieldaudit.problems import problem
-from fieldaudit.site_candidates import COUNTING_REPORTS, CandidateSite, candidate_sites
+from fieldaudit.site_candidates import (
+    COUNTING_REPORTS,
+    Candidate,
+    CandidateSite,
+    candidate_rows,
+    candidate_sites,
+    candidates_of,
+)
 from fieldaudit.site_cells import SiteState, apply_change, state_of
 from fieldaudit.site_rule import (
     EXCLUDED_REPORT_STATUSES,
@@ -42,9 +49,19 @@ from fieldaudit.site_rule import (
     reporter_key,
     site_to_join,
 )
+from fieldaudit.site_writes import (
+    NEW_SITE_REST,
+    REPORT_TO_SITE,
+    SITE_AGGREGATES,
+    SITE_DELETE,
+    expire_loaded,
+    site_params,
+    site_writes_for,
+    with_report,
+)
 from fieldaudit.spatial import backend
 from fieldaudit.status import Status
-from fieldaudit.stored_points import point_element, point_xy
+from fieldaudit.stored_points import point_element
 from fieldaudit.utc import as_utc
 
 # Confirmations count once per count key (the account, else the device, else the client
@@ -82,31 +99,45 @@ def _point(row: Any) -> ClusterPoint:
     return ClusterPoint(float(row.x), float(row.y), as_utc(row.created_at), reporter_key(row))
 
 
-def _site_to_join(
-    session: Session, report: Any, x: float, y: float
-) -> tuple[CandidateSite | None, list[Any], StoredImpacts | None]:
-    """The site a report at (x, y) joins by the rule (None: it starts a new one), that site's
-    other counting reports as rows and its network facts for the score (None for a new
-    site); one read, a second only for a site on the walking network."""
-    radius = radius_for(report.category)
-    # A concurrent join of a report nearby waits here until this one is committed.
-    backend(session).hold_join_locks(
-        session.connection(), join_lock_keys(report.category, x, y, radius)
-    )
+def _read_candidates(session: Session, report: Any, x: float, y: float) -> list[Candidate]:
+    """The candidate sites of a report at (x, y), with their counting reports."""
+    return candidate_sites(session, report.category, x, y, radius_for(report.category))
+
+
+def _join_lock_keys(report: Any, x: float, y: float) -> list[int]:
+    return join_lock_keys(report.category, x, y, radius_for(report.category))
+
+
+def _choose(
+    session: Session, report: Any, x: float, y: float, candidates: list[Candidate]
+) -> tuple[Candidate | None, list[Any], StoredImpacts | None]:
+    """The candidate a report at (x, y) joins by the rule (None: it starts a new site), that
+    site's other counting reports as rows and its network facts for the score (None for a new
+    site; read only for a site on the walking network)."""
     point = ClusterPoint(x, y, as_utc(report.created_at), reporter_key(report))
-    candidates = {
-        found.site.id: found for found in candidate_sites(session, report.category, x, y, radius)
-    }
+    by_id = {found.site.id: found for found in candidates}
     others = {
         site_id: [row for row in found.members if row.id != report.id]
-        for site_id, found in candidates.items()
+        for site_id, found in by_id.items()
     }
+    radius = radius_for(report.category)
     site_id = site_to_join(others, lambda key: [_point(row) for row in others[key]], point, radius)
     if site_id is None:
         return None, [], None
-    found = candidates[site_id]
+    found = by_id[site_id]
     network = facts_from_flags(session, site_id, found.impact_stored, found.on_network)
-    return found.site, others[site_id], network
+    return found, others[site_id], network
+
+
+def _site_to_join(
+    session: Session, report: Any, x: float, y: float
+) -> tuple[CandidateSite | None, list[Any], StoredImpacts | None]:
+    """``_choose`` on the candidates read once the join locks are held (a concurrent join of
+    a report nearby waits until this one is committed): one read, a second only for a site
+    on the walking network."""
+    backend(session).hold_join_locks(session.connection(), _join_lock_keys(report, x, y))
+    found, rows, network = _choose(session, report, x, y, _read_candidates(session, report, x, y))
+    return (None if found is None else found.site), rows, network
 
 
 def _new_site(report: Any, x: float, y: float) -> BarrierSite:
@@ -195,23 +226,6 @@ def _written_site(
     return session.merge(written, load=False)
 
 
-_with_reports: dict[tuple[str, Any], tuple[Any, Any]] = {}
-
-
-def _with_report(session: Session, insert: Any, writes: SiteWrites) -> tuple[Any, Any]:
-    """A report's INSERT with a site's UPDATE and with a new site's INSERT, each as one
-    statement where the database can (else None), built once per database and statement."""
-    spatial = backend(session)
-    key = (spatial.name, insert)
-    found = _with_reports.get(key)
-    if found is None:
-        found = _with_reports[key] = (
-            spatial.if_inserted(insert, writes.update),
-            spatial.with_new_parent(writes.insert, insert, "site_id"),
-        )
-    return found
-
-
 class NewReportRow(NamedTuple):
     """How ``join_new_report`` writes a new report: ``statement``, an INSERT that writes it once
     (``ON CONFLICT (uuid) DO NOTHING RETURNING id``) into the site given as the parameter
@@ -219,6 +233,56 @@ class NewReportRow(NamedTuple):
 
     statement: Any
     params: dict[str, Any]
+
+
+class JoinPlan(NamedTuple):
+    """What a join of a new report decides from the candidate sites it read: the site it
+    joins (None: it starts one), the site's refreshed aggregates, and whether deciding read
+    more than the candidates (the site's confirmations or network figures)."""
+
+    site: CandidateSite | None
+    values: SimpleNamespace
+    read_more: bool
+
+
+def _plan(
+    session: Session, report: Any, x: float, y: float, candidates: list[Candidate]
+) -> JoinPlan:
+    found, rows, network = _choose(session, report, x, y, candidates)
+    site = None if found is None else found.site
+    values = _joining(site, report)
+    # A site the report starts lies where the report does: in the area just found for it.
+    area_id = report.area_id if site is None else LOOK_UP_AREA
+    _refresh_with(session, values, rows, report, x, y, network, area_id)
+    read_more = found is not None and bool(
+        found.on_network or found.site.confirmation_count or found.site.fixed_claim_count
+    )
+    return JoinPlan(site, values, read_more)
+
+
+def _planned_join(session: Session, report: Any, x: float, y: float) -> JoinPlan:
+    """Decide a new report's join while holding the join locks.
+
+    Where the locks stop every writer (SQLite's one writer) the join reads and decides
+    before it waits for them, then reads the candidates again under them: the same rows,
+    and nothing else read, keep the decision (the locks are held only for that read and
+    the writes); else it decides again from the new rows. Elsewhere (PostGIS's advisory
+    locks stop only joins nearby) it takes the locks first."""
+    spatial = backend(session)
+    connection = session.connection()
+    keys = _join_lock_keys(report, x, y)
+    radius = radius_for(report.category)
+    if spatial.decides_before_join_locks(connection):
+        rows = candidate_rows(session, report.category, x, y, radius)
+        plan = _plan(session, report, x, y, candidates_of(session, rows))
+        spatial.hold_join_locks(connection, keys)
+        again = candidate_rows(session, report.category, x, y, radius)
+        if again == rows and not plan.read_more:
+            return plan
+    else:
+        spatial.hold_join_locks(connection, keys)
+        again = candidate_rows(session, report.category, x, y, radius)
+    return _plan(session, report, x, y, candidates_of(session, again))
 
 
 def join_new_report(
@@ -232,21 +296,17 @@ def join_new_report(
     (x, y)) to its site, write both, and return (site id, report id); None when the report
     may not be written (its UUID is stored already): then the sites are left as they were.
 
-    The report and the site are written with Core statements, on PostGIS as one
-    (``SpatialBackend.if_inserted``: the site's UPDATE only if the report was inserted;
+    The report and the site are written with Core statements (``site_writes``), on PostGIS
+    as one (``SpatialBackend.if_inserted``: the site's UPDATE only if the report was inserted;
     ``SpatialBackend.with_new_parent``: a new site and the report in it), elsewhere one after
     the other (an existing site after the report, a new one before it and deleted again if
     the report is refused), so nothing needs a rollback; then the site's change to the
     cells."""
-    site, rows, network = _site_to_join(session, report, x, y)
-    values = _joining(site, report)
-    # A site the report starts lies where the report does: in the area just found for it.
-    area_id = report.area_id if site is None else LOOK_UP_AREA
-    _refresh_with(session, values, rows, report, x, y, network, area_id)
+    site, values, _ = _planned_join(session, report, x, y)
     connection = session.connection()
-    writes = _site_writes_for(session)
-    joined, started = _with_report(session, row.statement, writes)
-    params = {**row.params, **_site_params(values, site)}
+    writes = site_writes_for(session)
+    joined, started = with_report(session, row.statement)
+    params = {**row.params, **site_params(values, site is None)}
     if site is not None:
         params["to_site"] = site.id
         if joined is not None:
@@ -258,7 +318,7 @@ def join_new_report(
         if report_id is None:
             return None
         site_id = site.id
-        _expire_loaded(session, site_id)
+        expire_loaded(session, site_id)
     else:
         if started is not None:
             site_id, report_id = connection.execute(started, params).one()
@@ -291,92 +351,6 @@ def _joining(site: CandidateSite | None, report: Any) -> SimpleNamespace:
     )
 
 
-# The columns of a site a join starts that no report decides (its id aside), as the model's
-# defaults.
-NEW_SITE_REST = {"planned_year": None, "planned_cost_dkk": None, "status_reason": ""}
-# What a new site writes besides its aggregates: what a site starts with.
-NEW_SITE_COLUMNS = ("category", "status", *NEW_SITE_REST)
-# What ``_refresh`` sets on a site, the columns a join writes: all the others (a new column
-# must be computed by ``_refresh`` or named above).
-SITE_AGGREGATES = tuple(
-    column.name
-    for column in BarrierSite.__table__.columns
-    if column.name not in ("id", "category", "status", *NEW_SITE_REST)
-)
-_sites = BarrierSite.__table__
-_reports = BarrierReport.__table__
-# The site's position is written as two numbers (``SpatialBackend.point``): no geometry is
-# encoded for the driver, nor parsed again by the database from text.
-SITE_X, SITE_Y = bindparam("site_x", type_=Float), bindparam("site_y", type_=Float)
-SITE_DELETE = _sites.delete().where(_sites.c.id == bindparam("site_id"))
-REPORT_TO_SITE = (
-    _reports.update()
-    .where(_reports.c.id == bindparam("report_id"))
-    .values(site_id=bindparam("to_site"))
-)
-
-
-class SiteWrites(NamedTuple):
-    """A database's statements that write a site's aggregates: the INSERT of a new site, the
-    UPDATE of a site, and that UPDATE with a stored report's move into the site (as few
-    statements as the database allows, ``SpatialBackend.together``). Every value is a
-    parameter named ``set_`` and the column's name (``_site_params``), so that a report's
-    columns can be parameters of the same statement."""
-
-    insert: Any
-    update: Any
-    update_with_report: list[Any]
-
-
-_site_writes: dict[str, SiteWrites] = {}
-
-
-def _site_writes_for(session: Session) -> SiteWrites:
-    """The site writes of the session's database, built once."""
-    spatial = backend(session)
-    writes = _site_writes.get(spatial.name)
-    if writes is None:
-        geom = spatial.point(SITE_X, SITE_Y)
-
-        def parameters(names: Iterable[str]) -> dict[str, Any]:
-            return {
-                name: geom
-                if name == "geom"
-                else bindparam(f"set_{name}", type_=_sites.c[name].type)
-                for name in names
-            }
-
-        update = (
-            _sites.update()
-            .where(_sites.c.id == bindparam("to_site"))
-            .values(parameters(SITE_AGGREGATES))
-        )
-        insert = _sites.insert().values(parameters(SITE_AGGREGATES + NEW_SITE_COLUMNS))
-        writes = _site_writes[spatial.name] = SiteWrites(
-            insert.returning(_sites.c.id), update, spatial.together(update, REPORT_TO_SITE)
-        )
-    return writes
-
-
-def _site_params(values: SimpleNamespace, site: CandidateSite | None) -> dict[str, Any]:
-    """The parameters of ``SiteWrites``'s statements for a site's refreshed aggregates
-    (``values``; a new site's first values too when ``site`` is None)."""
-    params = {f"set_{name}": getattr(values, name) for name in SITE_AGGREGATES if name != "geom"}
-    params["site_x"], params["site_y"] = point_xy(values.geom)
-    if site is None:
-        params.update(set_category=values.category, set_status=values.status)
-        params.update({f"set_{name}": value for name, value in NEW_SITE_REST.items()})
-    return params
-
-
-def _expire_loaded(session: Session, site_id: int) -> None:
-    """Expire the session's copy of a site written with Core, if it holds one."""
-    key = BarrierSite.__mapper__.identity_key_from_primary_key([site_id])
-    loaded = session.identity_map.get(key)
-    if loaded is not None:
-        session.expire(loaded)
-
-
 def _cell_state(site: Any) -> SiteState | None:
     return state_of(site.geom, site.status, site.severity, site.report_count)
 
@@ -394,8 +368,8 @@ def _write_site(
     into the site too (with an UPDATE of the site, in the same statement where the database
     can)."""
     connection = session.connection()
-    writes = _site_writes_for(session)
-    params = _site_params(values, site)
+    writes = site_writes_for(session)
+    params = site_params(values, site is None)
     if site is None:
         site_id = connection.execute(writes.insert, params).scalar_one()
         old = None
@@ -410,7 +384,7 @@ def _write_site(
             params["report_id"] = report_id
             for statement in writes.update_with_report:
                 connection.execute(statement, params)
-        _expire_loaded(session, site_id)
+        expire_loaded(session, site_id)
     apply_change(connection, old, _cell_state(values))
     return site_id
 

@@ -1,6 +1,7 @@
 """The domain layer refuses bad reports with clear messages and stores good ones exactly once."""
 
 import math
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -221,6 +222,62 @@ def test_reports_of_one_place_sent_at_once_make_one_site(
     (site,) = herlev.session.scalars(select(BarrierSite)).all()
     assert site.report_count == 24
     assert herlev.session.scalar(select(func.count()).select_from(BarrierReport)) == 24
+
+
+@pytest.mark.parametrize("change", ["report", "none", "confirmed"])
+def test_a_join_decides_on_the_sites_as_they_are_once_it_holds_the_lock(
+    app, herlev, make_report_payload, service_area, monkeypatch, change
+):
+    """On SpatiaLite a join reads and decides before it takes the write lock (held only for a
+    second read and the writes): when another phone's report of the same place was written
+    meanwhile, the join decides again from what the second read found and joins it (one site
+    of two reports, not a second site beside the first); when nothing changed, the first
+    decision is kept, unless deciding read more than the candidates (a confirmed site's
+    confirmations): that is read again under the lock. On PostGIS the join takes its locks
+    first and decides once."""
+    from sqlalchemy.orm import Session
+
+    import fieldaudit.sites as sites
+    from fieldaudit.spatial import backend
+
+    if change == "confirmed":
+        draft = check_report(make_report_payload(), service_area)
+        report, _ = store_report(herlev.session, draft, device_token_hash="old".ljust(64, "d"))
+        site = herlev.session.get(BarrierSite, report.site_id)
+        sites.add_confirmation(
+            herlev.session, site, str(uuid.uuid4()), "still_there", datetime.now(UTC)
+        )
+        herlev.session.commit()
+
+    spatial = type(backend(herlev.session))
+    hold = spatial.hold_join_locks
+    plans = []
+    plan = sites._plan
+    monkeypatch.setattr(sites, "_plan", lambda *args: plans.append(1) or plan(*args))
+    interleaved = []
+
+    def hold_after_another_phone(self, connection, keys):
+        if not interleaved:
+            interleaved.append(1)
+            if change == "report":
+                with Session(herlev.engine) as other:
+                    draft = check_report(make_report_payload(), service_area)
+                    store_report(other, draft, device_token_hash="other".ljust(64, "d"))
+                    other.commit()
+        hold(self, connection, keys)
+
+    monkeypatch.setattr(spatial, "hold_join_locks", hold_after_another_phone)
+    draft = check_report(make_report_payload(), service_area)
+    store_report(herlev.session, draft, device_token_hash="first".ljust(64, "d"))
+    herlev.session.commit()
+    sites_stored = herlev.session.scalars(select(BarrierSite)).all()
+    assert [site.report_count for site in sites_stored] == [1 if change == "none" else 2]
+    # The other phone's join decides once (nothing changes under it); this one decides
+    # twice only where it decided before the lock and the sites changed meanwhile or it
+    # read the site's confirmations.
+    others = 1 if change == "report" else 0
+    optimistic = herlev.engine.dialect.name == "sqlite"
+    assert len(plans) == others + (2 if optimistic and change != "none" else 1)
 
 
 def test_the_content_hash_is_the_one_stored_reports_carry():

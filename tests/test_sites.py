@@ -16,7 +16,8 @@ from fieldaudit.reports import check_report, store_report
 from fieldaudit.site_candidates import COUNTING_REPORTS, SITE_COLUMNS, Member, candidate_sites
 from fieldaudit.site_rebuild import rebuild
 from fieldaudit.site_rule import median_severity
-from fieldaudit.sites import SITE_AGGREGATES, join_site
+from fieldaudit.site_writes import SITE_AGGREGATES
+from fieldaudit.sites import join_site
 
 X0, Y0 = 715_000.0, 6_181_000.0
 EVERYWHERE = ServiceArea(box(700_000, 6_170_000, 730_000, 6_200_000), 0)
