@@ -177,7 +177,8 @@ def driver_rows(connection: Any, statement: Any, params: dict[str, Any]) -> list
     them: compiled once per database, run on the driver's cursor, without SQLAlchemy's
     parameter and result processing (about as costly as running a small query). For hot
     reads whose parameters need no conversion (numbers, text) and whose rows the caller
-    compares or decodes itself; no cursor events fire."""
+    compares or decodes itself. The engine's cursor events fire (without an execution
+    context), so statement counters and profilers see it."""
     dialect = connection.dialect
     key = (dialect.name, id(statement))
     compiled = _for_driver.get(key)
@@ -186,9 +187,15 @@ def driver_rows(connection: Any, statement: Any, params: dict[str, Any]) -> list
     values = compiled.construct_params(params)
     if compiled.positional:
         values = tuple(values[name] for name in compiled.positiontup)
+    sql = compiled.string
+    events = connection.dispatch
     cursor = connection.connection.dbapi_connection.cursor()
     try:
-        cursor.execute(compiled.string, values)
+        for listener in events.before_cursor_execute:
+            listener(connection, cursor, sql, values, None, False)
+        cursor.execute(sql, values)
+        for listener in events.after_cursor_execute:
+            listener(connection, cursor, sql, values, None, False)
         return cursor.fetchall()
     finally:
         cursor.close()
