@@ -183,7 +183,10 @@ def driver_rows(connection: Any, statement: Any, params: dict[str, Any]) -> list
     key = (dialect.name, id(statement))
     compiled = _for_driver.get(key)
     if compiled is None:
-        compiled = _for_driver[key] = statement.compile(dialect=dialect)
+        compiled = statement.compile(dialect=dialect)
+        if "POSTCOMPILE" in compiled.string:
+            raise ValueError("driver_rows runs no statement with a list (expanding) parameter")
+        _for_driver[key] = compiled
     values = compiled.construct_params(params)
     if compiled.positional:
         values = tuple(values[name] for name in compiled.positiontup)

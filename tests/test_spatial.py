@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from geoalchemy2.shape import to_shape
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 
 from fieldaudit.areas import area_for_point
 from fieldaudit.crs import bbox_to_metric, to_metric, to_wgs84
@@ -296,3 +296,35 @@ def test_a_sqlite_writer_gives_up_its_turn_only_after_its_write_lock(db, end):
         turn.end = end_turn  # type: ignore[method-assign]
         connection.close()
         other.close()
+
+
+def test_driver_rows_are_the_rows_sqlalchemy_reads(db):
+    """``database.driver_rows`` (the candidate read of a join on SpatiaLite) gives the rows a
+    statement gives through SQLAlchemy, as the driver returns them, with the engine's cursor
+    events; a statement with a list parameter (spelled out at every execution) is refused."""
+    from sqlalchemy import bindparam, event, literal
+
+    from fieldaudit.database import driver_rows
+
+    insert_points(db, 50)
+    statement = (
+        select(BarrierReport.id, BarrierReport.category, func.ST_X(BarrierReport.geom))
+        .where(BarrierReport.status.in_([literal("new")]), BarrierReport.id > bindparam("low"))
+        .order_by(BarrierReport.id)
+    )
+    connection = db.session.connection()
+    seen = []
+
+    def see(_connection, _cursor, sql, *_):
+        seen.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", see)
+    try:
+        rows = driver_rows(connection, statement, {"low": 10})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", see)
+    assert len(rows) == 40 and len(seen) == 1
+    assert rows == [tuple(row) for row in connection.execute(statement, {"low": 10})]
+    expanding = select(BarrierReport.id).where(BarrierReport.status.in_(["new", "verified"]))
+    with pytest.raises(ValueError):
+        driver_rows(connection, expanding, {})
