@@ -30,7 +30,7 @@ if __name__ == "__main__":
 from fieldaudit import create_app
 from fieldaudit.area_import import herlev_files, import_areas, read_area_file
 from fieldaudit.extensions import db
-from scripts.bench.suites import Figure
+from scripts.bench.figures import Figure
 
 GOAL_KB = 150
 KB = 1024

@@ -35,7 +35,7 @@ from fieldaudit.photos import (
     THUMB_QUALITY,
     stage_photos,
 )
-from scripts.bench.suites import Figure
+from scripts.bench.figures import Figure
 
 GOAL = "<= 1.2x minimal Pillow and < 200 ms"
 WIDTH, HEIGHT = 4000, 3000

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from scripts.bench.suites import Figure, percentile
+from scripts.bench.figures import Figure, percentile
 
 
 def _ms(value: float | None) -> str:

@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.bench import suites  # noqa: E402
 from scripts.bench.environment import database_versions, machine  # noqa: E402
+from scripts.bench.figures import Figure  # noqa: E402
 from scripts.bench.report import merge, render, table  # noqa: E402
-from scripts.bench.suites import Figure  # noqa: E402
 
 INTRO_FILE = Path(__file__).with_name("benchmarks_intro.md")
 OUTRO_FILE = Path(__file__).with_name("benchmarks_outro.md")

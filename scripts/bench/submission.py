@@ -37,7 +37,7 @@ from fieldaudit.crs import many_to_wgs84
 from fieldaudit.extensions import db
 from fieldaudit.taxonomy import CATEGORIES, MUNICIPALITY
 from scripts.bench.environment import bench_app, new_database, prepare_schema
-from scripts.bench.suites import Figure
+from scripts.bench.figures import Figure
 from scripts.bench.wsgi import TRIVIAL_PATH
 from scripts.servers import Gunicorn, running_in_group, server_environment
 

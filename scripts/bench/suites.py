@@ -8,17 +8,13 @@ figures go through FieldAudit's own code (the spatial seam, the ORM, GeoJSON bui
 
 from __future__ import annotations
 
-import json
-import math
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import numpy as np
 from flask import Flask
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
@@ -27,96 +23,24 @@ from sqlalchemy import select
 from fieldaudit.bench.clustering import ClusterPoint, build_sites, cluster_points
 from fieldaudit.bench.generate import AreaLocator, Dataset, generate, locate_areas
 from fieldaudit.bench.load import areas_from_database, load, load_plain
-from fieldaudit.crs import METRIC, to_wgs84
+from fieldaudit.crs import METRIC
 from fieldaudit.extensions import db
-from fieldaudit.map_aggregation import (
-    MAX_FEATURES,
-    map_features,
-    map_features_json,
-    site_features,
-    sites_in_bbox,
-)
 from fieldaudit.models import Area, BarrierReport
 from fieldaudit.site_candidates import nearby_open_sites
-from fieldaudit.site_cells import COUNTED_STATUSES, rebuild_site_cells
+from fieldaudit.site_cells import rebuild_site_cells
 from fieldaudit.site_rule import CANDIDATE_SITES, radius_for
 from fieldaudit.sites import join_site
 from fieldaudit.status import OPEN_STATUSES, Status
-from fieldaudit.taxonomy import MUNICIPALITY
-from scripts.bench.environment import BenchDatabase, bench_app, new_database, prepare_schema
-
-VIEWPORT_M = 500.0
-DUPLICATE_RADIUS_M = 30.0
-
-
-@dataclass
-class Figure:
-    """One measured figure: samples (seconds) and, when there is one, its raw baseline."""
-
-    benchmark: str
-    name: str
-    database: str
-    n: int
-    samples: list[float]
-    baseline_name: str = ""
-    baseline: list[float] = field(default_factory=list)
-    goal: str = ""
-    note: str = ""
-
-    @property
-    def median_ms(self) -> float:
-        """Median in milliseconds."""
-        return statistics.median(self.samples) * 1000
-
-    @property
-    def p95_ms(self) -> float:
-        """95th percentile in milliseconds."""
-        return percentile(self.samples, 95) * 1000
-
-    @property
-    def baseline_ms(self) -> float | None:
-        """Median of the baseline in milliseconds."""
-        return statistics.median(self.baseline) * 1000 if self.baseline else None
-
-    @property
-    def ratio(self) -> float | None:
-        """App median over baseline median."""
-        base = self.baseline_ms
-        return self.median_ms / base if base else None
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready record (samples kept, so the report can be redrawn)."""
-        return {
-            "benchmark": self.benchmark,
-            "name": self.name,
-            "database": self.database,
-            "n": self.n,
-            "samples": self.samples,
-            "baseline_name": self.baseline_name,
-            "baseline": self.baseline,
-            "goal": self.goal,
-            "note": self.note,
-        }
-
-
-def percentile(values: list[float], p: float) -> float:
-    """The p-th percentile (nearest rank)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
-
-
-@dataclass
-class Loaded:
-    """A benchmark database holding a generated data set."""
-
-    kind: str
-    n: int
-    app: Flask
-    database: BenchDatabase
-    dataset: Dataset
-    site_count: int
-    load_timings: dict[str, float]
-    prepare_timings: dict[str, float]
+from scripts.bench.environment import bench_app, new_database, prepare_schema
+from scripts.bench.figures import (
+    DUPLICATE_RADIUS_M,
+    Figure,
+    Loaded,
+    raw_connection,
+    sample_points,
+    timed,
+)
+from scripts.bench.map_suites import bench_viewport, bench_zoomed_out
 
 
 def prepare(
@@ -163,269 +87,6 @@ def prepare(
     return Loaded(kind, n, app, database, dataset, len(sites), load_timings, timings)
 
 
-def _raw(app: Flask) -> Any:
-    """The driver connection of the app's database (a pooled DB-API connection)."""
-    return db.engine.raw_connection()
-
-
-def _timed(function: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    result = function()
-    return time.perf_counter() - started, result
-
-
-def _sample_points(loaded: Loaded, runs: int, seed: int) -> list[Any]:
-    rng = np.random.default_rng(seed)
-    reports = loaded.dataset.reports
-    return [reports[int(i)] for i in rng.integers(0, len(reports), runs)]
-
-
-def _raw_bbox_sql(kind: str) -> str:
-    counted = ", ".join(f"'{s}'" for s in COUNTED_STATUSES)
-    columns = "id, ST_X(geom), ST_Y(geom), category, severity, status, report_count"
-    if kind == "postgis":
-        return (
-            f"SELECT {columns} FROM barrier_sites WHERE geom && "
-            f"ST_MakeEnvelope(%s, %s, %s, %s, {METRIC}) AND status IN ({counted})"
-        )
-    return (
-        # The R*Tree read directly, as the app does (``SpatiaLite.bbox_filter``): ?1..?4 are
-        # minx, miny, maxx, maxy.
-        f"SELECT {columns} FROM barrier_sites WHERE ROWID IN (SELECT pkid FROM "
-        "idx_barrier_sites_geom WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2) "
-        f"AND status IN ({counted})"
-    )
-
-
-def _api_url(app: Flask, path: str) -> str | None:
-    for rule in app.url_map.iter_rules():
-        if rule.rule.rstrip("/") == path:
-            return rule.rule
-    return None
-
-
-def _wgs84_bbox(bbox: tuple[float, float, float, float]) -> str:
-    lon0, lat0 = to_wgs84(bbox[0], bbox[1])
-    lon1, lat1 = to_wgs84(bbox[2], bbox[3])
-    return f"{lon0:.6f},{lat0:.6f},{lon1:.6f},{lat1:.6f}"
-
-
-def bench_viewport(loaded: Loaded, runs: int = 30, seed: int = 1) -> list[Figure]:
-    """1. A 500 m viewport: bare indexed SQL vs the seam + GeoJSON (vs the API when it exists)."""
-    app, kind = loaded.app, loaded.kind
-    sql = _raw_bbox_sql(kind)
-    half = VIEWPORT_M / 2
-    raw_times: list[float] = []
-    app_times: list[float] = []
-    map_times: list[float] = []
-    text_times: list[float] = []
-    api_times: list[float] = []
-    map_api_times: list[float] = []
-    clustered: list[bool] = []
-    counts: list[int] = []
-    with app.app_context():
-        raw = _raw(app)
-        cursor = raw.cursor()
-        api_url = _api_url(app, "/api/v1/sites")
-        map_url = _api_url(app, "/api/v1/map")
-        client = app.test_client()
-        for report in _sample_points(loaded, runs, seed):
-            bbox = (report.x - half, report.y - half, report.x + half, report.y + half)
-            elapsed, rows = _timed(lambda b=bbox: (cursor.execute(sql, b), cursor.fetchall())[1])
-            raw_times.append(elapsed)
-            counts.append(len(rows))
-            db.session.connection()  # in a transaction, as in a request (the raw has its own)
-            elapsed, _body = _timed(
-                lambda b=bbox: json.dumps(
-                    {
-                        "type": "FeatureCollection",
-                        "features": site_features(sites_in_bbox(db.session, b)),
-                    }
-                )
-            )
-            app_times.append(elapsed)
-            db.session.rollback()
-            db.session.connection()
-            elapsed, answer = _timed(lambda b=bbox: map_features(db.session, b))
-            json.dumps(answer)
-            map_times.append(elapsed)
-            clustered.append(bool(answer["clustered"]))
-            db.session.rollback()
-            db.session.connection()
-            elapsed, _ = _timed(lambda b=bbox: map_features_json(db.session, b))
-            text_times.append(elapsed)
-            db.session.rollback()
-            if map_url:
-                elapsed, response = _timed(
-                    lambda b=bbox: client.get(f"{map_url}?bbox={_wgs84_bbox(b)}")
-                )
-                if response.status_code == 200:
-                    map_api_times.append(elapsed)
-            if api_url:
-                elapsed, response = _timed(
-                    lambda b=bbox: client.get(f"{api_url}?bbox={_wgs84_bbox(b)}")
-                )
-                if response.status_code == 200:
-                    api_times.append(elapsed)
-        cursor.close()
-        raw.close()
-    note = f"sites per box: median {statistics.median(counts):.0f}, max {max(counts)}"
-    base = "bare SQL (&& GiST)" if kind == "postgis" else "bare SQL (R*Tree)"
-    figures = [
-        Figure(
-            "1 map viewport 500 m",
-            "seam + GeoJSON (all sites)",
-            kind,
-            loaded.n,
-            app_times,
-            base,
-            raw_times,
-            "<= 3x raw; < 10 ms at 1M (PostGIS)",
-            note,
-        ),
-        Figure(
-            "1 map viewport 500 m",
-            f"map_features (<= {MAX_FEATURES} features)",
-            kind,
-            loaded.n,
-            map_times,
-            base,
-            raw_times,
-            "<= 3x raw; < 10 ms at 1M (PostGIS)",
-            f"grid cells from site_cells in {sum(clustered)} of {len(clustered)} boxes "
-            "(more than 2,000 sites touching the box)",
-        ),
-        Figure(
-            "1 map viewport 500 m",
-            "map_features_json (GeoJSON text)",
-            kind,
-            loaded.n,
-            text_times,
-            base,
-            raw_times,
-            "<= 3x raw; < 10 ms at 1M (PostGIS)",
-            "the same document, written as text",
-        ),
-    ]
-    if map_api_times:
-        figures.append(
-            Figure(
-                "1 map viewport 500 m",
-                "GET /api/v1/map (test client): the map's answer",
-                kind,
-                loaded.n,
-                map_api_times,
-                base,
-                raw_times,
-                "<= 3x raw; < 10 ms at 1M (PostGIS)",
-                "map_features_json behind Flask: request parsing, WGS84 box, response",
-            )
-        )
-    if api_times:
-        figures.append(
-            Figure(
-                "1 map viewport 500 m",
-                "GET /api/v1/sites?bbox (test client): top 1,000 by priority",
-                kind,
-                loaded.n,
-                api_times,
-                base,
-                raw_times,
-                "<= 3x raw; < 10 ms at 1M (PostGIS)",
-            )
-        )
-    return figures
-
-
-def municipality_bbox(app: Flask) -> tuple[float, float, float, float]:
-    """The municipal boundary's envelope (EPSG:25832), from the stored areas."""
-    with app.app_context():
-        areas = [a for a in areas_from_database(db.session) if a.kind == MUNICIPALITY]
-        db.session.remove()
-    bounds = np.array([a.geometry.bounds for a in areas])
-    return (
-        float(bounds[:, 0].min()),
-        float(bounds[:, 1].min()),
-        float(bounds[:, 2].max()),
-        float(bounds[:, 3].max()),
-    )
-
-
-def bench_zoomed_out(loaded: Loaded, runs: int = 15) -> list[Figure]:
-    """2. The whole municipality: grid counts in SQL (<= 2,000 features) vs the same bare SQL."""
-    app, kind = loaded.app, loaded.kind
-    bbox = municipality_bbox(app)
-    app_times: list[float] = []
-    raw_times: list[float] = []
-    features: list[int] = []
-    with app.app_context():
-        from fieldaudit.map_aggregation import cell_size_for
-
-        cell = cell_size_for(bbox)
-        x0 = math.floor(bbox[0] / cell) * cell - cell
-        y0 = math.floor(bbox[1] / cell) * cell - cell
-        counted = ", ".join(f"'{s}'" for s in COUNTED_STATUSES)
-        raw_sql = (
-            f"SELECT avg(x), avg(y), count(*), sum(high), sum(reports) FROM ("
-            f"SELECT CAST((ST_X(geom) - {x0}) / {cell} AS INTEGER) AS gx, "
-            f"CAST((ST_Y(geom) - {y0}) / {cell} AS INTEGER) AS gy, ST_X(geom) AS x, "
-            "ST_Y(geom) AS y, CASE WHEN severity = 'high' THEN 1 ELSE 0 END AS high, "
-            "report_count AS reports FROM barrier_sites "
-            f"WHERE status IN ({counted})) AS s GROUP BY gx, gy"
-        )
-        raw = _raw(app)
-        cursor = raw.cursor()
-        client = app.test_client()
-        map_url = _api_url(app, "/api/v1/map")
-        api_times: list[float] = []
-        for _ in range(runs):
-            elapsed, rows = _timed(lambda: (cursor.execute(raw_sql), cursor.fetchall())[1])
-            raw_times.append(elapsed)
-            db.session.connection()
-            elapsed, answer = _timed(lambda: map_features(db.session, bbox))
-            body = json.dumps(answer)
-            app_times.append(elapsed)
-            features.append(len(answer["features"]))
-            db.session.rollback()
-            if map_url:
-                elapsed, response = _timed(
-                    lambda: client.get(f"{map_url}?bbox={_wgs84_bbox(bbox)}")
-                )
-                if response.status_code == 200:
-                    api_times.append(elapsed)
-        cursor.close()
-        raw.close()
-    extra = []
-    if api_times:
-        extra.append(
-            Figure(
-                "2 zoomed-out map (municipality)",
-                "GET /api/v1/map (test client)",
-                kind,
-                loaded.n,
-                api_times,
-                "bare SQL GROUP BY (no spatial filter)",
-                raw_times,
-                "< 2,000 features and < 50 ms at 1M",
-                "the municipality's box in WGS84 (a little larger than in EPSG:25832)",
-            )
-        )
-    return [
-        *extra,
-        Figure(
-            "2 zoomed-out map (municipality)",
-            f"map_features, grid {cell:g} m",
-            kind,
-            loaded.n,
-            app_times,
-            "bare SQL GROUP BY (no spatial filter)",
-            raw_times,
-            "< 2,000 features and < 50 ms at 1M",
-            f"{max(features)} features ({len(rows)} raw cells), {len(body) // 1024} KiB JSON",
-        ),
-    ]
-
-
 def _raw_nearby_sql(kind: str) -> str:
     open_list = ", ".join(f"'{s.value}'" for s in OPEN_STATUSES)
     if kind == "postgis":
@@ -453,15 +114,15 @@ def bench_duplicate_check(loaded: Loaded, runs: int = 50, seed: int = 2) -> list
     found: list[int] = []
     differ = 0
     with app.app_context():
-        raw = _raw(app)
+        raw = raw_connection(app)
         cursor = raw.cursor()
-        for report in _sample_points(loaded, runs, seed):
+        for report in sample_points(loaded, runs, seed):
             x, y = report.x + 3.0, report.y - 2.0
             params = {"x": x, "y": y, "r": DUPLICATE_RADIUS_M, "k": 5, "category": report.category}
-            elapsed, rows = _timed(lambda p=params: (cursor.execute(sql, p), cursor.fetchall())[1])
+            elapsed, rows = timed(lambda p=params: (cursor.execute(sql, p), cursor.fetchall())[1])
             raw_times.append(elapsed)
             db.session.connection()  # in a transaction, as in a request (the raw has its own)
-            elapsed, sites = _timed(
+            elapsed, sites = timed(
                 lambda r=report, px=x, py=y: nearby_open_sites(
                     db.session, r.category, px, py, DUPLICATE_RADIUS_M, 5
                 )
@@ -528,14 +189,14 @@ def bench_join(
     raw_times: list[float] = []
     joined = 0
     with app.app_context():
-        raw = _raw(app)
+        raw = raw_connection(app)
         cursor = raw.cursor()
-        for number, sample in enumerate(_sample_points(loaded, runs, seed)):
+        for number, sample in enumerate(sample_points(loaded, runs, seed)):
             x, y = sample.x + 1.0, sample.y + 1.0
             radius = radius_for(sample.category)
             params = {"x": x, "y": y, "r": radius, "k": CANDIDATE_SITES}
             params["category"] = sample.category
-            elapsed, _rows = _timed(lambda p=params: (cursor.execute(sql, p), cursor.fetchall())[1])
+            elapsed, _rows = timed(lambda p=params: (cursor.execute(sql, p), cursor.fetchall())[1])
             raw_times.append(elapsed)
             # Each in turn goes first (the first reads the sites' pages into the cache).
             order = list(modules.items())
@@ -544,7 +205,7 @@ def bench_join(
                 report = _joining_report(sample, x, y, f"8000-{number:012d}", f"join-{number}")
                 db.session.add(report)
                 db.session.flush()
-                elapsed, site = _timed(
+                elapsed, site = timed(
                     lambda r=report, px=x, py=y, m=module: m.join_site(db.session, r, px, py)
                 )
                 times[name].append(elapsed)
@@ -718,7 +379,7 @@ def profile_join(loaded: Loaded, runs: int = 20, seed: int = 4, top: int = 14) -
 
     profiler = cProfile.Profile()
     with loaded.app.app_context():
-        for number, sample in enumerate(_sample_points(loaded, runs, seed)):
+        for number, sample in enumerate(sample_points(loaded, runs, seed)):
             x, y = sample.x + 1.0, sample.y + 1.0
             report = _joining_report(sample, x, y, f"9000-{number:012d}", f"profile-{number}")
             db.session.add(report)
