@@ -109,11 +109,10 @@ def _join_lock_keys(report: Any, x: float, y: float) -> list[int]:
 
 
 def _choose(
-    session: Session, report: Any, x: float, y: float, candidates: list[Candidate]
-) -> tuple[Candidate | None, list[Any], StoredImpacts | None]:
-    """The candidate a report at (x, y) joins by the rule (None: it starts a new site), that
-    site's other counting reports as rows and its network facts for the score (None for a new
-    site; read only for a site on the walking network)."""
+    report: Any, x: float, y: float, candidates: list[Candidate]
+) -> tuple[Candidate | None, list[Any]]:
+    """The candidate a report at (x, y) joins by the rule (None: it starts a new site) and
+    that site's other counting reports as rows."""
     point = ClusterPoint(x, y, as_utc(report.created_at), reporter_key(report))
     by_id = {found.site.id: found for found in candidates}
     others = {
@@ -123,10 +122,22 @@ def _choose(
     radius = radius_for(report.category)
     site_id = site_to_join(others, lambda key: [_point(row) for row in others[key]], point, radius)
     if site_id is None:
-        return None, [], None
-    found = by_id[site_id]
-    network = facts_from_flags(session, site_id, found.impact_stored, found.on_network)
-    return found, others[site_id], network
+        return None, []
+    return by_id[site_id], others[site_id]
+
+
+def _site_reads(session: Session, found: Candidate) -> tuple[StoredImpacts, list[Any]]:
+    """What a join reads of the site it joins besides the candidates: its network facts for
+    the score (a query only for a site on the walking network) and its confirmations as
+    ``CONFIRMATIONS`` rows (a query only if it has any)."""
+    site = found.site
+    network = facts_from_flags(session, site.id, found.impact_stored, found.on_network)
+    confirmations = (
+        session.execute(CONFIRMATIONS, {"site_id": site.id}).all()
+        if site.confirmation_count or site.fixed_claim_count
+        else []
+    )
+    return network, confirmations
 
 
 def _site_to_join(
@@ -136,8 +147,11 @@ def _site_to_join(
     a report nearby waits until this one is committed): one read, a second only for a site
     on the walking network."""
     backend(session).hold_join_locks(session.connection(), _join_lock_keys(report, x, y))
-    found, rows, network = _choose(session, report, x, y, _read_candidates(session, report, x, y))
-    return (None if found is None else found.site), rows, network
+    found, rows = _choose(report, x, y, _read_candidates(session, report, x, y))
+    if found is None:
+        return None, [], None
+    network = facts_from_flags(session, found.site.id, found.impact_stored, found.on_network)
+    return found.site, rows, network
 
 
 def _new_site(report: Any, x: float, y: float) -> BarrierSite:
@@ -158,15 +172,17 @@ def _refresh_with(
     y: float,
     network: StoredImpacts | None,
     area_id: Any = LOOK_UP_AREA,
+    confirmations: list[Any] | None = None,
 ) -> None:
     """Refresh a site from its other counting reports (rows) and one more counting report at
     (x, y), and its network facts when known (and its area, when the caller knows it); its
-    confirmations are read only if it has any (a new site has none)."""
-    confirmations = (
-        session.execute(CONFIRMATIONS, {"site_id": site.id}).all()
-        if site.confirmation_count or site.fixed_claim_count
-        else []
-    )
+    confirmations, unless given, are read only if it has any (a new site has none)."""
+    if confirmations is None:
+        confirmations = (
+            session.execute(CONFIRMATIONS, {"site_id": site.id}).all()
+            if site.confirmation_count or site.fixed_claim_count
+            else []
+        )
     _refresh(
         session,
         site,
@@ -236,38 +252,43 @@ class NewReportRow(NamedTuple):
 
 
 class JoinPlan(NamedTuple):
-    """What a join of a new report decides from the candidate sites it read: the site it
-    joins (None: it starts one), the site's refreshed aggregates, and whether deciding read
-    more than the candidates (the site's confirmations or network figures)."""
+    """What a join of a new report decides from the candidate sites it read: the candidate it
+    joins (None: it starts a site), the site's refreshed aggregates, and what deciding read
+    of that site besides the candidates (``_site_reads``; None for a new site)."""
 
-    site: CandidateSite | None
+    found: Candidate | None
     values: SimpleNamespace
-    read_more: bool
+    reads: tuple[StoredImpacts, list[Any]] | None
 
 
 def _plan(
     session: Session, report: Any, x: float, y: float, candidates: list[Candidate]
 ) -> JoinPlan:
-    found, rows, network = _choose(session, report, x, y, candidates)
-    site = None if found is None else found.site
-    values = _joining(site, report)
-    # A site the report starts lies where the report does: in the area just found for it.
-    area_id = report.area_id if site is None else LOOK_UP_AREA
-    _refresh_with(session, values, rows, report, x, y, network, area_id)
-    read_more = found is not None and bool(
-        found.on_network or found.site.confirmation_count or found.site.fixed_claim_count
-    )
-    return JoinPlan(site, values, read_more)
+    found, rows = _choose(report, x, y, candidates)
+    values = _joining(None if found is None else found.site, report)
+    if found is None:
+        # A site the report starts lies where the report does: in the area just found for it.
+        _refresh_with(session, values, rows, report, x, y, None, report.area_id, [])
+        return JoinPlan(None, values, None)
+    reads = _site_reads(session, found)
+    _refresh_with(session, values, rows, report, x, y, reads[0], LOOK_UP_AREA, reads[1])
+    return JoinPlan(found, values, reads)
+
+
+def _unchanged(session: Session, plan: JoinPlan, rows: list[Any], again: list[Any]) -> bool:
+    """Whether a decision made before the locks stands: the same candidate rows, and the same
+    network facts and confirmations of the site it joins where it read them."""
+    return again == rows and (plan.found is None or _site_reads(session, plan.found) == plan.reads)
 
 
 def _planned_join(session: Session, report: Any, x: float, y: float) -> JoinPlan:
     """Decide a new report's join while holding the join locks.
 
     Where the locks stop every writer (SQLite's one writer) the join reads and decides
-    before it waits for them, then reads the candidates again under them: the same rows,
-    and nothing else read, keep the decision (the locks are held only for that read and
-    the writes); else it decides again from the new rows. Elsewhere (PostGIS's advisory
-    locks stop only joins nearby) it takes the locks first."""
+    before it waits for them, then reads again under them (``_unchanged``): what it read
+    unchanged keeps the decision (the locks are held only for those reads and the writes);
+    else it decides again from the new rows. Elsewhere (PostGIS's advisory locks stop only
+    joins nearby) it takes the locks first."""
     spatial = backend(session)
     connection = session.connection()
     keys = _join_lock_keys(report, x, y)
@@ -277,7 +298,7 @@ def _planned_join(session: Session, report: Any, x: float, y: float) -> JoinPlan
         plan = _plan(session, report, x, y, candidates_of(session, rows))
         spatial.hold_join_locks(connection, keys)
         again = candidate_rows(session, report.category, x, y, radius)
-        if again == rows and not plan.read_more:
+        if _unchanged(session, plan, rows, again):
             return plan
     else:
         spatial.hold_join_locks(connection, keys)
@@ -302,7 +323,8 @@ def join_new_report(
     the other (an existing site after the report, a new one before it and deleted again if
     the report is refused), so nothing needs a rollback; then the site's change to the
     cells."""
-    site, values, _ = _planned_join(session, report, x, y)
+    found, values, _ = _planned_join(session, report, x, y)
+    site = None if found is None else found.site
     connection = session.connection()
     writes = site_writes_for(session)
     joined, started = with_report(session, row.statement)

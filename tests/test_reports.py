@@ -224,30 +224,44 @@ def test_reports_of_one_place_sent_at_once_make_one_site(
     assert herlev.session.scalar(select(func.count()).select_from(BarrierReport)) == 24
 
 
-@pytest.mark.parametrize("change", ["report", "none", "confirmed"])
+@pytest.mark.parametrize("change", ["report", "none", "confirmed", "confirmed again"])
 def test_a_join_decides_on_the_sites_as_they_are_once_it_holds_the_lock(
     app, herlev, make_report_payload, service_area, monkeypatch, change
 ):
     """On SpatiaLite a join reads and decides before it takes the write lock (held only for a
-    second read and the writes): when another phone's report of the same place was written
+    second read and the writes). When another phone's report of the same place was written
     meanwhile, the join decides again from what the second read found and joins it (one site
-    of two reports, not a second site beside the first); when nothing changed, the first
-    decision is kept, unless deciding read more than the candidates (a confirmed site's
-    confirmations): that is read again under the lock. On PostGIS the join takes its locks
-    first and decides once."""
+    of two reports, not a second site beside the first). When nothing changed, the first
+    decision is kept; a confirmed site's confirmations are read again under the lock, and a
+    confirmation given meanwhile (the same device again the same day: not counted, so the
+    candidate rows are the same, but the site was last seen then) makes it decide again, so
+    the site keeps that moment. On PostGIS the join takes its locks first and decides once."""
     from sqlalchemy.orm import Session
 
     import fieldaudit.sites as sites
     from fieldaudit.spatial import backend
 
-    if change == "confirmed":
-        draft = check_report(make_report_payload(), service_area)
-        report, _ = store_report(herlev.session, draft, device_token_hash="old".ljust(64, "d"))
-        site = herlev.session.get(BarrierSite, report.site_id)
+    confirmed_at = []
+
+    def confirm(session):
+        site = session.scalars(select(BarrierSite)).one()
+        confirmed_at.append(datetime.now(UTC))
         sites.add_confirmation(
-            herlev.session, site, str(uuid.uuid4()), "still_there", datetime.now(UTC)
+            session,
+            site,
+            str(uuid.uuid4()),
+            "still_there",
+            confirmed_at[-1],
+            device_token_hash="confirming".ljust(64, "d"),
+            now=confirmed_at[-1],
         )
+        session.commit()
+
+    if change.startswith("confirmed"):
+        draft = check_report(make_report_payload(), service_area)
+        store_report(herlev.session, draft, device_token_hash="old".ljust(64, "d"))
         herlev.session.commit()
+        confirm(herlev.session)
 
     spatial = type(backend(herlev.session))
     hold = spatial.hold_join_locks
@@ -264,6 +278,9 @@ def test_a_join_decides_on_the_sites_as_they_are_once_it_holds_the_lock(
                     draft = check_report(make_report_payload(), service_area)
                     store_report(other, draft, device_token_hash="other".ljust(64, "d"))
                     other.commit()
+            elif change == "confirmed again":
+                with Session(herlev.engine) as other:
+                    confirm(other)
         hold(self, connection, keys)
 
     monkeypatch.setattr(spatial, "hold_join_locks", hold_after_another_phone)
@@ -272,12 +289,16 @@ def test_a_join_decides_on_the_sites_as_they_are_once_it_holds_the_lock(
     herlev.session.commit()
     sites_stored = herlev.session.scalars(select(BarrierSite)).all()
     assert [site.report_count for site in sites_stored] == [1 if change == "none" else 2]
+    if change.startswith("confirmed"):
+        (site,) = sites_stored
+        assert site.confirmation_count == 1  # one device, one day
+        assert site.last_seen == confirmed_at[-1]
     # The other phone's join decides once (nothing changes under it); this one decides
-    # twice only where it decided before the lock and the sites changed meanwhile or it
-    # read the site's confirmations.
+    # twice only where it decided before the lock and what it read changed meanwhile.
     others = 1 if change == "report" else 0
     optimistic = herlev.engine.dialect.name == "sqlite"
-    assert len(plans) == others + (2 if optimistic and change != "none" else 1)
+    changed = change in ("report", "confirmed again")
+    assert len(plans) == others + (2 if optimistic and changed else 1)
 
 
 def test_the_content_hash_is_the_one_stored_reports_carry():
