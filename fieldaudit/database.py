@@ -8,7 +8,7 @@ import sqlite3
 from types import ModuleType
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine, make_url
 
 # EPSG codes every FieldAudit database must know: WGS84, ETRS89 / UTM 32N, web mercator.
@@ -177,8 +177,9 @@ def driver_rows(connection: Any, statement: Any, params: dict[str, Any]) -> list
     them: compiled once per database, run on the driver's cursor, without SQLAlchemy's
     parameter and result processing (about as costly as running a small query). For hot
     reads whose parameters need no conversion (numbers, text) and whose rows the caller
-    compares or decodes itself. The engine's cursor events fire (without an execution
-    context), so statement counters and profilers see it."""
+    compares or decodes itself. No cursor events fire (their listeners expect an execution
+    context: profilers time the call instead); a driver error is raised as SQLAlchemy's
+    (``OperationalError`` and the others), as from any statement."""
     dialect = connection.dialect
     key = (dialect.name, id(statement))
     compiled = _for_driver.get(key)
@@ -190,15 +191,13 @@ def driver_rows(connection: Any, statement: Any, params: dict[str, Any]) -> list
     values = compiled.construct_params(params)
     if compiled.positional:
         values = tuple(values[name] for name in compiled.positiontup)
-    sql = compiled.string
-    events = connection.dispatch
     cursor = connection.connection.dbapi_connection.cursor()
     try:
-        for listener in events.before_cursor_execute:
-            listener(connection, cursor, sql, values, None, False)
-        cursor.execute(sql, values)
-        for listener in events.after_cursor_execute:
-            listener(connection, cursor, sql, values, None, False)
+        cursor.execute(compiled.string, values)
         return cursor.fetchall()
+    except dialect.loaded_dbapi.Error as error:
+        raise exc.DBAPIError.instance(
+            compiled.string, values, error, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from error
     finally:
         cursor.close()

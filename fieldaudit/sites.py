@@ -290,6 +290,7 @@ def _planned_join(session: Session, report: Any, x: float, y: float) -> JoinPlan
     else it decides again from the new rows. Elsewhere (PostGIS's advisory locks stop only
     joins nearby) it takes the locks first."""
     spatial = backend(session)
+    session.flush()  # pending writes first: on SQLite they would take the write lock
     connection = session.connection()
     keys = _join_lock_keys(report, x, y)
     radius = radius_for(report.category)

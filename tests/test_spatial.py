@@ -300,9 +300,11 @@ def test_a_sqlite_writer_gives_up_its_turn_only_after_its_write_lock(db, end):
 
 def test_driver_rows_are_the_rows_sqlalchemy_reads(db):
     """``database.driver_rows`` (the candidate read of a join on SpatiaLite) gives the rows a
-    statement gives through SQLAlchemy, as the driver returns them, with the engine's cursor
-    events; a statement with a list parameter (spelled out at every execution) is refused."""
-    from sqlalchemy import bindparam, event, literal
+    statement gives through SQLAlchemy, as the driver returns them; no cursor event fires
+    (listeners such as Flask-SQLAlchemy's query recording expect an execution context); a
+    driver error comes as SQLAlchemy's, as from any statement (the app answers 503 for
+    those); a statement with a list parameter (spelled out at every execution) is refused."""
+    from sqlalchemy import bindparam, event, exc, literal, table
 
     from fieldaudit.database import driver_rows
 
@@ -315,16 +317,19 @@ def test_driver_rows_are_the_rows_sqlalchemy_reads(db):
     connection = db.session.connection()
     seen = []
 
-    def see(_connection, _cursor, sql, *_):
-        seen.append(sql)
+    def see(_connection, _cursor, _sql, _params, context, _many):
+        seen.append(context._fsa_start_time)  # as Flask-SQLAlchemy's recording does
 
     event.listen(db.engine, "before_cursor_execute", see)
     try:
         rows = driver_rows(connection, statement, {"low": 10})
     finally:
         event.remove(db.engine, "before_cursor_execute", see)
-    assert len(rows) == 40 and len(seen) == 1
+    assert len(rows) == 40 and seen == []
     assert rows == [tuple(row) for row in connection.execute(statement, {"low": 10})]
+    with pytest.raises(exc.DBAPIError):
+        driver_rows(connection, select(text("1")).select_from(table("no_such_table")), {})
+    db.session.rollback()
     expanding = select(BarrierReport.id).where(BarrierReport.status.in_(["new", "verified"]))
     with pytest.raises(ValueError):
-        driver_rows(connection, expanding, {})
+        driver_rows(db.session.connection(), expanding, {})
