@@ -99,11 +99,6 @@ def _point(row: Any) -> ClusterPoint:
     return ClusterPoint(float(row.x), float(row.y), as_utc(row.created_at), reporter_key(row))
 
 
-def _read_candidates(session: Session, report: Any, x: float, y: float) -> list[Candidate]:
-    """The candidate sites of a report at (x, y), with their counting reports."""
-    return candidate_sites(session, report.category, x, y, radius_for(report.category))
-
-
 def _join_lock_keys(report: Any, x: float, y: float) -> list[int]:
     return join_lock_keys(report.category, x, y, radius_for(report.category))
 
@@ -126,6 +121,10 @@ def _choose(
     return by_id[site_id], others[site_id]
 
 
+# What a new site has besides its first report: no network facts, no confirmations.
+NO_READS: tuple[StoredImpacts | None, list[Any]] = (None, [])
+
+
 def _site_reads(session: Session, found: Candidate) -> tuple[StoredImpacts, list[Any]]:
     """What a join reads of the site it joins besides the candidates: its network facts for
     the score (a query only for a site on the walking network) and its confirmations as
@@ -142,16 +141,12 @@ def _site_reads(session: Session, found: Candidate) -> tuple[StoredImpacts, list
 
 def _site_to_join(
     session: Session, report: Any, x: float, y: float
-) -> tuple[CandidateSite | None, list[Any], StoredImpacts | None]:
+) -> tuple[Candidate | None, list[Any]]:
     """``_choose`` on the candidates read once the join locks are held (a concurrent join of
-    a report nearby waits until this one is committed): one read, a second only for a site
-    on the walking network."""
+    a report nearby waits until this one is committed)."""
     backend(session).hold_join_locks(session.connection(), _join_lock_keys(report, x, y))
-    found, rows = _choose(report, x, y, _read_candidates(session, report, x, y))
-    if found is None:
-        return None, [], None
-    network = facts_from_flags(session, found.site.id, found.impact_stored, found.on_network)
-    return found.site, rows, network
+    radius = radius_for(report.category)
+    return _choose(report, x, y, candidate_sites(session, report.category, x, y, radius))
 
 
 def _new_site(report: Any, x: float, y: float) -> BarrierSite:
@@ -170,19 +165,13 @@ def _refresh_with(
     report: Any,
     x: float,
     y: float,
-    network: StoredImpacts | None,
-    area_id: Any = LOOK_UP_AREA,
-    confirmations: list[Any] | None = None,
+    reads: tuple[StoredImpacts | None, list[Any]],
+    area_id: Any,
 ) -> None:
     """Refresh a site from its other counting reports (rows) and one more counting report at
-    (x, y), and its network facts when known (and its area, when the caller knows it); its
-    confirmations, unless given, are read only if it has any (a new site has none)."""
-    if confirmations is None:
-        confirmations = (
-            session.execute(CONFIRMATIONS, {"site_id": site.id}).all()
-            if site.confirmation_count or site.fixed_claim_count
-            else []
-        )
+    (x, y), with its network facts and confirmations (``_site_reads``; none for a new site)
+    and its area (``LOOK_UP_AREA``: from its new position)."""
+    network, confirmations = reads
     _refresh(
         session,
         site,
@@ -202,7 +191,8 @@ def join_site(session: Session, report: BarrierReport, x: float, y: float) -> Ba
     on PostGIS, ``SpatialBackend.together``), a new one flushed after it; the site is
     refreshed from what the read returned instead of reading it back.
     """
-    site, rows, network = _site_to_join(session, report, x, y)
+    found, rows = _site_to_join(session, report, x, y)
+    site = None if found is None else found.site
     if report.status in EXCLUDED_REPORT_STATUSES:
         if site is None:
             joined = _new_site(report, x, y)
@@ -214,7 +204,8 @@ def join_site(session: Session, report: BarrierReport, x: float, y: float) -> Ba
         refresh_site(session, joined)
         return joined
     values = _joining(site, report)
-    _refresh_with(session, values, rows, report, x, y, network)
+    reads = NO_READS if found is None else _site_reads(session, found)
+    _refresh_with(session, values, rows, report, x, y, reads, LOOK_UP_AREA)
     if inspect(report).pending:
         report.site = _written_site(session, _write_site(session, site, values), values, site)
         session.flush()
@@ -268,10 +259,10 @@ def _plan(
     values = _joining(None if found is None else found.site, report)
     if found is None:
         # A site the report starts lies where the report does: in the area just found for it.
-        _refresh_with(session, values, rows, report, x, y, None, report.area_id, [])
+        _refresh_with(session, values, rows, report, x, y, NO_READS, report.area_id)
         return JoinPlan(None, values, None)
     reads = _site_reads(session, found)
-    _refresh_with(session, values, rows, report, x, y, reads[0], LOOK_UP_AREA, reads[1])
+    _refresh_with(session, values, rows, report, x, y, reads, LOOK_UP_AREA)
     return JoinPlan(found, values, reads)
 
 

@@ -41,10 +41,6 @@ class SpatialBackend:
         """Return an SQL point expression."""
         return func.ST_GeomFromText(f"POINT({float(x)!r} {float(y)!r})", srid)
 
-    def envelope(self, bbox: BBox, srid: int = METRIC) -> ColumnElement[Any]:
-        """Return an SQL rectangle."""
-        raise NotImplementedError
-
     def bbox_filter(self, geom: Any, bbox: BBox) -> ColumnElement[bool]:
         """Rows whose geometry's bounding box meets ``bbox`` (through the spatial index)."""
         raise NotImplementedError
@@ -132,11 +128,8 @@ class PostGIS(SpatialBackend):
     def point(self, x: float, y: float, srid: int = METRIC) -> ColumnElement[Any]:
         return func.ST_SetSRID(func.ST_MakePoint(_value(x), _value(y)), srid)
 
-    def envelope(self, bbox: BBox, srid: int = METRIC) -> ColumnElement[Any]:
-        return func.ST_MakeEnvelope(*(_value(v) for v in bbox), srid)
-
     def bbox_filter(self, geom: Any, bbox: BBox) -> ColumnElement[bool]:
-        return geom.op("&&")(self.envelope(bbox))
+        return geom.op("&&")(func.ST_MakeEnvelope(*(_value(v) for v in bbox), METRIC))
 
     def within_distance(self, geom: Any, x: float, y: float, metres: float) -> ColumnElement[bool]:
         return func.ST_DWithin(geom, self.point(x, y), _value(metres))
@@ -194,9 +187,6 @@ class SpatiaLite(SpatialBackend):
     def point(self, x: float, y: float, srid: int = METRIC) -> ColumnElement[Any]:
         return func.MakePoint(_value(x), _value(y), srid)
 
-    def envelope(self, bbox: BBox, srid: int = METRIC) -> ColumnElement[Any]:
-        return func.BuildMbr(*(_value(v) for v in bbox), srid)
-
     def bbox_filter(self, geom: Any, bbox: BBox) -> ColumnElement[bool]:
         # The R*Tree that ``CreateSpatialIndex`` keeps (``idx_<table>_<column>``), read
         # directly: through the ``SpatialIndex`` virtual table, every query prepares the same
@@ -218,7 +208,7 @@ class SpatiaLite(SpatialBackend):
         # module would begin only at the first write, after the read), after waiting in the
         # queue of writers (``database.WriterTurn``); within a transaction that has written
         # already, the lock is held.
-        if not connection.connection.dbapi_connection.in_transaction:
+        if not _writing(connection):
             turn = writer_turn(connection)
             if turn is not None:
                 turn.wait()
@@ -226,7 +216,7 @@ class SpatiaLite(SpatialBackend):
 
     def decides_before_join_locks(self, connection: Any) -> bool:
         # The write lock stops every writer: hold it only for the check and the writes.
-        return not connection.connection.dbapi_connection.in_transaction
+        return not _writing(connection)
 
     def within_distance(self, geom: Any, x: float, y: float, metres: float) -> ColumnElement[bool]:
         box = (x - metres, y - metres, x + metres, y + metres)
@@ -234,6 +224,11 @@ class SpatiaLite(SpatialBackend):
 
 
 JOIN_LOCKS = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k")
+
+
+def _writing(connection: Any) -> bool:
+    """Whether an SQLite connection is in a transaction (its first write has begun one)."""
+    return connection.connection.dbapi_connection.in_transaction
 
 
 def _rowid(table: Any) -> Any:
